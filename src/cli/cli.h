@@ -1,0 +1,47 @@
+/* Shared helpers of the `hongbao` command-line subcommands (internal to src/cli). */
+#ifndef HB_CLI_CLI_H
+#define HB_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+#include "store/store.h"
+
+/* Exit codes, documented in `hongbao --help`. */
+enum {
+    EXIT_OK = 0,
+    EXIT_REFUSED = 1,     /* the operation was refused (its error code is printed) */
+    EXIT_USAGE = 2,       /* bad command line */
+    EXIT_UNAVAILABLE = 3, /* the store could not be opened or failed */
+    EXIT_CHECK_FAILED = 4 /* ledger check: an invariant does not hold */
+};
+
+#define CLI_DEFAULT_DB "hongbao.db"
+#define CLI_ACTOR "operator:cli"
+
+int cmd_init(int argc, char **argv);
+int cmd_account(int argc, char **argv);
+int cmd_topup(int argc, char **argv);
+int cmd_withdraw(int argc, char **argv);
+int cmd_transfer(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* Open the engine on an existing store (or create it); prints the reason and returns the
+ * exit code on failure, EXIT_OK on success. */
+int cli_open_engine(const char *db, bool create, engine **out);
+/* Open a read connection to an existing store. */
+int cli_open_store(const char *db, store **out);
+/* Print "hongbao: CODE: detail" to stderr and return the exit code for err. */
+int cli_fail(hb_err err, const char *detail);
+/* Write s as a JSON string literal (with quotes and escapes). */
+void cli_json_string(FILE *out, const char *s);
+/* Print an account as text or one JSON object. */
+void cli_print_account(FILE *out, const account *a, bool json);
+void cli_print_transfer(FILE *out, const transfer *t, bool json);
+/* Parse a decimal count in [min, max]; false on anything else. */
+bool cli_parse_count(const char *text, int64_t min, int64_t max, int64_t *out);
+
+#endif

@@ -1,0 +1,25 @@
+/* An injectable clock so that tests can fix time. Production uses clock_real(). */
+#ifndef HB_CORE_CLOCK_H
+#define HB_CORE_CLOCK_H
+
+#include <stdint.h>
+
+typedef struct hb_clock {
+    /* Wall-clock time in milliseconds since the Unix epoch. Thread-safe. */
+    int64_t (*now_ms)(const struct hb_clock *self);
+    int64_t fixed_ms; /* used by clock_fixed() */
+} hb_clock;
+
+/* The system's real-time clock (CLOCK_REALTIME). Never NULL; static storage. */
+const hb_clock *clock_real(void);
+/* A clock that always reads clock->fixed_ms; the caller owns *clock and may change fixed_ms. */
+void clock_fixed_init(hb_clock *clock, int64_t fixed_ms);
+/* Monotonic nanoseconds for measuring durations. */
+int64_t clock_monotonic_ns(void);
+
+static inline int64_t clock_now_ms(const hb_clock *clock)
+{
+    return clock->now_ms(clock);
+}
+
+#endif

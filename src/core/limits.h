@@ -1,0 +1,42 @@
+/* Every bound in hongbao, in one place. Each loop, queue, string and table is sized by one of
+ * these; later issues add theirs here. */
+#ifndef HB_CORE_LIMITS_H
+#define HB_CORE_LIMITS_H
+
+#include <stdint.h>
+
+/* Money: the largest amount of one movement and the largest balance magnitude, in fen.
+ * 10^15 fen is 10 trillion yuan; balances stay far from INT64_MAX so that sums of many
+ * balances (ledger check) cannot overflow either. */
+#define LIMIT_AMOUNT_MAX_FEN ((int64_t)1000000000000000LL)
+#define LIMIT_BALANCE_MAX_FEN ((int64_t)1000000000000000000LL)
+/* Default configured cap of one transfer (100,000,000.00); configurable up to the hard max. */
+#define LIMIT_TRANSFER_DEFAULT_MAX_FEN ((int64_t)10000000000LL)
+
+/* Strings. Lengths exclude the NUL terminator. */
+#define LIMIT_OWNER_LEN 64
+#define LIMIT_ACTOR_LEN 64
+#define LIMIT_IDEM_KEY_LEN 64
+#define LIMIT_IDEM_SCOPE_LEN 160
+#define LIMIT_REFERENCE_LEN 128
+#define LIMIT_ACTION_LEN 32
+#define LIMIT_OBJECT_LEN 32
+#define LIMIT_NODE_LEN 32
+#define LIMIT_ERR_DETAIL_LEN 160
+#define LIMIT_RESULT_LEN 4096
+#define LIMIT_PATH_LEN 1024
+
+/* Engine. */
+#define LIMIT_BATCH_MAX 16384
+#define LIMIT_BATCH_DEFAULT 4096
+#define LIMIT_QUEUE_MAX 1048576
+#define LIMIT_QUEUE_DEFAULT 262144
+#define LIMIT_ACCOUNT_CACHE_MAX 8388608
+/* Accounts one command may touch (a transfer touches 2; a packet claim later a few). */
+#define LIMIT_COMMAND_ACCOUNTS 16
+
+/* Listing. */
+#define LIMIT_PAGE_MAX 1000
+#define LIMIT_PAGE_DEFAULT 50
+
+#endif

@@ -1,0 +1,434 @@
+/* The engine's queue, writer thread and batches. See engine.h for the contract. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/audit.h"
+#include "engine/engine_internal.h"
+
+/* ---- state loaded from the store --------------------------------------------------------- */
+
+/* Read id counters and the audit chain's tail; drop cached accounts. Called inside a write
+ * transaction, so no other writer can move them underneath. */
+static hb_err load_state(engine *e)
+{
+    int64_t max_account = 0;
+    int64_t max_transfer = 0;
+    hb_err err = store_max_id(e->store, STORE_SEQ_ACCOUNT, &max_account);
+    if (err == HB_ERR_OK) err = store_max_id(e->store, STORE_SEQ_TRANSFER, &max_transfer);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    audit_record last;
+    err = store_audit_last(e->store, e->node, &last);
+    if (err == HB_ERR_OK) {
+        e->audit_seq = last.seq;
+        memcpy(e->audit_hash, last.hash, 32);
+    } else if (err == HB_ERR_NOT_FOUND) {
+        e->audit_seq = 0;
+        memset(e->audit_hash, 0, 32);
+    } else {
+        return HB_ERR_UNAVAILABLE;
+    }
+    e->next_account_id = max_account + 1;
+    e->next_transfer_id = max_transfer + 1;
+    ledger__cache_clear(&e->cache);
+    e->state_loaded = true;
+    return HB_ERR_OK;
+}
+
+/* Begin the batch's transaction, reopening the store after a fault and reloading the
+ * writer's state when another connection has committed since our last batch. */
+static hb_err begin_batch(engine *e)
+{
+    if (e->store == NULL) {
+        char err_text[256];
+        hb_err err = store_open(e->url, &e->store_options, &e->store, err_text, sizeof err_text);
+        if (err != HB_ERR_OK) {
+            fprintf(stderr, "hongbao: engine: reopening the store failed: %s\n", err_text);
+            e->store = NULL;
+            return HB_ERR_UNAVAILABLE;
+        }
+        e->state_loaded = false;
+    }
+    if (store_begin(e->store) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    bool reload = !e->state_loaded || !store_exclusive_writer(e->store);
+    if (store_exclusive_writer(e->store)) {
+        int64_t version = 0;
+        if (store_data_version(e->store, &version) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        if (version != e->data_version) reload = true;
+        e->data_version = version;
+    }
+    if (reload) return load_state(e);
+    return HB_ERR_OK;
+}
+
+/* ---- one command --------------------------------------------------------------------------- */
+
+/* Look up the command's idempotency key. *handled is set when the command must not run:
+ * a replay (HB_ERR_OK, result rebuilt) or a conflict (IDEMPOTENCY_CONFLICT). */
+static hb_err idempotency_check(engine *e, txn *t, command *cmd, bool *handled)
+{
+    const char *scope = cmd->idem_scope[0] ? cmd->idem_scope : cmd->actor;
+    idem_record record;
+    hb_err err = store_idem_get(e->store, scope, cmd->idem_key, &record);
+    if (err == HB_ERR_NOT_FOUND) return HB_ERR_OK;
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    *handled = true;
+    if (memcmp(record.request_hash, cmd->request_hash, 32) != 0) {
+        txn_fail_detail(t, "idempotency key %s was used with other parameters", cmd->idem_key);
+        return HB_ERR_IDEMPOTENCY_CONFLICT;
+    }
+    ASSERT(cmd->replay != NULL);
+    cmd->replayed = true;
+    return cmd->replay(t, cmd, record.result, record.result_len);
+}
+
+/* Record the idempotency key and the audit record of a command that succeeded. */
+static hb_err finish_command(engine *e, txn *t, command *cmd)
+{
+    ASSERT(t->audited); /* every state change is audited */
+    if (cmd->idem_key[0] != '\0') {
+        idem_record record;
+        memcpy(record.request_hash, cmd->request_hash, 32);
+        memcpy(record.result, t->result, t->result_len + 1);
+        record.result_len = t->result_len;
+        const char *scope = cmd->idem_scope[0] ? cmd->idem_scope : cmd->actor;
+        if (store_idem_put(e->store, scope, cmd->idem_key, &record, t->now_ms) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        if (EVP_DigestUpdate(t->digest, "idem|", 5) != 1 ||
+            EVP_DigestUpdate(t->digest, cmd->idem_key, strlen(cmd->idem_key)) != 1) {
+            return HB_ERR_UNAVAILABLE;
+        }
+    }
+    audit_record r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.node, sizeof r.node, "%s", e->node);
+    r.seq = e->audit_seq + 1;
+    r.time_ms = t->now_ms;
+    snprintf(r.actor, sizeof r.actor, "%s", cmd->actor);
+    snprintf(r.action, sizeof r.action, "%s", t->action);
+    snprintf(r.object, sizeof r.object, "%s", t->object);
+    memcpy(r.prev_hash, e->audit_hash, 32);
+    if (ledger__command_digest(t, r.digest) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (audit_record_hash(&r, r.hash) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (store_audit_append(e->store, &r) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    e->audit_seq = r.seq;
+    memcpy(e->audit_hash, r.hash, 32);
+    return HB_ERR_OK;
+}
+
+/* Run one command in its savepoint. Returns HB_ERR_UNAVAILABLE only for a storage fault
+ * (the batch fails); any other outcome is the command's own, in cmd->err. */
+static hb_err run_command(engine *e, command *cmd, int64_t now_ms)
+{
+    txn *t = &e->txn;
+    t->now_ms = now_ms;
+    cmd->err_detail[0] = '\0';
+    cmd->replayed = false;
+    int64_t saved_seq = e->audit_seq;
+    uint8_t saved_hash[32];
+    memcpy(saved_hash, e->audit_hash, 32);
+    int64_t saved_account_id = e->next_account_id;
+    int64_t saved_transfer_id = e->next_transfer_id;
+
+    if (store_savepoint(e->store) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    hb_err err = ledger__command_begin(t, cmd);
+    bool handled = false;
+    if (err == HB_ERR_OK && cmd->idem_key[0] != '\0') {
+        err = idempotency_check(e, t, cmd, &handled);
+    }
+    if (err == HB_ERR_OK && !handled) err = cmd->exec(t, cmd);
+    if (err == HB_ERR_OK && !handled) err = finish_command(e, t, cmd);
+    if (err == HB_ERR_UNAVAILABLE) return HB_ERR_UNAVAILABLE;
+    if (err == HB_ERR_OK) {
+        cmd->err = HB_ERR_OK;
+        return store_savepoint_release(e->store);
+    }
+    /* The command failed on its own: undo it and leave no trace. */
+    ledger__command_undo(t);
+    e->audit_seq = saved_seq;
+    memcpy(e->audit_hash, saved_hash, 32);
+    e->next_account_id = saved_account_id;
+    e->next_transfer_id = saved_transfer_id;
+    cmd->err = err;
+    cmd->replayed = false;
+    if (store_savepoint_rollback(e->store) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    return HB_ERR_OK;
+}
+
+/* ---- batches ----------------------------------------------------------------------------- */
+
+static void fail_batch(engine *e, command *batch)
+{
+    if (e->store != NULL) {
+        fprintf(stderr, "hongbao: engine: batch failed, store reopens: %s\n",
+                store_last_error(e->store));
+        store_rollback(e->store);
+        store_close(e->store);
+        e->store = NULL;
+    }
+    ledger__discard_batch(e);
+    e->state_loaded = false;
+    for (command *cmd = batch; cmd != NULL; cmd = cmd->next) {
+        cmd->err = HB_ERR_UNAVAILABLE;
+        cmd->replayed = false;
+        snprintf(cmd->err_detail, sizeof cmd->err_detail,
+                 "storage fault; nothing of this request was kept");
+    }
+}
+
+static bool run_batch(engine *e, command *batch)
+{
+    e->batch_number++;
+    if (begin_batch(e) != HB_ERR_OK) goto fail;
+    int64_t now_ms = clock_now_ms(e->clock);
+    for (command *cmd = batch; cmd != NULL; cmd = cmd->next) {
+        if (run_command(e, cmd, now_ms) != HB_ERR_OK) goto fail;
+    }
+    if (ledger__apply_batch(e) != HB_ERR_OK) goto fail;
+    if (store_commit(e->store) != HB_ERR_OK) goto fail;
+    return true;
+fail:
+    fail_batch(e, batch);
+    return false;
+}
+
+static void complete(command *batch)
+{
+    command *cmd = batch;
+    while (cmd != NULL) {
+        command *next = cmd->next; /* the callback may free cmd */
+        cmd->next = NULL;
+        if (cmd->done != NULL) {
+            cmd->done(cmd, cmd->done_ctx);
+        } else {
+            completion *c = cmd->completion;
+            ASSERT(c != NULL);
+            pthread_mutex_lock(&c->lock);
+            ASSERT(c->pending > 0);
+            if (--c->pending == 0) pthread_cond_broadcast(&c->done);
+            pthread_mutex_unlock(&c->lock);
+        }
+        cmd = next;
+    }
+}
+
+static int batch_bucket(int64_t size)
+{
+    int k = 0;
+    while (size > 1 && k < 15) {
+        size >>= 1;
+        k++;
+    }
+    return k;
+}
+
+static void *writer_main(void *arg)
+{
+    engine *e = arg;
+    for (;;) {
+        pthread_mutex_lock(&e->lock);
+        while (e->head == NULL && !e->stopping) pthread_cond_wait(&e->not_empty, &e->lock);
+        if (e->head == NULL) {
+            pthread_mutex_unlock(&e->lock);
+            break;
+        }
+        command *batch = e->head;
+        command *last = batch;
+        int n = 1;
+        while (n < e->batch_max && last->next != NULL) {
+            last = last->next;
+            n++;
+        }
+        e->head = last->next;
+        if (e->head == NULL) e->tail = NULL;
+        last->next = NULL;
+        e->queued -= n;
+        pthread_cond_broadcast(&e->not_full);
+        pthread_mutex_unlock(&e->lock);
+
+        bool ok = run_batch(e, batch);
+
+        pthread_mutex_lock(&e->lock);
+        e->stats.batches++;
+        e->stats.commands += n;
+        if (!ok) e->stats.failed_batches++;
+        if (n > e->stats.max_batch) e->stats.max_batch = n;
+        e->stats.batch_size_hist[batch_bucket(n)]++;
+        pthread_mutex_unlock(&e->lock);
+        complete(batch);
+    }
+    return NULL;
+}
+
+/* ---- open, close, submit -------------------------------------------------------------------- */
+
+hb_err engine_open(const char *url, const engine_options *options, engine **out,
+                   char *err_text, size_t err_text_size)
+{
+    engine_options defaults = {0};
+    if (options == NULL) options = &defaults;
+    if (url == NULL || strlen(url) > LIMIT_PATH_LEN) return HB_ERR_INVALID_ARGUMENT;
+    engine *e = calloc(1, sizeof *e);
+    if (e == NULL) return HB_ERR_UNAVAILABLE;
+    snprintf(e->url, sizeof e->url, "%s", url);
+    snprintf(e->node, sizeof e->node, "%s", options->node ? options->node : "local");
+    e->batch_max = options->batch_max > 0 ? options->batch_max : LIMIT_BATCH_DEFAULT;
+    if (e->batch_max > LIMIT_BATCH_MAX) e->batch_max = LIMIT_BATCH_MAX;
+    e->queue_max = options->queue_max > 0 ? options->queue_max : LIMIT_QUEUE_DEFAULT;
+    if (e->queue_max > LIMIT_QUEUE_MAX) e->queue_max = LIMIT_QUEUE_MAX;
+    e->clock = options->clock ? options->clock : clock_real();
+    e->transfer_max_fen =
+        options->transfer_max_fen > 0 ? options->transfer_max_fen : LIMIT_TRANSFER_DEFAULT_MAX_FEN;
+    if (e->transfer_max_fen > LIMIT_AMOUNT_MAX_FEN) e->transfer_max_fen = LIMIT_AMOUNT_MAX_FEN;
+    e->store_options.create = options->create;
+    e->store_options.cache_kib = options->cache_kib;
+    e->touched_capacity = (size_t)e->batch_max * LIMIT_COMMAND_ACCOUNTS;
+    e->touched = calloc(e->touched_capacity, sizeof *e->touched);
+    e->txn.engine = e;
+    e->txn.digest = EVP_MD_CTX_new();
+    e->sha256 = EVP_sha256();
+    hb_err err = HB_ERR_UNAVAILABLE;
+    if (e->touched == NULL || e->txn.digest == NULL) goto fail;
+    err = ledger__cache_init(&e->cache);
+    if (err != HB_ERR_OK) goto fail;
+    err = store_open(url, &e->store_options, &e->store, err_text, err_text_size);
+    if (err != HB_ERR_OK) goto fail;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->not_empty, NULL);
+    pthread_cond_init(&e->not_full, NULL);
+    if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
+        err = HB_ERR_UNAVAILABLE;
+        store_close(e->store);
+        goto fail;
+    }
+    *out = e;
+    return HB_ERR_OK;
+fail:
+    ledger__cache_free(&e->cache);
+    EVP_MD_CTX_free(e->txn.digest);
+    free(e->touched);
+    free(e);
+    return err;
+}
+
+void engine_close(engine *e)
+{
+    if (e == NULL) return;
+    pthread_mutex_lock(&e->lock);
+    e->stopping = true;
+    pthread_cond_broadcast(&e->not_empty);
+    pthread_cond_broadcast(&e->not_full);
+    pthread_mutex_unlock(&e->lock);
+    pthread_join(e->writer, NULL);
+    ASSERT(e->head == NULL && e->queued == 0);
+    store_close(e->store);
+    ledger__cache_free(&e->cache);
+    EVP_MD_CTX_free(e->txn.digest);
+    free(e->touched);
+    pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->not_empty);
+    pthread_cond_destroy(&e->not_full);
+    free(e);
+}
+
+/* Append n linked commands (first..last) to the queue. */
+static hb_err enqueue(engine *e, command *first, command *last, int n, bool wait_for_room)
+{
+    ASSERT(n > 0 && n <= e->queue_max);
+    pthread_mutex_lock(&e->lock);
+    while (!e->stopping && e->queued + n > e->queue_max) {
+        if (!wait_for_room) {
+            pthread_mutex_unlock(&e->lock);
+            return HB_ERR_BUSY;
+        }
+        pthread_cond_wait(&e->not_full, &e->lock);
+    }
+    if (e->stopping) {
+        pthread_mutex_unlock(&e->lock);
+        return HB_ERR_BUSY;
+    }
+    last->next = NULL;
+    if (e->tail != NULL) {
+        e->tail->next = first;
+    } else {
+        e->head = first;
+    }
+    e->tail = last;
+    e->queued += n;
+    if (e->queued > e->stats.queue_depth) e->stats.queue_depth = e->queued;
+    pthread_cond_signal(&e->not_empty);
+    pthread_mutex_unlock(&e->lock);
+    return HB_ERR_OK;
+}
+
+static void completion_wait(completion *c)
+{
+    pthread_mutex_lock(&c->lock);
+    while (c->pending > 0) pthread_cond_wait(&c->done, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+}
+
+hb_err engine_submit_many(engine *e, command **cmds, size_t n)
+{
+    if (n == 0) return HB_ERR_OK;
+    completion c = {.pending = 0};
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.done, NULL);
+    hb_err result = HB_ERR_OK;
+    size_t i = 0;
+    while (i < n) {
+        size_t chunk = n - i;
+        if (chunk > (size_t)e->queue_max) chunk = (size_t)e->queue_max;
+        for (size_t k = 0; k < chunk; k++) {
+            command *cmd = cmds[i + k];
+            cmd->completion = &c;
+            cmd->done = NULL;
+            cmd->next = k + 1 < chunk ? cmds[i + k + 1] : NULL;
+        }
+        pthread_mutex_lock(&c.lock);
+        c.pending += chunk;
+        pthread_mutex_unlock(&c.lock);
+        hb_err err = enqueue(e, cmds[i], cmds[i + chunk - 1], (int)chunk, true);
+        if (err != HB_ERR_OK) {
+            pthread_mutex_lock(&c.lock);
+            c.pending -= chunk;
+            pthread_mutex_unlock(&c.lock);
+            for (size_t k = i; k < n; k++) cmds[k]->err = err;
+            result = err;
+            break;
+        }
+        i += chunk;
+    }
+    completion_wait(&c);
+    pthread_mutex_destroy(&c.lock);
+    pthread_cond_destroy(&c.done);
+    return result;
+}
+
+hb_err engine_submit(engine *e, command *cmd)
+{
+    hb_err err = engine_submit_many(e, &cmd, 1);
+    return err == HB_ERR_OK ? cmd->err : err;
+}
+
+hb_err engine_submit_async(engine *e, command *cmd, command_done_fn done, void *ctx)
+{
+    ASSERT(done != NULL);
+    cmd->done = done;
+    cmd->done_ctx = ctx;
+    cmd->completion = NULL;
+    return enqueue(e, cmd, cmd, 1, false);
+}
+
+void engine_get_stats(engine *e, engine_stats *out)
+{
+    pthread_mutex_lock(&e->lock);
+    *out = e->stats;
+    pthread_mutex_unlock(&e->lock);
+}
+
+const char *engine_node(const engine *e)
+{
+    return e->node;
+}

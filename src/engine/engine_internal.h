@@ -1,0 +1,117 @@
+/* Engine-private structures shared by engine.c (queue, writer, batches) and ledger.c (the
+ * account cache and the txn API). */
+#ifndef HB_ENGINE_ENGINE_INTERNAL_H
+#define HB_ENGINE_ENGINE_INTERNAL_H
+
+#include <openssl/evp.h>
+#include <pthread.h>
+
+#include "engine/engine.h"
+
+/* One account as the writer knows it. acct.balance is the current view: the stored balance
+ * plus `pending`, the change of the open batch not yet written. */
+typedef struct cache_entry {
+    account acct;
+    int64_t pending;
+    uint64_t touched_batch; /* batch number that listed it in engine.touched; 0 = none */
+    struct cache_entry *next;
+} cache_entry;
+
+typedef struct account_cache {
+    cache_entry **buckets;
+    size_t bucket_mask;
+    size_t count;
+    cache_entry *free_list;
+    void **chunks;
+    size_t chunk_count;
+    size_t chunk_capacity;
+} account_cache;
+
+/* What a command changed in the cache, so that a failed command can be undone. */
+typedef struct undo_entry {
+    cache_entry *entry;
+    int64_t balance;
+    int64_t pending;
+    uint64_t touched_batch;
+    account_status status;
+    int64_t restricted_until_ms;
+    bool created;
+} undo_entry;
+
+#define UNDO_MAX (LIMIT_COMMAND_ACCOUNTS * 2)
+
+struct txn {
+    struct engine *engine;
+    command *cmd;
+    int64_t now_ms;
+    EVP_MD_CTX *digest;  /* running digest of the rows the command writes */
+    bool audited;
+    char action[LIMIT_ACTION_LEN + 1];
+    char object[LIMIT_OBJECT_LEN + 1];
+    char result[LIMIT_RESULT_LEN + 1];
+    size_t result_len;
+    undo_entry undo[UNDO_MAX];
+    int undo_count;
+    size_t touched_mark; /* engine.touched_count when the command started */
+};
+
+struct completion {
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    size_t pending;
+};
+
+struct engine {
+    /* Fixed at open. */
+    char url[LIMIT_PATH_LEN + 1];
+    char node[LIMIT_NODE_LEN + 1];
+    int batch_max;
+    int queue_max;
+    const hb_clock *clock;
+    int64_t transfer_max_fen;
+    store_options store_options;
+
+    /* The queue, under lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty;
+    pthread_cond_t not_full;
+    command *head;
+    command *tail;
+    int queued;
+    bool stopping;
+    engine_stats stats;
+    pthread_t writer;
+
+    /* Writer-thread state. */
+    store *store;
+    account_cache cache;
+    cache_entry **touched;
+    size_t touched_count;
+    size_t touched_capacity;
+    uint64_t batch_number;
+    bool state_loaded; /* ids, audit tail and data version read from the store */
+    int64_t data_version;
+    int64_t next_account_id;
+    int64_t next_transfer_id;
+    int64_t audit_seq;
+    uint8_t audit_hash[32];
+    const EVP_MD *sha256;
+    txn txn;
+};
+
+/* ledger.c */
+hb_err ledger__cache_init(account_cache *cache) WARN_UNUSED;
+void ledger__cache_clear(account_cache *cache);
+void ledger__cache_free(account_cache *cache);
+/* Start a command: empty undo log, fresh digest. */
+hb_err ledger__command_begin(txn *t, command *cmd) WARN_UNUSED;
+/* Undo every cache change of the current command (after its savepoint was rolled back). */
+void ledger__command_undo(txn *t);
+/* Write the batch's balance changes, one update per touched account in id order. */
+hb_err ledger__apply_batch(struct engine *e) WARN_UNUSED;
+/* Forget the batch's pending changes after a failed transaction. */
+void ledger__discard_batch(struct engine *e);
+/* The digest of the rows the command wrote. */
+hb_err ledger__command_digest(txn *t, uint8_t out[32]) WARN_UNUSED;
+
+#endif

@@ -1,0 +1,457 @@
+/* The ledger's rules and the writer's account cache.
+ *
+ * The writer keeps each account it has touched in memory. With an exclusive store (SQLite)
+ * those copies stay authoritative between batches; the writer drops them whenever another
+ * connection has committed (data_version) or a batch failed, and reloads from the store. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+#include "engine/engine_internal.h"
+
+#define CACHE_CHUNK_ENTRIES 4096
+#define CACHE_INITIAL_BUCKETS 65536
+
+/* ---- the cache -------------------------------------------------------------------------- */
+
+static size_t bucket_of(const account_cache *cache, int64_t id)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 20) & cache->bucket_mask;
+}
+
+hb_err ledger__cache_init(account_cache *cache)
+{
+    memset(cache, 0, sizeof *cache);
+    cache->buckets = calloc(CACHE_INITIAL_BUCKETS, sizeof *cache->buckets);
+    if (cache->buckets == NULL) return HB_ERR_UNAVAILABLE;
+    cache->bucket_mask = CACHE_INITIAL_BUCKETS - 1;
+    return HB_ERR_OK;
+}
+
+void ledger__cache_clear(account_cache *cache)
+{
+    for (size_t b = 0; b <= cache->bucket_mask; b++) {
+        cache_entry *e = cache->buckets[b];
+        while (e != NULL) {
+            cache_entry *next = e->next;
+            e->next = cache->free_list;
+            cache->free_list = e;
+            e = next;
+        }
+        cache->buckets[b] = NULL;
+    }
+    cache->count = 0;
+}
+
+void ledger__cache_free(account_cache *cache)
+{
+    for (size_t i = 0; i < cache->chunk_count; i++) free(cache->chunks[i]);
+    free(cache->chunks);
+    free(cache->buckets);
+    memset(cache, 0, sizeof *cache);
+}
+
+static cache_entry *cache_find(const account_cache *cache, int64_t id)
+{
+    for (cache_entry *e = cache->buckets[bucket_of(cache, id)]; e != NULL; e = e->next) {
+        if (e->acct.id == id) return e;
+    }
+    return NULL;
+}
+
+static void cache_grow(account_cache *cache)
+{
+    size_t new_count = (cache->bucket_mask + 1) * 2;
+    cache_entry **buckets = calloc(new_count, sizeof *buckets);
+    if (buckets == NULL) return; /* keep the old table: longer chains, still correct */
+    size_t old_count = cache->bucket_mask + 1;
+    cache_entry **old = cache->buckets;
+    cache->buckets = buckets;
+    cache->bucket_mask = new_count - 1;
+    for (size_t b = 0; b < old_count; b++) {
+        cache_entry *e = old[b];
+        while (e != NULL) {
+            cache_entry *next = e->next;
+            size_t nb = bucket_of(cache, e->acct.id);
+            e->next = buckets[nb];
+            buckets[nb] = e;
+            e = next;
+        }
+    }
+    free(old);
+}
+
+static cache_entry *cache_insert(account_cache *cache, const account *a)
+{
+    ASSERT(cache_find(cache, a->id) == NULL);
+    if (cache->free_list == NULL) {
+        if (cache->chunk_count == cache->chunk_capacity) {
+            size_t cap = cache->chunk_capacity ? cache->chunk_capacity * 2 : 64;
+            void **chunks = realloc(cache->chunks, cap * sizeof *chunks);
+            if (chunks == NULL) return NULL;
+            cache->chunks = chunks;
+            cache->chunk_capacity = cap;
+        }
+        cache_entry *chunk = calloc(CACHE_CHUNK_ENTRIES, sizeof *chunk);
+        if (chunk == NULL) return NULL;
+        cache->chunks[cache->chunk_count++] = chunk;
+        for (size_t i = 0; i < CACHE_CHUNK_ENTRIES; i++) {
+            chunk[i].next = cache->free_list;
+            cache->free_list = &chunk[i];
+        }
+    }
+    if (cache->count > (cache->bucket_mask + 1)) cache_grow(cache);
+    cache_entry *e = cache->free_list;
+    cache->free_list = e->next;
+    memset(e, 0, sizeof *e);
+    e->acct = *a;
+    size_t b = bucket_of(cache, a->id);
+    e->next = cache->buckets[b];
+    cache->buckets[b] = e;
+    cache->count++;
+    return e;
+}
+
+static void cache_remove(account_cache *cache, cache_entry *entry)
+{
+    cache_entry **link = &cache->buckets[bucket_of(cache, entry->acct.id)];
+    while (*link != entry) {
+        ASSERT(*link != NULL);
+        link = &(*link)->next;
+    }
+    *link = entry->next;
+    entry->next = cache->free_list;
+    cache->free_list = entry;
+    cache->count--;
+}
+
+/* ---- commands ---------------------------------------------------------------------------- */
+
+hb_err ledger__command_begin(txn *t, command *cmd)
+{
+    t->cmd = cmd;
+    t->audited = false;
+    t->action[0] = '\0';
+    t->object[0] = '\0';
+    t->result_len = 0;
+    t->result[0] = '\0';
+    t->undo_count = 0;
+    t->touched_mark = t->engine->touched_count;
+    if (EVP_DigestInit_ex(t->digest, t->engine->sha256, NULL) != 1) return HB_ERR_UNAVAILABLE;
+    return HB_ERR_OK;
+}
+
+hb_err ledger__command_digest(txn *t, uint8_t out[32])
+{
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(t->digest, out, &len) != 1 || len != 32) return HB_ERR_UNAVAILABLE;
+    return HB_ERR_OK;
+}
+
+static hb_err digest_row(txn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Feed one canonical row ("kind|field|field...\n") into the command's digest. */
+static hb_err digest_row(txn *t, const char *fmt, ...)
+{
+    char row[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(row, sizeof row, fmt, ap);
+    va_end(ap);
+    ASSERT(n > 0 && (size_t)n < sizeof row);
+    if (EVP_DigestUpdate(t->digest, row, (size_t)n) != 1) return HB_ERR_UNAVAILABLE;
+    return HB_ERR_OK;
+}
+
+static hb_err undo_push(txn *t, cache_entry *e, bool created)
+{
+    if (t->undo_count >= UNDO_MAX) {
+        txn_fail_detail(t, "a command may touch at most %d accounts", LIMIT_COMMAND_ACCOUNTS);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    undo_entry *u = &t->undo[t->undo_count++];
+    u->entry = e;
+    u->balance = e->acct.balance;
+    u->pending = e->pending;
+    u->touched_batch = e->touched_batch;
+    u->status = e->acct.status;
+    u->restricted_until_ms = e->acct.restricted_until_ms;
+    u->created = created;
+    return HB_ERR_OK;
+}
+
+void ledger__command_undo(txn *t)
+{
+    engine *e = t->engine;
+    for (int i = t->undo_count - 1; i >= 0; i--) {
+        undo_entry *u = &t->undo[i];
+        if (u->created) {
+            cache_remove(&e->cache, u->entry);
+            continue;
+        }
+        u->entry->acct.balance = u->balance;
+        u->entry->pending = u->pending;
+        u->entry->touched_batch = u->touched_batch;
+        u->entry->acct.status = u->status;
+        u->entry->acct.restricted_until_ms = u->restricted_until_ms;
+    }
+    t->undo_count = 0;
+    /* Entries this command added to the touched list are no longer touched (their
+     * touched_batch was restored above); drop them from the list. */
+    ASSERT(e->touched_count >= t->touched_mark);
+    e->touched_count = t->touched_mark;
+}
+
+static void touch(engine *e, cache_entry *entry)
+{
+    if (entry->touched_batch == e->batch_number) return;
+    ASSERT(e->touched_count < e->touched_capacity);
+    entry->touched_batch = e->batch_number;
+    e->touched[e->touched_count++] = entry;
+}
+
+static int compare_entry_id(const void *a, const void *b)
+{
+    int64_t x = (*(cache_entry *const *)a)->acct.id;
+    int64_t y = (*(cache_entry *const *)b)->acct.id;
+    return (x > y) - (x < y);
+}
+
+hb_err ledger__apply_batch(engine *e)
+{
+    qsort(e->touched, e->touched_count, sizeof *e->touched, compare_entry_id);
+    for (size_t i = 0; i < e->touched_count; i++) {
+        cache_entry *entry = e->touched[i];
+        ASSERT(i == 0 || e->touched[i - 1]->acct.id < entry->acct.id);
+        ASSERT(entry->touched_batch == e->batch_number);
+        if (entry->pending == 0) continue;
+        hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending);
+        if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    }
+    for (size_t i = 0; i < e->touched_count; i++) e->touched[i]->pending = 0;
+    e->touched_count = 0;
+    return HB_ERR_OK;
+}
+
+void ledger__discard_batch(engine *e)
+{
+    /* The transaction rolled back: the cached balances are wrong now. Drop everything and
+     * reload lazily from the store. */
+    e->touched_count = 0;
+    ledger__cache_clear(&e->cache);
+}
+
+/* ---- the txn API --------------------------------------------------------------------------- */
+
+int64_t txn_now_ms(const txn *t)
+{
+    return t->now_ms;
+}
+
+store *txn_store(txn *t)
+{
+    return t->engine->store;
+}
+
+void txn_fail_detail(txn *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->cmd->err_detail, sizeof t->cmd->err_detail, fmt, ap);
+    va_end(ap);
+}
+
+void txn_audit(txn *t, const char *action, const char *object)
+{
+    ASSERT(strlen(action) <= LIMIT_ACTION_LEN && strlen(object) <= LIMIT_OBJECT_LEN);
+    snprintf(t->action, sizeof t->action, "%s", action);
+    snprintf(t->object, sizeof t->object, "%s", object);
+    t->audited = true;
+}
+
+void txn_set_result(txn *t, const char *result, size_t len)
+{
+    ASSERT(len <= LIMIT_RESULT_LEN);
+    memcpy(t->result, result, len);
+    t->result[len] = '\0';
+    t->result_len = len;
+}
+
+static hb_err load_entry(txn *t, int64_t id, cache_entry **out)
+{
+    engine *e = t->engine;
+    if (id <= 0) return HB_ERR_NOT_FOUND;
+    cache_entry *entry = cache_find(&e->cache, id);
+    if (entry == NULL) {
+        account a;
+        hb_err err = store_account_get(e->store, id, &a);
+        if (err != HB_ERR_OK) return err;
+        entry = cache_insert(&e->cache, &a);
+        if (entry == NULL) return HB_ERR_UNAVAILABLE;
+    }
+    ASSERT(entry->acct.id == id);
+    *out = entry;
+    return HB_ERR_OK;
+}
+
+hb_err txn_account(txn *t, int64_t id, const account **out)
+{
+    cache_entry *entry = NULL;
+    hb_err err = load_entry(t, id, &entry);
+    if (err == HB_ERR_OK) *out = &entry->acct;
+    return err;
+}
+
+hb_err txn_system_account(txn *t, account_kind kind, currency cur, const account **out)
+{
+    account a;
+    hb_err err = store_account_find_system(t->engine->store, kind, cur, &a);
+    if (err != HB_ERR_OK) return err;
+    return txn_account(t, a.id, out);
+}
+
+hb_err txn_account_create(txn *t, account *a)
+{
+    engine *e = t->engine;
+    ASSERT(a->balance == 0);
+    ASSERT(a->kind > ACCOUNT_KIND_NONE && a->kind < ACCOUNT_KIND_COUNT);
+    ASSERT(currency_valid(a->currency));
+    a->id = e->next_account_id;
+    a->created_at_ms = t->now_ms;
+    hb_err err = store_account_insert(e->store, a);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE; /* ids are ours: a clash is a fault */
+    e->next_account_id++;
+    cache_entry *entry = cache_insert(&e->cache, a);
+    if (entry == NULL) return HB_ERR_UNAVAILABLE;
+    err = undo_push(t, entry, true);
+    if (err != HB_ERR_OK) {
+        cache_remove(&e->cache, entry);
+        return err;
+    }
+    return digest_row(t, "account|%lld|%zu:%s|%d|%d|%s|%u|%d|%lld|%lld\n",
+                      (long long)a->id, strlen(a->owner), a->owner, a->kind, a->tier, currency_code(a->currency), a->flags,
+                      a->status, (long long)a->restricted_until_ms, (long long)a->created_at_ms);
+}
+
+hb_err txn_account_set_status(txn *t, int64_t id, account_status status,
+                              int64_t restricted_until_ms)
+{
+    if ((unsigned)status >= ACCOUNT_STATUS_COUNT || restricted_until_ms < 0) {
+        txn_fail_detail(t, "unknown status or negative restriction time");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    cache_entry *entry = NULL;
+    hb_err err = load_entry(t, id, &entry);
+    if (err != HB_ERR_OK) return err;
+    if (entry->acct.status == ACCOUNT_CLOSED && status != ACCOUNT_CLOSED) {
+        txn_fail_detail(t, "a closed account stays closed");
+        return HB_ERR_FORBIDDEN;
+    }
+    err = store_account_set_status(t->engine->store, id, status, restricted_until_ms);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    err = undo_push(t, entry, false);
+    if (err != HB_ERR_OK) return err;
+    entry->acct.status = status;
+    entry->acct.restricted_until_ms = restricted_until_ms;
+    return digest_row(t, "account_status|%lld|%d|%lld\n", (long long)id, status,
+                      (long long)restricted_until_ms);
+}
+
+/* Why an account may not take part in a movement, or HB_ERR_OK. */
+static hb_err check_status(txn *t, const account *a, bool debit)
+{
+    if (a->status == ACCOUNT_FROZEN || a->status == ACCOUNT_CLOSED) {
+        txn_fail_detail(t, "account acct_%lld is %s", (long long)a->id,
+                        account_status_name(a->status));
+        return HB_ERR_ACCOUNT_FROZEN;
+    }
+    if (debit && a->restricted_until_ms > t->now_ms) {
+        txn_fail_detail(t, "account acct_%lld may not pay until %lld", (long long)a->id,
+                        (long long)a->restricted_until_ms);
+        return HB_ERR_ACCOUNT_RESTRICTED;
+    }
+    return HB_ERR_OK;
+}
+
+/* Validate a transfer against both accounts; on success the new balances are returned. */
+static hb_err check_transfer(txn *t, const transfer *tr, const account *debit,
+                             const account *credit, int64_t *debit_after, int64_t *credit_after)
+{
+    if (debit->currency != tr->currency || credit->currency != tr->currency) {
+        txn_fail_detail(t, "currency mismatch: transfer %s, accounts %s and %s",
+                        currency_code(tr->currency), currency_code(debit->currency),
+                        currency_code(credit->currency));
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    hb_err err = check_status(t, debit, true);
+    if (err == HB_ERR_OK) err = check_status(t, credit, false);
+    if (err != HB_ERR_OK) return err;
+    if (!money_sub(debit->balance, tr->amount, debit_after) ||
+        !money_add(credit->balance, tr->amount, credit_after) ||
+        *debit_after < -LIMIT_BALANCE_MAX_FEN || *credit_after > LIMIT_BALANCE_MAX_FEN) {
+        txn_fail_detail(t, "the balance would leave its bounds");
+        return HB_ERR_LIMIT_EXCEEDED;
+    }
+    if ((debit->flags & ACCOUNT_FLAG_NO_NEGATIVE) && *debit_after < 0) {
+        txn_fail_detail(t, "account acct_%lld holds less than the amount", (long long)debit->id);
+        return HB_ERR_INSUFFICIENT_FUNDS;
+    }
+    if ((credit->flags & ACCOUNT_FLAG_NO_POSITIVE) && *credit_after > 0) {
+        txn_fail_detail(t, "account acct_%lld cannot receive more than it owes",
+                        (long long)credit->id);
+        return HB_ERR_INSUFFICIENT_FUNDS;
+    }
+    return HB_ERR_OK;
+}
+
+hb_err txn_transfer(txn *t, transfer *tr)
+{
+    engine *e = t->engine;
+    if (tr->kind <= TRANSFER_KIND_NONE || tr->kind >= TRANSFER_KIND_COUNT ||
+        !currency_valid(tr->currency)) {
+        txn_fail_detail(t, "unknown transfer kind or currency");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    hb_err err = money_check_amount(tr->amount, e->transfer_max_fen);
+    if (err != HB_ERR_OK) {
+        txn_fail_detail(t, tr->amount <= 0 ? "the amount must be at least 1 fen"
+                                           : "the amount is above the maximum of one transfer");
+        return err;
+    }
+    if (tr->debit_id == tr->credit_id) {
+        txn_fail_detail(t, "cannot transfer from an account to itself");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    cache_entry *debit = NULL;
+    cache_entry *credit = NULL;
+    err = load_entry(t, tr->debit_id, &debit);
+    if (err == HB_ERR_OK) err = load_entry(t, tr->credit_id, &credit);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such account");
+    if (err != HB_ERR_OK) return err;
+    int64_t debit_after = 0;
+    int64_t credit_after = 0;
+    err = check_transfer(t, tr, &debit->acct, &credit->acct, &debit_after, &credit_after);
+    if (err != HB_ERR_OK) return err;
+
+    tr->id = e->next_transfer_id;
+    tr->created_at_ms = t->now_ms;
+    err = store_transfer_insert(e->store, tr);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    e->next_transfer_id++;
+    err = undo_push(t, debit, false);
+    if (err == HB_ERR_OK) err = undo_push(t, credit, false);
+    if (err != HB_ERR_OK) return err;
+    debit->acct.balance = debit_after;
+    debit->pending -= tr->amount;
+    credit->acct.balance = credit_after;
+    credit->pending += tr->amount;
+    touch(e, debit);
+    touch(e, credit);
+    return digest_row(t, "transfer|%lld|%zu:%s|%lld|%lld|%lld|%s|%d|%zu:%s|%lld\n",
+                      (long long)tr->id, strlen(tr->idem_key), tr->idem_key, (long long)tr->debit_id, (long long)tr->credit_id,
+                      (long long)tr->amount, currency_code(tr->currency), tr->kind,
+                      strlen(tr->reference), tr->reference, (long long)tr->created_at_ms);
+}

@@ -1,0 +1,314 @@
+#include "service/wallet.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/money.h"
+
+/* ---- shared ------------------------------------------------------------------------------- */
+
+static bool text_ok(const char *text, size_t max_len, bool may_be_empty)
+{
+    size_t len = strnlen(text, max_len + 1);
+    if (len > max_len) return false;
+    if (len == 0 && !may_be_empty) return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch < 0x20 || ch == 0x7f) return false; /* no control characters */
+    }
+    return true;
+}
+
+/* Fill the command's common fields; the request hash covers `canonical`. */
+static hb_err command_init(command *cmd, const char *actor, const char *idem_key,
+                           const char *canonical, size_t canonical_len)
+{
+    if (actor == NULL || !text_ok(actor, LIMIT_ACTOR_LEN, false)) return HB_ERR_INVALID_ARGUMENT;
+    if (idem_key != NULL && !text_ok(idem_key, LIMIT_IDEM_KEY_LEN, true)) {
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    snprintf(cmd->actor, sizeof cmd->actor, "%s", actor);
+    snprintf(cmd->idem_key, sizeof cmd->idem_key, "%s", idem_key ? idem_key : "");
+    cmd->idem_scope[0] = '\0';
+    cmd->err = HB_ERR_OK;
+    cmd->replayed = false;
+    cmd->err_detail[0] = '\0';
+    unsigned int len = 0;
+    if (EVP_Digest(canonical, canonical_len, cmd->request_hash, &len, EVP_sha256(), NULL) != 1) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    return HB_ERR_OK;
+}
+
+/* ---- accounts ------------------------------------------------------------------------------- */
+
+static void account_result(txn *t, const account *a)
+{
+    char id[IDS_TEXT_MAX];
+    int n = ids_format(ID_ACCOUNT, a->id, id, sizeof id);
+    txn_set_result(t, id, (size_t)n);
+}
+
+static hb_err replay_account(txn *t, command *cmd, const char *result, size_t len)
+{
+    account_create_cmd *c = (account_create_cmd *)cmd;
+    (void)len;
+    int64_t id = 0;
+    if (ids_parse(ID_ACCOUNT, result, &id) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    const account *a = NULL;
+    hb_err err = txn_account(t, id, &a);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE; /* the key names a missing row */
+    c->account = *a;
+    return HB_ERR_OK;
+}
+
+static hb_err exec_account_create(txn *t, command *cmd)
+{
+    account_create_cmd *c = (account_create_cmd *)cmd;
+    account *a = &c->account;
+    if (a->tier == TIER_SYSTEM && a->kind != ACCOUNT_WALLET) {
+        const account *existing = NULL;
+        hb_err err = txn_system_account(t, a->kind, a->currency, &existing);
+        if (err == HB_ERR_OK) {
+            txn_fail_detail(t, "the %s %s account exists already: acct_%lld",
+                            currency_code(a->currency), account_kind_name(a->kind),
+                            (long long)existing->id);
+            return HB_ERR_DUPLICATE;
+        }
+        if (err != HB_ERR_NOT_FOUND) return err;
+    }
+    hb_err err = txn_account_create(t, a);
+    if (err != HB_ERR_OK) return err;
+    char object[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, a->id, object, sizeof object);
+    txn_audit(t, "account.create", object);
+    account_result(t, a);
+    return HB_ERR_OK;
+}
+
+static bool kind_fits_tier(account_kind kind, tier t)
+{
+    switch (kind) {
+    case ACCOUNT_WALLET:
+        return t != TIER_SYSTEM;
+    case ACCOUNT_MERCHANT_PENDING:
+    case ACCOUNT_MERCHANT_AVAILABLE:
+        return t == TIER_ENTERPRISE || t == TIER_PROVIDER;
+    case ACCOUNT_PACKET_ESCROW:
+    case ACCOUNT_FEE_REVENUE:
+    case ACCOUNT_CUSTODY_RESERVE:
+        return t == TIER_SYSTEM;
+    default:
+        return false;
+    }
+}
+
+hb_err wallet_account_create_prepare(account_create_cmd *c, const char *actor,
+                                     const char *idem_key)
+{
+    account *a = &c->account;
+    if (!text_ok(a->owner, LIMIT_OWNER_LEN, false) || a->kind <= ACCOUNT_KIND_NONE ||
+        a->kind >= ACCOUNT_KIND_COUNT || (unsigned)a->tier >= TIER_COUNT ||
+        !currency_valid(a->currency) || !kind_fits_tier(a->kind, a->tier)) {
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    a->id = 0;
+    a->balance = 0;
+    a->status = ACCOUNT_ACTIVE;
+    a->restricted_until_ms = 0;
+    a->flags = a->kind == ACCOUNT_CUSTODY_RESERVE ? ACCOUNT_FLAG_NO_POSITIVE
+                                                  : ACCOUNT_FLAG_NO_NEGATIVE;
+    char canonical[256];
+    int n = snprintf(canonical, sizeof canonical, "account.create|%zu:%s|%d|%d|%s",
+                     strlen(a->owner), a->owner, a->kind, a->tier, currency_code(a->currency));
+    ASSERT(n > 0 && (size_t)n < sizeof canonical);
+    hb_err err = command_init(&c->base, actor, idem_key, canonical, (size_t)n);
+    c->base.exec = exec_account_create;
+    c->base.replay = replay_account;
+    return err;
+}
+
+/* ---- transfers ------------------------------------------------------------------------------ */
+
+static hb_err replay_transfer(txn *t, command *cmd, const char *result, size_t len)
+{
+    transfer_cmd *c = (transfer_cmd *)cmd;
+    (void)len;
+    int64_t id = 0;
+    if (ids_parse(ID_TRANSFER, result, &id) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    hb_err err = store_transfer_get(txn_store(t), id, &c->transfer);
+    return err == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+}
+
+static hb_err require_kind(txn *t, int64_t id, bool wallet_only, currency *cur)
+{
+    const account *a = NULL;
+    hb_err err = txn_account(t, id, &a);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such account: acct_%lld", (long long)id);
+    if (err != HB_ERR_OK) return err;
+    bool ok = a->kind == ACCOUNT_WALLET ||
+              (!wallet_only && a->kind == ACCOUNT_MERCHANT_AVAILABLE);
+    if (!ok) {
+        txn_fail_detail(t, "acct_%lld is a %s account, not a wallet", (long long)id,
+                        account_kind_name(a->kind));
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    if (*cur == CURRENCY_NONE) *cur = a->currency;
+    return HB_ERR_OK;
+}
+
+static hb_err exec_transfer(txn *t, command *cmd)
+{
+    transfer_cmd *c = (transfer_cmd *)cmd;
+    transfer *tr = &c->transfer;
+    hb_err err = HB_ERR_OK;
+    switch (tr->kind) {
+    case TRANSFER_TOPUP:
+        err = require_kind(t, tr->credit_id, true, &tr->currency);
+        break;
+    case TRANSFER_WITHDRAW:
+        err = require_kind(t, tr->debit_id, false, &tr->currency);
+        break;
+    default:
+        err = require_kind(t, tr->debit_id, true, &tr->currency);
+        if (err == HB_ERR_OK) err = require_kind(t, tr->credit_id, true, &tr->currency);
+        break;
+    }
+    if (err != HB_ERR_OK) return err;
+    if (tr->kind == TRANSFER_TOPUP || tr->kind == TRANSFER_WITHDRAW) {
+        const account *reserve = NULL;
+        err = txn_system_account(t, ACCOUNT_CUSTODY_RESERVE, tr->currency, &reserve);
+        if (err == HB_ERR_NOT_FOUND) {
+            txn_fail_detail(t, "no %s custody reserve: run hongbao init",
+                            currency_code(tr->currency));
+        }
+        if (err != HB_ERR_OK) return err;
+        if (tr->kind == TRANSFER_TOPUP) {
+            tr->debit_id = reserve->id;
+        } else {
+            tr->credit_id = reserve->id;
+        }
+    }
+    err = txn_transfer(t, tr);
+    if (err != HB_ERR_OK) return err;
+    char object[IDS_TEXT_MAX];
+    int n = ids_format(ID_TRANSFER, tr->id, object, sizeof object);
+    char action[LIMIT_ACTION_LEN + 1];
+    snprintf(action, sizeof action, "transfer.%s", transfer_kind_name(tr->kind));
+    txn_audit(t, action, object);
+    txn_set_result(t, object, (size_t)n);
+    return HB_ERR_OK;
+}
+
+hb_err wallet_transfer_prepare(transfer_cmd *c, const char *actor, const char *idem_key)
+{
+    transfer *tr = &c->transfer;
+    if (tr->kind <= TRANSFER_KIND_NONE || tr->kind >= TRANSFER_KIND_COUNT ||
+        !text_ok(tr->reference, LIMIT_REFERENCE_LEN, true) ||
+        (tr->currency != CURRENCY_NONE && !currency_valid(tr->currency))) {
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    if ((tr->kind == TRANSFER_TOPUP || tr->kind == TRANSFER_WITHDRAW) &&
+        tr->reference[0] == '\0') {
+        return HB_ERR_INVALID_ARGUMENT; /* money crossing the bank needs its bank reference */
+    }
+    if (tr->kind == TRANSFER_TOPUP) tr->debit_id = 0;
+    if (tr->kind == TRANSFER_WITHDRAW) tr->credit_id = 0;
+    tr->id = 0;
+    tr->created_at_ms = 0;
+    snprintf(tr->idem_key, sizeof tr->idem_key, "%s", idem_key ? idem_key : "");
+    char canonical[512];
+    int n = snprintf(canonical, sizeof canonical, "transfer|%d|%lld|%lld|%lld|%s|%zu:%s",
+                     tr->kind, (long long)tr->debit_id, (long long)tr->credit_id,
+                     (long long)tr->amount, currency_code(tr->currency), strlen(tr->reference),
+                     tr->reference);
+    ASSERT(n > 0 && (size_t)n < sizeof canonical);
+    hb_err err = command_init(&c->base, actor, idem_key, canonical, (size_t)n);
+    c->base.exec = exec_transfer;
+    c->base.replay = replay_transfer;
+    return err;
+}
+
+/* ---- status ----------------------------------------------------------------------------------- */
+
+static hb_err exec_status(txn *t, command *cmd)
+{
+    status_cmd *c = (status_cmd *)cmd;
+    const account *a = NULL;
+    hb_err err = txn_account(t, c->account_id, &a);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such account");
+    if (err != HB_ERR_OK) return err;
+    if (a->tier == TIER_SYSTEM) {
+        txn_fail_detail(t, "system accounts cannot be frozen or closed");
+        return HB_ERR_FORBIDDEN;
+    }
+    if (c->status == ACCOUNT_CLOSED && a->balance != 0) {
+        txn_fail_detail(t, "only an empty account can be closed");
+        return HB_ERR_FORBIDDEN;
+    }
+    err = txn_account_set_status(t, c->account_id, c->status, c->restricted_until_ms);
+    if (err != HB_ERR_OK) return err;
+    err = txn_account(t, c->account_id, &a);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    c->account = *a;
+    char object[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, a->id, object, sizeof object);
+    txn_audit(t, "account.status", object);
+    account_result(t, a);
+    return HB_ERR_OK;
+}
+
+static hb_err replay_status(txn *t, command *cmd, const char *result, size_t len)
+{
+    status_cmd *c = (status_cmd *)cmd;
+    (void)len;
+    int64_t id = 0;
+    if (ids_parse(ID_ACCOUNT, result, &id) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    const account *a = NULL;
+    if (txn_account(t, id, &a) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    c->account = *a;
+    return HB_ERR_OK;
+}
+
+hb_err wallet_status_prepare(status_cmd *c, const char *actor, const char *idem_key)
+{
+    if ((unsigned)c->status >= ACCOUNT_STATUS_COUNT || c->restricted_until_ms < 0) {
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    char canonical[128];
+    int n = snprintf(canonical, sizeof canonical, "account.status|%lld|%d|%lld",
+                     (long long)c->account_id, c->status, (long long)c->restricted_until_ms);
+    ASSERT(n > 0 && (size_t)n < sizeof canonical);
+    hb_err err = command_init(&c->base, actor, idem_key, canonical, (size_t)n);
+    c->base.exec = exec_status;
+    c->base.replay = replay_status;
+    return err;
+}
+
+/* ---- system accounts ---------------------------------------------------------------------- */
+
+hb_err wallet_init_system(engine *e, currency cur, char *err_text, size_t err_text_size)
+{
+    static const account_kind kinds[] = {ACCOUNT_CUSTODY_RESERVE, ACCOUNT_FEE_REVENUE,
+                                         ACCOUNT_PACKET_ESCROW};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        account_create_cmd c;
+        memset(&c, 0, sizeof c);
+        snprintf(c.account.owner, sizeof c.account.owner, "platform");
+        c.account.kind = kinds[i];
+        c.account.tier = TIER_SYSTEM;
+        c.account.currency = cur;
+        hb_err err = wallet_account_create_prepare(&c, "system:init", NULL);
+        if (err == HB_ERR_OK) err = engine_submit(e, &c.base);
+        if (err == HB_ERR_DUPLICATE) continue; /* exists already */
+        if (err != HB_ERR_OK) {
+            snprintf(err_text, err_text_size, "cannot create the %s %s account: %s %s",
+                     currency_code(cur), account_kind_name(kinds[i]), hb_err_name(err),
+                     c.base.err_detail);
+            return err;
+        }
+    }
+    return HB_ERR_OK;
+}

@@ -1,0 +1,51 @@
+/* Wallet commands: accounts, top-up, withdrawal, person-to-person transfer, status.
+ *
+ * Each operation is a command run by the engine inside one store transaction, with its audit
+ * record and (when a key is given) its idempotency record. The *_prepare functions fill a
+ * command for engine_submit/engine_submit_async; the plain functions submit and wait.
+ * Thread-safe: any thread may prepare and submit its own commands. */
+#ifndef HB_SERVICE_WALLET_H
+#define HB_SERVICE_WALLET_H
+
+#include "engine/engine.h"
+
+typedef struct account_create_cmd {
+    command base;
+    account account; /* in: owner, kind, tier, currency, flags(optional); out: everything */
+} account_create_cmd;
+
+typedef struct transfer_cmd {
+    command base;
+    /* in: kind, debit_id/credit_id (see wallet_transfer_prepare), amount, currency (or
+     * CURRENCY_NONE for the accounts' own), reference; out: id, created_at_ms, and the rest */
+    transfer transfer;
+} transfer_cmd;
+
+typedef struct status_cmd {
+    command base;
+    int64_t account_id;
+    account_status status;
+    int64_t restricted_until_ms;
+    account account; /* out */
+} status_cmd;
+
+/* Fill an account-creation command. Customer accounts get ACCOUNT_FLAG_NO_NEGATIVE; the
+ * custody reserve gets ACCOUNT_FLAG_NO_POSITIVE. INVALID_ARGUMENT for an empty or overlong
+ * owner/actor/key, an unknown kind, tier or currency. */
+hb_err wallet_account_create_prepare(account_create_cmd *c, const char *actor,
+                                     const char *idem_key) WARN_UNUSED;
+
+/* Fill a transfer command from c->transfer. For TRANSFER_TOPUP set credit_id (the wallet;
+ * the debit is the currency's custody reserve); for TRANSFER_WITHDRAW set debit_id (the
+ * credit is the custody reserve); for TRANSFER_P2P set both (wallets). Top-up and
+ * withdrawal need the external bank reference in `reference`. */
+hb_err wallet_transfer_prepare(transfer_cmd *c, const char *actor,
+                               const char *idem_key) WARN_UNUSED;
+
+hb_err wallet_status_prepare(status_cmd *c, const char *actor, const char *idem_key) WARN_UNUSED;
+
+/* Create the system accounts of a currency (custody reserve, fee revenue, packet escrow)
+ * when missing. Idempotent. */
+hb_err wallet_init_system(engine *e, currency cur, char *err_text, size_t err_text_size) WARN_UNUSED;
+
+#endif

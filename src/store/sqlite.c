@@ -1,0 +1,319 @@
+/* The embedded store's driver: SQLite in WAL mode with synchronous=FULL, one file.
+ *
+ * Parameters are written $1, $2, ... in store.c; SQLite reads "$1" as a named parameter, so
+ * prepare() maps each number to SQLite's own index once. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/invariant.h"
+#include "store/driver.h"
+
+#define SQLITE_PARAMS_MAX 16
+
+typedef struct sqlite_stmt {
+    sqlite3_stmt *stmt;
+    int index_of[SQLITE_PARAMS_MAX + 1]; /* $n -> SQLite's parameter index */
+    bool stepped_done;
+} sqlite_stmt;
+
+static hb_err map_error(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return HB_ERR_OK;
+    case SQLITE_CONSTRAINT:
+        return HB_ERR_DUPLICATE;
+    case SQLITE_CANTOPEN:
+        return HB_ERR_NOT_FOUND;
+    default:
+        /* I/O errors, disk full, corruption, busy, out of memory: the store is unusable
+         * for this transaction; the caller rolls back and reopens. */
+        return HB_ERR_UNAVAILABLE;
+    }
+}
+
+static const char *const migrations[] = {
+    /* 1: the ledger core. */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 6),"
+    "  tier INTEGER NOT NULL CHECK (tier BETWEEN 0 AND 3),"
+    "  currency TEXT NOT NULL CHECK (length(currency) = 3),"
+    "  flags INTEGER NOT NULL CHECK (flags BETWEEN 0 AND 3),"
+    "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),"
+    "  restricted_until INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    /* Balances live apart from the rest of the account: a batch rewrites only these small
+     * rows, so a random spread of transfers dirties as few pages as possible. */
+    "CREATE TABLE balances ("
+    "  account_id INTEGER PRIMARY KEY REFERENCES accounts(id),"
+    "  balance INTEGER NOT NULL);"
+    "CREATE INDEX accounts_system ON accounts(kind, currency) WHERE tier = 0;"
+    "CREATE TABLE transfers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  idem_key TEXT NOT NULL,"
+    "  debit_id INTEGER NOT NULL,"
+    "  credit_id INTEGER NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  currency TEXT NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  reference TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  CHECK (debit_id <> credit_id));"
+    "CREATE TABLE idempotency ("
+    "  scope TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    "  result TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, key)) WITHOUT ROWID;"
+    "CREATE TABLE audit ("
+    "  node TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  time INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  digest BLOB NOT NULL,"
+    "  prev_hash BLOB NOT NULL,"
+    "  hash BLOB NOT NULL,"
+    "  PRIMARY KEY (node, seq)) WITHOUT ROWID;",
+};
+
+#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+static hb_err migrate(sqlite3 *db, char *err_text, size_t err_text_size)
+{
+    int version = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) goto fail;
+    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > MIGRATION_COUNT) {
+        snprintf(err_text, err_text_size, "store schema version %d is newer than this build (%d)",
+                 version, MIGRATION_COUNT);
+        return HB_ERR_UNAVAILABLE;
+    }
+    for (int v = version; v < MIGRATION_COUNT; v++) {
+        char set_version[64];
+        snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto fail;
+        if (sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, set_version, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            snprintf(err_text, err_text_size, "migration %d failed: %s", v + 1,
+                     sqlite3_errmsg(db));
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return HB_ERR_UNAVAILABLE;
+        }
+    }
+    return HB_ERR_OK;
+fail:
+    snprintf(err_text, err_text_size, "cannot read schema version: %s", sqlite3_errmsg(db));
+    return HB_ERR_UNAVAILABLE;
+}
+
+static hb_err sqlite_open(const char *url, const store_options *options, void **conn,
+                          char *err_text, size_t err_text_size)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_NOMUTEX;
+    flags |= options->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (options->create && !options->read_only) flags |= SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(url, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err_text, err_text_size, "cannot open %s: %s", url,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return (rc & 0xff) == SQLITE_CANTOPEN ? HB_ERR_NOT_FOUND : HB_ERR_UNAVAILABLE;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 5000);
+    char pragmas[256];
+    int64_t cache_kib = options->cache_kib > 0 ? options->cache_kib : 65536;
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-%lld;"
+             "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4096;",
+             (long long)cache_kib);
+    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err_text, err_text_size, "cannot configure %s: %s", url, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (!options->read_only) {
+        hb_err err = migrate(db, err_text, err_text_size);
+        if (err != HB_ERR_OK) {
+            sqlite3_close(db);
+            return err;
+        }
+    }
+    *conn = db;
+    return HB_ERR_OK;
+}
+
+static void sqlite_close(void *conn)
+{
+    if (conn == NULL) return;
+    sqlite3 *db = conn;
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    int rc = sqlite3_close(db);
+    ASSERT(rc == SQLITE_OK); /* every statement is finalized before close */
+}
+
+static hb_err sqlite_exec(void *conn, const char *sql)
+{
+    return map_error(sqlite3_exec(conn, sql, NULL, NULL, NULL));
+}
+
+static hb_err sqlite_prepare(void *conn, const char *sql, void **out)
+{
+    sqlite_stmt *s = calloc(1, sizeof *s);
+    if (s == NULL) return HB_ERR_UNAVAILABLE;
+    int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL);
+    if (rc != SQLITE_OK) {
+        free(s);
+        return map_error(rc) == HB_ERR_OK ? HB_ERR_UNAVAILABLE : map_error(rc);
+    }
+    for (int n = 1; n <= SQLITE_PARAMS_MAX; n++) {
+        char name[8];
+        snprintf(name, sizeof name, "$%d", n);
+        s->index_of[n] = sqlite3_bind_parameter_index(s->stmt, name);
+    }
+    *out = s;
+    return HB_ERR_OK;
+}
+
+static void sqlite_finalize(void *stmt)
+{
+    if (stmt == NULL) return;
+    sqlite_stmt *s = stmt;
+    sqlite3_finalize(s->stmt);
+    free(s);
+}
+
+static int param_index(sqlite_stmt *s, int param)
+{
+    ASSERT(param >= 1 && param <= SQLITE_PARAMS_MAX);
+    ASSERT(s->index_of[param] > 0); /* the SQL text names $param */
+    return s->index_of[param];
+}
+
+static void sqlite_bind_i64(void *stmt, int param, int64_t value)
+{
+    sqlite_stmt *s = stmt;
+    ASSERT(sqlite3_bind_int64(s->stmt, param_index(s, param), value) == SQLITE_OK);
+}
+
+static void sqlite_bind_text(void *stmt, int param, const char *text, size_t len)
+{
+    sqlite_stmt *s = stmt;
+    ASSERT(len <= (size_t)INT32_MAX);
+    ASSERT(sqlite3_bind_text(s->stmt, param_index(s, param), text, (int)len,
+                             SQLITE_TRANSIENT) == SQLITE_OK);
+}
+
+static void sqlite_bind_blob(void *stmt, int param, const void *data, size_t len)
+{
+    sqlite_stmt *s = stmt;
+    ASSERT(len <= (size_t)INT32_MAX);
+    ASSERT(sqlite3_bind_blob(s->stmt, param_index(s, param), data, (int)len,
+                             SQLITE_TRANSIENT) == SQLITE_OK);
+}
+
+static hb_err sqlite_step(void *stmt, bool *row)
+{
+    sqlite_stmt *s = stmt;
+    int rc = sqlite3_step(s->stmt);
+    if (rc == SQLITE_ROW) {
+        *row = true;
+        return HB_ERR_OK;
+    }
+    *row = false;
+    if (rc == SQLITE_DONE) return HB_ERR_OK;
+    hb_err err = map_error(rc);
+    return err == HB_ERR_OK ? HB_ERR_UNAVAILABLE : err;
+}
+
+static int64_t sqlite_column_i64(void *stmt, int col)
+{
+    return sqlite3_column_int64(((sqlite_stmt *)stmt)->stmt, col);
+}
+
+static const char *sqlite_column_text(void *stmt, int col, size_t *len)
+{
+    sqlite_stmt *s = stmt;
+    const unsigned char *text = sqlite3_column_text(s->stmt, col);
+    int n = sqlite3_column_bytes(s->stmt, col);
+    *len = n > 0 ? (size_t)n : 0;
+    return text ? (const char *)text : "";
+}
+
+static const void *sqlite_column_blob(void *stmt, int col, size_t *len)
+{
+    sqlite_stmt *s = stmt;
+    const void *data = sqlite3_column_blob(s->stmt, col);
+    int n = sqlite3_column_bytes(s->stmt, col);
+    *len = n > 0 ? (size_t)n : 0;
+    return data;
+}
+
+static bool sqlite_column_null(void *stmt, int col)
+{
+    return sqlite3_column_type(((sqlite_stmt *)stmt)->stmt, col) == SQLITE_NULL;
+}
+
+static void sqlite_reset(void *stmt)
+{
+    sqlite_stmt *s = stmt;
+    sqlite3_reset(s->stmt);
+    sqlite3_clear_bindings(s->stmt);
+}
+
+static const char *sqlite_last_error(void *conn)
+{
+    return conn ? sqlite3_errmsg(conn) : "not open";
+}
+
+static hb_err sqlite_data_version(void *conn, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(conn, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    hb_err err = HB_ERR_UNAVAILABLE;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        err = HB_ERR_OK;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+const driver_ops driver_sqlite = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .exec = sqlite_exec,
+    .prepare = sqlite_prepare,
+    .finalize = sqlite_finalize,
+    .bind_i64 = sqlite_bind_i64,
+    .bind_text = sqlite_bind_text,
+    .bind_blob = sqlite_bind_blob,
+    .step = sqlite_step,
+    .column_i64 = sqlite_column_i64,
+    .column_text = sqlite_column_text,
+    .column_blob = sqlite_column_blob,
+    .column_null = sqlite_column_null,
+    .reset = sqlite_reset,
+    .last_error = sqlite_last_error,
+    .data_version = sqlite_data_version,
+    .begin_sql = "BEGIN IMMEDIATE",
+    .begin_read_sql = "BEGIN",
+    .exclusive_writer = true,
+};

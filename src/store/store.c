@@ -1,0 +1,749 @@
+/* The store: every query hongbao runs, written once, over a driver (driver.h).
+ *
+ * Statements are prepared once at open and reused; each function binds, steps and resets
+ * one of them. Rows read back are checked (ASSERT) against the bounds the schema promises,
+ * so a corrupted or hand-edited database stops the process rather than moving wrong money. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+#include "store/driver.h"
+
+#define ACCOUNT_COLUMNS                                                                      \
+    "a.id, a.owner, a.kind, a.tier, a.currency, b.balance, a.flags, a.status, "              \
+    "a.restricted_until, a.created_at"
+#define TRANSFER_COLUMNS                                                                     \
+    "id, idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at"
+#define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
+
+#define STATEMENTS(X)                                                                        \
+    X(SAVEPOINT, "SAVEPOINT cmd")                                                            \
+    X(RELEASE, "RELEASE SAVEPOINT cmd")                                                      \
+    X(ROLLBACK_TO, "ROLLBACK TO SAVEPOINT cmd")                                              \
+    X(COMMIT, "COMMIT")                                                                      \
+    X(ACCOUNT_INSERT, "INSERT INTO accounts (id, owner, kind, tier, currency, flags, status, " \
+                      "restricted_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)") \
+    X(BALANCE_INSERT, "INSERT INTO balances (account_id, balance) VALUES ($1, $2)")           \
+    X(ACCOUNT_GET, "SELECT " ACCOUNT_COLUMNS " FROM accounts a JOIN balances b "             \
+                   "ON b.account_id = a.id WHERE a.id = $1")                                 \
+    X(ACCOUNT_LIST, "SELECT " ACCOUNT_COLUMNS " FROM accounts a JOIN balances b "            \
+                    "ON b.account_id = a.id WHERE a.id > $1 ORDER BY a.id LIMIT $2")         \
+    X(ACCOUNT_FIND_SYSTEM, "SELECT " ACCOUNT_COLUMNS " FROM accounts a JOIN balances b "     \
+                           "ON b.account_id = a.id WHERE a.kind = $1 AND a.currency = $2 "  \
+                           "AND a.tier = 0 ORDER BY a.id LIMIT 1")                           \
+    X(ACCOUNT_SET_STATUS, "UPDATE accounts SET status = $2, restricted_until = $3 WHERE id = $1") \
+    X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2 WHERE account_id = $1")       \
+    X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
+    X(TRANSFER_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM transfers")                         \
+    X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ") VALUES "                \
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9)")                               \
+    X(TRANSFER_GET, "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = $1")              \
+    X(TRANSFER_COUNT, "SELECT COUNT(*) FROM transfers")                                      \
+    X(IDEM_GET, "SELECT request_hash, result FROM idempotency WHERE scope = $1 AND key = $2") \
+    X(IDEM_PUT, "INSERT INTO idempotency (scope, key, request_hash, result, created_at) "    \
+                "VALUES ($1, $2, $3, $4, $5)")                                               \
+    X(AUDIT_APPEND, "INSERT INTO audit (" AUDIT_COLUMNS ") VALUES "                          \
+                    "($1, $2, $3, $4, $5, $6, $7, $8, $9)")                                  \
+    X(AUDIT_LAST, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 "                     \
+                  "ORDER BY seq DESC LIMIT 1")                                               \
+    X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \
+    X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
+                    "(SELECT COUNT(*) FROM transfers), "                                     \
+                    "(SELECT COUNT(*) FROM accounts a LEFT JOIN balances b "                 \
+                    "ON b.account_id = a.id WHERE b.account_id IS NULL)")                    \
+    X(CHECK_BY_KIND, "SELECT a.currency, a.kind, SUM(b.balance), COUNT(*) FROM accounts a "  \
+                     "JOIN balances b ON b.account_id = a.id GROUP BY a.currency, a.kind "   \
+                     "ORDER BY a.currency, a.kind")                                          \
+    X(CHECK_MISMATCH, "SELECT COUNT(*), COALESCE(MIN(id), 0) FROM ("                         \
+                      "SELECT a.id AS id FROM accounts a JOIN balances b "                   \
+                      "ON b.account_id = a.id "                                              \
+                      "LEFT JOIN (SELECT credit_id AS id, SUM(amount) AS s FROM transfers "  \
+                      "GROUP BY credit_id) c ON c.id = a.id "                                \
+                      "LEFT JOIN (SELECT debit_id AS id, SUM(amount) AS s FROM transfers "   \
+                      "GROUP BY debit_id) d ON d.id = a.id "                                 \
+                      "WHERE b.balance <> COALESCE(c.s, 0) - COALESCE(d.s, 0)) m")           \
+    X(CHECK_FLAGS, "SELECT COUNT(*) FROM accounts a JOIN balances b ON b.account_id = a.id " \
+                   "WHERE ((a.flags & 1) <> 0 AND b.balance < 0) "                           \
+                   "OR ((a.flags & 2) <> 0 AND b.balance > 0)")                              \
+    X(CHECK_CURRENCY, "SELECT COUNT(*) FROM transfers t "                                    \
+                      "LEFT JOIN accounts d ON d.id = t.debit_id "                           \
+                      "LEFT JOIN accounts c ON c.id = t.credit_id "                          \
+                      "WHERE d.id IS NULL OR c.id IS NULL OR d.currency <> t.currency "      \
+                      "OR c.currency <> t.currency")
+
+typedef enum stmt_id {
+#define STMT_ENUM(name, sql) STMT_##name,
+    STATEMENTS(STMT_ENUM)
+#undef STMT_ENUM
+        STMT_COUNT
+} stmt_id;
+
+static const char *const statement_sql[STMT_COUNT] = {
+#define STMT_SQL(name, sql) sql,
+    STATEMENTS(STMT_SQL)
+#undef STMT_SQL
+};
+
+struct store {
+    const driver_ops *driver;
+    void *conn;
+    void *stmts[STMT_COUNT];
+    bool in_transaction;
+    bool in_savepoint;
+};
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+static const char *const account_kind_names[ACCOUNT_KIND_COUNT] = {
+    "", "wallet", "merchant_pending", "merchant_available", "packet_escrow", "fee_revenue",
+    "custody_reserve"};
+static const char *const tier_names[TIER_COUNT] = {"system", "personal", "enterprise",
+                                                   "provider"};
+static const char *const status_names[ACCOUNT_STATUS_COUNT] = {"active", "frozen", "closed"};
+static const char *const transfer_kind_names[TRANSFER_KIND_COUNT] = {"", "topup", "withdraw",
+                                                                     "p2p"};
+
+const char *account_kind_name(account_kind k)
+{
+    return (unsigned)k < ACCOUNT_KIND_COUNT ? account_kind_names[k] : "";
+}
+
+account_kind account_kind_parse(const char *name)
+{
+    for (int i = 1; i < ACCOUNT_KIND_COUNT; i++) {
+        if (strcmp(name, account_kind_names[i]) == 0) return (account_kind)i;
+    }
+    return ACCOUNT_KIND_NONE;
+}
+
+account_class account_kind_class(account_kind k)
+{
+    switch (k) {
+    case ACCOUNT_CUSTODY_RESERVE:
+        return ACCOUNT_CLASS_CUSTODY;
+    case ACCOUNT_FEE_REVENUE:
+        return ACCOUNT_CLASS_PLATFORM;
+    default:
+        return ACCOUNT_CLASS_CUSTOMER;
+    }
+}
+
+const char *tier_name(tier t)
+{
+    return (unsigned)t < TIER_COUNT ? tier_names[t] : "";
+}
+
+tier tier_parse(const char *name)
+{
+    for (int i = 0; i < TIER_COUNT; i++) {
+        if (strcmp(name, tier_names[i]) == 0) return (tier)i;
+    }
+    return TIER_COUNT;
+}
+
+const char *account_status_name(account_status s)
+{
+    return (unsigned)s < ACCOUNT_STATUS_COUNT ? status_names[s] : "";
+}
+
+const char *transfer_kind_name(transfer_kind k)
+{
+    return (unsigned)k < TRANSFER_KIND_COUNT ? transfer_kind_names[k] : "";
+}
+
+transfer_kind transfer_kind_parse(const char *name)
+{
+    for (int i = 1; i < TRANSFER_KIND_COUNT; i++) {
+        if (strcmp(name, transfer_kind_names[i]) == 0) return (transfer_kind)i;
+    }
+    return TRANSFER_KIND_NONE;
+}
+
+/* ---- open and close ------------------------------------------------------------------ */
+
+static const driver_ops *driver_for(const char *url)
+{
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        return NULL; /* the PostgreSQL store is a later issue */
+    }
+    return &driver_sqlite;
+}
+
+hb_err store_open(const char *url, const store_options *options, store **out, char *err_text,
+                  size_t err_text_size)
+{
+    char scratch[8];
+    if (err_text == NULL) {
+        err_text = scratch;
+        err_text_size = sizeof scratch;
+    }
+    err_text[0] = '\0';
+    if (url == NULL || url[0] == '\0' || strlen(url) > LIMIT_PATH_LEN) {
+        snprintf(err_text, err_text_size, "no store path given");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    const driver_ops *driver = driver_for(url);
+    if (driver == NULL) {
+        snprintf(err_text, err_text_size, "this build has no PostgreSQL store yet");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    store *s = calloc(1, sizeof *s);
+    if (s == NULL) return HB_ERR_UNAVAILABLE;
+    s->driver = driver;
+    hb_err err = driver->open(url, options, &s->conn, err_text, err_text_size);
+    if (err != HB_ERR_OK) {
+        free(s);
+        return err;
+    }
+    for (int i = 0; i < STMT_COUNT; i++) {
+        err = driver->prepare(s->conn, statement_sql[i], &s->stmts[i]);
+        if (err != HB_ERR_OK) {
+            snprintf(err_text, err_text_size, "cannot prepare statement %d: %s", i,
+                     driver->last_error(s->conn));
+            store_close(s);
+            return HB_ERR_UNAVAILABLE;
+        }
+    }
+    *out = s;
+    return HB_ERR_OK;
+}
+
+void store_close(store *s)
+{
+    if (s == NULL) return;
+    for (int i = 0; i < STMT_COUNT; i++) {
+        if (s->stmts[i] != NULL) s->driver->finalize(s->stmts[i]);
+    }
+    s->driver->close(s->conn);
+    free(s);
+}
+
+const char *store_last_error(const store *s)
+{
+    return s->driver->last_error(s->conn);
+}
+
+bool store_exclusive_writer(const store *s)
+{
+    return s->driver->exclusive_writer;
+}
+
+hb_err store_data_version(store *s, int64_t *out)
+{
+    if (s->driver->data_version == NULL) return HB_ERR_UNAVAILABLE;
+    return s->driver->data_version(s->conn, out);
+}
+
+/* ---- statement helpers ---------------------------------------------------------------- */
+
+static void *stmt(store *s, stmt_id id)
+{
+    ASSERT(id < STMT_COUNT && s->stmts[id] != NULL);
+    return s->stmts[id];
+}
+
+static void bind_str(store *s, void *st, int param, const char *text)
+{
+    s->driver->bind_text(st, param, text, strlen(text));
+}
+
+/* Run a statement that returns no rows; resets it. */
+static hb_err run(store *s, void *st)
+{
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    s->driver->reset(st);
+    return err;
+}
+
+/* Copy a text column into a fixed buffer; ASSERT it fits (the schema bounds it). */
+static void column_copy(store *s, void *st, int col, char *dst, size_t dst_size)
+{
+    size_t len = 0;
+    const char *text = s->driver->column_text(st, col, &len);
+    ASSERT(len < dst_size);
+    memcpy(dst, text, len);
+    dst[len] = '\0';
+}
+
+static void column_hash(store *s, void *st, int col, uint8_t dst[32])
+{
+    size_t len = 0;
+    const void *data = s->driver->column_blob(st, col, &len);
+    ASSERT(len == 32 && data != NULL);
+    memcpy(dst, data, 32);
+}
+
+static currency column_currency(store *s, void *st, int col)
+{
+    size_t len = 0;
+    const char *text = s->driver->column_text(st, col, &len);
+    return currency_parse(text, len);
+}
+
+/* ---- transactions ---------------------------------------------------------------------- */
+
+hb_err store_begin(store *s)
+{
+    ASSERT(!s->in_transaction);
+    hb_err err = s->driver->exec(s->conn, s->driver->begin_sql);
+    if (err == HB_ERR_OK) s->in_transaction = true;
+    return err == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+}
+
+hb_err store_commit(store *s)
+{
+    ASSERT(s->in_transaction && !s->in_savepoint);
+    hb_err err = run(s, stmt(s, STMT_COMMIT));
+    if (err != HB_ERR_OK) {
+        store_rollback(s);
+        return HB_ERR_UNAVAILABLE;
+    }
+    s->in_transaction = false;
+    return HB_ERR_OK;
+}
+
+void store_rollback(store *s)
+{
+    if (!s->in_transaction) return;
+    (void)s->driver->exec(s->conn, "ROLLBACK");
+    s->in_transaction = false;
+    s->in_savepoint = false;
+}
+
+hb_err store_savepoint(store *s)
+{
+    ASSERT(s->in_transaction && !s->in_savepoint);
+    hb_err err = run(s, stmt(s, STMT_SAVEPOINT));
+    if (err == HB_ERR_OK) s->in_savepoint = true;
+    return err == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+}
+
+hb_err store_savepoint_release(store *s)
+{
+    ASSERT(s->in_savepoint);
+    s->in_savepoint = false;
+    return run(s, stmt(s, STMT_RELEASE)) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+}
+
+hb_err store_savepoint_rollback(store *s)
+{
+    ASSERT(s->in_savepoint);
+    s->in_savepoint = false;
+    hb_err err = run(s, stmt(s, STMT_ROLLBACK_TO));
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    /* ROLLBACK TO keeps the savepoint open; release it so the next command starts clean. */
+    return run(s, stmt(s, STMT_RELEASE)) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+}
+
+static hb_err select_i64(store *s, stmt_id id, int64_t *out)
+{
+    void *st = stmt(s, id);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && row) *out = s->driver->column_i64(st, 0);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_max_id(store *s, store_sequence seq, int64_t *out)
+{
+    return select_i64(s, seq == STORE_SEQ_ACCOUNT ? STMT_ACCOUNT_MAX_ID : STMT_TRANSFER_MAX_ID,
+                      out);
+}
+
+/* ---- accounts ---------------------------------------------------------------------------- */
+
+static void account_assert_valid(const account *a)
+{
+    ASSERT(a->id > 0);
+    ASSERT(a->kind > ACCOUNT_KIND_NONE && a->kind < ACCOUNT_KIND_COUNT);
+    ASSERT((unsigned)a->tier < TIER_COUNT);
+    ASSERT(currency_valid(a->currency));
+    ASSERT((a->flags & ~(uint32_t)ACCOUNT_FLAGS_ALL) == 0);
+    ASSERT((unsigned)a->status < ACCOUNT_STATUS_COUNT);
+    ASSERT(a->balance >= -LIMIT_BALANCE_MAX_FEN && a->balance <= LIMIT_BALANCE_MAX_FEN);
+}
+
+hb_err store_account_insert(store *s, const account *a)
+{
+    account_assert_valid(a);
+    ASSERT(a->balance == 0); /* money only ever arrives by transfer */
+    void *st = stmt(s, STMT_ACCOUNT_INSERT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, a->id);
+    bind_str(s, st, 2, a->owner);
+    d->bind_i64(st, 3, a->kind);
+    d->bind_i64(st, 4, a->tier);
+    bind_str(s, st, 5, currency_code(a->currency));
+    d->bind_i64(st, 6, a->flags);
+    d->bind_i64(st, 7, a->status);
+    d->bind_i64(st, 8, a->restricted_until_ms);
+    d->bind_i64(st, 9, a->created_at_ms);
+    hb_err err = run(s, st);
+    if (err != HB_ERR_OK) return err;
+    st = stmt(s, STMT_BALANCE_INSERT);
+    d->bind_i64(st, 1, a->id);
+    d->bind_i64(st, 2, 0);
+    return run(s, st);
+}
+
+static void account_from_row(store *s, void *st, account *out)
+{
+    const driver_ops *d = s->driver;
+    memset(out, 0, sizeof *out);
+    out->id = d->column_i64(st, 0);
+    column_copy(s, st, 1, out->owner, sizeof out->owner);
+    out->kind = (account_kind)d->column_i64(st, 2);
+    out->tier = (tier)d->column_i64(st, 3);
+    out->currency = column_currency(s, st, 4);
+    out->balance = d->column_i64(st, 5);
+    out->flags = (uint32_t)d->column_i64(st, 6);
+    out->status = (account_status)d->column_i64(st, 7);
+    out->restricted_until_ms = d->column_i64(st, 8);
+    out->created_at_ms = d->column_i64(st, 9);
+    account_assert_valid(out);
+}
+
+static hb_err account_select_one(store *s, void *st, account *out)
+{
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) account_from_row(s, st, out);
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_account_get(store *s, int64_t id, account *out)
+{
+    void *st = stmt(s, STMT_ACCOUNT_GET);
+    s->driver->bind_i64(st, 1, id);
+    hb_err err = account_select_one(s, st, out);
+    ASSERT(err != HB_ERR_OK || out->id == id);
+    return err;
+}
+
+hb_err store_account_find_system(store *s, account_kind kind, currency cur, account *out)
+{
+    ASSERT(currency_valid(cur));
+    void *st = stmt(s, STMT_ACCOUNT_FIND_SYSTEM);
+    s->driver->bind_i64(st, 1, kind);
+    bind_str(s, st, 2, currency_code(cur));
+    return account_select_one(s, st, out);
+}
+
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta)
+{
+    void *st = stmt(s, STMT_BALANCE_ADD);
+    s->driver->bind_i64(st, 1, id);
+    s->driver->bind_i64(st, 2, delta);
+    return run(s, st);
+}
+
+hb_err store_account_set_status(store *s, int64_t id, account_status status,
+                                int64_t restricted_until_ms)
+{
+    ASSERT((unsigned)status < ACCOUNT_STATUS_COUNT && restricted_until_ms >= 0);
+    void *st = stmt(s, STMT_ACCOUNT_SET_STATUS);
+    s->driver->bind_i64(st, 1, id);
+    s->driver->bind_i64(st, 2, status);
+    s->driver->bind_i64(st, 3, restricted_until_ms);
+    return run(s, st);
+}
+
+hb_err store_account_list(store *s, int64_t after_id, int limit, account *out, int *count)
+{
+    ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
+    void *st = stmt(s, STMT_ACCOUNT_LIST);
+    s->driver->bind_i64(st, 1, after_id);
+    s->driver->bind_i64(st, 2, limit);
+    int n = 0;
+    hb_err err = HB_ERR_OK;
+    for (;;) {
+        bool row = false;
+        err = s->driver->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        ASSERT(n < limit);
+        account_from_row(s, st, &out[n]);
+        ASSERT(out[n].id > after_id);
+        n++;
+    }
+    s->driver->reset(st);
+    *count = err == HB_ERR_OK ? n : 0;
+    return err;
+}
+
+/* ---- transfers --------------------------------------------------------------------------- */
+
+static void transfer_assert_valid(const transfer *t)
+{
+    ASSERT(t->id > 0);
+    ASSERT(t->debit_id > 0 && t->credit_id > 0 && t->debit_id != t->credit_id);
+    ASSERT(t->amount > 0 && t->amount <= LIMIT_AMOUNT_MAX_FEN);
+    ASSERT(currency_valid(t->currency));
+    ASSERT(t->kind > TRANSFER_KIND_NONE && t->kind < TRANSFER_KIND_COUNT);
+}
+
+hb_err store_transfer_insert(store *s, const transfer *t)
+{
+    transfer_assert_valid(t);
+    void *st = stmt(s, STMT_TRANSFER_INSERT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, t->id);
+    bind_str(s, st, 2, t->idem_key);
+    d->bind_i64(st, 3, t->debit_id);
+    d->bind_i64(st, 4, t->credit_id);
+    d->bind_i64(st, 5, t->amount);
+    bind_str(s, st, 6, currency_code(t->currency));
+    d->bind_i64(st, 7, t->kind);
+    bind_str(s, st, 8, t->reference);
+    d->bind_i64(st, 9, t->created_at_ms);
+    return run(s, st);
+}
+
+hb_err store_transfer_get(store *s, int64_t id, transfer *out)
+{
+    void *st = stmt(s, STMT_TRANSFER_GET);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, id);
+    bool row = false;
+    hb_err err = d->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        memset(out, 0, sizeof *out);
+        out->id = d->column_i64(st, 0);
+        column_copy(s, st, 1, out->idem_key, sizeof out->idem_key);
+        out->debit_id = d->column_i64(st, 2);
+        out->credit_id = d->column_i64(st, 3);
+        out->amount = d->column_i64(st, 4);
+        out->currency = column_currency(s, st, 5);
+        out->kind = (transfer_kind)d->column_i64(st, 6);
+        column_copy(s, st, 7, out->reference, sizeof out->reference);
+        out->created_at_ms = d->column_i64(st, 8);
+        transfer_assert_valid(out);
+        ASSERT(out->id == id);
+    }
+    d->reset(st);
+    return err;
+}
+
+hb_err store_transfer_count(store *s, int64_t *out)
+{
+    return select_i64(s, STMT_TRANSFER_COUNT, out);
+}
+
+/* ---- idempotency ------------------------------------------------------------------------- */
+
+hb_err store_idem_get(store *s, const char *scope, const char *key, idem_record *out)
+{
+    void *st = stmt(s, STMT_IDEM_GET);
+    const driver_ops *d = s->driver;
+    bind_str(s, st, 1, scope);
+    bind_str(s, st, 2, key);
+    bool row = false;
+    hb_err err = d->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        column_hash(s, st, 0, out->request_hash);
+        column_copy(s, st, 1, out->result, sizeof out->result);
+        out->result_len = strlen(out->result);
+    }
+    d->reset(st);
+    return err;
+}
+
+hb_err store_idem_put(store *s, const char *scope, const char *key, const idem_record *r,
+                      int64_t created_at_ms)
+{
+    ASSERT(key[0] != '\0' && strlen(key) <= LIMIT_IDEM_KEY_LEN);
+    ASSERT(r->result_len <= LIMIT_RESULT_LEN);
+    void *st = stmt(s, STMT_IDEM_PUT);
+    const driver_ops *d = s->driver;
+    bind_str(s, st, 1, scope);
+    bind_str(s, st, 2, key);
+    d->bind_blob(st, 3, r->request_hash, 32);
+    d->bind_text(st, 4, r->result, r->result_len);
+    d->bind_i64(st, 5, created_at_ms);
+    return run(s, st);
+}
+
+/* ---- audit ------------------------------------------------------------------------------- */
+
+hb_err store_audit_append(store *s, const audit_record *r)
+{
+    ASSERT(r->seq > 0);
+    void *st = stmt(s, STMT_AUDIT_APPEND);
+    const driver_ops *d = s->driver;
+    bind_str(s, st, 1, r->node);
+    d->bind_i64(st, 2, r->seq);
+    d->bind_i64(st, 3, r->time_ms);
+    bind_str(s, st, 4, r->actor);
+    bind_str(s, st, 5, r->action);
+    bind_str(s, st, 6, r->object);
+    d->bind_blob(st, 7, r->digest, 32);
+    d->bind_blob(st, 8, r->prev_hash, 32);
+    d->bind_blob(st, 9, r->hash, 32);
+    return run(s, st);
+}
+
+static hb_err audit_select_one(store *s, void *st, audit_record *out)
+{
+    const driver_ops *d = s->driver;
+    bool row = false;
+    hb_err err = d->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        memset(out, 0, sizeof *out);
+        column_copy(s, st, 0, out->node, sizeof out->node);
+        out->seq = d->column_i64(st, 1);
+        out->time_ms = d->column_i64(st, 2);
+        column_copy(s, st, 3, out->actor, sizeof out->actor);
+        column_copy(s, st, 4, out->action, sizeof out->action);
+        column_copy(s, st, 5, out->object, sizeof out->object);
+        column_hash(s, st, 6, out->digest);
+        column_hash(s, st, 7, out->prev_hash);
+        column_hash(s, st, 8, out->hash);
+        ASSERT(out->seq > 0);
+    }
+    d->reset(st);
+    return err;
+}
+
+hb_err store_audit_last(store *s, const char *node, audit_record *out)
+{
+    void *st = stmt(s, STMT_AUDIT_LAST);
+    bind_str(s, st, 1, node);
+    return audit_select_one(s, st, out);
+}
+
+hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *out)
+{
+    void *st = stmt(s, STMT_AUDIT_GET);
+    bind_str(s, st, 1, node);
+    s->driver->bind_i64(st, 2, seq);
+    return audit_select_one(s, st, out);
+}
+
+static bool money_add_report(int64_t *total, int64_t value)
+{
+    return money_add(*total, value, total);
+}
+
+/* ---- the ledger check ---------------------------------------------------------------------- */
+
+static hb_err check_by_kind(store *s, ledger_report *out)
+{
+    void *st = stmt(s, STMT_CHECK_BY_KIND);
+    const driver_ops *d = s->driver;
+    hb_err err;
+    for (;;) {
+        bool row = false;
+        err = d->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        currency cur = column_currency(s, st, 0);
+        account_kind kind = (account_kind)d->column_i64(st, 1);
+        int64_t sum = d->column_i64(st, 2);
+        int64_t count = d->column_i64(st, 3);
+        ASSERT(currency_valid(cur));
+        ledger_currency_report *r = &out->currencies[cur];
+        r->currency = cur;
+        r->accounts += count;
+        bool ok = money_add_report(&r->sum_all, sum);
+        if (kind <= ACCOUNT_KIND_NONE || kind >= ACCOUNT_KIND_COUNT) {
+            out->unclassified_kinds += count;
+            continue;
+        }
+        switch (account_kind_class(kind)) {
+        case ACCOUNT_CLASS_CUSTODY:
+            ok = ok && money_add_report(&r->custody, sum);
+            break;
+        case ACCOUNT_CLASS_PLATFORM:
+            ok = ok && money_add_report(&r->platform_own, sum);
+            break;
+        case ACCOUNT_CLASS_CUSTOMER:
+            ok = ok && money_add_report(&r->customer_owed, sum);
+            break;
+        }
+        if (!ok) out->balanced = false;
+    }
+    d->reset(st);
+    return err;
+}
+
+static hb_err ledger_check_in_snapshot(store *s, ledger_report *out);
+
+hb_err store_ledger_check(store *s, ledger_report *out)
+{
+    /* One snapshot for every query, so that a check running beside a live writer sees one
+     * consistent ledger. */
+    ASSERT(!s->in_transaction);
+    if (s->driver->exec(s->conn, s->driver->begin_read_sql) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    s->in_transaction = true;
+    hb_err err = ledger_check_in_snapshot(s, out);
+    store_rollback(s);
+    return err;
+}
+
+static hb_err ledger_check_in_snapshot(store *s, ledger_report *out)
+{
+    memset(out, 0, sizeof *out);
+    out->balanced = true;
+    void *st = stmt(s, STMT_CHECK_COUNTS);
+    const driver_ops *d = s->driver;
+    bool row = false;
+    hb_err err = d->step(st, &row);
+    int64_t missing_balances = 0;
+    if (err == HB_ERR_OK && row) {
+        out->accounts = d->column_i64(st, 0);
+        out->transfers = d->column_i64(st, 1);
+        missing_balances = d->column_i64(st, 2);
+    }
+    d->reset(st);
+    if (err != HB_ERR_OK) return err;
+
+    err = check_by_kind(s, out);
+    if (err != HB_ERR_OK) return err;
+
+    st = stmt(s, STMT_CHECK_MISMATCH);
+    err = d->step(st, &row);
+    if (err == HB_ERR_OK && row) {
+        out->balance_mismatches = d->column_i64(st, 0) + missing_balances;
+        out->first_mismatch_id = d->column_i64(st, 1);
+    }
+    d->reset(st);
+    if (err != HB_ERR_OK) return err;
+
+    err = select_i64(s, STMT_CHECK_FLAGS, &out->flag_violations);
+    if (err != HB_ERR_OK) return err;
+    err = select_i64(s, STMT_CHECK_CURRENCY, &out->currency_mismatches);
+    if (err != HB_ERR_OK) return err;
+
+    for (int c = 1; c < CURRENCY_COUNT; c++) {
+        ledger_currency_report *r = &out->currencies[c];
+        if (r->accounts == 0) continue;
+        out->currencies[out->currency_count++] = *r;
+    }
+    for (int i = out->currency_count; i < CURRENCY_COUNT; i++) {
+        memset(&out->currencies[i], 0, sizeof out->currencies[i]);
+    }
+    for (int i = 0; i < out->currency_count; i++) {
+        const ledger_currency_report *r = &out->currencies[i];
+        int64_t owed = 0;
+        bool ok = money_add(r->customer_owed, r->platform_own, &owed);
+        if (r->sum_all != 0 || !ok || r->custody != -owed || r->custody > 0) {
+            out->balanced = false;
+        }
+    }
+    if (out->balance_mismatches != 0 || out->flag_violations != 0 ||
+        out->currency_mismatches != 0 || out->unclassified_kinds != 0) {
+        out->balanced = false;
+    }
+    return HB_ERR_OK;
+}

@@ -1,0 +1,227 @@
+/* The one storage interface of hongbao.
+ *
+ * A `store` is one connection to one database: the embedded SQLite file (a path) or, from
+ * the PostgreSQL issue on, a postgres:// URL. Nothing here exposes a driver's types or
+ * behaviour; all SQL lives in store.c, written once in the subset both engines share, and the
+ * drivers (sqlite.c, later pg.c) only move parameters, rows and errors.
+ *
+ * Thread safety: a store handle is used by one thread at a time. The engine's writer owns one
+ * handle; readers open their own (SQLite WAL gives each a consistent snapshot).
+ *
+ * Errors: every function returns HB_ERR_OK, a domain error it names (NOT_FOUND, DUPLICATE),
+ * or HB_ERR_UNAVAILABLE for any storage fault (I/O, disk full, corruption, busy), after which
+ * the caller rolls back and may reopen the store. store_last_error() tells what happened. */
+#ifndef HB_STORE_STORE_H
+#define HB_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/currency.h"
+#include "core/error.h"
+#include "core/invariant.h"
+#include "core/limits.h"
+
+typedef struct store store;
+
+/* Kinds of ledger account. Values are stored; never renumber. */
+typedef enum account_kind {
+    ACCOUNT_KIND_NONE = 0,
+    ACCOUNT_WALLET = 1,             /* a customer's spendable wallet */
+    ACCOUNT_MERCHANT_PENDING = 2,   /* a merchant's received, unsettled money */
+    ACCOUNT_MERCHANT_AVAILABLE = 3, /* a merchant's settled money */
+    ACCOUNT_PACKET_ESCROW = 4,      /* red-packet money between sending and claiming */
+    ACCOUNT_FEE_REVENUE = 5,        /* the platform's fee income */
+    ACCOUNT_CUSTODY_RESERVE = 6,    /* mirrors the custody bank account (balance <= 0) */
+    ACCOUNT_KIND_COUNT = 7
+} account_kind;
+
+/* Who the money in an account belongs to, for the 100%-custody check. */
+typedef enum account_class {
+    ACCOUNT_CLASS_CUSTODY,  /* the reserve itself */
+    ACCOUNT_CLASS_CUSTOMER, /* owed to customers */
+    ACCOUNT_CLASS_PLATFORM  /* the platform's own money held in custody (fees) */
+} account_class;
+
+typedef enum tier {
+    TIER_SYSTEM = 0,
+    TIER_PERSONAL = 1,
+    TIER_ENTERPRISE = 2,
+    TIER_PROVIDER = 3,
+    TIER_COUNT = 4
+} tier;
+
+typedef enum account_status {
+    ACCOUNT_ACTIVE = 0,
+    ACCOUNT_FROZEN = 1, /* neither debits nor credits */
+    ACCOUNT_CLOSED = 2, /* neither debits nor credits, for good */
+    ACCOUNT_STATUS_COUNT = 3
+} account_status;
+
+/* Account flags, enforced by the ledger itself. */
+enum {
+    /* The balance never goes below zero (customer money). */
+    ACCOUNT_FLAG_NO_NEGATIVE = 1u << 0,
+    /* The balance never goes above zero (the custody reserve: it can only owe). */
+    ACCOUNT_FLAG_NO_POSITIVE = 1u << 1,
+    ACCOUNT_FLAGS_ALL = ACCOUNT_FLAG_NO_NEGATIVE | ACCOUNT_FLAG_NO_POSITIVE
+};
+
+/* A ledger account. Balance = sum of credits - sum of debits, in fen. */
+typedef struct account {
+    int64_t id;
+    char owner[LIMIT_OWNER_LEN + 1];
+    account_kind kind;
+    tier tier;
+    currency currency;
+    int64_t balance;
+    uint32_t flags;
+    account_status status;
+    int64_t restricted_until_ms; /* debits refused before this time; 0 = none */
+    int64_t created_at_ms;
+} account;
+
+typedef enum transfer_kind {
+    TRANSFER_KIND_NONE = 0,
+    TRANSFER_TOPUP = 1,    /* custody reserve -> wallet: money arrived at the custody bank */
+    TRANSFER_WITHDRAW = 2, /* wallet -> custody reserve: money left to the customer's bank */
+    TRANSFER_P2P = 3,      /* wallet -> wallet */
+    TRANSFER_KIND_COUNT = 4
+} transfer_kind;
+
+/* A transfer: append-only and immutable; a correction is a new transfer. */
+typedef struct transfer {
+    int64_t id;
+    char idem_key[LIMIT_IDEM_KEY_LEN + 1]; /* "" when the command carried none */
+    int64_t debit_id;
+    int64_t credit_id;
+    int64_t amount;
+    currency currency;
+    transfer_kind kind;
+    char reference[LIMIT_REFERENCE_LEN + 1];
+    int64_t created_at_ms;
+} transfer;
+
+typedef struct idem_record {
+    uint8_t request_hash[32];
+    char result[LIMIT_RESULT_LEN + 1];
+    size_t result_len;
+} idem_record;
+
+typedef struct audit_record {
+    char node[LIMIT_NODE_LEN + 1];
+    int64_t seq;
+    int64_t time_ms;
+    char actor[LIMIT_ACTOR_LEN + 1];
+    char action[LIMIT_ACTION_LEN + 1];
+    char object[LIMIT_OBJECT_LEN + 1];
+    uint8_t digest[32];
+    uint8_t prev_hash[32];
+    uint8_t hash[32];
+} audit_record;
+
+/* The ledger's invariants, as measured by store_ledger_check(). */
+typedef struct ledger_currency_report {
+    currency currency;
+    int64_t sum_all;       /* must be 0 */
+    int64_t custody;       /* balance of the custody reserve accounts (<= 0) */
+    int64_t customer_owed; /* owed to customers */
+    int64_t platform_own;  /* the platform's own money in custody */
+    int64_t accounts;
+} ledger_currency_report;
+
+typedef struct ledger_report {
+    bool balanced; /* every check below holds */
+    ledger_currency_report currencies[CURRENCY_COUNT];
+    int currency_count;
+    int64_t accounts;
+    int64_t transfers;
+    int64_t balance_mismatches;   /* accounts whose balance != credits - debits */
+    int64_t first_mismatch_id;    /* 0 when none */
+    int64_t flag_violations;      /* balances that break their account's flags */
+    int64_t currency_mismatches;  /* transfers whose currency differs from an account's */
+    int64_t unclassified_kinds;   /* accounts of a kind the check does not know */
+} ledger_report;
+
+typedef struct store_options {
+    bool create;           /* create the database if missing (otherwise NOT_FOUND) */
+    bool read_only;        /* a reader connection */
+    int64_t cache_kib;     /* page cache size; 0 = driver default */
+} store_options;
+
+/* Open (and migrate) the store named by url. On success *out owns a connection: close it
+ * with store_close(). Errors: NOT_FOUND (no such store and !create), INVALID_ARGUMENT (bad
+ * url), UNAVAILABLE (cannot open or migrate; see the message in err_text when non-NULL). */
+hb_err store_open(const char *url, const store_options *options, store **out, char *err_text,
+                  size_t err_text_size) WARN_UNUSED;
+/* Close and free; NULL is ignored. Rolls back an open transaction. */
+void store_close(store *s);
+/* The driver's last error message for diagnostics (never contains row data). */
+const char *store_last_error(const store *s);
+/* True when this connection is the only writer of the database (SQLite), so the writer may
+ * keep authoritative copies of rows in memory between transactions. */
+bool store_exclusive_writer(const store *s);
+
+/* A number that changes whenever another connection commits to the database (exclusive
+ * writers only): a writer that caches rows compares it at the start of each transaction. */
+hb_err store_data_version(store *s, int64_t *out) WARN_UNUSED;
+
+/* Transactions and savepoints (one level of savepoint at a time). */
+hb_err store_begin(store *s) WARN_UNUSED;
+hb_err store_commit(store *s) WARN_UNUSED;
+void store_rollback(store *s);
+hb_err store_savepoint(store *s) WARN_UNUSED;
+hb_err store_savepoint_release(store *s) WARN_UNUSED;
+hb_err store_savepoint_rollback(store *s) WARN_UNUSED;
+
+/* The largest id used in a table so far (0 when empty), for id allocation at open. */
+typedef enum store_sequence { STORE_SEQ_ACCOUNT, STORE_SEQ_TRANSFER } store_sequence;
+hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
+
+/* Accounts. */
+hb_err store_account_insert(store *s, const account *a) WARN_UNUSED;
+hb_err store_account_get(store *s, int64_t id, account *out) WARN_UNUSED; /* NOT_FOUND */
+/* Add delta to the balance of one account (the engine calls it once per touched account per
+ * batch, in id order). NOT_FOUND if the account does not exist. */
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta) WARN_UNUSED;
+hb_err store_account_set_status(store *s, int64_t id, account_status status,
+                                int64_t restricted_until_ms) WARN_UNUSED;
+/* Up to limit accounts with id > after_id in id order. *count receives how many. */
+hb_err store_account_list(store *s, int64_t after_id, int limit, account *out,
+                          int *count) WARN_UNUSED;
+/* The system account of a kind and currency (custody reserve, fee revenue, escrow), if any. */
+hb_err store_account_find_system(store *s, account_kind kind, currency cur,
+                                 account *out) WARN_UNUSED;
+
+/* Transfers. */
+hb_err store_transfer_insert(store *s, const transfer *t) WARN_UNUSED;
+hb_err store_transfer_get(store *s, int64_t id, transfer *out) WARN_UNUSED; /* NOT_FOUND */
+hb_err store_transfer_count(store *s, int64_t *out) WARN_UNUSED;
+
+/* Idempotency records, keyed by (scope, key). put fails with DUPLICATE if present. */
+hb_err store_idem_get(store *s, const char *scope, const char *key,
+                      idem_record *out) WARN_UNUSED; /* NOT_FOUND */
+hb_err store_idem_put(store *s, const char *scope, const char *key, const idem_record *r,
+                      int64_t created_at_ms) WARN_UNUSED;
+
+/* Audit records: one append-only hash chain per node. */
+hb_err store_audit_append(store *s, const audit_record *r) WARN_UNUSED;
+/* The newest record of a node's chain; NOT_FOUND when the chain is empty. */
+hb_err store_audit_last(store *s, const char *node, audit_record *out) WARN_UNUSED;
+hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *out) WARN_UNUSED;
+
+/* Measure every ledger invariant (see ledger_report). */
+hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;
+
+/* Names for kinds, tiers and statuses, as stored and shown; parse returns 0 for unknown. */
+const char *account_kind_name(account_kind k);
+account_kind account_kind_parse(const char *name);
+account_class account_kind_class(account_kind k);
+const char *tier_name(tier t);
+tier tier_parse(const char *name); /* TIER_COUNT for unknown */
+const char *account_status_name(account_status s);
+const char *transfer_kind_name(transfer_kind k);
+transfer_kind transfer_kind_parse(const char *name);
+
+#endif
