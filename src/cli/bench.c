@@ -278,7 +278,11 @@ static void print_results(const bench_config *c, bench_thread *threads, double s
         printf("%s%lld", k ? "," : "",
                (long long)(after->batch_size_hist[k] - before->batch_size_hist[k]));
     }
-    printf("]}}\n");
+    printf("]},\"writer_seconds\":{\"commands\":%.3f,\"balance_updates\":%.3f,"
+           "\"commit\":%.3f}}\n",
+           (double)(after->exec_ns - before->exec_ns) / 1e9,
+           (double)(after->apply_ns - before->apply_ns) / 1e9,
+           (double)(after->commit_ns - before->commit_ns) / 1e9);
     free(all);
 }
 

@@ -35,6 +35,7 @@ const char *hb_err_message(hb_err err)
 
 int hb_err_from_name(const char *name, hb_err *out)
 {
+    if (name == NULL) return -1;
     for (unsigned i = 0; i < HB_ERR__COUNT; i++) {
         if (strcmp(error_table[i].name, name) == 0) {
             *out = (hb_err)i;

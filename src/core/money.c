@@ -9,7 +9,7 @@ _Static_assert(LIMIT_BALANCE_MAX_FEN < INT64_MAX / 4, "balances sum without over
 
 hb_err money_parse(const char *text, size_t len, int64_t *out_fen)
 {
-    if (text == NULL || len == 0 || len > 24) return HB_ERR_INVALID_ARGUMENT;
+    if (text == NULL || len == 0 || len > 64) return HB_ERR_INVALID_ARGUMENT;
     size_t i = 0;
     int64_t major = 0;
     size_t int_digits = 0;

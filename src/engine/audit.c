@@ -1,6 +1,6 @@
 #include "engine/audit.h"
 
-#include <openssl/evp.h>
+#include "core/digest.h"
 #include <string.h>
 
 static void put_u64(uint8_t *p, uint64_t v)
@@ -42,9 +42,5 @@ hb_err audit_record_hash(const audit_record *r, uint8_t out[32])
     memcpy(buf + n, r->digest, 32);
     n += 32;
     ASSERT(n <= sizeof buf);
-    unsigned int out_len = 0;
-    if (EVP_Digest(buf, n, out, &out_len, EVP_sha256(), NULL) != 1 || out_len != 32) {
-        return HB_ERR_UNAVAILABLE;
-    }
-    return HB_ERR_OK;
+    return digest_sha256(buf, n, out);
 }

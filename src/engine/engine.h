@@ -78,6 +78,11 @@ typedef struct engine_stats {
     int64_t max_batch;
     int64_t queue_depth;
     int64_t batch_size_hist[16]; /* [k] counts batches of size in [2^k, 2^(k+1)) */
+    /* Writer time by phase, in nanoseconds: running commands, writing the batch's balance
+     * updates, committing (the fsync). */
+    int64_t exec_ns;
+    int64_t apply_ns;
+    int64_t commit_ns;
 } engine_stats;
 
 /* Open the store at url and start the writer. *out owned by the caller: engine_close().

@@ -90,6 +90,7 @@ struct engine {
     size_t touched_capacity;
     uint64_t batch_number;
     bool state_loaded; /* ids, audit tail and data version read from the store */
+    bool preloaded;    /* the cache was filled once after open */
     int64_t data_version;
     int64_t next_account_id;
     int64_t next_transfer_id;
@@ -103,6 +104,9 @@ struct engine {
 hb_err ledger__cache_init(account_cache *cache) WARN_UNUSED;
 void ledger__cache_clear(account_cache *cache);
 void ledger__cache_free(account_cache *cache);
+/* Load accounts into the cache in id order, up to LIMIT_ACCOUNT_CACHE_MAX (exclusive stores
+ * only: the copies stay authoritative). */
+hb_err ledger__cache_preload(struct engine *e) WARN_UNUSED;
 /* Start a command: empty undo log, fresh digest. */
 hb_err ledger__command_begin(txn *t, command *cmd) WARN_UNUSED;
 /* Undo every cache change of the current command (after its savepoint was rolled back). */

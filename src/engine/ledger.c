@@ -128,6 +128,30 @@ static void cache_remove(account_cache *cache, cache_entry *entry)
     cache->count--;
 }
 
+hb_err ledger__cache_preload(engine *e)
+{
+    account *page = malloc(LIMIT_PAGE_MAX * sizeof *page);
+    if (page == NULL) return HB_ERR_UNAVAILABLE;
+    int64_t after = 0;
+    hb_err err = HB_ERR_OK;
+    while (e->cache.count + LIMIT_PAGE_MAX <= LIMIT_ACCOUNT_CACHE_MAX) {
+        int count = 0;
+        err = store_account_list(e->store, after, LIMIT_PAGE_MAX, page, &count);
+        if (err != HB_ERR_OK) break;
+        for (int i = 0; i < count; i++) {
+            if (cache_find(&e->cache, page[i].id) != NULL) continue;
+            if (cache_insert(&e->cache, &page[i]) == NULL) {
+                err = HB_ERR_UNAVAILABLE;
+                break;
+            }
+        }
+        if (err != HB_ERR_OK || count < LIMIT_PAGE_MAX) break;
+        after = page[count - 1].id;
+    }
+    free(page);
+    return err;
+}
+
 /* ---- commands ---------------------------------------------------------------------------- */
 
 hb_err ledger__command_begin(txn *t, command *cmd)
@@ -151,18 +175,37 @@ hb_err ledger__command_digest(txn *t, uint8_t out[32])
     return HB_ERR_OK;
 }
 
-static hb_err digest_row(txn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A canonical, unambiguous encoding of one written row for the command's digest: a tag,
+ * integers as 8 big-endian bytes, strings as a 2-byte length and their bytes. */
+typedef struct row_buf {
+    uint8_t data[512];
+    size_t len;
+} row_buf;
 
-/* Feed one canonical row ("kind|field|field...\n") into the command's digest. */
-static hb_err digest_row(txn *t, const char *fmt, ...)
+static void row_i64(row_buf *r, int64_t value)
 {
-    char row[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(row, sizeof row, fmt, ap);
-    va_end(ap);
-    ASSERT(n > 0 && (size_t)n < sizeof row);
-    if (EVP_DigestUpdate(t->digest, row, (size_t)n) != 1) return HB_ERR_UNAVAILABLE;
+    ASSERT(r->len + 8 <= sizeof r->data);
+    uint64_t v = (uint64_t)value;
+    for (int i = 7; i >= 0; i--) {
+        r->data[r->len + (size_t)i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+    r->len += 8;
+}
+
+static void row_str(row_buf *r, const char *text)
+{
+    size_t n = strlen(text);
+    ASSERT(n <= 0xffff && r->len + 2 + n <= sizeof r->data);
+    r->data[r->len++] = (uint8_t)(n >> 8);
+    r->data[r->len++] = (uint8_t)(n & 0xff);
+    memcpy(r->data + r->len, text, n);
+    r->len += n;
+}
+
+static hb_err row_digest(txn *t, const row_buf *r)
+{
+    if (EVP_DigestUpdate(t->digest, r->data, r->len) != 1) return HB_ERR_UNAVAILABLE;
     return HB_ERR_OK;
 }
 
@@ -331,9 +374,18 @@ hb_err txn_account_create(txn *t, account *a)
         cache_remove(&e->cache, entry);
         return err;
     }
-    return digest_row(t, "account|%lld|%zu:%s|%d|%d|%s|%u|%d|%lld|%lld\n",
-                      (long long)a->id, strlen(a->owner), a->owner, a->kind, a->tier, currency_code(a->currency), a->flags,
-                      a->status, (long long)a->restricted_until_ms, (long long)a->created_at_ms);
+    row_buf r = {.len = 0};
+    row_str(&r, "account");
+    row_i64(&r, a->id);
+    row_str(&r, a->owner);
+    row_i64(&r, a->kind);
+    row_i64(&r, a->tier);
+    row_str(&r, currency_code(a->currency));
+    row_i64(&r, a->flags);
+    row_i64(&r, a->status);
+    row_i64(&r, a->restricted_until_ms);
+    row_i64(&r, a->created_at_ms);
+    return row_digest(t, &r);
 }
 
 hb_err txn_account_set_status(txn *t, int64_t id, account_status status,
@@ -356,8 +408,12 @@ hb_err txn_account_set_status(txn *t, int64_t id, account_status status,
     if (err != HB_ERR_OK) return err;
     entry->acct.status = status;
     entry->acct.restricted_until_ms = restricted_until_ms;
-    return digest_row(t, "account_status|%lld|%d|%lld\n", (long long)id, status,
-                      (long long)restricted_until_ms);
+    row_buf r = {.len = 0};
+    row_str(&r, "account_status");
+    row_i64(&r, id);
+    row_i64(&r, status);
+    row_i64(&r, restricted_until_ms);
+    return row_digest(t, &r);
 }
 
 /* Why an account may not take part in a movement, or HB_ERR_OK. */
@@ -450,8 +506,16 @@ hb_err txn_transfer(txn *t, transfer *tr)
     credit->pending += tr->amount;
     touch(e, debit);
     touch(e, credit);
-    return digest_row(t, "transfer|%lld|%zu:%s|%lld|%lld|%lld|%s|%d|%zu:%s|%lld\n",
-                      (long long)tr->id, strlen(tr->idem_key), tr->idem_key, (long long)tr->debit_id, (long long)tr->credit_id,
-                      (long long)tr->amount, currency_code(tr->currency), tr->kind,
-                      strlen(tr->reference), tr->reference, (long long)tr->created_at_ms);
+    row_buf r = {.len = 0};
+    row_str(&r, "transfer");
+    row_i64(&r, tr->id);
+    row_str(&r, tr->idem_key);
+    row_i64(&r, tr->debit_id);
+    row_i64(&r, tr->credit_id);
+    row_i64(&r, tr->amount);
+    row_str(&r, currency_code(tr->currency));
+    row_i64(&r, tr->kind);
+    row_str(&r, tr->reference);
+    row_i64(&r, tr->created_at_ms);
+    return row_digest(t, &r);
 }

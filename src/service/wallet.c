@@ -1,9 +1,9 @@
 #include "service/wallet.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/ids.h"
 #include "core/money.h"
 
@@ -35,11 +35,7 @@ static hb_err command_init(command *cmd, const char *actor, const char *idem_key
     cmd->err = HB_ERR_OK;
     cmd->replayed = false;
     cmd->err_detail[0] = '\0';
-    unsigned int len = 0;
-    if (EVP_Digest(canonical, canonical_len, cmd->request_hash, &len, EVP_sha256(), NULL) != 1) {
-        return HB_ERR_UNAVAILABLE;
-    }
-    return HB_ERR_OK;
+    return digest_sha256(canonical, canonical_len, cmd->request_hash);
 }
 
 /* ---- accounts ------------------------------------------------------------------------------- */

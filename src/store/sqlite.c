@@ -139,7 +139,7 @@ static hb_err sqlite_open(const char *url, const store_options *options, void **
     int64_t cache_kib = options->cache_kib > 0 ? options->cache_kib : 65536;
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-%lld;"
-             "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4096;",
+             "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=65536;",
              (long long)cache_kib);
     if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err_text, err_text_size, "cannot configure %s: %s", url, sqlite3_errmsg(db));

@@ -298,10 +298,7 @@ hb_err store_commit(store *s)
 {
     ASSERT(s->in_transaction && !s->in_savepoint);
     hb_err err = run(s, stmt(s, STMT_COMMIT));
-    if (err != HB_ERR_OK) {
-        store_rollback(s);
-        return HB_ERR_UNAVAILABLE;
-    }
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE; /* the caller rolls back */
     s->in_transaction = false;
     return HB_ERR_OK;
 }

@@ -167,7 +167,8 @@ bool store_exclusive_writer(const store *s);
  * writers only): a writer that caches rows compares it at the start of each transaction. */
 hb_err store_data_version(store *s, int64_t *out) WARN_UNUSED;
 
-/* Transactions and savepoints (one level of savepoint at a time). */
+/* Transactions and savepoints (one level of savepoint at a time). After a failed commit the
+ * transaction is still open: call store_rollback(). */
 hb_err store_begin(store *s) WARN_UNUSED;
 hb_err store_commit(store *s) WARN_UNUSED;
 void store_rollback(store *s);

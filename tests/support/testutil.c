@@ -1,0 +1,126 @@
+#include "testutil.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "service/wallet.h"
+
+void testutil_money_eq(int64_t actual, int64_t expected, const char *expr, const char *file,
+                       int line)
+{
+    if (actual == expected) return;
+    fprintf(stderr, "%s:%d: %s is %lld, expected %lld\n", file, line, expr, (long long)actual,
+            (long long)expected);
+    fail();
+}
+
+const char *testutil_tempdir(void)
+{
+    static char path[512];
+    const char *base = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/hongbao-test-XXXXXX", base && base[0] ? base : "/tmp");
+    assert_non_null(mkdtemp(path));
+    return path;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void testutil_rmdir(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *testutil_path(const char *dir, const char *name)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+engine *testutil_engine(const char *path, const engine_options *options)
+{
+    engine_options defaults = {0};
+    engine_options o = options ? *options : defaults;
+    o.create = true;
+    engine *e = NULL;
+    char err_text[256];
+    hb_err err = engine_open(path, &o, &e, err_text, sizeof err_text);
+    if (err != HB_ERR_OK) fprintf(stderr, "engine_open: %s\n", err_text);
+    assert_int_equal(err, HB_ERR_OK);
+    assert_int_equal(wallet_init_system(e, CURRENCY_CNY, err_text, sizeof err_text), HB_ERR_OK);
+    assert_int_equal(wallet_init_system(e, CURRENCY_HKD, err_text, sizeof err_text), HB_ERR_OK);
+    return e;
+}
+
+int64_t testutil_wallet(engine *e, const char *owner, currency cur)
+{
+    account_create_cmd c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.account.owner, sizeof c.account.owner, "%s", owner);
+    c.account.kind = ACCOUNT_WALLET;
+    c.account.tier = TIER_PERSONAL;
+    c.account.currency = cur == CURRENCY_NONE ? CURRENCY_CNY : cur;
+    assert_int_equal(wallet_account_create_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(e, &c.base), HB_ERR_OK);
+    assert_true(c.account.id > 0);
+    return c.account.id;
+}
+
+hb_err testutil_topup(engine *e, int64_t wallet, int64_t amount_fen)
+{
+    transfer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.transfer.kind = TRANSFER_TOPUP;
+    c.transfer.credit_id = wallet;
+    c.transfer.amount = amount_fen;
+    snprintf(c.transfer.reference, sizeof c.transfer.reference, "test-bank-ref");
+    hb_err err = wallet_transfer_prepare(&c, "test", NULL);
+    if (err != HB_ERR_OK) return err;
+    return engine_submit(e, &c.base);
+}
+
+hb_err testutil_transfer(engine *e, int64_t from, int64_t to, int64_t amount_fen,
+                         const char *idem_key, int64_t *id_out)
+{
+    transfer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.transfer.kind = TRANSFER_P2P;
+    c.transfer.debit_id = from;
+    c.transfer.credit_id = to;
+    c.transfer.amount = amount_fen;
+    hb_err err = wallet_transfer_prepare(&c, "test", idem_key);
+    if (err != HB_ERR_OK) return err;
+    err = engine_submit(e, &c.base);
+    if (id_out != NULL) *id_out = err == HB_ERR_OK ? c.transfer.id : 0;
+    return err;
+}
+
+ledger_report testutil_check(const char *path)
+{
+    store *s = NULL;
+    store_options o = {0};
+    assert_int_equal(store_open(path, &o, &s, NULL, 0), HB_ERR_OK);
+    ledger_report r;
+    assert_int_equal(store_ledger_check(s, &r), HB_ERR_OK);
+    store_close(s);
+    return r;
+}
+
+int64_t testutil_scaled(int64_t n)
+{
+    const char *scale = getenv("HB_TEST_SCALE");
+    if (scale == NULL || scale[0] == '\0') return n;
+    long percent = strtol(scale, NULL, 10);
+    if (percent <= 0) return n;
+    int64_t scaled = n * percent / 100;
+    return scaled > 0 ? scaled : 1;
+}

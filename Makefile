@@ -1,0 +1,58 @@
+# hongbao: the two commands that do everything are `make run` and `make test` (README.md).
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+DB         ?= hongbao.db
+HONGBAO    := $(BUILD)/release/hongbao
+
+.PHONY: all run test deps deps-test release debug asan test-release test-asan bench clean format
+
+all: release
+
+deps:
+	@scripts/install-deps.sh build
+
+deps-test:
+	@scripts/install-deps.sh test
+
+release: deps
+	@cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD)/release -j $(JOBS)
+
+debug: deps
+	@cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(BUILD)/debug -j $(JOBS)
+
+asan: deps-test
+	@cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DHB_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)/asan -j $(JOBS)
+
+# The main job: initialise ./hongbao.db when missing, then show the ledger it holds.
+run: release
+	@test -f $(DB) || $(HONGBAO) init --db $(DB)
+	@$(HONGBAO) account list --db $(DB)
+	@$(HONGBAO) ledger check --db $(DB)
+	@echo "hongbao is ready: try '$(HONGBAO) --help' (store: $(DB))"
+
+# Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (with LeakSanitizer). The sanitizer pass runs the heavy tests at a reduced scale.
+test: deps-test release asan
+	@$(MAKE) --no-print-directory test-release test-asan
+
+test-release:
+	@cd $(BUILD)/release && ctest --output-on-failure -j 1
+
+test-asan:
+	@cd $(BUILD)/asan && HB_TEST_SCALE=10 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 1
+
+bench: release
+	@rm -f bench.db bench.db-wal bench.db-shm
+	@$(HONGBAO) bench ledger --db bench.db --accounts 1000000 --transfers 2000000 \
+	    --threads 2 --window 16384 --batch 16384
+
+format:
+	@clang-format -i src/*/*.c src/*/*.h tests/*/*.c tests/*/*.h
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install the Debian packages hongbao needs. As root it runs apt-get; otherwise it prints the
+# exact apt-get line to run and exits 1.
+#   scripts/install-deps.sh build   what `make run` needs: compiler, CMake, libraries
+#   scripts/install-deps.sh test    also what `make test` needs: cmocka, clang's sanitizers
+set -euo pipefail
+
+build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3)
+test_packages=(libcmocka-dev)
+
+want=("${build_packages[@]}")
+if [ "${1:-build}" = "test" ]; then
+    want+=("${test_packages[@]}")
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "hongbao needs these Debian packages; install them with:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# CLI smoke test: drives the hongbao binary end to end on a throwaway store.
+# usage: smoke.sh /path/to/hongbao
+# Stops at the first wrong result with a message saying what was expected.
+set -u
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+    echo "usage: $0 /path/to/hongbao" >&2
+    exit 2
+fi
+HB=$1
+case $HB in /*) ;; *) HB=$PWD/$HB ;; esac
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-smoke.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP" || exit 1
+DB=$TMP/smoke.db
+
+PASSED=0
+OUT=$TMP/stdout
+ERR=$TMP/stderr
+RC=0
+
+fail() {
+    echo "smoke: FAIL: $*" >&2
+    echo "--- last command's stdout:" >&2
+    cat "$OUT" >&2 2>/dev/null
+    echo "--- last command's stderr:" >&2
+    cat "$ERR" >&2 2>/dev/null
+    echo "smoke: $PASSED passed, 1 failed" >&2
+    exit 1
+}
+
+pass() {
+    PASSED=$((PASSED + 1))
+}
+
+# run ARGS...: runs hongbao, keeps stdout in $OUT, stderr in $ERR and the status in $RC.
+run() {
+    "$HB" "$@" >"$OUT" 2>"$ERR"
+    RC=$?
+    LAST="hongbao $*"
+}
+
+# expect_rc N DESCRIPTION
+expect_rc() {
+    [ "$RC" -eq "$1" ] || fail "$2: '$LAST' exited $RC, want $1"
+    pass
+}
+
+# expect_nonzero DESCRIPTION
+expect_nonzero() {
+    [ "$RC" -ne 0 ] || fail "$1: '$LAST' exited 0, want non-zero"
+    pass
+}
+
+# expect_out PATTERN DESCRIPTION (grep -E on stdout)
+expect_out() {
+    grep -Eq -- "$1" "$OUT" || fail "$2: stdout of '$LAST' lacks /$1/"
+    pass
+}
+
+# expect_err PATTERN DESCRIPTION (grep -E on stderr)
+expect_err() {
+    grep -Eq -- "$1" "$ERR" || fail "$2: stderr of '$LAST' lacks /$1/"
+    pass
+}
+
+# json_field NAME: the string value of "NAME":"..." in $OUT.
+json_field() {
+    sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$OUT" | head -n 1
+}
+
+ledger_snapshot() {
+    "$HB" ledger check --db "$DB" --json 2>&1
+}
+
+# ---- help and usage --------------------------------------------------------------------
+
+run --help
+expect_rc 0 "top-level --help"
+expect_out "usage" "top-level --help"
+
+for cmd in init account topup withdraw transfer ledger bench; do
+    run "$cmd" --help
+    expect_rc 0 "$cmd --help"
+    grep -qi "usage" "$OUT" || fail "$cmd --help: stdout lacks 'usage'"
+    pass
+done
+
+run frobnicate
+expect_rc 2 "unknown command"
+expect_err "unknown command" "unknown command"
+
+run
+expect_rc 2 "no command"
+
+# ---- store lifecycle -------------------------------------------------------------------
+
+run account list --db "$DB"
+expect_rc 3 "account list on a missing store"
+[ ! -e "$DB" ] || fail "account list on a missing store created $DB"
+pass
+
+run init --db "$DB"
+expect_rc 0 "init"
+[ -f "$DB" ] || fail "init did not create $DB"
+pass
+
+run account list --db "$DB" --json
+expect_rc 0 "account list after init"
+ACCOUNTS_BEFORE=$(grep -c '"id":"acct_' "$OUT")
+[ "$ACCOUNTS_BEFORE" -gt 0 ] || fail "init created no system accounts"
+pass
+
+run init --db "$DB"
+expect_rc 0 "second init"
+run account list --db "$DB" --json
+expect_rc 0 "account list after second init"
+ACCOUNTS_AFTER=$(grep -c '"id":"acct_' "$OUT")
+[ "$ACCOUNTS_AFTER" -eq "$ACCOUNTS_BEFORE" ] ||
+    fail "second init changed the account count: $ACCOUNTS_BEFORE -> $ACCOUNTS_AFTER"
+pass
+
+# ---- wallets and money -----------------------------------------------------------------
+
+run account create --db "$DB" --owner alice --json
+expect_rc 0 "create alice"
+ALICE=$(json_field id)
+[[ $ALICE =~ ^acct_[1-9][0-9]*$ ]] || fail "create alice: no account id in --json output"
+pass
+
+run account create --db "$DB" --owner bob --json
+expect_rc 0 "create bob"
+BOB=$(json_field id)
+[[ $BOB =~ ^acct_[1-9][0-9]*$ ]] || fail "create bob: no account id in --json output"
+[ "$ALICE" != "$BOB" ] || fail "alice and bob got the same id $ALICE"
+pass
+
+run topup --db "$DB" --account "$ALICE" --amount 100.50 --ref BANK-0001 --json
+expect_rc 0 "topup 100.50"
+expect_out '"amount":10050' "topup 100.50"
+
+run account show --db "$DB" "$ALICE" --json
+expect_rc 0 "show alice"
+expect_out '"balance":10050' "alice's balance after topup"
+
+run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 30 --idempotency-key smoke-k1 --json
+expect_rc 0 "transfer 30"
+TR1=$(json_field id)
+[[ $TR1 =~ ^tr_[1-9][0-9]*$ ]] || fail "transfer 30: no transfer id in --json output"
+pass
+
+run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 30 --idempotency-key smoke-k1 --json
+expect_rc 0 "transfer 30 again with the same key"
+TR2=$(json_field id)
+[ "$TR1" = "$TR2" ] || fail "retry with the same key gave $TR2, want $TR1"
+pass
+
+run account show --db "$DB" "$ALICE" --json
+expect_rc 0 "show alice"
+expect_out '"balance":7050' "alice's balance after an idempotent retry (moved once)"
+run account show --db "$DB" "$BOB" --json
+expect_rc 0 "show bob"
+expect_out '"balance":3000' "bob's balance after an idempotent retry (moved once)"
+
+run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 31 --idempotency-key smoke-k1
+expect_rc 1 "same key, different amount"
+expect_err "IDEMPOTENCY_CONFLICT" "same key, different amount"
+
+run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 1000
+expect_rc 1 "overdraft"
+expect_err "INSUFFICIENT_FUNDS" "overdraft"
+
+# Bad amounts: refused with a message, and the ledger does not change.
+BEFORE=$(ledger_snapshot)
+for amount in 1.234 -5 0 "" 1e3 " 1" 01; do
+    run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount "$amount"
+    expect_nonzero "transfer amount '$amount'"
+    [ -s "$ERR" ] || fail "transfer amount '$amount': no message on stderr"
+    pass
+    run topup --db "$DB" --account "$ALICE" --amount "$amount" --ref BANK-BAD
+    expect_nonzero "topup amount '$amount'"
+    [ -s "$ERR" ] || fail "topup amount '$amount': no message on stderr"
+    pass
+done
+AFTER=$(ledger_snapshot)
+[ "$BEFORE" = "$AFTER" ] || fail "bad amounts changed the ledger: $BEFORE -> $AFTER"
+pass
+
+run topup --db "$DB" --account "$ALICE" --amount 5
+expect_nonzero "topup without --ref"
+[ -s "$ERR" ] || fail "topup without --ref: no message on stderr"
+pass
+run withdraw --db "$DB" --account "$ALICE" --amount 5
+expect_nonzero "withdraw without --ref"
+AFTER=$(ledger_snapshot)
+[ "$BEFORE" = "$AFTER" ] || fail "a movement without --ref changed the ledger"
+pass
+
+run transfer --db "$DB" --from "$ALICE" --to acct_999999 --amount 1
+expect_rc 1 "transfer to a nonexistent account"
+expect_err "NOT_FOUND" "transfer to a nonexistent account"
+
+run account freeze --db "$DB" "$ALICE"
+expect_rc 0 "freeze alice"
+run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 1
+expect_rc 1 "transfer from a frozen account"
+expect_err "ACCOUNT_FROZEN" "transfer from a frozen account"
+run transfer --db "$DB" --from "$BOB" --to "$ALICE" --amount 1
+expect_rc 1 "transfer to a frozen account"
+expect_err "ACCOUNT_FROZEN" "transfer to a frozen account"
+AFTER=$(ledger_snapshot)
+[ "$BEFORE" = "$AFTER" ] || fail "refused transfers changed the ledger"
+pass
+
+run account unfreeze --db "$DB" "$ALICE"
+expect_rc 0 "unfreeze alice"
+run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 0.50 --json
+expect_rc 0 "transfer after unfreeze"
+expect_out '"amount":50' "transfer after unfreeze"
+
+run withdraw --db "$DB" --account "$BOB" --amount 10.25 --ref BANK-0002 --json
+expect_rc 0 "withdraw"
+expect_out '"amount":1025' "withdraw"
+
+run account show --db "$DB" "$ALICE" --json
+expect_rc 0 "show alice"
+expect_out '"balance":7000' "alice's final balance"
+run account show --db "$DB" "$BOB" --json
+expect_rc 0 "show bob"
+expect_out '"balance":2025' "bob's final balance"
+
+run ledger check --db "$DB"
+expect_rc 0 "ledger check"
+expect_out "balanced" "ledger check"
+
+# ---- corruption is detected ------------------------------------------------------------
+
+command -v sqlite3 >/dev/null 2>&1 || fail "sqlite3 is not installed"
+ALICE_NUM=${ALICE#acct_}
+sqlite3 "$DB" "UPDATE balances SET balance = balance + 1 WHERE account_id = $ALICE_NUM;" \
+    >"$OUT" 2>"$ERR" || fail "sqlite3 could not corrupt the store"
+CHANGED=$(sqlite3 "$DB" "SELECT balance FROM balances WHERE account_id = $ALICE_NUM;")
+[ "$CHANGED" = "7001" ] || fail "the corruption did not take: balance is '$CHANGED'"
+pass
+
+run ledger check --db "$DB"
+expect_rc 4 "ledger check on a corrupted store"
+expect_out "NOT BALANCED" "ledger check on a corrupted store"
+
+echo "smoke: $PASSED passed, 0 failed"
+exit 0

@@ -1,0 +1,40 @@
+/* Helpers shared by hongbao's C tests (cmocka). */
+#ifndef HB_TESTS_TESTUTIL_H
+#define HB_TESTS_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine/engine.h"
+
+/* cmocka 1.1.5 prints negative integers as huge unsigned values: compare money with this. */
+#define assert_money_eq(actual, expected) \
+    testutil_money_eq((int64_t)(actual), (int64_t)(expected), #actual, __FILE__, __LINE__)
+void testutil_money_eq(int64_t actual, int64_t expected, const char *expr, const char *file,
+                       int line);
+
+/* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); the path is static storage
+ * valid until the next call. Removed with testutil_rmdir(). */
+const char *testutil_tempdir(void);
+void testutil_rmdir(const char *path);
+/* "dir/name" in a static buffer. */
+const char *testutil_path(const char *dir, const char *name);
+
+/* Open an engine on a new store at path with system accounts for CNY and HKD. */
+engine *testutil_engine(const char *path, const engine_options *options);
+/* Create a wallet (personal, CNY unless cur given) and return its id; asserts success. */
+int64_t testutil_wallet(engine *e, const char *owner, currency cur);
+/* Top up a wallet; returns the command's error. */
+hb_err testutil_topup(engine *e, int64_t wallet, int64_t amount_fen);
+/* A p2p transfer with an optional idempotency key; returns the error, *id_out the id. */
+hb_err testutil_transfer(engine *e, int64_t from, int64_t to, int64_t amount_fen,
+                         const char *idem_key, int64_t *id_out);
+/* Run the ledger check on a separate read connection; asserts it could run. */
+ledger_report testutil_check(const char *path);
+/* How many environment-scaled iterations: $HB_TEST_SCALE percent of n (default 100). */
+int64_t testutil_scaled(int64_t n);
+
+#endif

@@ -1,0 +1,433 @@
+/* The engine and the ledger's rules: transfers, rejections that leave no trace, idempotency,
+ * batches where one command fails, audit chain, storage faults, restarts, a second writer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "engine/audit.h"
+#include "faultvfs.h"
+#include "service/wallet.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    char *dir;
+    char path[1024];
+    engine *engine;
+    int64_t alice;
+    int64_t bob;
+    int64_t hk;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = strdup(testutil_tempdir());
+    snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
+    f->engine = testutil_engine(f->path, NULL);
+    f->alice = testutil_wallet(f->engine, "alice", CURRENCY_CNY);
+    f->bob = testutil_wallet(f->engine, "bob", CURRENCY_CNY);
+    f->hk = testutil_wallet(f->engine, "hk", CURRENCY_HKD);
+    assert_int_equal(testutil_topup(f->engine, f->alice, 10000), HB_ERR_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    engine_close(f->engine);
+    testutil_rmdir(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static int64_t balance_of(fixture *f, int64_t id)
+{
+    store *s = NULL;
+    store_options o = {0};
+    assert_int_equal(store_open(f->path, &o, &s, NULL, 0), HB_ERR_OK);
+    account a;
+    assert_int_equal(store_account_get(s, id, &a), HB_ERR_OK);
+    store_close(s);
+    return a.balance;
+}
+
+typedef struct counts {
+    int64_t transfers;
+    int64_t audit_seq;
+} counts;
+
+static counts counts_of(fixture *f)
+{
+    store *s = NULL;
+    store_options o = {0};
+    assert_int_equal(store_open(f->path, &o, &s, NULL, 0), HB_ERR_OK);
+    counts c = {0, 0};
+    assert_int_equal(store_transfer_count(s, &c.transfers), HB_ERR_OK);
+    audit_record r;
+    if (store_audit_last(s, "local", &r) == HB_ERR_OK) c.audit_seq = r.seq;
+    store_close(s);
+    return c;
+}
+
+static void test_transfer_moves_money(void **state)
+{
+    fixture *f = *state;
+    int64_t id = 0;
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 2500, NULL, &id), HB_ERR_OK);
+    assert_true(id > 0);
+    assert_money_eq(balance_of(f, f->alice), 7500);
+    assert_money_eq(balance_of(f, f->bob), 2500);
+    ledger_report r = testutil_check(f->path);
+    assert_true(r.balanced);
+    assert_int_equal(r.currency_count, 2);
+    assert_money_eq(r.currencies[0].custody, -10000);
+    assert_money_eq(r.currencies[0].customer_owed, 10000);
+}
+
+/* Every kind of rejection answers its code and leaves no trace: no transfer row, no audit
+ * record, balances as they were. */
+static void test_rejections_leave_no_trace(void **state)
+{
+    fixture *f = *state;
+    counts before = counts_of(f);
+    struct {
+        int64_t from, to, amount;
+        hb_err expected;
+    } cases[] = {
+        {f->alice, f->bob, 10001, HB_ERR_INSUFFICIENT_FUNDS},
+        {f->alice, f->bob, 0, HB_ERR_INVALID_ARGUMENT},
+        {f->alice, f->bob, -5, HB_ERR_INVALID_ARGUMENT},
+        {f->alice, f->bob, INT64_MAX, HB_ERR_LIMIT_EXCEEDED},
+        {f->alice, f->bob, LIMIT_TRANSFER_DEFAULT_MAX_FEN + 1, HB_ERR_LIMIT_EXCEEDED},
+        {f->alice, 999999, 1, HB_ERR_NOT_FOUND},
+        {999999, f->bob, 1, HB_ERR_NOT_FOUND},
+        {f->alice, f->alice, 1, HB_ERR_INVALID_ARGUMENT},
+        {f->alice, f->hk, 1, HB_ERR_INVALID_ARGUMENT}, /* CNY -> HKD */
+        {f->alice, 1, 1, HB_ERR_INVALID_ARGUMENT},     /* p2p into the custody reserve */
+        {f->alice, -3, 1, HB_ERR_NOT_FOUND},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hb_err err = testutil_transfer(f->engine, cases[i].from, cases[i].to, cases[i].amount,
+                                       NULL, NULL);
+        if (err != cases[i].expected) {
+            fprintf(stderr, "case %zu: got %s\n", i, hb_err_name(err));
+        }
+        assert_int_equal(err, cases[i].expected);
+    }
+    counts after = counts_of(f);
+    assert_int_equal(after.transfers, before.transfers);
+    assert_int_equal(after.audit_seq, before.audit_seq);
+    assert_money_eq(balance_of(f, f->alice), 10000);
+    assert_money_eq(balance_of(f, f->bob), 0);
+    assert_true(testutil_check(f->path).balanced);
+}
+
+static void test_withdraw_and_custody(void **state)
+{
+    fixture *f = *state;
+    transfer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.transfer.kind = TRANSFER_WITHDRAW;
+    c.transfer.debit_id = f->alice;
+    c.transfer.amount = 4000;
+    assert_int_equal(wallet_transfer_prepare(&c, "test", NULL), HB_ERR_INVALID_ARGUMENT);
+    snprintf(c.transfer.reference, sizeof c.transfer.reference, "bank-out-1");
+    assert_int_equal(wallet_transfer_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_OK);
+    assert_int_equal(c.transfer.credit_id, 1); /* the CNY custody reserve */
+    assert_money_eq(balance_of(f, f->alice), 6000);
+    assert_money_eq(balance_of(f, 1), -6000);
+    /* Withdrawing more than the wallet holds is refused. */
+    c.transfer.amount = 6001;
+    assert_int_equal(wallet_transfer_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_INSUFFICIENT_FUNDS);
+    /* A top-up into an HKD wallet debits the HKD reserve, never the CNY one. */
+    assert_int_equal(testutil_topup(f->engine, f->hk, 700), HB_ERR_OK);
+    ledger_report r = testutil_check(f->path);
+    assert_true(r.balanced);
+    assert_money_eq(r.currencies[1].custody, -700);
+    assert_money_eq(r.currencies[0].custody, -6000);
+}
+
+static void test_idempotency(void **state)
+{
+    fixture *f = *state;
+    int64_t first = 0;
+    int64_t again = 0;
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 100, "key-1", &first),
+                     HB_ERR_OK);
+    counts mid = counts_of(f);
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 100, "key-1", &again),
+                     HB_ERR_OK);
+    assert_int_equal(first, again);
+    assert_int_equal(counts_of(f).transfers, mid.transfers);
+    assert_int_equal(counts_of(f).audit_seq, mid.audit_seq);
+    assert_money_eq(balance_of(f, f->bob), 100);
+    /* Same key, other parameters. */
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 101, "key-1", NULL),
+                     HB_ERR_IDEMPOTENCY_CONFLICT);
+    /* A rejected command records no key: after funding, the same key succeeds. */
+    assert_int_equal(testutil_transfer(f->engine, f->bob, f->alice, 5000, "key-2", NULL),
+                     HB_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal(testutil_topup(f->engine, f->bob, 5000), HB_ERR_OK);
+    assert_int_equal(testutil_transfer(f->engine, f->bob, f->alice, 5000, "key-2", NULL),
+                     HB_ERR_OK);
+    /* Keys are scoped to their caller: another actor may use key-1 for its own transfer. */
+    transfer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.transfer.kind = TRANSFER_P2P;
+    c.transfer.debit_id = f->alice;
+    c.transfer.credit_id = f->bob;
+    c.transfer.amount = 7;
+    assert_int_equal(wallet_transfer_prepare(&c, "someone-else", "key-1"), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_OK);
+    assert_false(c.base.replayed);
+    assert_true(c.transfer.id != first);
+    /* The key survives a restart. */
+    engine_close(f->engine);
+    f->engine = testutil_engine(f->path, NULL);
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 100, "key-1", &again),
+                     HB_ERR_OK);
+    assert_int_equal(first, again);
+    assert_true(testutil_check(f->path).balanced);
+}
+
+/* One batch mixing good and bad commands: each fails or succeeds on its own, and a command
+ * that builds on an earlier one of the same batch sees its effect. */
+static void test_batch_isolation(void **state)
+{
+    fixture *f = *state;
+    enum { N = 64 };
+    transfer_cmd cmds[N];
+    command *ptrs[N];
+    for (int i = 0; i < N; i++) {
+        memset(&cmds[i], 0, sizeof cmds[i]);
+        cmds[i].transfer.kind = TRANSFER_P2P;
+        bool bad = i % 3 == 1;
+        cmds[i].transfer.debit_id = i % 2 == 0 ? f->alice : f->bob;
+        cmds[i].transfer.credit_id = i % 2 == 0 ? f->bob : f->alice;
+        cmds[i].transfer.amount = bad ? 1000000 : 100;
+        assert_int_equal(wallet_transfer_prepare(&cmds[i], "test", NULL), HB_ERR_OK);
+        ptrs[i] = &cmds[i].base;
+    }
+    assert_int_equal(engine_submit_many(f->engine, ptrs, N), HB_ERR_OK);
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        if (i % 3 == 1) {
+            assert_int_equal(cmds[i].base.err, HB_ERR_INSUFFICIENT_FUNDS);
+        } else {
+            /* bob's transfers spend what alice's earlier ones in the batch gave him */
+            assert_int_equal(cmds[i].base.err, HB_ERR_OK);
+            ok++;
+        }
+    }
+    int64_t alice_net = 0;
+    for (int i = 0; i < N; i++) {
+        if (cmds[i].base.err != HB_ERR_OK) continue;
+        alice_net += i % 2 == 0 ? -100 : 100;
+    }
+    assert_money_eq(balance_of(f, f->alice), 10000 + alice_net);
+    assert_money_eq(balance_of(f, f->bob), -alice_net);
+    ledger_report r = testutil_check(f->path);
+    assert_true(r.balanced);
+    assert_int_equal(r.transfers, 1 + ok);
+}
+
+/* The audit chain: one record per successful command, each linked to the one before. */
+static void test_audit_chain(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 1, NULL, NULL), HB_ERR_OK);
+    engine_close(f->engine);
+    f->engine = NULL;
+    store *s = NULL;
+    store_options o = {0};
+    assert_int_equal(store_open(f->path, &o, &s, NULL, 0), HB_ERR_OK);
+    uint8_t prev[32] = {0};
+    int64_t seq = 1;
+    audit_record r;
+    for (; store_audit_get(s, "local", seq, &r) == HB_ERR_OK; seq++) {
+        assert_memory_equal(r.prev_hash, prev, 32);
+        uint8_t hash[32];
+        assert_int_equal(audit_record_hash(&r, hash), HB_ERR_OK);
+        assert_memory_equal(hash, r.hash, 32);
+        memcpy(prev, r.hash, 32);
+    }
+    /* 6 system accounts + 3 wallets + top-up + transfer */
+    assert_int_equal(seq - 1, 11);
+    /* Tampering with a record breaks its hash. */
+    assert_int_equal(store_audit_get(s, "local", 10, &r), HB_ERR_OK);
+    r.time_ms++;
+    uint8_t hash[32];
+    assert_int_equal(audit_record_hash(&r, hash), HB_ERR_OK);
+    assert_memory_not_equal(hash, r.hash, 32);
+    store_close(s);
+    f->engine = testutil_engine(f->path, NULL);
+}
+
+static void test_frozen_and_restricted(void **state)
+{
+    fixture *f = *state;
+    status_cmd c;
+    memset(&c, 0, sizeof c);
+    c.account_id = f->bob;
+    c.status = ACCOUNT_FROZEN;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_OK);
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 1, NULL, NULL),
+                     HB_ERR_ACCOUNT_FROZEN);
+    c.status = ACCOUNT_ACTIVE;
+    c.restricted_until_ms = INT64_MAX / 2; /* far in the future */
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_OK);
+    /* restricted: may receive, may not pay */
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 10, NULL, NULL), HB_ERR_OK);
+    assert_int_equal(testutil_transfer(f->engine, f->bob, f->alice, 1, NULL, NULL),
+                     HB_ERR_ACCOUNT_RESTRICTED);
+    /* closing needs an empty account; system accounts cannot be frozen */
+    c.status = ACCOUNT_CLOSED;
+    c.restricted_until_ms = 0;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_FORBIDDEN);
+    c.account_id = 1;
+    c.status = ACCOUNT_FROZEN;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_FORBIDDEN);
+    assert_true(testutil_check(f->path).balanced);
+}
+
+/* A storage fault fails the whole batch with UNAVAILABLE, keeps nothing of it, and the
+ * engine recovers by itself once the fault is gone. */
+static void run_fault(fixture *f, fault_mode mode)
+{
+    counts before = counts_of(f);
+    int64_t alice = balance_of(f, f->alice);
+    enum { N = 16 };
+    transfer_cmd cmds[N];
+    command *ptrs[N];
+    for (int i = 0; i < N; i++) {
+        memset(&cmds[i], 0, sizeof cmds[i]);
+        cmds[i].transfer.kind = TRANSFER_P2P;
+        cmds[i].transfer.debit_id = f->alice;
+        cmds[i].transfer.credit_id = f->bob;
+        cmds[i].transfer.amount = 10;
+        char key[32];
+        snprintf(key, sizeof key, "fault-%d-%d", (int)mode, i);
+        assert_int_equal(wallet_transfer_prepare(&cmds[i], "test", key), HB_ERR_OK);
+        ptrs[i] = &cmds[i].base;
+    }
+    long failures = faultvfs_failures();
+    faultvfs_set(mode);
+    assert_int_equal(engine_submit_many(f->engine, ptrs, N), HB_ERR_OK);
+    faultvfs_set(FAULT_NONE);
+    assert_true(faultvfs_failures() > failures);
+    for (int i = 0; i < N; i++) assert_int_equal(cmds[i].base.err, HB_ERR_UNAVAILABLE);
+    counts after = counts_of(f);
+    if (mode != FAULT_SYNC) {
+        /* The commit never reached the disk: nothing of the batch exists. */
+        assert_int_equal(after.transfers, before.transfers);
+        assert_int_equal(after.audit_seq, before.audit_seq);
+        assert_money_eq(balance_of(f, f->alice), alice);
+    }
+    assert_true(testutil_check(f->path).balanced);
+    /* Retrying with the same keys lands each transfer exactly once. */
+    assert_int_equal(engine_submit_many(f->engine, ptrs, N), HB_ERR_OK);
+    for (int i = 0; i < N; i++) assert_int_equal(cmds[i].base.err, HB_ERR_OK);
+    assert_int_equal(counts_of(f).transfers, before.transfers + N);
+    assert_money_eq(balance_of(f, f->alice), alice - 10 * N);
+    assert_true(testutil_check(f->path).balanced);
+}
+
+static void test_storage_faults(void **state)
+{
+    fixture *f = *state;
+    run_fault(f, FAULT_WRITE_IO);
+    run_fault(f, FAULT_WRITE_FULL);
+    run_fault(f, FAULT_SYNC);
+}
+
+/* Another connection writing the same store (a CLI beside a server): the engine notices and
+ * reloads, so its cached balances never go stale. */
+static void test_second_writer(void **state)
+{
+    fixture *f = *state;
+    engine *other = testutil_engine(f->path, NULL);
+    assert_int_equal(testutil_transfer(other, f->alice, f->bob, 9000, NULL, NULL), HB_ERR_OK);
+    engine_close(other);
+    /* The first engine must now see alice at 1000, not 10000. */
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 1001, NULL, NULL),
+                     HB_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 1000, NULL, NULL), HB_ERR_OK);
+    ledger_report r = testutil_check(f->path);
+    assert_true(r.balanced);
+    assert_money_eq(balance_of(f, f->bob), 10000);
+}
+
+static void done_counter(command *cmd, void *ctx)
+{
+    (void)cmd;
+    __atomic_fetch_add((int *)ctx, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Async submission completes every command; close drains the queue. */
+static void test_async_and_close(void **state)
+{
+    fixture *f = *state;
+    enum { N = 500 };
+    transfer_cmd *cmds = calloc(N, sizeof *cmds);
+    int done = 0;
+    for (int i = 0; i < N; i++) {
+        cmds[i].transfer.kind = TRANSFER_P2P;
+        cmds[i].transfer.debit_id = f->alice;
+        cmds[i].transfer.credit_id = f->bob;
+        cmds[i].transfer.amount = 1;
+        assert_int_equal(wallet_transfer_prepare(&cmds[i], "test", NULL), HB_ERR_OK);
+        assert_int_equal(engine_submit_async(f->engine, &cmds[i].base, done_counter, &done),
+                         HB_ERR_OK);
+    }
+    engine_close(f->engine);
+    assert_int_equal(__atomic_load_n(&done, __ATOMIC_SEQ_CST), N);
+    for (int i = 0; i < N; i++) assert_int_equal(cmds[i].base.err, HB_ERR_OK);
+    free(cmds);
+    f->engine = testutil_engine(f->path, NULL);
+    assert_money_eq(balance_of(f, f->bob), N);
+    engine_stats st;
+    engine_get_stats(f->engine, &st);
+    assert_true(st.batches >= 1);
+}
+
+static void test_open_errors(void **state)
+{
+    fixture *f = *state;
+    engine *e = NULL;
+    engine_options o = {0};
+    char err_text[256];
+    assert_int_equal(engine_open(testutil_path(f->dir, "missing.db"), &o, &e, err_text,
+                                 sizeof err_text),
+                     HB_ERR_NOT_FOUND);
+    assert_int_equal(engine_open("postgres://localhost/x", &o, &e, err_text, sizeof err_text),
+                     HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(engine_open("", &o, &e, err_text, sizeof err_text), HB_ERR_INVALID_ARGUMENT);
+}
+
+int main(void)
+{
+    faultvfs_install();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_transfer_moves_money, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejections_leave_no_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_withdraw_and_custody, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frozen_and_restricted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_and_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
