@@ -15,9 +15,17 @@ int ids_format(id_kind kind, int64_t id, char *buf, size_t size)
 {
     ASSERT(id > 0);
     ASSERT(size >= IDS_TEXT_MAX);
-    int n = snprintf(buf, size, "%s%lld", ids_prefix(kind), (long long)id);
-    ASSERT(n > 0 && (size_t)n < size);
-    return n;
+    /* By hand rather than snprintf: ids are formatted several times per command. */
+    const char *prefix = ids_prefix(kind);
+    size_t n = strlen(prefix);
+    memcpy(buf, prefix, n);
+    char digits[20];
+    size_t d = 0;
+    for (uint64_t v = (uint64_t)id; v > 0; v /= 10) digits[d++] = (char)('0' + v % 10);
+    ASSERT(n + d < size);
+    while (d > 0) buf[n++] = digits[--d];
+    buf[n] = '\0';
+    return (int)n;
 }
 
 hb_err ids_parse(id_kind kind, const char *text, int64_t *out)

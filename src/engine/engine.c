@@ -272,8 +272,41 @@ static void *writer_main(void *arg)
         e->stats.exec_ns += phase_ns[0];
         e->stats.apply_ns += phase_ns[1];
         e->stats.commit_ns += phase_ns[2];
+        /* Hand the batch to the completer thread. */
+        command *last_done = batch;
+        while (last_done->next != NULL) last_done = last_done->next;
+        if (e->completed_tail != NULL) {
+            e->completed_tail->next = batch;
+        } else {
+            e->completed_head = batch;
+        }
+        e->completed_tail = last_done;
+        pthread_cond_signal(&e->completions_ready);
         pthread_mutex_unlock(&e->lock);
-        complete(batch);
+    }
+    pthread_mutex_lock(&e->lock);
+    e->writer_done = true;
+    pthread_cond_signal(&e->completions_ready);
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+/* Answers the callers of durable batches, in order, off the writer's critical path. */
+static void *completer_main(void *arg)
+{
+    engine *e = arg;
+    for (;;) {
+        pthread_mutex_lock(&e->lock);
+        while (e->completed_head == NULL && !e->writer_done) {
+            pthread_cond_wait(&e->completions_ready, &e->lock);
+        }
+        command *list = e->completed_head;
+        e->completed_head = NULL;
+        e->completed_tail = NULL;
+        bool finished = e->writer_done;
+        pthread_mutex_unlock(&e->lock);
+        complete(list);
+        if (list == NULL && finished) break;
     }
     return NULL;
 }
@@ -302,11 +335,17 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
     e->store_options.cache_kib = options->cache_kib;
     e->touched_capacity = (size_t)e->batch_max * LIMIT_COMMAND_ACCOUNTS;
     e->touched = calloc(e->touched_capacity, sizeof *e->touched);
+    e->sort_items = calloc(e->touched_capacity, sizeof *e->sort_items);
+    e->sort_scratch = calloc(e->touched_capacity, sizeof *e->sort_scratch);
+    e->sort_counts = calloc(65536, sizeof *e->sort_counts);
     e->txn.engine = e;
     e->txn.digest = EVP_MD_CTX_new();
     e->sha256 = digest_sha256_md();
     hb_err err = HB_ERR_UNAVAILABLE;
-    if (e->touched == NULL || e->txn.digest == NULL) goto fail;
+    if (e->touched == NULL || e->sort_items == NULL || e->sort_scratch == NULL || e->sort_counts == NULL ||
+        e->txn.digest == NULL) {
+        goto fail;
+    }
     err = ledger__cache_init(&e->cache);
     if (err != HB_ERR_OK) goto fail;
     err = store_open(url, &e->store_options, &e->store, err_text, err_text_size);
@@ -314,7 +353,19 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->not_empty, NULL);
     pthread_cond_init(&e->not_full, NULL);
+    pthread_cond_init(&e->completions_ready, NULL);
     if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
+        err = HB_ERR_UNAVAILABLE;
+        store_close(e->store);
+        goto fail;
+    }
+    if (pthread_create(&e->completer, NULL, completer_main, e) != 0) {
+        /* stop the writer we just started; no command can have been queued yet */
+        pthread_mutex_lock(&e->lock);
+        e->stopping = true;
+        pthread_cond_broadcast(&e->not_empty);
+        pthread_mutex_unlock(&e->lock);
+        pthread_join(e->writer, NULL);
         err = HB_ERR_UNAVAILABLE;
         store_close(e->store);
         goto fail;
@@ -325,6 +376,9 @@ fail:
     ledger__cache_free(&e->cache);
     EVP_MD_CTX_free(e->txn.digest);
     free(e->touched);
+    free(e->sort_items);
+    free(e->sort_scratch);
+    free(e->sort_counts);
     free(e);
     return err;
 }
@@ -338,14 +392,19 @@ void engine_close(engine *e)
     pthread_cond_broadcast(&e->not_full);
     pthread_mutex_unlock(&e->lock);
     pthread_join(e->writer, NULL);
-    ASSERT(e->head == NULL && e->queued == 0);
+    pthread_join(e->completer, NULL);
+    ASSERT(e->head == NULL && e->queued == 0 && e->completed_head == NULL);
     store_close(e->store);
     ledger__cache_free(&e->cache);
     EVP_MD_CTX_free(e->txn.digest);
     free(e->touched);
+    free(e->sort_items);
+    free(e->sort_scratch);
+    free(e->sort_counts);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->not_empty);
     pthread_cond_destroy(&e->not_full);
+    pthread_cond_destroy(&e->completions_ready);
     free(e);
 }
 

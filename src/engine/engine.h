@@ -33,7 +33,8 @@ typedef struct command command;
 typedef hb_err (*command_exec_fn)(txn *t, command *cmd);
 /* Rebuilds a command's result from the result text stored with its idempotency key. */
 typedef hb_err (*command_replay_fn)(txn *t, command *cmd, const char *result, size_t len);
-/* Called in the writer thread once the command's outcome is durable; must not block. */
+/* Called in the engine's completer thread once the command's outcome is durable, in commit
+ * order; must not block (it delays every later caller). */
 typedef void (*command_done_fn)(command *cmd, void *ctx);
 
 typedef struct completion completion;
@@ -98,8 +99,8 @@ hb_err engine_submit(engine *e, command *cmd);
 /* Submit n commands together and wait for all of them; returns HB_ERR_OK when each was
  * run (look at each cmd->err), or HB_ERR_BUSY when stopping (none was queued). */
 hb_err engine_submit_many(engine *e, command **cmds, size_t n);
-/* Queue a command and return at once; done(cmd, ctx) runs in the writer thread when its
- * outcome is durable. HB_ERR_BUSY (done is not called) when the queue is full or stopping. */
+/* Queue a command and return at once; done(cmd, ctx) runs in the engine's completer thread
+ * when its outcome is durable. HB_ERR_BUSY (done is not called) when the queue is full or stopping. */
 hb_err engine_submit_async(engine *e, command *cmd, command_done_fn done, void *ctx) WARN_UNUSED;
 
 void engine_get_stats(engine *e, engine_stats *out);

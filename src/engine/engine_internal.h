@@ -55,6 +55,12 @@ struct txn {
     size_t touched_mark; /* engine.touched_count when the command started */
 };
 
+/* A touched account and its id, for the per-batch radix sort. */
+typedef struct sort_item {
+    uint64_t id;
+    cache_entry *entry;
+} sort_item;
+
 struct completion {
     pthread_mutex_t lock;
     pthread_cond_t done;
@@ -82,12 +88,23 @@ struct engine {
     engine_stats stats;
     pthread_t writer;
 
+    /* Durable batches waiting for their callers to be answered, under lock. A completer
+     * thread answers them so that the writer can start the next batch at once. */
+    pthread_cond_t completions_ready;
+    command *completed_head;
+    command *completed_tail;
+    bool writer_done;
+    pthread_t completer;
+
     /* Writer-thread state. */
     store *store;
     account_cache cache;
     cache_entry **touched;
     size_t touched_count;
     size_t touched_capacity;
+    struct sort_item *sort_items; /* scratch for sorting touched accounts by id */
+    struct sort_item *sort_scratch;
+    size_t *sort_counts; /* 65536 digit counters */
     uint64_t batch_number;
     bool state_loaded; /* ids, audit tail and data version read from the store */
     bool preloaded;    /* the cache was filled once after open */

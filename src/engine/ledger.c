@@ -256,16 +256,40 @@ static void touch(engine *e, cache_entry *entry)
     e->touched[e->touched_count++] = entry;
 }
 
-static int compare_entry_id(const void *a, const void *b)
+/* Sort the touched accounts by id: an LSD radix sort over 16-bit digits, only as many passes
+ * as the largest id needs (two for ids below 2^32). */
+static void sort_touched(engine *e)
 {
-    int64_t x = (*(cache_entry *const *)a)->acct.id;
-    int64_t y = (*(cache_entry *const *)b)->acct.id;
-    return (x > y) - (x < y);
+    size_t n = e->touched_count;
+    sort_item *a = e->sort_items;
+    sort_item *b = e->sort_scratch;
+    uint64_t max_id = 0;
+    for (size_t i = 0; i < n; i++) {
+        a[i].id = (uint64_t)e->touched[i]->acct.id;
+        a[i].entry = e->touched[i];
+        if (a[i].id > max_id) max_id = a[i].id;
+    }
+    size_t *counts = e->sort_counts;
+    for (int shift = 0; shift < 64 && (max_id >> shift) != 0; shift += 16) {
+        memset(counts, 0, 65536 * sizeof *counts);
+        for (size_t i = 0; i < n; i++) counts[(a[i].id >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = counts[d];
+            counts[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) b[counts[(a[i].id >> shift) & 0xffff]++] = a[i];
+        sort_item *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < n; i++) e->touched[i] = a[i].entry;
 }
 
 hb_err ledger__apply_batch(engine *e)
 {
-    qsort(e->touched, e->touched_count, sizeof *e->touched, compare_entry_id);
+    sort_touched(e);
     for (size_t i = 0; i < e->touched_count; i++) {
         cache_entry *entry = e->touched[i];
         ASSERT(i == 0 || e->touched[i - 1]->acct.id < entry->acct.id);

@@ -191,9 +191,9 @@ static hb_err exec_transfer(txn *t, command *cmd)
     if (err != HB_ERR_OK) return err;
     char object[IDS_TEXT_MAX];
     int n = ids_format(ID_TRANSFER, tr->id, object, sizeof object);
-    char action[LIMIT_ACTION_LEN + 1];
-    snprintf(action, sizeof action, "transfer.%s", transfer_kind_name(tr->kind));
-    txn_audit(t, action, object);
+    static const char *const actions[TRANSFER_KIND_COUNT] = {"", "transfer.topup",
+                                                             "transfer.withdraw", "transfer.p2p"};
+    txn_audit(t, actions[tr->kind], object);
     txn_set_result(t, object, (size_t)n);
     return HB_ERR_OK;
 }

@@ -2,6 +2,7 @@
  *
  * Parameters are written $1, $2, ... in store.c; SQLite reads "$1" as a named parameter, so
  * prepare() maps each number to SQLite's own index once. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,9 +120,20 @@ fail:
     return HB_ERR_UNAVAILABLE;
 }
 
+static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;
+
+/* Process-wide settings, before SQLite initialises: no memory statistics (they take a global
+ * mutex on every allocation, which the writer does many times per command). */
+static void configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static hb_err sqlite_open(const char *url, const store_options *options, void **conn,
                           char *err_text, size_t err_text_size)
 {
+    pthread_once(&sqlite_configured, configure_sqlite);
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_NOMUTEX;
     flags |= options->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
