@@ -18,6 +18,15 @@ int cli_open_engine(const char *db, bool create, engine **out)
 {
     engine_options options = {0};
     options.create = create;
+    const char *max = getenv("HONGBAO_MAX_TRANSFER");
+    if (max != NULL && max[0] != '\0') {
+        if (money_parse(max, strlen(max), &options.transfer_max_fen) != HB_ERR_OK ||
+            options.transfer_max_fen <= 0) {
+            fprintf(stderr, "hongbao: HONGBAO_MAX_TRANSFER must be a positive amount in yuan "
+                            "with at most two decimals, up to 10000000000000.00\n");
+            return EXIT_USAGE;
+        }
+    }
     char err_text[512];
     hb_err err = engine_open(db, &options, out, err_text, sizeof err_text);
     if (err == HB_ERR_NOT_FOUND) {

@@ -22,6 +22,9 @@ static const char usage[] =
     "Every command that touches a store takes --db PATH (default ./hongbao.db) and\n"
     "--help. Amounts are decimal yuan with at most two decimals (12.34).\n"
     "\n"
+    "environment: HONGBAO_MAX_TRANSFER caps one transfer, in yuan (default\n"
+    "100000000.00); larger amounts are refused with LIMIT_EXCEEDED.\n"
+    "\n"
     "exit status: 0 ok, 1 refused (the error code is printed), 2 usage error,\n"
     "3 store unavailable, 4 ledger check failed.\n";
 

@@ -235,6 +235,17 @@ run ledger check --db "$DB"
 expect_rc 0 "ledger check"
 expect_out "balanced" "ledger check"
 
+# ---- the configured maximum of one transfer ------------------------------------------------
+
+BEFORE=$("$HB" ledger check --db "$DB" --json)
+HONGBAO_MAX_TRANSFER=10 run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 10.01
+expect_rc 1 "transfer above HONGBAO_MAX_TRANSFER"
+expect_err "LIMIT_EXCEEDED" "transfer above HONGBAO_MAX_TRANSFER"
+HONGBAO_MAX_TRANSFER=abc run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 1
+expect_rc 2 "a malformed HONGBAO_MAX_TRANSFER"
+[ "$("$HB" ledger check --db "$DB" --json)" = "$BEFORE" ] || fail "refused transfers changed the ledger"
+pass
+
 # ---- corruption is detected ------------------------------------------------------------
 
 command -v sqlite3 >/dev/null 2>&1 || fail "sqlite3 is not installed"
