@@ -16,7 +16,8 @@ static const char account_usage[] =
     "every form takes --db PATH (default ./hongbao.db).\n"
     "\n"
     "A frozen or closed account neither pays nor receives; a restricted one cannot pay\n"
-    "until the given time. Only an empty account can be closed, and it stays closed.\n";
+    "until the given time (--until 0 lifts it). Freezing and restricting are independent:\n"
+    "unfreezing keeps a restriction. Only an empty account can be closed; it stays closed.\n";
 
 typedef struct account_args {
     const char *db;
@@ -149,6 +150,8 @@ static int account_change_status(const account_args *a, const char *verb, const 
     if (ids_parse(ID_ACCOUNT, id_text, &c.account_id) != HB_ERR_OK) {
         return usage_error("bad account id");
     }
+    c.status = WALLET_KEEP_STATUS;
+    c.restricted_until_ms = WALLET_KEEP_RESTRICTION;
     if (strcmp(verb, "freeze") == 0) {
         c.status = ACCOUNT_FROZEN;
     } else if (strcmp(verb, "unfreeze") == 0) {
@@ -156,7 +159,6 @@ static int account_change_status(const account_args *a, const char *verb, const 
     } else if (strcmp(verb, "close") == 0) {
         c.status = ACCOUNT_CLOSED;
     } else {
-        c.status = ACCOUNT_ACTIVE;
         if (a->until == NULL || !cli_parse_count(a->until, 0, INT64_MAX, &c.restricted_until_ms)) {
             return usage_error("restrict needs --until UNIX_MS");
         }

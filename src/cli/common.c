@@ -43,7 +43,7 @@ int cli_open_engine(const char *db, bool create, engine **out)
 
 int cli_open_store(const char *db, store **out)
 {
-    store_options options = {0};
+    store_options options = {.read_only = true};
     char err_text[512];
     hb_err err = store_open(db, &options, out, err_text, sizeof err_text);
     if (err == HB_ERR_NOT_FOUND) {

@@ -17,7 +17,7 @@
 #define LIMIT_OWNER_LEN 64
 #define LIMIT_ACTOR_LEN 64
 #define LIMIT_IDEM_KEY_LEN 64
-#define LIMIT_IDEM_SCOPE_LEN 160
+#define LIMIT_IDEM_SCOPE_LEN 160 /* plus an 8-byte kind prefix in the store */
 #define LIMIT_REFERENCE_LEN 128
 #define LIMIT_ACTION_LEN 32
 #define LIMIT_OBJECT_LEN 32

@@ -32,7 +32,7 @@ static hb_err load_state(engine *e)
     e->next_account_id = max_account + 1;
     e->next_transfer_id = max_transfer + 1;
     ledger__cache_clear(&e->cache);
-    if (!e->preloaded && store_exclusive_writer(e->store)) {
+    if (e->preload && !e->preloaded && store_exclusive_writer(e->store)) {
         /* The writer holds balances in memory: read them all once, in one pass, rather
          * than one lookup per first touch on the hot path. */
         if (ledger__cache_preload(e) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
@@ -72,9 +72,21 @@ static hb_err begin_batch(engine *e)
 
 /* Look up the command's idempotency key. *handled is set when the command must not run:
  * a replay (HB_ERR_OK, result rebuilt) or a conflict (IDEMPOTENCY_CONFLICT). */
+/* The scope an idempotency key lives in: an explicit scope, or the actor. The prefixes keep
+ * the two name spaces apart. */
+static void idempotency_scope(const command *cmd, char *out, size_t size)
+{
+    if (cmd->idem_scope[0] != '\0') {
+        snprintf(out, size, "scope:%s", cmd->idem_scope);
+    } else {
+        snprintf(out, size, "actor:%s", cmd->actor);
+    }
+}
+
 static hb_err idempotency_check(engine *e, txn *t, command *cmd, bool *handled)
 {
-    const char *scope = cmd->idem_scope[0] ? cmd->idem_scope : cmd->actor;
+    char scope[LIMIT_IDEM_SCOPE_LEN + 8];
+    idempotency_scope(cmd, scope, sizeof scope);
     idem_record record;
     hb_err err = store_idem_get(e->store, scope, cmd->idem_key, &record);
     if (err == HB_ERR_NOT_FOUND) return HB_ERR_OK;
@@ -98,7 +110,8 @@ static hb_err finish_command(engine *e, txn *t, command *cmd)
         memcpy(record.request_hash, cmd->request_hash, 32);
         memcpy(record.result, t->result, t->result_len + 1);
         record.result_len = t->result_len;
-        const char *scope = cmd->idem_scope[0] ? cmd->idem_scope : cmd->actor;
+        char scope[LIMIT_IDEM_SCOPE_LEN + 8];
+        idempotency_scope(cmd, scope, sizeof scope);
         if (store_idem_put(e->store, scope, cmd->idem_key, &record, t->now_ms) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
@@ -165,7 +178,12 @@ static hb_err run_command(engine *e, command *cmd, int64_t now_ms)
 
 /* ---- batches ----------------------------------------------------------------------------- */
 
-static void fail_batch(engine *e, command *batch)
+/* A batch failed on a storage fault: roll back, drop the connection and every cached row,
+ * and answer each command UNAVAILABLE. A fault before COMMIT kept nothing. A fault during
+ * COMMIT (a failed fsync) leaves the outcome unknown, as for any database: the data may or
+ * may not have reached the disk, so the caller is told to retry with the same idempotency
+ * key, which applies the command exactly once either way. */
+static void fail_batch(engine *e, command *batch, bool at_commit)
 {
     if (e->store != NULL) {
         fprintf(stderr, "hongbao: engine: batch failed, store reopens: %s\n",
@@ -179,8 +197,10 @@ static void fail_batch(engine *e, command *batch)
     for (command *cmd = batch; cmd != NULL; cmd = cmd->next) {
         cmd->err = HB_ERR_UNAVAILABLE;
         cmd->replayed = false;
-        snprintf(cmd->err_detail, sizeof cmd->err_detail,
-                 "storage fault; nothing of this request was kept");
+        snprintf(cmd->err_detail, sizeof cmd->err_detail, "%s",
+                 at_commit ? "storage fault while committing: the outcome is unknown; retry "
+                             "with the same idempotency key"
+                           : "storage fault: nothing of this request was kept; retry");
     }
 }
 
@@ -196,13 +216,16 @@ static bool run_batch(engine *e, command *batch, int64_t phase_ns[3])
     int64_t t1 = clock_monotonic_ns();
     if (ledger__apply_batch(e) != HB_ERR_OK) goto fail;
     int64_t t2 = clock_monotonic_ns();
-    if (store_commit(e->store) != HB_ERR_OK) goto fail;
+    if (store_commit(e->store) != HB_ERR_OK) {
+        fail_batch(e, batch, true);
+        return false;
+    }
     phase_ns[0] = t1 - t0;
     phase_ns[1] = t2 - t1;
     phase_ns[2] = clock_monotonic_ns() - t2;
     return true;
 fail:
-    fail_batch(e, batch);
+    fail_batch(e, batch, false);
     return false;
 }
 
@@ -318,7 +341,11 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
 {
     engine_options defaults = {0};
     if (options == NULL) options = &defaults;
-    if (url == NULL || strlen(url) > LIMIT_PATH_LEN) return HB_ERR_INVALID_ARGUMENT;
+    if (err_text != NULL && err_text_size > 0) err_text[0] = '\0';
+    if (url == NULL || strlen(url) > LIMIT_PATH_LEN) {
+        if (err_text != NULL) snprintf(err_text, err_text_size, "the store path is too long");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
     engine *e = calloc(1, sizeof *e);
     if (e == NULL) return HB_ERR_UNAVAILABLE;
     snprintf(e->url, sizeof e->url, "%s", url);
@@ -332,6 +359,7 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
         options->transfer_max_fen > 0 ? options->transfer_max_fen : LIMIT_TRANSFER_DEFAULT_MAX_FEN;
     if (e->transfer_max_fen > LIMIT_AMOUNT_MAX_FEN) e->transfer_max_fen = LIMIT_AMOUNT_MAX_FEN;
     e->store_options.create = options->create;
+    e->preload = options->preload_accounts;
     e->store_options.cache_kib = options->cache_kib;
     e->touched_capacity = (size_t)e->batch_max * LIMIT_COMMAND_ACCOUNTS;
     e->touched = calloc(e->touched_capacity, sizeof *e->touched);

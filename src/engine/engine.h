@@ -70,6 +70,10 @@ typedef struct engine_options {
     int64_t cache_kib;        /* store page cache; 0 = store default */
     int64_t transfer_max_fen; /* configured cap of one transfer; 0 = default */
     bool create;              /* create the store if missing */
+    /* Read every account into the writer's memory at open (one sequential pass) instead of
+     * on first touch: for long-running processes with many accounts (servers, benchmarks).
+     * A one-shot CLI command leaves it off. */
+    bool preload_accounts;
 } engine_options;
 
 typedef struct engine_stats {

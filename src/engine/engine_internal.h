@@ -14,6 +14,7 @@ typedef struct cache_entry {
     account acct;
     int64_t pending;
     uint64_t touched_batch; /* batch number that listed it in engine.touched; 0 = none */
+    uint64_t undo_stamp;    /* number of the last command that saved it in its undo log */
     struct cache_entry *next;
 } cache_entry;
 
@@ -38,11 +39,13 @@ typedef struct undo_entry {
     bool created;
 } undo_entry;
 
-#define UNDO_MAX (LIMIT_COMMAND_ACCOUNTS * 2)
+/* One undo entry per distinct account a command touches. */
+#define UNDO_MAX LIMIT_COMMAND_ACCOUNTS
 
 struct txn {
     struct engine *engine;
     command *cmd;
+    uint64_t command_number; /* increases with every command the writer runs */
     int64_t now_ms;
     EVP_MD_CTX *digest;  /* running digest of the rows the command writes */
     bool audited;
@@ -107,6 +110,7 @@ struct engine {
     size_t *sort_counts; /* 65536 digit counters */
     uint64_t batch_number;
     bool state_loaded; /* ids, audit tail and data version read from the store */
+    bool preload;      /* engine_options.preload_accounts */
     bool preloaded;    /* the cache was filled once after open */
     int64_t data_version;
     int64_t next_account_id;

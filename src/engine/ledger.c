@@ -157,6 +157,7 @@ hb_err ledger__cache_preload(engine *e)
 hb_err ledger__command_begin(txn *t, command *cmd)
 {
     t->cmd = cmd;
+    t->command_number++;
     t->audited = false;
     t->action[0] = '\0';
     t->object[0] = '\0';
@@ -209,8 +210,10 @@ static hb_err row_digest(txn *t, const row_buf *r)
     return HB_ERR_OK;
 }
 
+/* Save an account's state before the command first changes it (once per command). */
 static hb_err undo_push(txn *t, cache_entry *e, bool created)
 {
+    if (e->undo_stamp == t->command_number) return HB_ERR_OK; /* saved already */
     if (t->undo_count >= UNDO_MAX) {
         txn_fail_detail(t, "a command may touch at most %d accounts", LIMIT_COMMAND_ACCOUNTS);
         return HB_ERR_INVALID_ARGUMENT;
@@ -223,6 +226,7 @@ static hb_err undo_push(txn *t, cache_entry *e, bool created)
     u->status = e->acct.status;
     u->restricted_until_ms = e->acct.restricted_until_ms;
     u->created = created;
+    e->undo_stamp = t->command_number;
     return HB_ERR_OK;
 }
 
@@ -295,8 +299,11 @@ hb_err ledger__apply_batch(engine *e)
         ASSERT(i == 0 || e->touched[i - 1]->acct.id < entry->acct.id);
         ASSERT(entry->touched_batch == e->batch_number);
         if (entry->pending == 0) continue;
-        hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending);
+        int64_t stored = 0;
+        hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending, &stored);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        /* Paired with the read at load time: the store and the writer's copy agree. */
+        ASSERT(!store_exclusive_writer(e->store) || stored == entry->acct.balance);
     }
     for (size_t i = 0; i < e->touched_count; i++) e->touched[i]->pending = 0;
     e->touched_count = 0;

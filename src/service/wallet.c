@@ -38,6 +38,15 @@ static hb_err command_init(command *cmd, const char *actor, const char *idem_key
     return digest_sha256(canonical, canonical_len, cmd->request_hash);
 }
 
+/* An idempotency record whose result names no row: only a damaged store does this. The
+ * command fails on its own (the rest of its batch goes on) and says why. */
+static hb_err replay_missing(txn *t, const char *result)
+{
+    txn_fail_detail(t, "the idempotency key's earlier result (%.40s) is missing from the store",
+                    result);
+    return HB_ERR_NOT_FOUND;
+}
+
 /* ---- accounts ------------------------------------------------------------------------------- */
 
 static void account_result(txn *t, const account *a)
@@ -52,10 +61,11 @@ static hb_err replay_account(txn *t, command *cmd, const char *result, size_t le
     account_create_cmd *c = (account_create_cmd *)cmd;
     (void)len;
     int64_t id = 0;
-    if (ids_parse(ID_ACCOUNT, result, &id) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     const account *a = NULL;
-    hb_err err = txn_account(t, id, &a);
-    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE; /* the key names a missing row */
+    hb_err err = ids_parse(ID_ACCOUNT, result, &id);
+    if (err == HB_ERR_OK) err = txn_account(t, id, &a);
+    if (err == HB_ERR_UNAVAILABLE) return err;
+    if (err != HB_ERR_OK) return replay_missing(t, result);
     c->account = *a;
     return HB_ERR_OK;
 }
@@ -133,9 +143,11 @@ static hb_err replay_transfer(txn *t, command *cmd, const char *result, size_t l
     transfer_cmd *c = (transfer_cmd *)cmd;
     (void)len;
     int64_t id = 0;
-    if (ids_parse(ID_TRANSFER, result, &id) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    hb_err err = store_transfer_get(txn_store(t), id, &c->transfer);
-    return err == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+    hb_err err = ids_parse(ID_TRANSFER, result, &id);
+    if (err == HB_ERR_OK) err = store_transfer_get(txn_store(t), id, &c->transfer);
+    if (err == HB_ERR_UNAVAILABLE) return err;
+    if (err != HB_ERR_OK) return replay_missing(t, result);
+    return HB_ERR_OK;
 }
 
 static hb_err require_kind(txn *t, int64_t id, bool wallet_only, currency *cur)
@@ -240,11 +252,14 @@ static hb_err exec_status(txn *t, command *cmd)
         txn_fail_detail(t, "system accounts cannot be frozen or closed");
         return HB_ERR_FORBIDDEN;
     }
-    if (c->status == ACCOUNT_CLOSED && a->balance != 0) {
+    account_status status = c->status == WALLET_KEEP_STATUS ? a->status : c->status;
+    int64_t until = c->restricted_until_ms == WALLET_KEEP_RESTRICTION ? a->restricted_until_ms
+                                                                      : c->restricted_until_ms;
+    if (status == ACCOUNT_CLOSED && a->status != ACCOUNT_CLOSED && a->balance != 0) {
         txn_fail_detail(t, "only an empty account can be closed");
         return HB_ERR_FORBIDDEN;
     }
-    err = txn_account_set_status(t, c->account_id, c->status, c->restricted_until_ms);
+    err = txn_account_set_status(t, c->account_id, status, until);
     if (err != HB_ERR_OK) return err;
     err = txn_account(t, c->account_id, &a);
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
@@ -261,16 +276,20 @@ static hb_err replay_status(txn *t, command *cmd, const char *result, size_t len
     status_cmd *c = (status_cmd *)cmd;
     (void)len;
     int64_t id = 0;
-    if (ids_parse(ID_ACCOUNT, result, &id) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     const account *a = NULL;
-    if (txn_account(t, id, &a) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    hb_err err = ids_parse(ID_ACCOUNT, result, &id);
+    if (err == HB_ERR_OK) err = txn_account(t, id, &a);
+    if (err == HB_ERR_UNAVAILABLE) return err;
+    if (err != HB_ERR_OK) return replay_missing(t, result);
     c->account = *a;
     return HB_ERR_OK;
 }
 
 hb_err wallet_status_prepare(status_cmd *c, const char *actor, const char *idem_key)
 {
-    if ((unsigned)c->status >= ACCOUNT_STATUS_COUNT || c->restricted_until_ms < 0) {
+    if ((unsigned)c->status > WALLET_KEEP_STATUS ||
+        (c->restricted_until_ms < 0 && c->restricted_until_ms != WALLET_KEEP_RESTRICTION) ||
+        (c->status == WALLET_KEEP_STATUS && c->restricted_until_ms == WALLET_KEEP_RESTRICTION)) {
         return HB_ERR_INVALID_ARGUMENT;
     }
     char canonical[128];

@@ -21,12 +21,16 @@ typedef struct transfer_cmd {
     transfer transfer;
 } transfer_cmd;
 
+/* Leave the account's status or restriction as it is. */
+#define WALLET_KEEP_STATUS ACCOUNT_STATUS_COUNT
+#define WALLET_KEEP_RESTRICTION ((int64_t)-1)
+
 typedef struct status_cmd {
     command base;
     int64_t account_id;
-    account_status status;
-    int64_t restricted_until_ms;
-    account account; /* out */
+    account_status status;       /* or WALLET_KEEP_STATUS */
+    int64_t restricted_until_ms; /* 0 lifts a restriction; or WALLET_KEEP_RESTRICTION */
+    account account;             /* out */
 } status_cmd;
 
 /* Fill an account-creation command. Customer accounts get ACCOUNT_FLAG_NO_NEGATIVE; the

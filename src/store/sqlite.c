@@ -27,9 +27,12 @@ static hb_err map_error(int rc)
     case SQLITE_DONE:
         return HB_ERR_OK;
     case SQLITE_CONSTRAINT:
-        return HB_ERR_DUPLICATE;
-    case SQLITE_CANTOPEN:
-        return HB_ERR_NOT_FOUND;
+        /* Only a unique key is a domain outcome (an idempotency key or an id taken); a CHECK
+         * or NOT NULL failure means a row the engine should never have built. */
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            return HB_ERR_DUPLICATE;
+        }
+        return HB_ERR_UNAVAILABLE;
     default:
         /* I/O errors, disk full, corruption, busy, out of memory: the store is unusable
          * for this transaction; the caller rolls back and reopens. */
@@ -55,7 +58,8 @@ static const char *const migrations[] = {
     "CREATE TABLE balances ("
     "  account_id INTEGER PRIMARY KEY REFERENCES accounts(id),"
     "  balance INTEGER NOT NULL);"
-    "CREATE INDEX accounts_system ON accounts(kind, currency) WHERE tier = 0;"
+    /* One custody reserve, fee revenue and escrow account per currency. */
+    "CREATE UNIQUE INDEX accounts_system ON accounts(kind, currency) WHERE tier = 0;"
     "CREATE TABLE transfers ("
     "  id INTEGER PRIMARY KEY,"
     "  idem_key TEXT NOT NULL,"
@@ -89,35 +93,82 @@ static const char *const migrations[] = {
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
-static hb_err migrate(sqlite3 *db, char *err_text, size_t err_text_size)
+static hb_err query_int(sqlite3 *db, const char *sql, int64_t *out)
 {
-    int version = 0;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) goto fail;
-    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return HB_ERR_UNAVAILABLE;
+    hb_err err = HB_ERR_UNAVAILABLE;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        err = HB_ERR_OK;
+    }
     sqlite3_finalize(st);
-    if (version > MIGRATION_COUNT) {
-        snprintf(err_text, err_text_size, "store schema version %d is newer than this build (%d)",
-                 version, MIGRATION_COUNT);
+    return err;
+}
+
+/* The store's schema version, refusing databases that are not hongbao stores: version 0
+ * with tables in it belongs to something else, and we never write into it. */
+static hb_err schema_version(sqlite3 *db, int64_t *version, char *err_text, size_t err_text_size)
+{
+    int64_t tables = 0;
+    if (query_int(db, "PRAGMA user_version", version) != HB_ERR_OK ||
+        query_int(db, "SELECT COUNT(*) FROM sqlite_master", &tables) != HB_ERR_OK) {
+        snprintf(err_text, err_text_size, "cannot read the schema: %s", sqlite3_errmsg(db));
         return HB_ERR_UNAVAILABLE;
     }
-    for (int v = version; v < MIGRATION_COUNT; v++) {
+    if (*version == 0 && tables > 0) {
+        snprintf(err_text, err_text_size, "this database is not a hongbao store");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    if (*version > MIGRATION_COUNT) {
+        snprintf(err_text, err_text_size, "store schema version %lld is newer than this build (%d)",
+                 (long long)*version, MIGRATION_COUNT);
+        return HB_ERR_UNAVAILABLE;
+    }
+    return HB_ERR_OK;
+}
+
+static hb_err migrate(sqlite3 *db, int64_t version, char *err_text, size_t err_text_size)
+{
+    for (int64_t v = version; v < MIGRATION_COUNT; v++) {
         char set_version[64];
-        snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", v + 1);
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto fail;
-        if (sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+        snprintf(set_version, sizeof set_version, "PRAGMA user_version = %lld", (long long)v + 1);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, set_version, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-            snprintf(err_text, err_text_size, "migration %d failed: %s", v + 1,
+            snprintf(err_text, err_text_size, "migration %lld failed: %s", (long long)v + 1,
                      sqlite3_errmsg(db));
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return HB_ERR_UNAVAILABLE;
         }
     }
     return HB_ERR_OK;
-fail:
-    snprintf(err_text, err_text_size, "cannot read schema version: %s", sqlite3_errmsg(db));
-    return HB_ERR_UNAVAILABLE;
+}
+
+/* Durability settings of a writable connection: WAL (checked: a file system without shared
+ * memory support would silently stay in rollback mode) and a full fsync at every commit. */
+static hb_err configure_writer(sqlite3 *db, char *err_text, size_t err_text_size)
+{
+    sqlite3_stmt *st = NULL;
+    bool wal = false;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(st, 0);
+        wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
+    }
+    sqlite3_finalize(st);
+    if (!wal) {
+        snprintf(err_text, err_text_size, "cannot switch the store to WAL mode: %s",
+                 sqlite3_errmsg(db));
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=65536;", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        snprintf(err_text, err_text_size, "cannot configure the store: %s", sqlite3_errmsg(db));
+        return HB_ERR_UNAVAILABLE;
+    }
+    return HB_ERR_OK;
 }
 
 static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;
@@ -147,26 +198,35 @@ static hb_err sqlite_open(const char *url, const store_options *options, void **
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 5000);
-    char pragmas[256];
+    char pragmas[160];
     int64_t cache_kib = options->cache_kib > 0 ? options->cache_kib : 65536;
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-%lld;"
-             "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=65536;",
+             "PRAGMA cache_size=-%lld; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;",
              (long long)cache_kib);
+    int64_t version = 0;
+    hb_err err = HB_ERR_UNAVAILABLE;
     if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err_text, err_text_size, "cannot configure %s: %s", url, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return HB_ERR_UNAVAILABLE;
+        goto fail;
     }
-    if (!options->read_only) {
-        hb_err err = migrate(db, err_text, err_text_size);
-        if (err != HB_ERR_OK) {
-            sqlite3_close(db);
-            return err;
+    err = schema_version(db, &version, err_text, err_text_size);
+    if (err != HB_ERR_OK) goto fail;
+    if (options->read_only) {
+        if (version != MIGRATION_COUNT) {
+            snprintf(err_text, err_text_size, "%s is not an initialised hongbao store", url);
+            err = version == 0 ? HB_ERR_NOT_FOUND : HB_ERR_UNAVAILABLE;
+            goto fail;
         }
+    } else {
+        err = configure_writer(db, err_text, err_text_size);
+        if (err == HB_ERR_OK) err = migrate(db, version, err_text, err_text_size);
+        if (err != HB_ERR_OK) goto fail;
     }
     *conn = db;
     return HB_ERR_OK;
+fail:
+    sqlite3_close(db);
+    return err;
 }
 
 static void sqlite_close(void *conn)

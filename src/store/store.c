@@ -35,7 +35,8 @@
                            "ON b.account_id = a.id WHERE a.kind = $1 AND a.currency = $2 "  \
                            "AND a.tier = 0 ORDER BY a.id LIMIT 1")                           \
     X(ACCOUNT_SET_STATUS, "UPDATE accounts SET status = $2, restricted_until = $3 WHERE id = $1") \
-    X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2 WHERE account_id = $1")       \
+    X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2 WHERE account_id = $1 "       \
+                   "RETURNING balance")                                                      \
     X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
     X(TRANSFER_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM transfers")                         \
     X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ") VALUES "                \
@@ -53,16 +54,18 @@
     X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
                     "(SELECT COUNT(*) FROM transfers), "                                     \
                     "(SELECT COUNT(*) FROM accounts a LEFT JOIN balances b "                 \
-                    "ON b.account_id = a.id WHERE b.account_id IS NULL)")                    \
-    X(CHECK_BY_KIND, "SELECT a.currency, a.kind, SUM(b.balance), COUNT(*) FROM accounts a "  \
+                    "ON b.account_id = a.id WHERE b.account_id IS NULL) + "                  \
+                    "(SELECT COUNT(*) FROM balances b LEFT JOIN accounts a "                 \
+                    "ON a.id = b.account_id WHERE a.id IS NULL)")                            \
+    X(CHECK_BY_KIND, "SELECT a.currency, a.kind, CAST(SUM(b.balance) AS BIGINT), COUNT(*) FROM accounts a "  \
                      "JOIN balances b ON b.account_id = a.id GROUP BY a.currency, a.kind "   \
                      "ORDER BY a.currency, a.kind")                                          \
     X(CHECK_MISMATCH, "SELECT COUNT(*), COALESCE(MIN(id), 0) FROM ("                         \
                       "SELECT a.id AS id FROM accounts a JOIN balances b "                   \
                       "ON b.account_id = a.id "                                              \
-                      "LEFT JOIN (SELECT credit_id AS id, SUM(amount) AS s FROM transfers "  \
+                      "LEFT JOIN (SELECT credit_id AS id, CAST(SUM(amount) AS BIGINT) AS s FROM transfers "  \
                       "GROUP BY credit_id) c ON c.id = a.id "                                \
-                      "LEFT JOIN (SELECT debit_id AS id, SUM(amount) AS s FROM transfers "   \
+                      "LEFT JOIN (SELECT debit_id AS id, CAST(SUM(amount) AS BIGINT) AS s FROM transfers "   \
                       "GROUP BY debit_id) d ON d.id = a.id "                                 \
                       "WHERE b.balance <> COALESCE(c.s, 0) - COALESCE(d.s, 0)) m")           \
     X(CHECK_FLAGS, "SELECT COUNT(*) FROM accounts a JOIN balances b ON b.account_id = a.id " \
@@ -434,12 +437,23 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur, acco
     return account_select_one(s, st, out);
 }
 
-hb_err store_account_add_balance(store *s, int64_t id, int64_t delta)
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t *balance_after)
 {
     void *st = stmt(s, STMT_BALANCE_ADD);
     s->driver->bind_i64(st, 1, id);
     s->driver->bind_i64(st, 2, delta);
-    return run(s, st);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        *balance_after = s->driver->column_i64(st, 0);
+        ASSERT(*balance_after >= -LIMIT_BALANCE_MAX_FEN && *balance_after <= LIMIT_BALANCE_MAX_FEN);
+        /* drain the statement so that the update completes */
+        err = s->driver->step(st, &row);
+        ASSERT(err != HB_ERR_OK || !row);
+    }
+    s->driver->reset(st);
+    return err;
 }
 
 hb_err store_account_set_status(store *s, int64_t id, account_status status,

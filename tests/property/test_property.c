@@ -233,7 +233,7 @@ static void test_random_operations(void **state)
     const char *dir = testutil_tempdir();
     char path[1024];
     snprintf(path, sizeof path, "%s/prop.db", dir);
-    engine_options options = {.batch_max = 1024};
+    engine_options options = {.batch_max = 1024, .preload_accounts = true};
     engine *e = testutil_engine(path, &options);
     int64_t cny[CNY_WALLETS], hkd[HKD_WALLETS];
     for (int i = 0; i < CNY_WALLETS; i++) {

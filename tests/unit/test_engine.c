@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "core/limits.h"
 #include "engine/audit.h"
 #include "faultvfs.h"
@@ -287,6 +289,33 @@ static void test_frozen_and_restricted(void **state)
     assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 10, NULL, NULL), HB_ERR_OK);
     assert_int_equal(testutil_transfer(f->engine, f->bob, f->alice, 1, NULL, NULL),
                      HB_ERR_ACCOUNT_RESTRICTED);
+    /* Freezing keeps the restriction, restricting keeps the freeze: they are independent. */
+    c.status = ACCOUNT_FROZEN;
+    c.restricted_until_ms = WALLET_KEEP_RESTRICTION;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_OK);
+    assert_int_equal(c.account.status, ACCOUNT_FROZEN);
+    assert_true(c.account.restricted_until_ms == INT64_MAX / 2);
+    c.status = WALLET_KEEP_STATUS;
+    c.restricted_until_ms = 5;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_OK);
+    assert_int_equal(c.account.status, ACCOUNT_FROZEN);
+    assert_true(c.account.restricted_until_ms == 5);
+    c.status = ACCOUNT_ACTIVE;
+    c.restricted_until_ms = WALLET_KEEP_RESTRICTION;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_OK);
+    assert_true(c.account.restricted_until_ms == 5);
+    /* a restriction in the past no longer stops payments */
+    assert_int_equal(testutil_transfer(f->engine, f->bob, f->alice, 1, NULL, NULL), HB_ERR_OK);
+    c.restricted_until_ms = INT64_MAX / 2;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(f->engine, &c.base), HB_ERR_OK);
+    /* keeping both is not a change */
+    c.status = WALLET_KEEP_STATUS;
+    c.restricted_until_ms = WALLET_KEEP_RESTRICTION;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_INVALID_ARGUMENT);
     /* closing needs an empty account; system accounts cannot be frozen */
     c.status = ACCOUNT_CLOSED;
     c.restricted_until_ms = 0;
@@ -411,6 +440,26 @@ static void test_open_errors(void **state)
     assert_int_equal(engine_open("postgres://localhost/x", &o, &e, err_text, sizeof err_text),
                      HB_ERR_INVALID_ARGUMENT);
     assert_int_equal(engine_open("", &o, &e, err_text, sizeof err_text), HB_ERR_INVALID_ARGUMENT);
+    /* A database that is not a hongbao store is refused and left untouched. */
+    const char *foreign = testutil_path(f->dir, "foreign.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(foreign, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    o.create = true;
+    assert_int_equal(engine_open(foreign, &o, &e, err_text, sizeof err_text),
+                     HB_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err_text, "not a hongbao store"));
+    assert_int_equal(sqlite3_open(foreign, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 
 int main(void)
