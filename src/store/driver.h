@@ -37,6 +37,8 @@ typedef struct driver_ops {
     const char *(*column_text)(void *stmt, int col, size_t *len);
     const void *(*column_blob)(void *stmt, int col, size_t *len);
     bool (*column_null)(void *stmt, int col);
+    /* Rows changed by the last INSERT, UPDATE or DELETE run on this connection. */
+    int64_t (*changes)(void *conn);
     /* Make the statement ready for new parameters. */
     void (*reset)(void *stmt);
     const char *(*last_error)(void *conn);

@@ -347,6 +347,11 @@ static void sqlite_reset(void *stmt)
     sqlite3_clear_bindings(s->stmt);
 }
 
+static int64_t sqlite_changes(void *conn)
+{
+    return sqlite3_changes64(conn);
+}
+
 static const char *sqlite_last_error(void *conn)
 {
     return conn ? sqlite3_errmsg(conn) : "not open";
@@ -382,6 +387,7 @@ const driver_ops driver_sqlite = {
     .column_text = sqlite_column_text,
     .column_blob = sqlite_column_blob,
     .column_null = sqlite_column_null,
+    .changes = sqlite_changes,
     .reset = sqlite_reset,
     .last_error = sqlite_last_error,
     .data_version = sqlite_data_version,

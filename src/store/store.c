@@ -35,8 +35,8 @@
                            "ON b.account_id = a.id WHERE a.kind = $1 AND a.currency = $2 "  \
                            "AND a.tier = 0 ORDER BY a.id LIMIT 1")                           \
     X(ACCOUNT_SET_STATUS, "UPDATE accounts SET status = $2, restricted_until = $3 WHERE id = $1") \
-    X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2 WHERE account_id = $1 "       \
-                   "RETURNING balance")                                                      \
+    X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2 WHERE account_id = $1")       \
+    X(BALANCE_GET, "SELECT balance FROM balances WHERE account_id = $1")                     \
     X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
     X(TRANSFER_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM transfers")                         \
     X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ") VALUES "                \
@@ -437,21 +437,24 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur, acco
     return account_select_one(s, st, out);
 }
 
-hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t *balance_after)
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta)
 {
     void *st = stmt(s, STMT_BALANCE_ADD);
     s->driver->bind_i64(st, 1, id);
     s->driver->bind_i64(st, 2, delta);
+    hb_err err = run(s, st);
+    if (err == HB_ERR_OK && s->driver->changes(s->conn) != 1) err = HB_ERR_NOT_FOUND;
+    return err;
+}
+
+hb_err store_account_balance(store *s, int64_t id, int64_t *out)
+{
+    void *st = stmt(s, STMT_BALANCE_GET);
+    s->driver->bind_i64(st, 1, id);
     bool row = false;
     hb_err err = s->driver->step(st, &row);
     if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) {
-        *balance_after = s->driver->column_i64(st, 0);
-        ASSERT(*balance_after >= -LIMIT_BALANCE_MAX_FEN && *balance_after <= LIMIT_BALANCE_MAX_FEN);
-        /* drain the statement so that the update completes */
-        err = s->driver->step(st, &row);
-        ASSERT(err != HB_ERR_OK || !row);
-    }
+    if (err == HB_ERR_OK) *out = s->driver->column_i64(st, 0);
     s->driver->reset(st);
     return err;
 }

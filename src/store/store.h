@@ -184,10 +184,10 @@ hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 hb_err store_account_insert(store *s, const account *a) WARN_UNUSED;
 hb_err store_account_get(store *s, int64_t id, account *out) WARN_UNUSED; /* NOT_FOUND */
 /* Add delta to the balance of one account (the engine calls it once per touched account per
- * batch, in id order); *balance_after receives the stored result. NOT_FOUND if the account
- * does not exist. */
-hb_err store_account_add_balance(store *s, int64_t id, int64_t delta,
-                                 int64_t *balance_after) WARN_UNUSED;
+ * batch, in id order). NOT_FOUND if the account does not exist. */
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta) WARN_UNUSED;
+/* The stored balance alone (for read-back checks). NOT_FOUND. */
+hb_err store_account_balance(store *s, int64_t id, int64_t *out) WARN_UNUSED;
 hb_err store_account_set_status(store *s, int64_t id, account_status status,
                                 int64_t restricted_until_ms) WARN_UNUSED;
 /* Up to limit accounts with id > after_id in id order. *count receives how many. */
