@@ -5,8 +5,9 @@
 #   scripts/install-deps.sh test    also what `make test` needs: cmocka, clang's sanitizers
 set -euo pipefail
 
-build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3)
-test_packages=(libcmocka-dev)
+build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3
+                libmicrohttpd-dev libjansson-dev)
+test_packages=(libcmocka-dev libcurl4-openssl-dev curl)
 
 want=("${build_packages[@]}")
 if [ "${1:-build}" = "test" ]; then

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "service/keyring.h"
 #include "store/store.h"
 
 /* Exit codes, documented in `hongbao --help`. */
@@ -28,6 +29,8 @@ int cmd_withdraw(int argc, char **argv);
 int cmd_transfer(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Open the engine on an existing store (or create it); prints the reason and returns the
  * exit code on failure, EXIT_OK on success. */
@@ -41,6 +44,11 @@ void cli_json_string(FILE *out, const char *s);
 /* Print an account as text or one JSON object. */
 void cli_print_account(FILE *out, const account *a, bool json);
 void cli_print_transfer(FILE *out, const transfer *t, bool json);
+/* Load the key file (key_file, or "<db>.key"); prints the reason on failure. */
+int cli_load_keyring(const char *db, const char *key_file, keyring *out);
+/* Create an API key through the engine and print it (JSON or text). */
+int cli_create_key(engine *e, const keyring *keys, role r, int64_t account_id, bool json);
+
 /* Parse a decimal count in [min, max]; false on anything else. */
 bool cli_parse_count(const char *text, int64_t min, int64_t max, int64_t *out);
 

@@ -11,7 +11,9 @@ static const char usage[] =
     "batching engine with group commit, tamper-evident audit trail.\n"
     "\n"
     "commands:\n"
-    "  init               create a store and its system accounts\n"
+    "  init               create a store, its key file, system accounts, an admin key\n"
+    "  serve              run the HTTP API\n"
+    "  key                create, list or revoke API keys\n"
     "  account            create, show, list, freeze, unfreeze or close accounts\n"
     "  topup              credit a wallet with money that arrived at the custody bank\n"
     "  withdraw           pay money from a wallet out to the customer's bank\n"
@@ -41,7 +43,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"init", cmd_init},         {"account", cmd_account},   {"topup", cmd_topup},
         {"withdraw", cmd_withdraw}, {"transfer", cmd_transfer}, {"ledger", cmd_ledger},
-        {"bench", cmd_bench},
+        {"bench", cmd_bench},       {"key", cmd_key},           {"serve", cmd_serve},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

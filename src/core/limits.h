@@ -26,6 +26,20 @@
 #define LIMIT_RESULT_LEN 4096
 #define LIMIT_PATH_LEN 1024
 
+/* Customers and credentials. */
+#define LIMIT_NAME_LEN 64       /* bytes of UTF-8 */
+#define LIMIT_PHONE_LEN 20
+#define LIMIT_ID_NUMBER_LEN 32
+#define LIMIT_REGION_LEN 16
+#define LIMIT_BOX_LEN 128       /* an encrypted field: value + nonce + tag */
+#define LIMIT_KEY_ID_LEN 32
+#define LIMIT_SECRET_LEN 64
+#define LIMIT_NONCE_MIN 16
+#define LIMIT_NONCE_MAX 64
+#define LIMIT_SIGNATURE_SKEW_S 300
+#define LIMIT_SESSION_TTL_DEFAULT_S 86400
+#define LIMIT_SESSION_TTL_MAX_S 2592000
+
 /* Engine. */
 #define LIMIT_BATCH_MAX 16384
 #define LIMIT_BATCH_DEFAULT 4096
@@ -34,6 +48,17 @@
 #define LIMIT_ACCOUNT_CACHE_MAX 8388608
 /* Accounts one command may touch (a transfer touches 2; a packet claim later a few). */
 #define LIMIT_COMMAND_ACCOUNTS 16
+
+/* HTTP. */
+#define LIMIT_HTTP_BODY_MAX (256 * 1024)
+#define LIMIT_HTTP_CONNECTIONS 2048
+#define LIMIT_HTTP_PER_IP_CONNECTIONS 1024
+#define LIMIT_HTTP_TIMEOUT_S 30
+#define LIMIT_HTTP_CONNECTION_MEMORY (64 * 1024) /* headers and buffers of one connection */
+#define LIMIT_HTTP_THREADS 64
+#define LIMIT_JSON_DEPTH 16
+#define LIMIT_MEMO_LEN 128
+#define LIMIT_DEVICE_LEN 128
 
 /* Listing. */
 #define LIMIT_PAGE_MAX 1000

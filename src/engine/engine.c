@@ -104,7 +104,7 @@ static hb_err idempotency_check(engine *e, txn *t, command *cmd, bool *handled)
 /* Record the idempotency key and the audit record of a command that succeeded. */
 static hb_err finish_command(engine *e, txn *t, command *cmd)
 {
-    ASSERT(t->audited); /* every state change is audited */
+    ASSERT(t->audited || cmd->bookkeeping); /* every state change is audited */
     if (cmd->idem_key[0] != '\0') {
         idem_record record;
         memcpy(record.request_hash, cmd->request_hash, 32);
@@ -120,6 +120,7 @@ static hb_err finish_command(engine *e, txn *t, command *cmd)
             return HB_ERR_UNAVAILABLE;
         }
     }
+    if (!t->audited) return HB_ERR_OK;
     audit_record r;
     memset(&r, 0, sizeof r);
     snprintf(r.node, sizeof r.node, "%s", e->node);
@@ -151,6 +152,17 @@ static hb_err run_command(engine *e, command *cmd, int64_t now_ms)
     int64_t saved_account_id = e->next_account_id;
     int64_t saved_transfer_id = e->next_transfer_id;
 
+    if (cmd->nonce[0] != '\0') {
+        /* Outside the command's savepoint: the nonce stays used whatever the outcome. */
+        hb_err err = store_nonce_insert(e->store, cmd->nonce_key_id, cmd->nonce,
+                                        cmd->nonce_ts_ms);
+        if (err == HB_ERR_DUPLICATE) {
+            cmd->err = HB_ERR_UNAUTHENTICATED;
+            snprintf(cmd->err_detail, sizeof cmd->err_detail, "the nonce was used before");
+            return HB_ERR_OK;
+        }
+        if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    }
     if (store_savepoint(e->store) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     hb_err err = ledger__command_begin(t, cmd);
     bool handled = false;

@@ -49,6 +49,14 @@ struct command {
     char idem_scope[LIMIT_IDEM_SCOPE_LEN + 1]; /* "" means the actor alone */
     char idem_key[LIMIT_IDEM_KEY_LEN + 1];     /* "" means not idempotent */
     uint8_t request_hash[32];                  /* digest of the parameters */
+    /* A signed request's nonce, recorded in the batch's transaction before the command runs
+     * (and kept even when the command fails, so a refused request cannot be replayed later).
+     * A nonce seen before fails the command with UNAUTHENTICATED. "" = none. */
+    char nonce_key_id[LIMIT_KEY_ID_LEN + 1];
+    char nonce[LIMIT_NONCE_MAX + 1];
+    int64_t nonce_ts_ms;
+    /* The command changes no business state (recording a nonce alone): no audit record. */
+    bool bookkeeping;
 
     /* Set by the engine. */
     hb_err err;

@@ -89,6 +89,38 @@ static const char *const migrations[] = {
     "  prev_hash BLOB NOT NULL,"
     "  hash BLOB NOT NULL,"
     "  PRIMARY KEY (node, seq)) WITHOUT ROWID;",
+    /* 2: customers with encrypted personal data, API keys, sessions, request nonces. */
+    "CREATE TABLE customers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tier INTEGER NOT NULL CHECK (tier BETWEEN 1 AND 3),"
+    "  region TEXT NOT NULL,"
+    "  name_box BLOB NOT NULL,"
+    "  phone_box BLOB NOT NULL,"
+    "  phone_hash BLOB NOT NULL,"
+    "  id_number_box BLOB NOT NULL,"
+    "  pending_id INTEGER NOT NULL,"
+    "  available_id INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX customers_phone ON customers(phone_hash);"
+    "CREATE TABLE api_keys ("
+    "  key_id TEXT PRIMARY KEY,"
+    "  secret_box BLOB NOT NULL,"
+    "  role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 3),"
+    "  account_id INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE sessions ("
+    "  token_hash BLOB PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE nonces ("
+    "  key_id TEXT NOT NULL,"
+    "  nonce TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  PRIMARY KEY (key_id, nonce)) WITHOUT ROWID;"
+    "CREATE INDEX nonces_ts ON nonces(ts);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -18,6 +18,11 @@
 #define TRANSFER_COLUMNS                                                                     \
     "id, idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at"
 #define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
+#define CUSTOMER_COLUMNS                                                                     \
+    "id, tier, region, name_box, phone_box, phone_hash, id_number_box, pending_id, "         \
+    "available_id, created_at"
+#define KEY_COLUMNS "key_id, secret_box, role, account_id, created_at, revoked_at"
+#define SESSION_COLUMNS "token_hash, account_id, expires_at, revoked_at, created_at"
 
 #define STATEMENTS(X)                                                                        \
     X(SAVEPOINT, "SAVEPOINT cmd")                                                            \
@@ -51,6 +56,22 @@
     X(AUDIT_LAST, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 "                     \
                   "ORDER BY seq DESC LIMIT 1")                                               \
     X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \
+    X(CUSTOMER_INSERT, "INSERT INTO customers (" CUSTOMER_COLUMNS ") VALUES "                \
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                          \
+    X(CUSTOMER_GET, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1")              \
+    X(CUSTOMER_LIST, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id > $1 "             \
+                     "ORDER BY id LIMIT $2")                                                 \
+    X(KEY_INSERT, "INSERT INTO api_keys (" KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)")  \
+    X(KEY_GET, "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_id = $1")                     \
+    X(KEY_REVOKE, "UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at = 0") \
+    X(KEY_LIST, "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_id > $1 ORDER BY key_id "    \
+                "LIMIT $2")                                                                  \
+    X(SESSION_INSERT, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5)") \
+    X(SESSION_GET, "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = $1")         \
+    X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 "           \
+                      "AND revoked_at = 0")                                                  \
+    X(NONCE_INSERT, "INSERT INTO nonces (key_id, nonce, ts) VALUES ($1, $2, $3)")            \
+    X(NONCE_PRUNE, "DELETE FROM nonces WHERE ts < $1")                                       \
     X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
                     "(SELECT COUNT(*) FROM transfers), "                                     \
                     "(SELECT COUNT(*) FROM accounts a LEFT JOIN balances b "                 \
@@ -108,6 +129,20 @@ static const char *const tier_names[TIER_COUNT] = {"system", "personal", "enterp
 static const char *const status_names[ACCOUNT_STATUS_COUNT] = {"active", "frozen", "closed"};
 static const char *const transfer_kind_names[TRANSFER_KIND_COUNT] = {"", "topup", "withdraw",
                                                                      "p2p"};
+static const char *const role_names[ROLE_COUNT] = {"", "admin", "merchant", "support", "person"};
+
+const char *role_name(role r)
+{
+    return (unsigned)r < ROLE_COUNT ? role_names[r] : "";
+}
+
+role role_parse(const char *name)
+{
+    for (int i = 1; i < ROLE_COUNT; i++) {
+        if (strcmp(name, role_names[i]) == 0) return (role)i;
+    }
+    return ROLE_NONE;
+}
 
 const char *account_kind_name(account_kind k)
 {
@@ -641,6 +676,211 @@ hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *ou
     bind_str(s, st, 1, node);
     s->driver->bind_i64(st, 2, seq);
     return audit_select_one(s, st, out);
+}
+
+/* ---- customers ------------------------------------------------------------------------- */
+
+static void column_box(store *s, void *st, int col, uint8_t *dst, size_t *dst_len)
+{
+    size_t len = 0;
+    const void *data = s->driver->column_blob(st, col, &len);
+    ASSERT(len <= LIMIT_BOX_LEN);
+    if (len > 0) memcpy(dst, data, len);
+    *dst_len = len;
+}
+
+hb_err store_customer_insert(store *s, const customer *c)
+{
+    ASSERT(c->id > 0 && c->tier >= TIER_PERSONAL && c->tier < TIER_COUNT);
+    void *st = stmt(s, STMT_CUSTOMER_INSERT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, c->id);
+    d->bind_i64(st, 2, c->tier);
+    bind_str(s, st, 3, c->region);
+    d->bind_blob(st, 4, c->name_box, c->name_box_len);
+    d->bind_blob(st, 5, c->phone_box, c->phone_box_len);
+    d->bind_blob(st, 6, c->phone_hash, 32);
+    d->bind_blob(st, 7, c->id_number_box, c->id_number_box_len);
+    d->bind_i64(st, 8, c->pending_id);
+    d->bind_i64(st, 9, c->available_id);
+    d->bind_i64(st, 10, c->created_at_ms);
+    return run(s, st);
+}
+
+static void customer_from_row(store *s, void *st, customer *out)
+{
+    const driver_ops *d = s->driver;
+    memset(out, 0, sizeof *out);
+    out->id = d->column_i64(st, 0);
+    out->tier = (tier)d->column_i64(st, 1);
+    column_copy(s, st, 2, out->region, sizeof out->region);
+    column_box(s, st, 3, out->name_box, &out->name_box_len);
+    column_box(s, st, 4, out->phone_box, &out->phone_box_len);
+    column_hash(s, st, 5, out->phone_hash);
+    column_box(s, st, 6, out->id_number_box, &out->id_number_box_len);
+    out->pending_id = d->column_i64(st, 7);
+    out->available_id = d->column_i64(st, 8);
+    out->created_at_ms = d->column_i64(st, 9);
+    ASSERT(out->id > 0 && out->tier >= TIER_PERSONAL && out->tier < TIER_COUNT);
+}
+
+hb_err store_customer_get(store *s, int64_t id, customer *out)
+{
+    void *st = stmt(s, STMT_CUSTOMER_GET);
+    s->driver->bind_i64(st, 1, id);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) customer_from_row(s, st, out);
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_customer_list(store *s, int64_t after_id, int limit, customer *out, int *count)
+{
+    ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
+    void *st = stmt(s, STMT_CUSTOMER_LIST);
+    s->driver->bind_i64(st, 1, after_id);
+    s->driver->bind_i64(st, 2, limit);
+    int n = 0;
+    hb_err err = HB_ERR_OK;
+    for (;;) {
+        bool row = false;
+        err = s->driver->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        ASSERT(n < limit);
+        customer_from_row(s, st, &out[n++]);
+    }
+    s->driver->reset(st);
+    *count = err == HB_ERR_OK ? n : 0;
+    return err;
+}
+
+/* ---- keys, sessions, nonces ------------------------------------------------------------ */
+
+hb_err store_key_insert(store *s, const api_key *k)
+{
+    ASSERT(k->role > ROLE_NONE && k->role < ROLE_PERSON);
+    void *st = stmt(s, STMT_KEY_INSERT);
+    bind_str(s, st, 1, k->key_id);
+    s->driver->bind_blob(st, 2, k->secret_box, k->secret_box_len);
+    s->driver->bind_i64(st, 3, k->role);
+    s->driver->bind_i64(st, 4, k->account_id);
+    s->driver->bind_i64(st, 5, k->created_at_ms);
+    s->driver->bind_i64(st, 6, k->revoked_at_ms);
+    return run(s, st);
+}
+
+static void key_from_row(store *s, void *st, api_key *out)
+{
+    memset(out, 0, sizeof *out);
+    column_copy(s, st, 0, out->key_id, sizeof out->key_id);
+    column_box(s, st, 1, out->secret_box, &out->secret_box_len);
+    out->role = (role)s->driver->column_i64(st, 2);
+    out->account_id = s->driver->column_i64(st, 3);
+    out->created_at_ms = s->driver->column_i64(st, 4);
+    out->revoked_at_ms = s->driver->column_i64(st, 5);
+    ASSERT(out->role > ROLE_NONE && out->role < ROLE_PERSON);
+}
+
+hb_err store_key_get(store *s, const char *key_id, api_key *out)
+{
+    void *st = stmt(s, STMT_KEY_GET);
+    bind_str(s, st, 1, key_id);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) key_from_row(s, st, out);
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_key_revoke(store *s, const char *key_id, int64_t at_ms)
+{
+    ASSERT(at_ms > 0);
+    void *st = stmt(s, STMT_KEY_REVOKE);
+    bind_str(s, st, 1, key_id);
+    s->driver->bind_i64(st, 2, at_ms);
+    hb_err err = run(s, st);
+    if (err == HB_ERR_OK && s->driver->changes(s->conn) != 1) err = HB_ERR_NOT_FOUND;
+    return err;
+}
+
+hb_err store_key_list(store *s, const char *after, int limit, api_key *out, int *count)
+{
+    ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
+    void *st = stmt(s, STMT_KEY_LIST);
+    bind_str(s, st, 1, after);
+    s->driver->bind_i64(st, 2, limit);
+    int n = 0;
+    hb_err err = HB_ERR_OK;
+    for (;;) {
+        bool row = false;
+        err = s->driver->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        ASSERT(n < limit);
+        key_from_row(s, st, &out[n++]);
+    }
+    s->driver->reset(st);
+    *count = err == HB_ERR_OK ? n : 0;
+    return err;
+}
+
+hb_err store_session_insert(store *s, const session *x)
+{
+    ASSERT(x->account_id > 0 && x->expires_at_ms > x->created_at_ms);
+    void *st = stmt(s, STMT_SESSION_INSERT);
+    s->driver->bind_blob(st, 1, x->token_hash, 32);
+    s->driver->bind_i64(st, 2, x->account_id);
+    s->driver->bind_i64(st, 3, x->expires_at_ms);
+    s->driver->bind_i64(st, 4, x->revoked_at_ms);
+    s->driver->bind_i64(st, 5, x->created_at_ms);
+    return run(s, st);
+}
+
+hb_err store_session_get(store *s, const uint8_t token_hash[32], session *out)
+{
+    void *st = stmt(s, STMT_SESSION_GET);
+    s->driver->bind_blob(st, 1, token_hash, 32);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        memset(out, 0, sizeof *out);
+        column_hash(s, st, 0, out->token_hash);
+        out->account_id = s->driver->column_i64(st, 1);
+        out->expires_at_ms = s->driver->column_i64(st, 2);
+        out->revoked_at_ms = s->driver->column_i64(st, 3);
+        out->created_at_ms = s->driver->column_i64(st, 4);
+    }
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_session_revoke(store *s, const uint8_t token_hash[32], int64_t at_ms)
+{
+    void *st = stmt(s, STMT_SESSION_REVOKE);
+    s->driver->bind_blob(st, 1, token_hash, 32);
+    s->driver->bind_i64(st, 2, at_ms);
+    hb_err err = run(s, st);
+    if (err == HB_ERR_OK && s->driver->changes(s->conn) != 1) err = HB_ERR_NOT_FOUND;
+    return err;
+}
+
+hb_err store_nonce_insert(store *s, const char *key_id, const char *nonce, int64_t ts_ms)
+{
+    void *st = stmt(s, STMT_NONCE_INSERT);
+    bind_str(s, st, 1, key_id);
+    bind_str(s, st, 2, nonce);
+    s->driver->bind_i64(st, 3, ts_ms);
+    return run(s, st);
+}
+
+hb_err store_nonce_prune(store *s, int64_t before_ms)
+{
+    void *st = stmt(s, STMT_NONCE_PRUNE);
+    s->driver->bind_i64(st, 1, before_ms);
+    return run(s, st);
 }
 
 static bool money_add_report(int64_t *total, int64_t value)

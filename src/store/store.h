@@ -121,6 +121,54 @@ typedef struct audit_record {
     uint8_t hash[32];
 } audit_record;
 
+/* Who a credential acts as. Values are stored; never renumber. */
+typedef enum role {
+    ROLE_NONE = 0,
+    ROLE_ADMIN = 1,    /* everything */
+    ROLE_MERCHANT = 2, /* its own customer's accounts */
+    ROLE_SUPPORT = 3,  /* read-only, personal data masked */
+    ROLE_PERSON = 4,   /* a session: its own wallet */
+    ROLE_COUNT = 5
+} role;
+
+/* An API key. The secret is kept encrypted (sealed with the data key). */
+typedef struct api_key {
+    char key_id[LIMIT_KEY_ID_LEN + 1];
+    uint8_t secret_box[LIMIT_BOX_LEN];
+    size_t secret_box_len;
+    role role;
+    int64_t account_id; /* the customer a merchant key acts for; 0 for admin and support */
+    int64_t created_at_ms;
+    int64_t revoked_at_ms; /* 0 = live */
+} api_key;
+
+/* A person's bearer session; only the token's SHA-256 is stored. */
+typedef struct session {
+    uint8_t token_hash[32];
+    int64_t account_id;
+    int64_t expires_at_ms;
+    int64_t revoked_at_ms;
+    int64_t created_at_ms;
+} session;
+
+/* A customer: its id is its wallet account's id. Personal data only as sealed boxes and a
+ * keyed hash of the phone number for lookups. */
+typedef struct customer {
+    int64_t id;
+    tier tier;
+    char region[LIMIT_REGION_LEN + 1];
+    uint8_t name_box[LIMIT_BOX_LEN];
+    size_t name_box_len;
+    uint8_t phone_box[LIMIT_BOX_LEN];
+    size_t phone_box_len;
+    uint8_t phone_hash[32];
+    uint8_t id_number_box[LIMIT_BOX_LEN];
+    size_t id_number_box_len;
+    int64_t pending_id;   /* merchants: their pending account; 0 otherwise */
+    int64_t available_id; /* merchants: their available account; 0 otherwise */
+    int64_t created_at_ms;
+} customer;
+
 /* The ledger's invariants, as measured by store_ledger_check(). */
 typedef struct ledger_currency_report {
     currency currency;
@@ -214,6 +262,33 @@ hb_err store_audit_append(store *s, const audit_record *r) WARN_UNUSED;
 hb_err store_audit_last(store *s, const char *node, audit_record *out) WARN_UNUSED;
 hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *out) WARN_UNUSED;
 
+/* Customers. store_customer_insert fails with DUPLICATE for a taken id. */
+hb_err store_customer_insert(store *s, const customer *c) WARN_UNUSED;
+hb_err store_customer_get(store *s, int64_t id, customer *out) WARN_UNUSED; /* NOT_FOUND */
+/* Up to limit customers with id > after_id in id order. */
+hb_err store_customer_list(store *s, int64_t after_id, int limit, customer *out,
+                           int *count) WARN_UNUSED;
+
+/* API keys. */
+hb_err store_key_insert(store *s, const api_key *k) WARN_UNUSED;
+hb_err store_key_get(store *s, const char *key_id, api_key *out) WARN_UNUSED; /* NOT_FOUND */
+/* Mark a key revoked (NOT_FOUND if missing or already revoked). */
+hb_err store_key_revoke(store *s, const char *key_id, int64_t at_ms) WARN_UNUSED;
+/* Up to limit keys with key_id > after in key_id order. */
+hb_err store_key_list(store *s, const char *after, int limit, api_key *out,
+                      int *count) WARN_UNUSED;
+
+/* Sessions, by the SHA-256 of their token. */
+hb_err store_session_insert(store *s, const session *x) WARN_UNUSED;
+hb_err store_session_get(store *s, const uint8_t token_hash[32], session *out) WARN_UNUSED;
+hb_err store_session_revoke(store *s, const uint8_t token_hash[32], int64_t at_ms) WARN_UNUSED;
+
+/* Request nonces against replay: DUPLICATE when (key_id, nonce) was seen. Nonces older than
+ * the signature window are pruned. */
+hb_err store_nonce_insert(store *s, const char *key_id, const char *nonce,
+                          int64_t ts_ms) WARN_UNUSED;
+hb_err store_nonce_prune(store *s, int64_t before_ms) WARN_UNUSED;
+
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;
 
@@ -225,6 +300,8 @@ const char *tier_name(tier t);
 tier tier_parse(const char *name); /* TIER_COUNT for unknown */
 const char *account_status_name(account_status s);
 const char *transfer_kind_name(transfer_kind k);
+const char *role_name(role r);
+role role_parse(const char *name); /* ROLE_NONE for unknown */
 transfer_kind transfer_kind_parse(const char *name);
 
 #endif

@@ -1,0 +1,830 @@
+/* Routes and their handlers. Each handler validates, authorises, then either answers from a
+ * read connection or submits one engine command and answers when it is durable. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "http/http_internal.h"
+
+typedef void (*handler_fn)(request *r);
+
+/* docs/openapi.json, embedded at build time (cmake/embed.cmake). */
+extern const unsigned char openapi_json[];
+
+typedef struct route {
+    const char *method;
+    const char *pattern; /* segments; "*" matches one id */
+    handler_fn handler;
+    bool public_route;   /* no authentication */
+    const char *name;
+} route;
+
+static void h_healthz(request *r);
+static void h_metrics(request *r);
+static void h_openapi(request *r);
+static void h_account_create(request *r);
+static void h_account_list(request *r);
+static void h_account_get(request *r);
+static void h_topup(request *r);
+static void h_withdraw(request *r);
+static void h_session_create(request *r);
+static void h_unmask(request *r);
+static void h_transfer_create(request *r);
+static void h_transfer_get(request *r);
+static void h_key_create(request *r);
+static void h_key_list(request *r);
+static void h_key_revoke(request *r);
+static void h_session_revoke(request *r);
+static void h_ledger_check(request *r);
+
+static const route routes[] = {
+    {"GET", "/healthz", h_healthz, true, "GET /healthz"},
+    {"GET", "/metrics", h_metrics, true, "GET /metrics"},
+    {"GET", "/openapi.json", h_openapi, true, "GET /openapi.json"},
+    {"POST", "/v1/accounts", h_account_create, false, "POST /v1/accounts"},
+    {"GET", "/v1/accounts", h_account_list, false, "GET /v1/accounts"},
+    {"GET", "/v1/accounts/*", h_account_get, false, "GET /v1/accounts/{id}"},
+    {"POST", "/v1/accounts/*/topup", h_topup, false, "POST /v1/accounts/{id}/topup"},
+    {"POST", "/v1/accounts/*/withdraw", h_withdraw, false, "POST /v1/accounts/{id}/withdraw"},
+    {"POST", "/v1/accounts/*/sessions", h_session_create, false, "POST /v1/accounts/{id}/sessions"},
+    {"POST", "/v1/accounts/*/unmask", h_unmask, false, "POST /v1/accounts/{id}/unmask"},
+    {"POST", "/v1/transfers", h_transfer_create, false, "POST /v1/transfers"},
+    {"GET", "/v1/transfers/*", h_transfer_get, false, "GET /v1/transfers/{id}"},
+    {"POST", "/v1/keys", h_key_create, false, "POST /v1/keys"},
+    {"GET", "/v1/keys", h_key_list, false, "GET /v1/keys"},
+    {"POST", "/v1/keys/*/revoke", h_key_revoke, false, "POST /v1/keys/{id}/revoke"},
+    {"POST", "/v1/sessions/revoke", h_session_revoke, false, "POST /v1/sessions/revoke"},
+    {"GET", "/v1/ledger/check", h_ledger_check, false, "GET /v1/ledger/check"},
+};
+
+#define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
+_Static_assert(sizeof routes / sizeof routes[0] < 31, "metrics keep 31 routes");
+
+int handlers_route_count(void)
+{
+    return ROUTE_COUNT;
+}
+
+const char *handlers_route_name(int route_index)
+{
+    return route_index >= 0 && route_index < ROUTE_COUNT ? routes[route_index].name : "other";
+}
+
+/* ---- routing ------------------------------------------------------------------------------ */
+
+/* Split r->path into segments; false for empty segments (//, trailing /). */
+static bool split_path(request *r)
+{
+    snprintf(r->segment_buf, sizeof r->segment_buf, "%s", r->path);
+    r->segment_count = 0;
+    char *p = r->segment_buf;
+    if (*p != '/') return false;
+    while (*p == '/') {
+        *p++ = '\0';
+        if (*p == '\0' || *p == '/' || r->segment_count == ROUTE_SEGMENTS_MAX) return false;
+        r->segments[r->segment_count++] = p;
+        while (*p != '\0' && *p != '/') p++;
+    }
+    return true;
+}
+
+static bool pattern_matches(const request *r, const char *pattern)
+{
+    int i = 0;
+    const char *p = pattern;
+    while (*p == '/') {
+        p++;
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (i >= r->segment_count) return false;
+        if (!(len == 1 && *p == '*') &&
+            (strlen(r->segments[i]) != len || strncmp(r->segments[i], p, len) != 0)) {
+            return false;
+        }
+        i++;
+        p += len;
+    }
+    return i == r->segment_count;
+}
+
+static void run_after_nonce(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    finish_fn next = r->after_nonce;
+    r->after_nonce = NULL;
+    next(r);
+}
+
+void handlers_dispatch(request *r)
+{
+    bool path_ok = split_path(r);
+    bool path_known = false;
+    int found = -1;
+    for (int i = 0; path_ok && i < ROUTE_COUNT; i++) {
+        if (!pattern_matches(r, routes[i].pattern)) continue;
+        path_known = true;
+        if (strcmp(routes[i].method, r->method) == 0) {
+            found = i;
+            break;
+        }
+    }
+    if (found < 0) {
+        request_error(r, path_known ? HB_ERR_METHOD_NOT_ALLOWED : HB_ERR_NOT_FOUND,
+                      path_known ? "method not allowed on this route" : "no such route");
+        return;
+    }
+    r->route = found;
+    const route *rt = &routes[found];
+    if (rt->public_route) {
+        rt->handler(r);
+        return;
+    }
+    if (strcmp(r->method, "POST") == 0 && r->body_len > 0) {
+        const char *type =
+            MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        size_t n = strlen("application/json");
+        if (type == NULL || strncasecmp(type, "application/json", n) != 0 ||
+            (type[n] != '\0' && type[n] != ';')) {
+            request_error(r, HB_ERR_UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json");
+            return;
+        }
+    }
+    if (!request_authenticate(r)) return;
+    if (r->caller.signed_request && strcmp(r->method, "GET") == 0) {
+        /* A signed read records its nonce first, so that it cannot be replayed either. */
+        r->cmd = calloc(1, sizeof *r->cmd);
+        ASSERT(r->cmd != NULL);
+        credentials_nonce_prepare(&r->cmd->nonce, r->caller.actor, r->caller.key_id,
+                                  r->caller.nonce, r->caller.ts_ms);
+        r->after_nonce = rt->handler;
+        request_submit(r, run_after_nonce);
+        return;
+    }
+    rt->handler(r);
+}
+
+/* ---- shared pieces ----------------------------------------------------------------------- */
+
+static bool is_admin(const request *r)
+{
+    return r->caller.role == ROLE_ADMIN;
+}
+
+static bool require_admin(request *r)
+{
+    if (is_admin(r)) return true;
+    request_error(r, HB_ERR_FORBIDDEN, "this needs an admin key");
+    return false;
+}
+
+/* May the caller see this customer? Admins and support see all; a merchant its customer; a
+ * person its own wallet. Others get NOT_FOUND so that ids cannot be probed. */
+static bool may_see_customer(const request *r, int64_t id)
+{
+    switch (r->caller.role) {
+    case ROLE_ADMIN:
+    case ROLE_SUPPORT:
+        return true;
+    case ROLE_MERCHANT:
+    case ROLE_PERSON:
+        return r->caller.account_id == id;
+    default:
+        return false;
+    }
+}
+
+static pending_command *new_command(request *r)
+{
+    free(r->cmd);
+    r->cmd = calloc(1, sizeof *r->cmd);
+    ASSERT(r->cmd != NULL);
+    return r->cmd;
+}
+
+static json_t *customer_json(const customer_view *v)
+{
+    char id[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, v->id, id, sizeof id);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "id", id, "tier",
+                          tier_name(v->tier), "currency", currency_code(v->currency), "balance",
+                          (json_int_t)v->balance, "status", account_status_name(v->status),
+                          "region", v->region, "name", v->name, "phone", v->phone, "id_number",
+                          v->id_number, "restricted_until", (json_int_t)v->restricted_until_ms,
+                          "created_at", (json_int_t)v->created_at_ms);
+    if (v->pending_id != 0) {
+        char pending[IDS_TEXT_MAX], available[IDS_TEXT_MAX];
+        ids_format(ID_ACCOUNT, v->pending_id, pending, sizeof pending);
+        ids_format(ID_ACCOUNT, v->available_id, available, sizeof available);
+        json_object_set_new(o, "merchant",
+                            json_pack("{s:{s:s,s:I},s:{s:s,s:I}}", "pending", "id", pending,
+                                      "balance", (json_int_t)v->pending_balance, "available",
+                                      "id", available, "balance",
+                                      (json_int_t)v->available_balance));
+    }
+    return o;
+}
+
+static json_t *transfer_json(const transfer *t)
+{
+    char id[IDS_TEXT_MAX], from[IDS_TEXT_MAX], to[IDS_TEXT_MAX];
+    ids_format(ID_TRANSFER, t->id, id, sizeof id);
+    ids_format(ID_ACCOUNT, t->debit_id, from, sizeof from);
+    ids_format(ID_ACCOUNT, t->credit_id, to, sizeof to);
+    bool bank = t->kind == TRANSFER_TOPUP || t->kind == TRANSFER_WITHDRAW;
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I}", "id", id, "kind",
+                     transfer_kind_name(t->kind), "from", from, "to", to, "amount",
+                     (json_int_t)t->amount, "currency", currency_code(t->currency),
+                     bank ? "external_ref" : "memo", t->reference, "created_at",
+                     (json_int_t)t->created_at_ms);
+}
+
+/* Answer with the customer as it is now (after a command or for a read). */
+static void respond_customer(request *r, int status, int64_t id, bool unmask)
+{
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    customer_view v;
+    hb_err err = customer_view_get(s, r->server->keys, id, unmask, &v);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, err == HB_ERR_NOT_FOUND ? "no such account" : "");
+        return;
+    }
+    request_json(r, status, customer_json(&v));
+}
+
+/* ---- public -------------------------------------------------------------------------------- */
+
+static void h_healthz(request *r)
+{
+    engine_stats st;
+    engine_get_stats(r->server->engine, &st);
+    request_json(r, 200, json_pack("{s:s,s:I}", "status", "ok", "failed_batches",
+                                   (json_int_t)st.failed_batches));
+}
+
+static void h_openapi(request *r)
+{
+    json_error_t error;
+    json_t *doc = json_loads((const char *)openapi_json, 0, &error);
+    ASSERT(doc != NULL); /* checked at build and by the tests */
+    request_json(r, 200, doc);
+}
+
+static void h_metrics(request *r)
+{
+    http_server *srv = r->server;
+    size_t cap = 65536;
+    char *out = malloc(cap);
+    ASSERT(out != NULL);
+    size_t n = 0;
+#define EMIT(...)                                                                              \
+    do {                                                                                       \
+        int w = snprintf(out + n, cap - n, __VA_ARGS__);                                       \
+        if (w > 0 && (size_t)w < cap - n) n += (size_t)w;                                      \
+    } while (0)
+    EMIT("# HELP hongbao_http_requests_total HTTP requests by route and status class.\n");
+    EMIT("# TYPE hongbao_http_requests_total counter\n");
+    pthread_mutex_lock(&srv->metrics_lock);
+    for (int i = 0; i < 32; i++) {
+        for (int c = 1; c < 6; c++) {
+            int64_t v = srv->requests_by_route_status[i][c];
+            if (v == 0) continue;
+            EMIT("hongbao_http_requests_total{route=\"%s\",code=\"%dxx\"} %lld\n",
+                 handlers_route_name(i < ROUTE_COUNT ? i : -1), c, (long long)v);
+        }
+    }
+    EMIT("# HELP hongbao_http_request_duration_seconds Request latency.\n");
+    EMIT("# TYPE hongbao_http_request_duration_seconds histogram\n");
+    int64_t cumulative = 0;
+    for (int b = 0; b < 16; b++) {
+        cumulative += srv->latency_buckets[b];
+        EMIT("hongbao_http_request_duration_seconds_bucket{le=\"%.3f\"} %lld\n",
+             (double)((int64_t)1 << b) / 1000.0, (long long)cumulative);
+    }
+    EMIT("hongbao_http_request_duration_seconds_bucket{le=\"+Inf\"} %lld\n",
+         (long long)srv->latency_count);
+    EMIT("hongbao_http_request_duration_seconds_sum %.6f\n", (double)srv->latency_sum_us / 1e6);
+    EMIT("hongbao_http_request_duration_seconds_count %lld\n", (long long)srv->latency_count);
+    EMIT("# TYPE hongbao_http_in_flight gauge\nhongbao_http_in_flight %lld\n",
+         (long long)srv->in_flight);
+    pthread_mutex_unlock(&srv->metrics_lock);
+    engine_stats st;
+    engine_get_stats(srv->engine, &st);
+    EMIT("# TYPE hongbao_engine_batches_total counter\nhongbao_engine_batches_total %lld\n",
+         (long long)st.batches);
+    EMIT("# TYPE hongbao_engine_commands_total counter\nhongbao_engine_commands_total %lld\n",
+         (long long)st.commands);
+    EMIT("# TYPE hongbao_engine_failed_batches_total counter\n"
+         "hongbao_engine_failed_batches_total %lld\n",
+         (long long)st.failed_batches);
+    EMIT("# TYPE hongbao_engine_queue_depth_max gauge\nhongbao_engine_queue_depth_max %lld\n",
+         (long long)st.queue_depth);
+    EMIT("# HELP hongbao_engine_batch_size Commands per batch.\n");
+    EMIT("# TYPE hongbao_engine_batch_size histogram\n");
+    cumulative = 0;
+    for (int k = 0; k < 16; k++) {
+        cumulative += st.batch_size_hist[k];
+        EMIT("hongbao_engine_batch_size_bucket{le=\"%lld\"} %lld\n",
+             (long long)(((int64_t)2 << k) - 1), (long long)cumulative);
+    }
+    EMIT("hongbao_engine_batch_size_bucket{le=\"+Inf\"} %lld\n", (long long)st.batches);
+    EMIT("hongbao_engine_batch_size_sum %lld\nhongbao_engine_batch_size_count %lld\n",
+         (long long)st.commands, (long long)st.batches);
+#undef EMIT
+    free(r->response);
+    r->response = out;
+    r->response_len = n;
+    r->status = 200;
+    r->phase = PHASE_RESPOND;
+}
+
+/* ---- accounts ------------------------------------------------------------------------------ */
+
+static void finish_account_create(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    r->replayed = cmd->replayed;
+    respond_customer(r, 201, r->cmd->customer.id, false);
+}
+
+static void h_account_create(request *r)
+{
+    if (!require_admin(r)) return;
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"tier", "name", "phone", "id_number",
+                                         "currency", "region", NULL};
+    pending_command *pc = new_command(r);
+    customer_input *in = &pc->customer.input;
+    char tier_text[16], currency_text[8];
+    bool ok = request_only_fields(r, body, fields) &&
+              request_string(r, body, "tier", true, 15, tier_text, sizeof tier_text) &&
+              request_string(r, body, "name", true, LIMIT_NAME_LEN, in->name, sizeof in->name) &&
+              request_string(r, body, "phone", false, LIMIT_PHONE_LEN, in->phone,
+                             sizeof in->phone) &&
+              request_string(r, body, "id_number", false, LIMIT_ID_NUMBER_LEN, in->id_number,
+                             sizeof in->id_number) &&
+              request_string(r, body, "currency", false, 7, currency_text,
+                             sizeof currency_text) &&
+              request_string(r, body, "region", false, LIMIT_REGION_LEN, in->region,
+                             sizeof in->region);
+    json_decref(body);
+    if (!ok) return;
+    in->tier = tier_parse(tier_text);
+    if (in->tier == TIER_SYSTEM) in->tier = TIER_COUNT;
+    in->currency = currency_text[0] ? currency_parse(currency_text, strlen(currency_text))
+                                    : CURRENCY_CNY;
+    if (in->region[0] == '\0') snprintf(in->region, sizeof in->region, "CN");
+    char why[160];
+    hb_err err = customer_create_prepare(&pc->customer, r->server->keys, r->caller.actor, NULL,
+                                         why, sizeof why);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, why);
+        return;
+    }
+    request_prepare_command(r, &pc->base, true);
+    request_submit(r, finish_account_create);
+}
+
+static void h_account_get(request *r)
+{
+    int64_t id = 0;
+    if (!request_account_id(r, r->segments[2], &id)) return;
+    if (!may_see_customer(r, id)) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such account");
+        return;
+    }
+    respond_customer(r, 200, id, false);
+}
+
+static void h_account_list(request *r)
+{
+    const char *limit_text =
+        MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, "limit");
+    const char *cursor = MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, "cursor");
+    int64_t limit = LIMIT_PAGE_DEFAULT;
+    if (limit_text != NULL) {
+        char *end = NULL;
+        long long v = strtoll(limit_text, &end, 10);
+        if (end == limit_text || *end != '\0' || v < 1 || v > 100) {
+            request_error(r, HB_ERR_INVALID_ARGUMENT, "limit must be 1..100");
+            return;
+        }
+        limit = v;
+    }
+    int64_t after = 0;
+    if (cursor != NULL && (strncmp(cursor, "acct_", 5) != 0 ||
+                           ids_parse(ID_ACCOUNT, cursor, &after) != HB_ERR_OK)) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "bad cursor");
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    json_t *data = json_array();
+    int64_t last = 0;
+    bool more = false;
+    hb_err err = HB_ERR_OK;
+    if (r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT) {
+        customer page[101];
+        int count = 0;
+        err = store_customer_list(s, after, (int)limit + 1, page, &count);
+        more = count > limit;
+        for (int i = 0; err == HB_ERR_OK && i < count && i < limit; i++) {
+            customer_view v;
+            err = customer_view_get(s, r->server->keys, page[i].id, false, &v);
+            if (err == HB_ERR_OK) json_array_append_new(data, customer_json(&v));
+            last = page[i].id;
+        }
+    } else if (r->caller.account_id > after) {
+        /* merchants and people see their own account only */
+        customer_view v;
+        err = customer_view_get(s, r->server->keys, r->caller.account_id, false, &v);
+        if (err == HB_ERR_OK) json_array_append_new(data, customer_json(&v));
+    }
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        json_decref(data);
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while listing");
+        return;
+    }
+    json_t *page = json_pack("{s:o}", "data", data);
+    if (more) {
+        char next[IDS_TEXT_MAX];
+        ids_format(ID_ACCOUNT, last, next, sizeof next);
+        json_object_set_new(page, "next_cursor", json_string(next));
+    } else {
+        json_object_set_new(page, "next_cursor", json_null());
+    }
+    request_json(r, 200, page);
+}
+
+static void finish_unmask(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    respond_customer(r, 200, r->cmd->unmask.id, true);
+}
+
+static void h_unmask(request *r)
+{
+    if (!require_admin(r)) return;
+    pending_command *pc = new_command(r);
+    if (!request_account_id(r, r->segments[2], &pc->unmask.id)) return;
+    hb_err err = customer_unmask_prepare(&pc->unmask, r->caller.actor);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, "");
+        return;
+    }
+    request_prepare_command(r, &pc->base, false);
+    request_submit(r, finish_unmask);
+}
+
+/* ---- money ----------------------------------------------------------------------------------- */
+
+static void finish_transfer(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    r->replayed = cmd->replayed;
+    request_json(r, 201, transfer_json(&r->cmd->transfer.transfer));
+}
+
+static void bank_movement(request *r, transfer_kind kind)
+{
+    if (!require_admin(r)) return;
+    int64_t id = 0;
+    if (!request_account_id(r, r->segments[2], &id)) return;
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"amount", "external_ref", "device", "region", NULL};
+    pending_command *pc = new_command(r);
+    transfer *tr = &pc->transfer.transfer;
+    char device[LIMIT_DEVICE_LEN + 1], region[LIMIT_REGION_LEN + 1];
+    bool ok = request_only_fields(r, body, fields) && request_amount(r, body, "amount", &tr->amount) &&
+              request_string(r, body, "external_ref", true, LIMIT_REFERENCE_LEN, tr->reference,
+                             sizeof tr->reference) &&
+              request_string(r, body, "device", false, LIMIT_DEVICE_LEN, device, sizeof device) &&
+              request_string(r, body, "region", false, LIMIT_REGION_LEN, region, sizeof region);
+    json_decref(body);
+    if (!ok) return;
+    tr->kind = kind;
+    if (kind == TRANSFER_TOPUP) {
+        tr->credit_id = id;
+    } else {
+        tr->debit_id = id;
+    }
+    hb_err err = wallet_transfer_prepare(&pc->transfer, r->caller.actor, NULL);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, "invalid transfer");
+        return;
+    }
+    request_prepare_command(r, &pc->base, true);
+    request_submit(r, finish_transfer);
+}
+
+static void h_topup(request *r)
+{
+    bank_movement(r, TRANSFER_TOPUP);
+}
+
+static void h_withdraw(request *r)
+{
+    bank_movement(r, TRANSFER_WITHDRAW);
+}
+
+static void h_transfer_create(request *r)
+{
+    if (r->caller.role == ROLE_SUPPORT) {
+        request_error(r, HB_ERR_FORBIDDEN, "support keys are read-only");
+        return;
+    }
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"from", "to", "amount", "currency", "memo",
+                                         "device", "region", NULL};
+    pending_command *pc = new_command(r);
+    transfer *tr = &pc->transfer.transfer;
+    char from[32], to[32], currency_text[8], device[LIMIT_DEVICE_LEN + 1],
+        region[LIMIT_REGION_LEN + 1];
+    bool ok = request_only_fields(r, body, fields) &&
+              request_string(r, body, "from", true, 31, from, sizeof from) &&
+              request_string(r, body, "to", true, 31, to, sizeof to) &&
+              request_amount(r, body, "amount", &tr->amount) &&
+              request_string(r, body, "currency", false, 7, currency_text, sizeof currency_text) &&
+              request_string(r, body, "memo", false, LIMIT_MEMO_LEN, tr->reference,
+                             sizeof tr->reference) &&
+              request_string(r, body, "device", false, LIMIT_DEVICE_LEN, device, sizeof device) &&
+              request_string(r, body, "region", false, LIMIT_REGION_LEN, region, sizeof region);
+    json_decref(body);
+    if (!ok) return;
+    if (!request_account_id(r, from, &tr->debit_id) || !request_account_id(r, to, &tr->credit_id)) {
+        return;
+    }
+    if (currency_text[0] != '\0') {
+        tr->currency = currency_parse(currency_text, strlen(currency_text));
+        if (tr->currency == CURRENCY_NONE) {
+            request_error(r, HB_ERR_INVALID_ARGUMENT, "currency must be CNY or HKD");
+            return;
+        }
+    }
+    /* Only an admin moves other people's money; everyone else pays from their own wallet. */
+    if (!is_admin(r) && tr->debit_id != r->caller.account_id) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such account");
+        return;
+    }
+    tr->kind = TRANSFER_P2P;
+    hb_err err = wallet_transfer_prepare(&pc->transfer, r->caller.actor, NULL);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, "invalid transfer");
+        return;
+    }
+    request_prepare_command(r, &pc->base, true);
+    request_submit(r, finish_transfer);
+}
+
+static void h_transfer_get(request *r)
+{
+    int64_t id = 0;
+    if (strncmp(r->segments[2], "tr_", 3) != 0 ||
+        ids_parse(ID_TRANSFER, r->segments[2], &id) != HB_ERR_OK) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such transfer");
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    transfer t;
+    hb_err err = store_transfer_get(s, id, &t);
+    bool visible = err == HB_ERR_OK;
+    if (visible && r->caller.role != ROLE_ADMIN && r->caller.role != ROLE_SUPPORT) {
+        /* a merchant or person sees transfers that touch its customer's accounts */
+        customer_view v;
+        visible = customer_view_get(s, r->server->keys, r->caller.account_id, false, &v) ==
+                      HB_ERR_OK &&
+                  (customer_owns(&v, t.debit_id) || customer_owns(&v, t.credit_id));
+    }
+    request_reader_done(r, s);
+    if (err == HB_ERR_UNAVAILABLE) {
+        request_error(r, err, "");
+        return;
+    }
+    if (!visible) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such transfer");
+        return;
+    }
+    request_json(r, 200, transfer_json(&t));
+}
+
+/* ---- credentials ----------------------------------------------------------------------------- */
+
+static void finish_session_create(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    session_create_cmd *c = &r->cmd->session_create;
+    request_json(r, 201, json_pack("{s:s,s:I}", "token", c->token, "expires_at",
+                                   (json_int_t)c->expires_at_ms));
+}
+
+static void h_session_create(request *r)
+{
+    if (!require_admin(r)) return;
+    pending_command *pc = new_command(r);
+    session_create_cmd *c = &pc->session_create;
+    if (!request_account_id(r, r->segments[2], &c->account_id)) return;
+    if (r->body_len > 0) {
+        json_t *body = request_body_object(r);
+        if (body == NULL) return;
+        static const char *const fields[] = {"ttl_seconds", NULL};
+        bool ok = request_only_fields(r, body, fields) &&
+                  request_integer(r, body, "ttl_seconds", false, 60, LIMIT_SESSION_TTL_MAX_S,
+                                  &c->ttl_s);
+        json_decref(body);
+        if (!ok) return;
+    }
+    hb_err err = credentials_session_create_prepare(c, r->caller.actor);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, "");
+        return;
+    }
+    request_prepare_command(r, &pc->base, false); /* a token is never replayed */
+    request_submit(r, finish_session_create);
+}
+
+static void finish_plain(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    request_json(r, 200, json_pack("{s:b}", "revoked", 1));
+}
+
+static void h_session_revoke(request *r)
+{
+    if (!require_admin(r)) return;
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"token", NULL};
+    char token[CREDENTIALS_TOKEN_LEN + 1];
+    bool ok = request_only_fields(r, body, fields) &&
+              request_string(r, body, "token", true, CREDENTIALS_TOKEN_LEN, token, sizeof token);
+    json_decref(body);
+    if (!ok) return;
+    pending_command *pc = new_command(r);
+    if (credentials_token_hash(token, strlen(token), pc->session_revoke.token_hash) != HB_ERR_OK ||
+        credentials_session_revoke_prepare(&pc->session_revoke, r->caller.actor) != HB_ERR_OK) {
+        request_error(r, HB_ERR_UNAVAILABLE, "");
+        return;
+    }
+    request_prepare_command(r, &pc->base, false);
+    request_submit(r, finish_plain);
+}
+
+static void finish_key_create(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    key_create_cmd *c = &r->cmd->key_create;
+    request_json(r, 201, json_pack("{s:s,s:s,s:s}", "key_id", c->key_id, "secret", c->secret,
+                                   "role", role_name(c->role)));
+}
+
+static void h_key_create(request *r)
+{
+    if (!require_admin(r)) return;
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"role", "account", NULL};
+    char role_text[16], account_text[32];
+    bool ok = request_only_fields(r, body, fields) &&
+              request_string(r, body, "role", true, 15, role_text, sizeof role_text) &&
+              request_string(r, body, "account", false, 31, account_text, sizeof account_text);
+    json_decref(body);
+    if (!ok) return;
+    pending_command *pc = new_command(r);
+    key_create_cmd *c = &pc->key_create;
+    c->role = role_parse(role_text);
+    if (c->role == ROLE_PERSON || c->role == ROLE_NONE) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "role must be admin, merchant or support");
+        return;
+    }
+    if (c->role == ROLE_MERCHANT) {
+        if (account_text[0] == '\0') {
+            request_error(r, HB_ERR_INVALID_ARGUMENT, "a merchant key needs \"account\"");
+            return;
+        }
+        if (!request_account_id(r, account_text, &c->account_id)) return;
+    }
+    hb_err err = credentials_key_create_prepare(c, r->server->keys, r->caller.actor);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, "");
+        return;
+    }
+    request_prepare_command(r, &pc->base, false); /* a secret is never replayed */
+    request_submit(r, finish_key_create);
+}
+
+static void h_key_list(request *r)
+{
+    if (!require_admin(r)) return;
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    api_key *page = calloc(LIMIT_PAGE_MAX, sizeof *page);
+    ASSERT(page != NULL);
+    int count = 0;
+    hb_err err = store_key_list(s, "", LIMIT_PAGE_MAX, page, &count);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        free(page);
+        request_error(r, err, "");
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < count; i++) {
+        json_t *k = json_pack("{s:s,s:s,s:I,s:b}", "key_id", page[i].key_id, "role",
+                              role_name(page[i].role), "created_at",
+                              (json_int_t)page[i].created_at_ms, "revoked",
+                              page[i].revoked_at_ms != 0);
+        if (page[i].account_id != 0) {
+            char id[IDS_TEXT_MAX];
+            ids_format(ID_ACCOUNT, page[i].account_id, id, sizeof id);
+            json_object_set_new(k, "account", json_string(id));
+        }
+        json_array_append_new(data, k);
+    }
+    free(page);
+    request_json(r, 200, json_pack("{s:o}", "data", data));
+}
+
+static void h_key_revoke(request *r)
+{
+    if (!require_admin(r)) return;
+    pending_command *pc = new_command(r);
+    if (strlen(r->segments[2]) > LIMIT_KEY_ID_LEN) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such key");
+        return;
+    }
+    snprintf(pc->key_revoke.key_id, sizeof pc->key_revoke.key_id, "%s", r->segments[2]);
+    if (credentials_key_revoke_prepare(&pc->key_revoke, r->caller.actor) != HB_ERR_OK) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such key");
+        return;
+    }
+    request_prepare_command(r, &pc->base, false);
+    request_submit(r, finish_plain);
+}
+
+/* ---- ledger ----------------------------------------------------------------------------------- */
+
+static void h_ledger_check(request *r)
+{
+    if (!require_admin(r)) return;
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    ledger_report rep;
+    hb_err err = store_ledger_check(s, &rep);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, "the store failed while checking");
+        return;
+    }
+    json_t *currencies = json_array();
+    for (int i = 0; i < rep.currency_count; i++) {
+        const ledger_currency_report *c = &rep.currencies[i];
+        json_array_append_new(
+            currencies,
+            json_pack("{s:s,s:I,s:I,s:I,s:I}", "currency", currency_code(c->currency), "sum",
+                      (json_int_t)c->sum_all, "custody_reserve", (json_int_t)c->custody,
+                      "owed_to_customers", (json_int_t)c->customer_owed, "platform_revenue",
+                      (json_int_t)c->platform_own));
+    }
+    request_json(r, 200,
+                 json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "balanced", rep.balanced, "accounts",
+                           (json_int_t)rep.accounts, "transfers", (json_int_t)rep.transfers,
+                           "balance_mismatches", (json_int_t)rep.balance_mismatches,
+                           "flag_violations", (json_int_t)rep.flag_violations,
+                           "currency_mismatches", (json_int_t)rep.currency_mismatches,
+                           "currencies", currencies));
+}

@@ -1,0 +1,140 @@
+/* Internal to src/http: the request context shared by the server (server.c), the JSON and
+ * authentication helpers (request.c) and the handlers (handlers.c). */
+#ifndef HB_HTTP_HTTP_INTERNAL_H
+#define HB_HTTP_HTTP_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "http/http.h"
+#include "service/credentials.h"
+#include "service/customer.h"
+#include "service/wallet.h"
+
+#define ROUTE_SEGMENTS_MAX 6
+
+typedef struct request request;
+typedef void (*finish_fn)(request *r);
+
+/* The engine command a request is waiting for, with room for any kind. */
+typedef union pending_command {
+    command base;
+    transfer_cmd transfer;
+    customer_cmd customer;
+    key_create_cmd key_create;
+    key_revoke_cmd key_revoke;
+    session_create_cmd session_create;
+    session_revoke_cmd session_revoke;
+    nonce_cmd nonce;
+    status_cmd status;
+    unmask_cmd unmask;
+} pending_command;
+
+typedef enum request_phase {
+    PHASE_HEADERS,  /* the first call: headers only */
+    PHASE_BODY,     /* receiving the body */
+    PHASE_WAITING,  /* suspended until an engine command is durable */
+    PHASE_RESPOND   /* a response is ready to queue */
+} request_phase;
+
+/* Who is calling, once authenticated. */
+typedef struct caller {
+    role role;
+    int64_t account_id;                /* merchant: its customer; person: its wallet */
+    char key_id[LIMIT_KEY_ID_LEN + 1]; /* signed requests */
+    char actor[LIMIT_ACTOR_LEN + 1];   /* "key:hbk_…", "session:acct_…" */
+    bool signed_request;
+    char nonce[LIMIT_NONCE_MAX + 1];
+    int64_t ts_ms;
+} caller;
+
+struct request {
+    http_server *server;
+    struct MHD_Connection *connection;
+    request_phase phase;
+    char method[8];
+    char target[LIMIT_PATH_LEN + 1]; /* raw request target: path and query as sent */
+    bool target_too_long;
+    char path[LIMIT_PATH_LEN + 1];   /* the path part of target */
+    char request_id[32];
+    int64_t start_ns;
+    int route;
+
+    char *body;
+    size_t body_len;
+    size_t body_cap;
+    bool body_too_large;
+
+    caller caller;
+    char idem_key[LIMIT_IDEM_KEY_LEN + 1];
+    char *segments[ROUTE_SEGMENTS_MAX];
+    int segment_count;
+    char segment_buf[LIMIT_PATH_LEN + 1];
+
+    pending_command *cmd;
+    finish_fn finish;   /* builds the response once cmd is durable */
+    finish_fn after_nonce; /* a signed read: runs once its nonce is recorded */
+
+    int status;
+    bool deferred;      /* an error found in the headers, answered once the body is read */
+    char *response;     /* JSON text, malloc'd */
+    size_t response_len;
+    bool replayed;
+    bool close_connection;
+    int retry_after_s;
+};
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    engine *engine;
+    const keyring *keys;
+    const hb_clock *clock;
+    char db[LIMIT_PATH_LEN + 1];
+    uint16_t port;
+    /* read connections, one per request thread, checked out while a handler reads */
+    pthread_mutex_t readers_lock;
+    store *readers[LIMIT_HTTP_THREADS + 4];
+    int reader_count;
+    /* metrics */
+    pthread_mutex_t metrics_lock;
+    int64_t requests_by_route_status[32][6]; /* route index x status class 1xx..5xx */
+    int64_t latency_buckets[16];             /* <= 2^k ms */
+    int64_t latency_count;
+    int64_t latency_sum_us;
+    int64_t in_flight;
+};
+
+/* request.c */
+void request_error(request *r, hb_err err, const char *detail);
+void request_json(request *r, int status, json_t *body); /* steals body */
+/* Parse the body as one JSON object (depth and duplicate keys checked). On failure the
+ * error response is set and NULL returned. */
+json_t *request_body_object(request *r);
+/* Reject members not in the NULL-terminated list; false (response set) when one is found. */
+bool request_only_fields(request *r, json_t *obj, const char *const *allowed);
+/* Typed members. Each returns false with the response set when the member is present but
+ * invalid, or missing while required. */
+bool request_string(request *r, json_t *obj, const char *name, bool required, size_t max_len,
+                    char *out, size_t out_size);
+bool request_amount(request *r, json_t *obj, const char *name, int64_t *out);
+bool request_integer(request *r, json_t *obj, const char *name, bool required, int64_t min,
+                     int64_t max, int64_t *out);
+bool request_account_id(request *r, const char *text, int64_t *out);
+/* Authenticate from the Authorization header; false with a 401 response set. */
+bool request_authenticate(request *r);
+/* Check out / return a read connection; NULL (response set to 503) if none can be opened. */
+store *request_reader(request *r);
+void request_reader_done(request *r, store *s);
+/* Submit r->cmd to the engine and suspend until it is durable; finish runs then. */
+void request_submit(request *r, finish_fn finish);
+/* Copy the caller's nonce and the Idempotency-Key into the command before submitting. */
+void request_prepare_command(request *r, command *cmd, bool idempotent);
+
+/* handlers.c */
+void handlers_dispatch(request *r);
+int handlers_route_count(void);
+const char *handlers_route_name(int route);
+
+#endif

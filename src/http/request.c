@@ -1,0 +1,400 @@
+/* Request helpers: responses, JSON bodies, authentication, read connections, engine
+ * submission. Every function here runs in a request thread except on_command_done. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crypto.h"
+#include "core/digest.h"
+#include "core/ids.h"
+#include "http/http_internal.h"
+
+/* ---- responses ----------------------------------------------------------------------------- */
+
+void request_json(request *r, int status, json_t *body)
+{
+    free(r->response);
+    r->response = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    ASSERT(r->response != NULL);
+    r->response_len = strlen(r->response);
+    r->status = status;
+    r->phase = PHASE_RESPOND;
+}
+
+void request_error(request *r, hb_err err, const char *detail)
+{
+    json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", hb_err_name(err), "message",
+                          detail && detail[0] ? detail : hb_err_message(err), "request_id",
+                          r->request_id);
+    if (err == HB_ERR_UNAVAILABLE || err == HB_ERR_BUSY) r->retry_after_s = 1;
+    request_json(r, hb_err_status(err), e);
+}
+
+/* ---- JSON bodies --------------------------------------------------------------------------- */
+
+/* The nesting depth of a JSON text, counted outside strings; bounded before jansson parses
+ * it (jansson itself allows 2048 levels). */
+static bool depth_ok(const char *text, size_t len)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > LIMIT_JSON_DEPTH) return false;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return true;
+}
+
+json_t *request_body_object(request *r)
+{
+    if (r->body_len == 0) {
+        request_error(r, HB_ERR_INVALID_JSON, "the request needs a JSON object body");
+        return NULL;
+    }
+    if (!depth_ok(r->body, r->body_len)) {
+        request_error(r, HB_ERR_INVALID_JSON, "the JSON nests too deeply");
+        return NULL;
+    }
+    json_error_t error;
+    json_t *root = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &error);
+    if (root == NULL) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "invalid JSON at line %d column %d: %s", error.line,
+                 error.column, error.text);
+        request_error(r, HB_ERR_INVALID_JSON, detail);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        request_error(r, HB_ERR_INVALID_JSON, "the body must be a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+bool request_only_fields(request *r, json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(obj, key, value) {
+        (void)value;
+        bool known = false;
+        for (const char *const *a = allowed; *a != NULL; a++) {
+            if (strcmp(key, *a) == 0) known = true;
+        }
+        if (!known) {
+            char detail[120];
+            snprintf(detail, sizeof detail, "unknown field \"%.60s\"", key);
+            request_error(r, HB_ERR_INVALID_ARGUMENT, detail);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool field_error(request *r, const char *name, const char *what)
+{
+    char detail[160];
+    snprintf(detail, sizeof detail, "\"%s\" %s", name, what);
+    request_error(r, HB_ERR_INVALID_ARGUMENT, detail);
+    return false;
+}
+
+bool request_string(request *r, json_t *obj, const char *name, bool required, size_t max_len,
+                    char *out, size_t out_size)
+{
+    ASSERT(max_len < out_size);
+    json_t *v = json_object_get(obj, name);
+    out[0] = '\0';
+    if (v == NULL || json_is_null(v)) {
+        return required ? field_error(r, name, "is required") : true;
+    }
+    if (!json_is_string(v)) return field_error(r, name, "must be a string");
+    size_t len = json_string_length(v);
+    const char *text = json_string_value(v);
+    if (len > max_len) return field_error(r, name, "is too long");
+    if (strlen(text) != len) return field_error(r, name, "must not contain NUL");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == 0x7f) return field_error(r, name, "must not contain control characters");
+    }
+    if (required && len == 0) return field_error(r, name, "must not be empty");
+    memcpy(out, text, len + 1);
+    return true;
+}
+
+bool request_integer(request *r, json_t *obj, const char *name, bool required, int64_t min,
+                     int64_t max, int64_t *out)
+{
+    json_t *v = json_object_get(obj, name);
+    if (v == NULL || json_is_null(v)) {
+        return required ? field_error(r, name, "is required") : true;
+    }
+    if (!json_is_integer(v)) return field_error(r, name, "must be an integer");
+    json_int_t value = json_integer_value(v);
+    if (value < min || value > max) return field_error(r, name, "is out of range");
+    *out = (int64_t)value;
+    return true;
+}
+
+bool request_amount(request *r, json_t *obj, const char *name, int64_t *out)
+{
+    json_t *v = json_object_get(obj, name);
+    if (v == NULL) return field_error(r, name, "is required (integer fen)");
+    if (!json_is_integer(v)) return field_error(r, name, "must be an integer number of fen");
+    json_int_t value = json_integer_value(v);
+    if (value <= 0) return field_error(r, name, "must be at least 1 fen");
+    if (value > LIMIT_AMOUNT_MAX_FEN) {
+        request_error(r, HB_ERR_LIMIT_EXCEEDED, "the amount is above the maximum");
+        return false;
+    }
+    *out = (int64_t)value;
+    return true;
+}
+
+bool request_account_id(request *r, const char *text, int64_t *out)
+{
+    /* Only the prefixed form over the API: "acct_N". */
+    if (strncmp(text, "acct_", 5) != 0 || ids_parse(ID_ACCOUNT, text, out) != HB_ERR_OK) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such account");
+        return false;
+    }
+    return true;
+}
+
+/* ---- read connections ---------------------------------------------------------------------- */
+
+store *request_reader(request *r)
+{
+    http_server *srv = r->server;
+    pthread_mutex_lock(&srv->readers_lock);
+    store *s = srv->reader_count > 0 ? srv->readers[--srv->reader_count] : NULL;
+    pthread_mutex_unlock(&srv->readers_lock);
+    if (s != NULL) return s;
+    store_options options = {.read_only = true, .cache_kib = 16384};
+    char err_text[256];
+    if (store_open(srv->db, &options, &s, err_text, sizeof err_text) != HB_ERR_OK) {
+        fprintf(stderr, "hongbao: cannot open a read connection: %s\n", err_text);
+        request_error(r, HB_ERR_UNAVAILABLE, "the store is unavailable");
+        return NULL;
+    }
+    return s;
+}
+
+void request_reader_done(request *r, store *s)
+{
+    http_server *srv = r->server;
+    pthread_mutex_lock(&srv->readers_lock);
+    bool kept = (size_t)srv->reader_count < sizeof srv->readers / sizeof srv->readers[0];
+    if (kept) srv->readers[srv->reader_count++] = s;
+    pthread_mutex_unlock(&srv->readers_lock);
+    if (!kept) store_close(s);
+}
+
+/* ---- authentication ------------------------------------------------------------------------ */
+
+static bool unauthenticated(request *r, const char *why)
+{
+    request_error(r, HB_ERR_UNAUTHENTICATED, why);
+    return false;
+}
+
+/* Take "name=value" from *p up to the next ',' (or the end); advance *p past it. */
+static bool take_param(const char **p, const char *name, char *out, size_t size)
+{
+    size_t name_len = strlen(name);
+    if (strncmp(*p, name, name_len) != 0 || (*p)[name_len] != '=') return false;
+    const char *value = *p + name_len + 1;
+    const char *end = strchr(value, ',');
+    size_t len = end ? (size_t)(end - value) : strlen(value);
+    if (len == 0 || len >= size) return false;
+    memcpy(out, value, len);
+    out[len] = '\0';
+    *p = end ? end + 1 : value + len;
+    return true;
+}
+
+static bool nonce_ok(const char *nonce)
+{
+    size_t len = strlen(nonce);
+    if (len < LIMIT_NONCE_MIN || len > LIMIT_NONCE_MAX) return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = nonce[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static bool authenticate_signed(request *r, const char *params)
+{
+    char key_id[LIMIT_KEY_ID_LEN + 1], ts_text[24], nonce[LIMIT_NONCE_MAX + 2], sig[72];
+    const char *p = params;
+    if (!take_param(&p, "key", key_id, sizeof key_id) || !take_param(&p, "ts", ts_text, sizeof ts_text) ||
+        !take_param(&p, "nonce", nonce, sizeof nonce) || !take_param(&p, "sig", sig, sizeof sig) ||
+        *p != '\0') {
+        return unauthenticated(r, "malformed Authorization header: expected "
+                                  "HB1-HMAC-SHA256 key=…,ts=…,nonce=…,sig=…");
+    }
+    int64_t ts = 0;
+    for (const char *c = ts_text; *c; c++) {
+        if (*c < '0' || *c > '9' || ts > 100000000000LL) return unauthenticated(r, "bad ts");
+        ts = ts * 10 + (*c - '0');
+    }
+    if (!nonce_ok(nonce)) return unauthenticated(r, "the nonce must be 16-64 letters or digits");
+    uint8_t given[32];
+    if (!crypto_unhex(sig, strlen(sig), given, sizeof given)) {
+        return unauthenticated(r, "the signature must be 64 hex digits");
+    }
+    int64_t now_s = clock_now_ms(r->server->clock) / 1000;
+    if (ts < now_s - LIMIT_SIGNATURE_SKEW_S || ts > now_s + LIMIT_SIGNATURE_SKEW_S) {
+        return unauthenticated(r, "the timestamp is more than 300 s away from the server's clock");
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return false;
+    api_key key;
+    char secret[LIMIT_SECRET_LEN + 1];
+    hb_err err = credentials_key_secret(s, r->server->keys, key_id, &key, secret, sizeof secret);
+    request_reader_done(r, s);
+    if (err == HB_ERR_UNAVAILABLE) {
+        request_error(r, HB_ERR_UNAVAILABLE, "the store is unavailable");
+        return false;
+    }
+    if (err != HB_ERR_OK || key.revoked_at_ms != 0) {
+        OPENSSL_cleanse(secret, sizeof secret);
+        return unauthenticated(r, "unknown or revoked key");
+    }
+    uint8_t body_hash[32];
+    char body_hex[65];
+    if (digest_sha256(r->body ? r->body : "", r->body_len, body_hash) != HB_ERR_OK) {
+        OPENSSL_cleanse(secret, sizeof secret);
+        request_error(r, HB_ERR_UNAVAILABLE, "");
+        return false;
+    }
+    crypto_hex(body_hash, 32, body_hex);
+    size_t cap = strlen(r->method) + strlen(r->target) + strlen(ts_text) + strlen(nonce) + 80;
+    char *to_sign = malloc(cap);
+    ASSERT(to_sign != NULL);
+    int n = snprintf(to_sign, cap, "%s\n%s\n%s\n%s\n%s\n", r->method, r->target, ts_text, nonce,
+                     body_hex);
+    ASSERT(n > 0 && (size_t)n < cap);
+    uint8_t expected[32];
+    err = crypto_hmac_sha256(secret, strlen(secret), to_sign, (size_t)n, expected);
+    OPENSSL_cleanse(secret, sizeof secret);
+    free(to_sign);
+    if (err != HB_ERR_OK || !crypto_equal(expected, given, 32)) {
+        return unauthenticated(r, "the signature does not match");
+    }
+    caller *c = &r->caller;
+    c->role = key.role;
+    c->account_id = key.account_id;
+    c->signed_request = true;
+    snprintf(c->key_id, sizeof c->key_id, "%s", key.key_id);
+    size_t nonce_len = strlen(nonce);
+    ASSERT(nonce_len < sizeof c->nonce); /* nonce_ok() bounded it */
+    memcpy(c->nonce, nonce, nonce_len + 1);
+    c->ts_ms = ts * 1000;
+    snprintf(c->actor, sizeof c->actor, "key:%s", key.key_id);
+    return true;
+}
+
+static bool authenticate_bearer(request *r, const char *token)
+{
+    size_t len = strlen(token);
+    if (len == 0 || len > CREDENTIALS_TOKEN_LEN) return unauthenticated(r, "bad bearer token");
+    uint8_t hash[32];
+    if (credentials_token_hash(token, len, hash) != HB_ERR_OK) {
+        request_error(r, HB_ERR_UNAVAILABLE, "");
+        return false;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return false;
+    session x;
+    hb_err err = store_session_get(s, hash, &x);
+    request_reader_done(r, s);
+    if (err == HB_ERR_UNAVAILABLE) {
+        request_error(r, HB_ERR_UNAVAILABLE, "the store is unavailable");
+        return false;
+    }
+    if (err != HB_ERR_OK || x.revoked_at_ms != 0) return unauthenticated(r, "unknown session");
+    if (x.expires_at_ms <= clock_now_ms(r->server->clock)) {
+        return unauthenticated(r, "the session has expired");
+    }
+    caller *c = &r->caller;
+    c->role = ROLE_PERSON;
+    c->account_id = x.account_id;
+    snprintf(c->actor, sizeof c->actor, "session:acct_%lld", (long long)x.account_id);
+    return true;
+}
+
+bool request_authenticate(request *r)
+{
+    const char *header =
+        MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (header == NULL) return unauthenticated(r, "missing Authorization header");
+    if (strncmp(header, "HB1-HMAC-SHA256 ", 16) == 0) return authenticate_signed(r, header + 16);
+    if (strncmp(header, "Bearer ", 7) == 0) return authenticate_bearer(r, header + 7);
+    return unauthenticated(r, "unsupported Authorization scheme");
+}
+
+/* ---- engine submission --------------------------------------------------------------------- */
+
+void request_prepare_command(request *r, command *cmd, bool idempotent)
+{
+    const caller *c = &r->caller;
+    snprintf(cmd->actor, sizeof cmd->actor, "%s", c->actor);
+    if (c->signed_request) {
+        snprintf(cmd->nonce_key_id, sizeof cmd->nonce_key_id, "%s", c->key_id);
+        snprintf(cmd->nonce, sizeof cmd->nonce, "%s", c->nonce);
+        cmd->nonce_ts_ms = c->ts_ms;
+    }
+    if (idempotent && r->idem_key[0] != '\0') {
+        /* Scoped to (caller, method, path); same body -> same response. */
+        snprintf(cmd->idem_key, sizeof cmd->idem_key, "%s", r->idem_key);
+        /* Every routed path with a valid id is far shorter than 80 bytes. */
+        ASSERT(strlen(r->path) <= 80);
+        snprintf(cmd->idem_scope, sizeof cmd->idem_scope, "%.64s %.7s %.80s", c->actor,
+                 r->method, r->path);
+        ASSERT(digest_sha256(r->body ? r->body : "", r->body_len, cmd->request_hash) ==
+               HB_ERR_OK);
+    } else {
+        cmd->idem_key[0] = '\0';
+    }
+}
+
+static void on_command_done(command *cmd, void *ctx)
+{
+    (void)cmd;
+    request *r = ctx;
+    /* In the engine's completer thread: only wake the connection; the response is built in
+     * the request thread. */
+    MHD_resume_connection(r->connection);
+}
+
+void request_submit(request *r, finish_fn finish)
+{
+    ASSERT(r->cmd != NULL);
+    r->finish = finish;
+    r->phase = PHASE_WAITING;
+    MHD_suspend_connection(r->connection);
+    hb_err err = engine_submit_async(r->server->engine, &r->cmd->base, on_command_done, r);
+    if (err != HB_ERR_OK) {
+        r->finish = NULL;
+        request_error(r, HB_ERR_UNAVAILABLE, "the server is busy; retry");
+        MHD_resume_connection(r->connection);
+    }
+}

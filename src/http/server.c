@@ -1,0 +1,321 @@
+/* The libmicrohttpd glue: daemon options, the request lifecycle, framing checks, metrics. */
+#include <openssl/rand.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "http/http_internal.h"
+
+static _Atomic uint64_t request_counter;
+static uint32_t request_prefix;
+
+/* The URI log callback runs before anything else with the raw request target, which is what
+ * signatures cover (the access handler only sees the decoded path). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    http_server *srv = cls;
+    request *r = calloc(1, sizeof *r);
+    if (r == NULL) return NULL;
+    r->server = srv;
+    r->connection = connection;
+    r->start_ns = clock_monotonic_ns();
+    r->route = -1;
+    size_t len = strlen(uri);
+    if (len > LIMIT_PATH_LEN) {
+        r->target_too_long = true;
+    } else {
+        memcpy(r->target, uri, len + 1);
+        size_t path_len = strcspn(r->target, "?");
+        memcpy(r->path, r->target, path_len);
+        r->path[path_len] = '\0';
+    }
+    uint64_t n = atomic_fetch_add(&request_counter, 1);
+    snprintf(r->request_id, sizeof r->request_id, "req_%08x%010llx", request_prefix,
+             (unsigned long long)n);
+    pthread_mutex_lock(&srv->metrics_lock);
+    srv->in_flight++;
+    pthread_mutex_unlock(&srv->metrics_lock);
+    return r;
+}
+
+static void record_metrics(http_server *srv, request *r)
+{
+    int64_t us = (clock_monotonic_ns() - r->start_ns) / 1000;
+    int bucket = 0;
+    while (bucket < 15 && us > (int64_t)1000 << bucket) bucket++;
+    int route = r->route >= 0 && r->route < 31 ? r->route : 31;
+    int cls = r->status >= 100 && r->status < 600 ? r->status / 100 : 5;
+    pthread_mutex_lock(&srv->metrics_lock);
+    srv->requests_by_route_status[route][cls]++;
+    srv->latency_buckets[bucket]++;
+    srv->latency_count++;
+    srv->latency_sum_us += us;
+    srv->in_flight--;
+    pthread_mutex_unlock(&srv->metrics_lock);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)connection;
+    (void)code;
+    http_server *srv = cls;
+    request *r = *con_cls;
+    if (r == NULL) return;
+    /* A request still waiting for its command cannot be freed under the engine: MHD only
+     * completes suspended connections at shutdown, after the engine has drained. */
+    record_metrics(srv, r);
+    free(r->body);
+    free(r->response);
+    free(r->cmd);
+    free(r);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result queue(request *r)
+{
+    ASSERT(r->phase == PHASE_RESPOND && r->response != NULL);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->response_len, r->response,
+                                                                MHD_RESPMEM_MUST_FREE);
+    r->response = NULL; /* owned by the response now */
+    if (resp == NULL) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->status == 200 && r->route >= 0 &&
+                                    strcmp(handlers_route_name(r->route), "GET /metrics") == 0
+                                ? "text/plain; version=0.0.4"
+                                : "application/json");
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (r->replayed) MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    if (r->retry_after_s > 0) {
+        char value[16];
+        snprintf(value, sizeof value, "%d", r->retry_after_s);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, value);
+    }
+    if (r->close_connection) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(r->connection, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+typedef struct framing {
+    int content_length_count;
+    char first_length[32];
+    bool lengths_differ;
+    bool transfer_encoding;
+} framing;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->content_length_count++ == 0) {
+            snprintf(f->first_length, sizeof f->first_length, "%s", value ? value : "");
+        } else if (value == NULL || strcmp(value, f->first_length) != 0) {
+            f->lengths_differ = true;
+        }
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding = true;
+    }
+    return MHD_YES;
+}
+
+/* The first call: headers only. Refuse ambiguous framing (RFC 9112 sections 6.1 and 6.3) and
+ * oversized or mistyped bodies at once; everything else waits for the body. */
+static void check_headers(request *r)
+{
+    framing f = {0};
+    MHD_get_connection_values(r->connection, MHD_HEADER_KIND, count_framing, &f);
+    if ((f.content_length_count > 0 && f.transfer_encoding) || f.lengths_differ) {
+        r->close_connection = true;
+        request_error(r, HB_ERR_INVALID_ARGUMENT,
+                      "ambiguous message framing (Content-Length with Transfer-Encoding, or "
+                      "conflicting Content-Length)");
+        return;
+    }
+    if (f.content_length_count > 0) {
+        char *end = NULL;
+        unsigned long long length = strtoull(f.first_length, &end, 10);
+        if (end == f.first_length || *end != '\0' || length > LIMIT_HTTP_BODY_MAX) {
+            r->close_connection = true;
+            request_error(r, HB_ERR_PAYLOAD_TOO_LARGE, "the body is larger than 262144 bytes");
+            return;
+        }
+    }
+    if (r->target_too_long) {
+        r->close_connection = true;
+        request_error(r, HB_ERR_NOT_FOUND, "the request target is too long");
+        return;
+    }
+    const char *idem = MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, "Idempotency-Key");
+    if (idem != NULL) {
+        size_t len = strlen(idem);
+        bool ok = len > 0 && len <= LIMIT_IDEM_KEY_LEN;
+        for (size_t i = 0; ok && i < len; i++) ok = idem[i] > 0x20 && idem[i] < 0x7f;
+        if (!ok) {
+            request_error(r, HB_ERR_INVALID_ARGUMENT,
+                          "Idempotency-Key must be 1-64 printable ASCII characters");
+            r->phase = PHASE_BODY; /* answer after the body, keeping the connection */
+            r->deferred = true;
+            return;
+        }
+        memcpy(r->idem_key, idem, len + 1);
+    }
+    r->phase = PHASE_BODY;
+}
+
+static void append_body(request *r, const char *data, size_t size)
+{
+    if (r->body_too_large) return;
+    if (r->body_len + size > LIMIT_HTTP_BODY_MAX) {
+        r->body_too_large = true;
+        free(r->body);
+        r->body = NULL;
+        r->body_len = 0;
+        return;
+    }
+    if (r->body_len + size + 1 > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap : 1024;
+        while (cap < r->body_len + size + 1) cap *= 2;
+        char *body = realloc(r->body, cap);
+        ASSERT(body != NULL);
+        r->body = body;
+        r->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, size);
+    r->body_len += size;
+    r->body[r->body_len] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)cls;
+    (void)url;
+    (void)version;
+    (void)connection;
+    request *r = *con_cls;
+    if (r == NULL) return MHD_NO;
+    if (r->phase == PHASE_HEADERS) {
+        snprintf(r->method, sizeof r->method, "%s", method);
+        check_headers(r);
+        /* Framing and size errors answer now and close; the rest after the body. */
+        if (r->phase == PHASE_RESPOND) return queue(r);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        append_body(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->phase == PHASE_WAITING) {
+        /* Resumed: the command is durable. */
+        finish_fn finish = r->finish;
+        r->finish = NULL;
+        if (finish != NULL) finish(r);
+        if (r->phase == PHASE_WAITING) return MHD_YES; /* a next step was submitted */
+        return queue(r);
+    }
+    if (r->phase == PHASE_RESPOND) return queue(r);
+    if (r->deferred) {
+        r->phase = PHASE_RESPOND;
+        return queue(r);
+    }
+    if (r->body_too_large) {
+        r->close_connection = true;
+        request_error(r, HB_ERR_PAYLOAD_TOO_LARGE, "the body is larger than 262144 bytes");
+        return queue(r);
+    }
+    handlers_dispatch(r);
+    if (r->phase == PHASE_WAITING) return MHD_YES;
+    return queue(r);
+}
+
+hb_err http_server_start(engine *e, const http_options *options, http_server **out,
+                         char *err_text, size_t size)
+{
+    http_server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL) return HB_ERR_UNAVAILABLE;
+    if (RAND_bytes((unsigned char *)&request_prefix, sizeof request_prefix) != 1) {
+        request_prefix = (uint32_t)getpid();
+    }
+    srv->engine = e;
+    srv->keys = options->keys;
+    srv->clock = options->clock ? options->clock : clock_real();
+    snprintf(srv->db, sizeof srv->db, "%s", options->db);
+    pthread_mutex_init(&srv->readers_lock, NULL);
+    pthread_mutex_init(&srv->metrics_lock, NULL);
+    unsigned threads = options->threads;
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 2;
+    }
+    if (threads > LIMIT_HTTP_THREADS) threads = LIMIT_HTTP_THREADS;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(options->port);
+    const char *host = options->host && options->host[0] ? options->host : "127.0.0.1";
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        snprintf(err_text, size, "cannot listen on %s: an IPv4 address is expected", host);
+        free(srv);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    unsigned connections = options->connections ? options->connections : LIMIT_HTTP_CONNECTIONS;
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+            MHD_USE_ERROR_LOG,
+        options->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIMIT_HTTP_PER_IP_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LIMIT_HTTP_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        snprintf(err_text, size, "cannot listen on %s:%u (in use, or not allowed)", host,
+                 options->port);
+        free(srv);
+        return HB_ERR_UNAVAILABLE;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : options->port;
+    *out = srv;
+    return HB_ERR_OK;
+}
+
+uint16_t http_server_port(const http_server *s)
+{
+    return s->port;
+}
+
+void http_server_stop(http_server *srv)
+{
+    if (srv == NULL) return;
+    /* Stop accepting; MHD_stop_daemon then closes connections after their handlers return.
+     * The engine is closed after this by the caller, so suspended requests have been
+     * answered: serve waits for in-flight requests before calling us. */
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&srv->metrics_lock);
+        int64_t in_flight = srv->in_flight;
+        pthread_mutex_unlock(&srv->metrics_lock);
+        if (in_flight == 0) break;
+        usleep(10000);
+    }
+    MHD_stop_daemon(srv->daemon);
+    for (int i = 0; i < srv->reader_count; i++) store_close(srv->readers[i]);
+    pthread_mutex_destroy(&srv->readers_lock);
+    pthread_mutex_destroy(&srv->metrics_lock);
+    free(srv);
+}

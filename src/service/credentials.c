@@ -1,0 +1,201 @@
+#include "service/credentials.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/digest.h"
+
+static void init_command(command *cmd, const char *actor, command_exec_fn exec)
+{
+    memset(cmd, 0, sizeof *cmd);
+    snprintf(cmd->actor, sizeof cmd->actor, "%s", actor);
+    cmd->exec = exec;
+}
+
+static void secret_aad(const char *key_id, char *aad, size_t size)
+{
+    snprintf(aad, size, "api_keys.secret|%s", key_id);
+}
+
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+static hb_err exec_key_create(txn *t, command *cmd)
+{
+    key_create_cmd *c = (key_create_cmd *)cmd;
+    if (c->role == ROLE_MERCHANT) {
+        customer owner;
+        hb_err err = store_customer_get(txn_store(t), c->account_id, &owner);
+        if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such customer");
+        if (err != HB_ERR_OK) return err;
+        if (owner.tier == TIER_PERSONAL) {
+            txn_fail_detail(t, "personal accounts get no API key (sessions only)");
+            return HB_ERR_FORBIDDEN;
+        }
+    }
+    uint8_t random[32];
+    uint8_t id_bytes[8];
+    if (RAND_bytes(random, sizeof random) != 1 || RAND_bytes(id_bytes, sizeof id_bytes) != 1) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    char hex[17];
+    crypto_hex(id_bytes, sizeof id_bytes, hex);
+    snprintf(c->key_id, sizeof c->key_id, "hbk_%s", hex);
+    char b64[48];
+    crypto_base64url(random, sizeof random, b64);
+    snprintf(c->secret, sizeof c->secret, "hbsec_%s", b64);
+    OPENSSL_cleanse(random, sizeof random);
+    OPENSSL_cleanse(b64, sizeof b64);
+
+    api_key k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.key_id, sizeof k.key_id, "%s", c->key_id);
+    k.role = c->role;
+    k.account_id = c->role == ROLE_MERCHANT ? c->account_id : 0;
+    k.created_at_ms = txn_now_ms(t);
+    char aad[64];
+    secret_aad(k.key_id, aad, sizeof aad);
+    size_t len = strlen(c->secret);
+    if (crypto_seal(c->keys->data_key, c->secret, len, aad, strlen(aad), k.secret_box) !=
+        HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    k.secret_box_len = len + CRYPTO_BOX_OVERHEAD;
+    hb_err err = store_key_insert(txn_store(t), &k);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    txn_audit(t, "key.create", k.key_id);
+    return HB_ERR_OK;
+}
+
+hb_err credentials_key_create_prepare(key_create_cmd *c, const keyring *keys, const char *actor)
+{
+    if (c->role != ROLE_ADMIN && c->role != ROLE_MERCHANT && c->role != ROLE_SUPPORT) {
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    if (c->role == ROLE_MERCHANT && c->account_id <= 0) return HB_ERR_INVALID_ARGUMENT;
+    init_command(&c->base, actor, exec_key_create);
+    c->keys = keys;
+    c->key_id[0] = '\0';
+    c->secret[0] = '\0';
+    return HB_ERR_OK;
+}
+
+static hb_err exec_key_revoke(txn *t, command *cmd)
+{
+    key_revoke_cmd *c = (key_revoke_cmd *)cmd;
+    hb_err err = store_key_revoke(txn_store(t), c->key_id, txn_now_ms(t));
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such live key");
+    if (err != HB_ERR_OK) return err == HB_ERR_NOT_FOUND ? err : HB_ERR_UNAVAILABLE;
+    txn_audit(t, "key.revoke", c->key_id);
+    return HB_ERR_OK;
+}
+
+hb_err credentials_key_revoke_prepare(key_revoke_cmd *c, const char *actor)
+{
+    if (c->key_id[0] == '\0') return HB_ERR_INVALID_ARGUMENT;
+    init_command(&c->base, actor, exec_key_revoke);
+    return HB_ERR_OK;
+}
+
+hb_err credentials_key_secret(store *s, const keyring *keys, const char *key_id, api_key *key,
+                              char *secret, size_t secret_size)
+{
+    hb_err err = store_key_get(s, key_id, key);
+    if (err != HB_ERR_OK) return err;
+    if (key->secret_box_len < CRYPTO_BOX_OVERHEAD ||
+        key->secret_box_len - CRYPTO_BOX_OVERHEAD >= secret_size) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    char aad[64];
+    secret_aad(key->key_id, aad, sizeof aad);
+    err = crypto_open(keys->data_key, key->secret_box, key->secret_box_len, aad, strlen(aad),
+                      (uint8_t *)secret);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    secret[key->secret_box_len - CRYPTO_BOX_OVERHEAD] = '\0';
+    return HB_ERR_OK;
+}
+
+/* ---- sessions ----------------------------------------------------------------------------- */
+
+hb_err credentials_token_hash(const char *token, size_t len, uint8_t out[32])
+{
+    return digest_sha256(token, len, out);
+}
+
+static hb_err exec_session_create(txn *t, command *cmd)
+{
+    session_create_cmd *c = (session_create_cmd *)cmd;
+    customer owner;
+    hb_err err = store_customer_get(txn_store(t), c->account_id, &owner);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such customer");
+    if (err != HB_ERR_OK) return err;
+    uint8_t random[32];
+    if (RAND_bytes(random, sizeof random) != 1) return HB_ERR_UNAVAILABLE;
+    char b64[48];
+    crypto_base64url(random, sizeof random, b64);
+    snprintf(c->token, sizeof c->token, "hbs_%s", b64);
+    OPENSSL_cleanse(random, sizeof random);
+    OPENSSL_cleanse(b64, sizeof b64);
+    session x;
+    memset(&x, 0, sizeof x);
+    if (credentials_token_hash(c->token, strlen(c->token), x.token_hash) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    x.account_id = c->account_id;
+    x.created_at_ms = txn_now_ms(t);
+    x.expires_at_ms = x.created_at_ms + c->ttl_s * 1000;
+    if (store_session_insert(txn_store(t), &x) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    c->expires_at_ms = x.expires_at_ms;
+    char object[32];
+    snprintf(object, sizeof object, "acct_%lld", (long long)c->account_id);
+    txn_audit(t, "session.create", object);
+    return HB_ERR_OK;
+}
+
+hb_err credentials_session_create_prepare(session_create_cmd *c, const char *actor)
+{
+    if (c->account_id <= 0) return HB_ERR_INVALID_ARGUMENT;
+    if (c->ttl_s == 0) c->ttl_s = LIMIT_SESSION_TTL_DEFAULT_S;
+    if (c->ttl_s < 60 || c->ttl_s > LIMIT_SESSION_TTL_MAX_S) return HB_ERR_INVALID_ARGUMENT;
+    init_command(&c->base, actor, exec_session_create);
+    c->token[0] = '\0';
+    return HB_ERR_OK;
+}
+
+static hb_err exec_session_revoke(txn *t, command *cmd)
+{
+    session_revoke_cmd *c = (session_revoke_cmd *)cmd;
+    hb_err err = store_session_revoke(txn_store(t), c->token_hash, txn_now_ms(t));
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such live session");
+    if (err != HB_ERR_OK) return err == HB_ERR_NOT_FOUND ? err : HB_ERR_UNAVAILABLE;
+    char object[17];
+    crypto_hex(c->token_hash, 8, object); /* a prefix of the hash names it, never the token */
+    txn_audit(t, "session.revoke", object);
+    return HB_ERR_OK;
+}
+
+hb_err credentials_session_revoke_prepare(session_revoke_cmd *c, const char *actor)
+{
+    init_command(&c->base, actor, exec_session_revoke);
+    return HB_ERR_OK;
+}
+
+/* ---- nonces ------------------------------------------------------------------------------- */
+
+static hb_err exec_nonce(txn *t, command *cmd)
+{
+    (void)t;
+    (void)cmd;
+    return HB_ERR_OK; /* the engine recorded the nonce before running this */
+}
+
+void credentials_nonce_prepare(nonce_cmd *c, const char *actor, const char *key_id,
+                               const char *nonce, int64_t ts_ms)
+{
+    init_command(&c->base, actor, exec_nonce);
+    c->base.bookkeeping = true;
+    snprintf(c->base.nonce_key_id, sizeof c->base.nonce_key_id, "%s", key_id);
+    snprintf(c->base.nonce, sizeof c->base.nonce, "%s", nonce);
+    c->base.nonce_ts_ms = ts_ms;
+}

@@ -1,0 +1,61 @@
+/* Credentials: API keys (HMAC-signed requests) and person sessions (bearer tokens).
+ *
+ * A key's secret is generated here, sealed with the data key for the store, and shown to the
+ * caller once; a session's token is shown once and only its SHA-256 is stored. Neither
+ * command takes an idempotency key: responses that carry secrets are never replayed. */
+#ifndef HB_SERVICE_CREDENTIALS_H
+#define HB_SERVICE_CREDENTIALS_H
+
+#include "engine/engine.h"
+#include "service/keyring.h"
+
+#define CREDENTIALS_TOKEN_LEN 64
+
+typedef struct key_create_cmd {
+    command base;
+    const keyring *keys; /* not owned */
+    role role;           /* admin, merchant or support */
+    int64_t account_id;  /* merchant: the enterprise or provider customer it acts for */
+    char key_id[LIMIT_KEY_ID_LEN + 1];  /* out */
+    char secret[LIMIT_SECRET_LEN + 1];  /* out, shown once */
+} key_create_cmd;
+
+typedef struct key_revoke_cmd {
+    command base;
+    char key_id[LIMIT_KEY_ID_LEN + 1];
+} key_revoke_cmd;
+
+typedef struct session_create_cmd {
+    command base;
+    int64_t account_id;
+    int64_t ttl_s;
+    char token[CREDENTIALS_TOKEN_LEN + 1]; /* out, shown once */
+    int64_t expires_at_ms;                 /* out */
+} session_create_cmd;
+
+typedef struct session_revoke_cmd {
+    command base;
+    uint8_t token_hash[32];
+} session_revoke_cmd;
+
+/* Records a signed read's nonce: changes nothing else. */
+typedef struct nonce_cmd {
+    command base;
+} nonce_cmd;
+
+hb_err credentials_key_create_prepare(key_create_cmd *c, const keyring *keys,
+                                      const char *actor) WARN_UNUSED;
+hb_err credentials_key_revoke_prepare(key_revoke_cmd *c, const char *actor) WARN_UNUSED;
+hb_err credentials_session_create_prepare(session_create_cmd *c, const char *actor) WARN_UNUSED;
+hb_err credentials_session_revoke_prepare(session_revoke_cmd *c, const char *actor) WARN_UNUSED;
+void credentials_nonce_prepare(nonce_cmd *c, const char *actor, const char *key_id,
+                               const char *nonce, int64_t ts_ms);
+
+/* Read a key and open its secret (secret_size >= LIMIT_SECRET_LEN + 1). NOT_FOUND,
+ * UNAVAILABLE (the key file does not open it). */
+hb_err credentials_key_secret(store *s, const keyring *keys, const char *key_id, api_key *key,
+                              char *secret, size_t secret_size) WARN_UNUSED;
+/* The SHA-256 a session token is stored under. */
+hb_err credentials_token_hash(const char *token, size_t len, uint8_t out[32]) WARN_UNUSED;
+
+#endif

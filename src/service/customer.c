@@ -1,0 +1,297 @@
+#include "service/customer.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/digest.h"
+#include "core/ids.h"
+#include "core/mask.h"
+
+/* ---- validation -------------------------------------------------------------------------- */
+
+/* Valid UTF-8 without control characters, 1..max bytes. */
+static bool utf8_text_ok(const char *s, size_t max)
+{
+    size_t len = strnlen(s, max + 1);
+    if (len == 0 || len > max) return false;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                             : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f))) return false;
+        uint32_t cp = n == 1 ? c : c & (0xffu >> (n + 1));
+        for (size_t i = 1; i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80) return false;
+            cp = cp << 6 | (p[i] & 0x3fu);
+        }
+        /* no overlong forms, surrogates or values past U+10FFFF */
+        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return false;
+        p += n;
+    }
+    return true;
+}
+
+static bool phone_ok(const char *s)
+{
+    size_t i = s[0] == '+' ? 1 : 0;
+    size_t digits = 0;
+    for (; s[i]; i++, digits++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+    }
+    return digits >= 5 && digits <= 19;
+}
+
+static bool id_number_ok(const char *s)
+{
+    size_t len = strlen(s);
+    if (len != 15 && len != 18) return false;
+    for (size_t i = 0; i < len; i++) {
+        bool last_x = i == len - 1 && (s[i] == 'X' || s[i] == 'x');
+        if (!last_x && (s[i] < '0' || s[i] > '9')) return false;
+    }
+    return true;
+}
+
+static bool region_ok(const char *s)
+{
+    size_t len = strnlen(s, LIMIT_REGION_LEN + 1);
+    if (len == 0 || len > LIMIT_REGION_LEN) return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* ---- sealing ------------------------------------------------------------------------------ */
+
+static hb_err seal_field(const keyring *keys, const char *column, int64_t id, const char *value,
+                         uint8_t *box, size_t *box_len)
+{
+    char aad[64];
+    int n = snprintf(aad, sizeof aad, "customers.%s|%lld", column, (long long)id);
+    size_t len = strlen(value);
+    ASSERT(len + CRYPTO_BOX_OVERHEAD <= LIMIT_BOX_LEN);
+    hb_err err = crypto_seal(keys->data_key, value, len, aad, (size_t)n, box);
+    *box_len = len + CRYPTO_BOX_OVERHEAD;
+    return err;
+}
+
+static hb_err open_field(const keyring *keys, const char *column, int64_t id, const uint8_t *box,
+                         size_t box_len, char *out, size_t size)
+{
+    char aad[64];
+    int n = snprintf(aad, sizeof aad, "customers.%s|%lld", column, (long long)id);
+    if (box_len < CRYPTO_BOX_OVERHEAD || box_len - CRYPTO_BOX_OVERHEAD >= size) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    hb_err err = crypto_open(keys->data_key, box, box_len, aad, (size_t)n, (uint8_t *)out);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE; /* wrong key file or a damaged row */
+    out[box_len - CRYPTO_BOX_OVERHEAD] = '\0';
+    return HB_ERR_OK;
+}
+
+/* ---- create ------------------------------------------------------------------------------- */
+
+static hb_err create_merchant_account(txn *t, int64_t customer_id, account_kind kind,
+                                      const customer_input *in, int64_t *id_out)
+{
+    account a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.owner, sizeof a.owner, "acct_%lld", (long long)customer_id);
+    a.kind = kind;
+    a.tier = in->tier;
+    a.currency = in->currency;
+    a.flags = ACCOUNT_FLAG_NO_NEGATIVE;
+    hb_err err = txn_account_create(t, &a);
+    *id_out = a.id;
+    return err;
+}
+
+static hb_err exec_customer_create(txn *t, command *cmd)
+{
+    customer_cmd *c = (customer_cmd *)cmd;
+    const customer_input *in = &c->input;
+    account wallet;
+    memset(&wallet, 0, sizeof wallet);
+    snprintf(wallet.owner, sizeof wallet.owner, "customer");
+    wallet.kind = ACCOUNT_WALLET;
+    wallet.tier = in->tier;
+    wallet.currency = in->currency;
+    wallet.flags = ACCOUNT_FLAG_NO_NEGATIVE;
+    hb_err err = txn_account_create(t, &wallet);
+    if (err != HB_ERR_OK) return err;
+    customer row;
+    memset(&row, 0, sizeof row);
+    row.id = wallet.id;
+    row.tier = in->tier;
+    row.created_at_ms = txn_now_ms(t);
+    snprintf(row.region, sizeof row.region, "%s", in->region);
+    if (in->tier != TIER_PERSONAL) {
+        err = create_merchant_account(t, row.id, ACCOUNT_MERCHANT_PENDING, in, &row.pending_id);
+        if (err == HB_ERR_OK) {
+            err = create_merchant_account(t, row.id, ACCOUNT_MERCHANT_AVAILABLE, in,
+                                          &row.available_id);
+        }
+        if (err != HB_ERR_OK) return err;
+    }
+    err = seal_field(c->keys, "name", row.id, in->name, row.name_box, &row.name_box_len);
+    if (err == HB_ERR_OK) {
+        err = seal_field(c->keys, "phone", row.id, in->phone, row.phone_box, &row.phone_box_len);
+    }
+    if (err == HB_ERR_OK) {
+        err = seal_field(c->keys, "id_number", row.id, in->id_number, row.id_number_box,
+                         &row.id_number_box_len);
+    }
+    if (err == HB_ERR_OK) {
+        err = crypto_hmac_sha256(c->keys->lookup_key, CRYPTO_KEY_LEN, in->phone,
+                                 strlen(in->phone), row.phone_hash);
+    }
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (store_customer_insert(txn_store(t), &row) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    c->id = row.id;
+    char object[IDS_TEXT_MAX];
+    int n = ids_format(ID_ACCOUNT, row.id, object, sizeof object);
+    txn_audit(t, "customer.create", object);
+    txn_set_result(t, object, (size_t)n);
+    return HB_ERR_OK;
+}
+
+static hb_err replay_customer(txn *t, command *cmd, const char *result, size_t len)
+{
+    customer_cmd *c = (customer_cmd *)cmd;
+    (void)t;
+    (void)len;
+    if (ids_parse(ID_ACCOUNT, result, &c->id) != HB_ERR_OK) return HB_ERR_NOT_FOUND;
+    return HB_ERR_OK;
+}
+
+hb_err customer_create_prepare(customer_cmd *c, const keyring *keys, const char *actor,
+                               const char *idem_key, char *err_text, size_t size)
+{
+    customer_input *in = &c->input;
+    const char *why = NULL;
+    if (in->tier < TIER_PERSONAL || in->tier >= TIER_COUNT) {
+        why = "tier must be personal, enterprise or provider";
+    } else if (!currency_valid(in->currency)) {
+        why = "currency must be CNY or HKD";
+    } else if (!region_ok(in->region)) {
+        why = "region must be 1-16 letters, digits or '-'";
+    } else if (!utf8_text_ok(in->name, LIMIT_NAME_LEN)) {
+        why = "name must be 1-64 bytes of printable UTF-8";
+    } else if (in->phone[0] != '\0' && !phone_ok(in->phone)) {
+        why = "phone must be 5-19 digits, optionally after '+'";
+    } else if (in->id_number[0] != '\0' && !id_number_ok(in->id_number)) {
+        why = "id_number must be 15 or 18 characters: digits, the last may be X";
+    }
+    if (why != NULL) {
+        snprintf(err_text, size, "%s", why);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    memset(&c->base, 0, sizeof c->base);
+    c->keys = keys;
+    c->id = 0;
+    snprintf(c->base.actor, sizeof c->base.actor, "%s", actor);
+    snprintf(c->base.idem_key, sizeof c->base.idem_key, "%s", idem_key ? idem_key : "");
+    c->base.exec = exec_customer_create;
+    c->base.replay = replay_customer;
+    /* The request hash covers the personal data too, hashed so that it never sits in memory
+     * longer than needed in another form. */
+    char canonical[512];
+    int n = snprintf(canonical, sizeof canonical, "customer|%d|%d|%s|%s|%s|%s", in->tier,
+                     in->currency, in->region, in->name, in->phone, in->id_number);
+    ASSERT(n > 0 && (size_t)n < sizeof canonical);
+    hb_err err = digest_sha256(canonical, (size_t)n, c->base.request_hash);
+    OPENSSL_cleanse(canonical, sizeof canonical);
+    return err;
+}
+
+static hb_err exec_unmask(txn *t, command *cmd)
+{
+    unmask_cmd *c = (unmask_cmd *)cmd;
+    customer row;
+    hb_err err = store_customer_get(txn_store(t), c->id, &row);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such account");
+    if (err != HB_ERR_OK) return err;
+    char object[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, c->id, object, sizeof object);
+    txn_audit(t, "customer.unmask", object);
+    return HB_ERR_OK;
+}
+
+hb_err customer_unmask_prepare(unmask_cmd *c, const char *actor)
+{
+    if (c->id <= 0) return HB_ERR_INVALID_ARGUMENT;
+    int64_t id = c->id;
+    memset(&c->base, 0, sizeof c->base);
+    c->id = id;
+    snprintf(c->base.actor, sizeof c->base.actor, "%s", actor);
+    c->base.exec = exec_unmask;
+    return HB_ERR_OK;
+}
+
+/* ---- view ---------------------------------------------------------------------------------- */
+
+hb_err customer_view_get(store *s, const keyring *keys, int64_t id, bool unmask,
+                         customer_view *out)
+{
+    customer row;
+    hb_err err = store_customer_get(s, id, &row);
+    if (err != HB_ERR_OK) return err;
+    account wallet;
+    err = store_account_get(s, id, &wallet);
+    if (err != HB_ERR_OK) return err == HB_ERR_NOT_FOUND ? HB_ERR_UNAVAILABLE : err;
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    out->tier = row.tier;
+    out->currency = wallet.currency;
+    out->status = wallet.status;
+    out->restricted_until_ms = wallet.restricted_until_ms;
+    out->balance = wallet.balance;
+    out->created_at_ms = row.created_at_ms;
+    snprintf(out->region, sizeof out->region, "%s", row.region);
+    out->pending_id = row.pending_id;
+    out->available_id = row.available_id;
+    account a;
+    if (row.pending_id && store_account_get(s, row.pending_id, &a) == HB_ERR_OK) {
+        out->pending_balance = a.balance;
+    }
+    if (row.available_id && store_account_get(s, row.available_id, &a) == HB_ERR_OK) {
+        out->available_balance = a.balance;
+    }
+    char name[LIMIT_NAME_LEN + 1], phone[LIMIT_PHONE_LEN + 1], id_number[LIMIT_ID_NUMBER_LEN + 1];
+    err = open_field(keys, "name", id, row.name_box, row.name_box_len, name, sizeof name);
+    if (err == HB_ERR_OK) {
+        err = open_field(keys, "phone", id, row.phone_box, row.phone_box_len, phone, sizeof phone);
+    }
+    if (err == HB_ERR_OK) {
+        err = open_field(keys, "id_number", id, row.id_number_box, row.id_number_box_len,
+                         id_number, sizeof id_number);
+    }
+    if (err == HB_ERR_OK) {
+        if (unmask) {
+            snprintf(out->name, sizeof out->name, "%s", name);
+            snprintf(out->phone, sizeof out->phone, "%s", phone);
+            snprintf(out->id_number, sizeof out->id_number, "%s", id_number);
+        } else {
+            mask_name(name, out->name, sizeof out->name);
+            mask_phone(phone, out->phone, sizeof out->phone);
+            mask_id_number(id_number, out->id_number, sizeof out->id_number);
+        }
+    }
+    OPENSSL_cleanse(name, sizeof name);
+    OPENSSL_cleanse(phone, sizeof phone);
+    OPENSSL_cleanse(id_number, sizeof id_number);
+    return err;
+}
+
+bool customer_owns(const customer_view *v, int64_t account_id)
+{
+    return account_id == v->id || (v->pending_id != 0 && account_id == v->pending_id) ||
+           (v->available_id != 0 && account_id == v->available_id);
+}

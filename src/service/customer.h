@@ -1,0 +1,68 @@
+/* Customers: a person or a merchant, with encrypted personal data.
+ *
+ * A customer's id is its wallet account's id (acct_N). Merchants (enterprise, provider) also
+ * get a pending and an available account, owned by "acct_N". Name, phone and ID number are
+ * sealed with the data key (AES-256-GCM, bound to their column and row); phone numbers are
+ * also kept as a keyed hash for lookups. Views mask them unless the caller unmasks. */
+#ifndef HB_SERVICE_CUSTOMER_H
+#define HB_SERVICE_CUSTOMER_H
+
+#include <stdbool.h>
+
+#include "engine/engine.h"
+#include "service/keyring.h"
+
+typedef struct customer_input {
+    tier tier;
+    currency currency;
+    char region[LIMIT_REGION_LEN + 1];
+    char name[LIMIT_NAME_LEN + 1];
+    char phone[LIMIT_PHONE_LEN + 1];         /* "" = none */
+    char id_number[LIMIT_ID_NUMBER_LEN + 1]; /* "" = none */
+} customer_input;
+
+typedef struct customer_cmd {
+    command base;
+    const keyring *keys; /* not owned; must outlive the command */
+    customer_input input;
+    int64_t id; /* out */
+} customer_cmd;
+
+/* What a caller sees of a customer. Personal fields are masked unless unmasked. */
+typedef struct customer_view {
+    int64_t id;
+    tier tier;
+    currency currency;
+    account_status status;
+    int64_t restricted_until_ms;
+    char region[LIMIT_REGION_LEN + 1];
+    char name[LIMIT_NAME_LEN * 2 + 1];
+    char phone[LIMIT_PHONE_LEN + 1];
+    char id_number[LIMIT_ID_NUMBER_LEN + 1];
+    int64_t balance;
+    int64_t pending_id;
+    int64_t pending_balance;
+    int64_t available_id;
+    int64_t available_balance;
+    int64_t created_at_ms;
+} customer_view;
+
+/* Recording that a caller saw a customer's personal data in clear: the audit record is the
+ * point; the caller reads the clear view after the command is durable. */
+typedef struct unmask_cmd {
+    command base;
+    int64_t id;
+} unmask_cmd;
+
+hb_err customer_unmask_prepare(unmask_cmd *c, const char *actor) WARN_UNUSED;
+
+/* Validate the input (INVALID_ARGUMENT with a reason in err_text) and fill the command. */
+hb_err customer_create_prepare(customer_cmd *c, const keyring *keys, const char *actor,
+                               const char *idem_key, char *err_text, size_t size) WARN_UNUSED;
+/* Read a customer through a read connection. NOT_FOUND, UNAVAILABLE. */
+hb_err customer_view_get(store *s, const keyring *keys, int64_t id, bool unmask,
+                         customer_view *out) WARN_UNUSED;
+/* True when the account id belongs to the customer (its wallet or merchant accounts). */
+bool customer_owns(const customer_view *v, int64_t account_id);
+
+#endif

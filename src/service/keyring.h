@@ -1,0 +1,29 @@
+/* The key file: one 32-byte master key, created by `hongbao init` next to the store with mode
+ * 0600, from which the data key (sealing personal data and API secrets) and the lookup key
+ * (keyed hashes of phone numbers) are derived. The store file never holds either. */
+#ifndef HB_SERVICE_KEYRING_H
+#define HB_SERVICE_KEYRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/crypto.h"
+#include "core/error.h"
+
+typedef struct keyring {
+    uint8_t data_key[CRYPTO_KEY_LEN];
+    uint8_t lookup_key[CRYPTO_KEY_LEN];
+} keyring;
+
+/* "<db>.key" for a store path. */
+void keyring_default_path(const char *db, char *out, size_t size);
+/* Create a new key file (never overwrites one). HB_ERR_OK also when it exists already;
+ * *created tells which. UNAVAILABLE with err_text on I/O errors. */
+hb_err keyring_create(const char *path, int *created, char *err_text, size_t size) WARN_UNUSED;
+/* Load and derive. NOT_FOUND (no file), FORBIDDEN (readable by group or others),
+ * INVALID_ARGUMENT (malformed). */
+hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size) WARN_UNUSED;
+/* Wipe the keys. */
+void keyring_clear(keyring *k);
+
+#endif
