@@ -1,0 +1,437 @@
+/* The HTTP API end to end against the real server: authentication, roles and scopes,
+ * personal data at rest and masked, idempotency, errors, restart. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "httptest.h"
+#include "testutil.h"
+
+static http_server_proc server;
+
+typedef struct fixture {
+    char person[32];
+    char person2[32];
+    char merchant[32];
+    char token[128];
+    char token2[128];
+    char merchant_key[64], merchant_secret[96];
+    char support_key[64], support_secret[96];
+} fixture;
+
+static fixture fx;
+
+static void expect(http_reply *r, long status, const char *code)
+{
+    if (r->status != status || (code && strcmp(httptest_error_code(r), code) != 0)) {
+        fprintf(stderr, "expected %ld %s, got %ld %s\n", status, code ? code : "", r->status,
+                r->body);
+    }
+    assert_int_equal(r->status, status);
+    if (code) assert_string_equal(httptest_error_code(r), code);
+}
+
+static void create_account(const char *body, char *id_out)
+{
+    http_reply r = httptest_admin(&server, "POST", "/v1/accounts", body, NULL);
+    expect(&r, 201, NULL);
+    snprintf(id_out, 32, "%s", httptest_str(&r, "id"));
+    httptest_reply_free(&r);
+}
+
+static void create_key(const char *body, char *key, char *secret)
+{
+    http_reply r = httptest_admin(&server, "POST", "/v1/keys", body, NULL);
+    expect(&r, 201, NULL);
+    snprintf(key, 64, "%s", httptest_str(&r, "key_id"));
+    snprintf(secret, 96, "%s", httptest_str(&r, "secret"));
+    httptest_reply_free(&r);
+}
+
+static void create_session(const char *customer_id, char *token)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/accounts/%s/sessions", customer_id);
+    http_reply r = httptest_admin(&server, "POST", path, NULL, NULL);
+    expect(&r, 201, NULL);
+    snprintf(token, 128, "%s", httptest_str(&r, "token"));
+    assert_true(strncmp(token, "hbs_", 4) == 0);
+    httptest_reply_free(&r);
+}
+
+static void topup(const char *customer_id, long long amount)
+{
+    char path[128], body[128];
+    snprintf(path, sizeof path, "/v1/accounts/%s/topup", customer_id);
+    snprintf(body, sizeof body, "{\"amount\":%lld,\"external_ref\":\"bank-%lld\"}", amount, amount);
+    http_reply r = httptest_admin(&server, "POST", path, body, NULL);
+    expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    httptest_start(&server);
+    create_account("{\"tier\":\"personal\",\"name\":\"张三\",\"phone\":\"13812345678\","
+                   "\"id_number\":\"110101199003071234\"}",
+                   fx.person);
+    create_account("{\"tier\":\"personal\",\"name\":\"李四\",\"phone\":\"13987654321\"}",
+                   fx.person2);
+    create_account("{\"tier\":\"enterprise\",\"name\":\"王记小店\",\"phone\":\"13700001111\"}",
+                   fx.merchant);
+    char body[128];
+    snprintf(body, sizeof body, "{\"role\":\"merchant\",\"account\":\"%s\"}", fx.merchant);
+    create_key(body, fx.merchant_key, fx.merchant_secret);
+    create_key("{\"role\":\"support\"}", fx.support_key, fx.support_secret);
+    create_session(fx.person, fx.token);
+    create_session(fx.person2, fx.token2);
+    topup(fx.person, 100000);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    httptest_stop(&server);
+    httptest_cleanup(&server);
+    return 0;
+}
+
+static void test_public_routes(void **state)
+{
+    (void)state;
+    http_reply r = httptest_raw(&server, "GET", "/healthz", NULL, 0, NULL);
+    expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "status"), "ok");
+    httptest_reply_free(&r);
+    r = httptest_raw(&server, "GET", "/openapi.json", NULL, 0, NULL);
+    expect(&r, 200, NULL);
+    assert_true(strncmp(httptest_str(&r, "openapi"), "3.", 2) == 0);
+    json_t *paths = json_object_get(r.json, "paths");
+    static const char *const documented[] = {
+        "/healthz", "/metrics", "/openapi.json", "/v1/accounts", "/v1/accounts/{id}",
+        "/v1/accounts/{id}/topup", "/v1/accounts/{id}/withdraw", "/v1/accounts/{id}/sessions",
+        "/v1/accounts/{id}/unmask", "/v1/transfers", "/v1/transfers/{id}", "/v1/keys",
+        "/v1/keys/{id}/revoke", "/v1/sessions/revoke", "/v1/ledger/check"};
+    for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++) {
+        assert_non_null(json_object_get(paths, documented[i]));
+    }
+    httptest_reply_free(&r);
+    r = httptest_raw(&server, "GET", "/metrics", NULL, 0, NULL);
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(r.body, "hongbao_http_requests_total{route=\"POST /v1/accounts\""));
+    assert_non_null(strstr(r.body, "hongbao_engine_batch_size_bucket"));
+    httptest_reply_free(&r);
+}
+
+static void test_authentication(void **state)
+{
+    (void)state;
+    http_reply r = httptest_raw(&server, "GET", "/v1/accounts", NULL, 0, NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    assert_non_null(strstr(r.body, "\"request_id\":\"req_"));
+    httptest_reply_free(&r);
+    /* a wrong secret */
+    r = httptest_signed(&server, server.admin_key, "hbsec_wrong", "GET", "/v1/accounts", NULL, NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    /* an unknown key */
+    r = httptest_signed(&server, "hbk_0000000000000000", server.admin_secret, "GET", "/v1/accounts",
+                        NULL, NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    /* stale and future timestamps */
+    long long now = (long long)time(NULL);
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
+                           NULL, now - 301, "staleNonce0000000001", NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
+                           NULL, now + 301, "staleNonce0000000002", NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    /* a short nonce */
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
+                           NULL, now, "short", NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    /* a replayed nonce, on a read and on a money movement */
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
+                           NULL, now, "replayNonce000000001", NULL);
+    expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
+                           NULL, now, "replayNonce000000001", NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/accounts/%s/topup", fx.person2);
+    const char *body = "{\"amount\":5,\"external_ref\":\"replay-test\"}";
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST", path, body, now,
+                           "replayNonce000000002", NULL);
+    expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST", path, body, now,
+                           "replayNonce000000002", NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    /* the body is covered by the signature: same headers, other body */
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST", path, body, now,
+                           "replayNonce000000003", NULL);
+    expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    /* after a restart the nonce is still remembered */
+    httptest_stop(&server);
+    httptest_restart(&server);
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST", path, body, now,
+                           "replayNonce000000002", NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    /* bad bearer tokens */
+    r = httptest_bearer(&server, "hbs_nope", "GET", "/v1/accounts", NULL, NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    const char *hdr[] = {"Authorization: Basic dXNlcjpwYXNz", NULL};
+    r = httptest_raw(&server, "GET", "/v1/accounts", NULL, 0, hdr);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+}
+
+static void test_personal_data(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "/v1/accounts/%s", fx.person);
+    http_reply r = httptest_admin(&server, "GET", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "name"), "张*");
+    assert_string_equal(httptest_str(&r, "phone"), "138****5678");
+    assert_string_equal(httptest_str(&r, "id_number"), "110101********1234");
+    httptest_reply_free(&r);
+    /* support sees masked data and may not unmask */
+    r = httptest_signed(&server, fx.support_key, fx.support_secret, "GET", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "phone"), "138****5678");
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/accounts/%s/unmask", fx.person);
+    r = httptest_signed(&server, fx.support_key, fx.support_secret, "POST", path, NULL, NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, fx.token, "POST", path, NULL, NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "POST", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "name"), "张三");
+    assert_string_equal(httptest_str(&r, "phone"), "13812345678");
+    assert_string_equal(httptest_str(&r, "id_number"), "110101199003071234");
+    httptest_reply_free(&r);
+    /* the unmask call is in the audit trail */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"SELECT COUNT(*) FROM audit WHERE action = "
+             "'customer.unmask' AND object = '%s'\"", server.db, fx.person);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[64] = "";
+    assert_non_null(fgets(line, sizeof line, p));
+    pclose(p);
+    assert_int_equal(atoi(line), 1);
+    /* the store files never hold the clear values */
+    static const char *const clear[] = {"13812345678", "110101199003071234", "张三", "王记小店"};
+    static const char *const suffixes[] = {"", "-wal"};
+    for (size_t f = 0; f < 2; f++) {
+        char file[700];
+        snprintf(file, sizeof file, "%s%s", server.db, suffixes[f]);
+        FILE *in = fopen(file, "rb");
+        if (in == NULL) continue;
+        fseek(in, 0, SEEK_END);
+        long size = ftell(in);
+        fseek(in, 0, SEEK_SET);
+        char *data = malloc((size_t)size + 1);
+        assert_int_equal(fread(data, 1, (size_t)size, in), (size_t)size);
+        fclose(in);
+        for (size_t i = 0; i < sizeof clear / sizeof clear[0]; i++) {
+            assert_null(memmem(data, (size_t)size, clear[i], strlen(clear[i])));
+        }
+        free(data);
+    }
+}
+
+static void test_roles_and_scopes(void **state)
+{
+    (void)state;
+    char path[128], body[256];
+    /* a merchant reads its own account, not another's (404, not 403) */
+    snprintf(path, sizeof path, "/v1/accounts/%s", fx.merchant);
+    http_reply r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "GET", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_non_null(json_object_get(r.json, "merchant"));
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/accounts/%s", fx.person);
+    r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "GET", path, NULL, NULL);
+    expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    /* a person reads its own wallet only */
+    r = httptest_bearer(&server, fx.token, "GET", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/accounts/%s", fx.person2);
+    r = httptest_bearer(&server, fx.token, "GET", path, NULL, NULL);
+    expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    /* people and merchants cannot top up, even their own wallet */
+    snprintf(path, sizeof path, "/v1/accounts/%s/topup", fx.person);
+    r = httptest_bearer(&server, fx.token, "POST", path, "{\"amount\":1,\"external_ref\":\"x\"}", NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/accounts/%s/topup", fx.merchant);
+    r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "POST", path,
+                        "{\"amount\":1,\"external_ref\":\"x\"}", NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    /* a person cannot move someone else's money */
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":100}", fx.person,
+             fx.person2);
+    r = httptest_bearer(&server, fx.token2, "POST", "/v1/transfers", body, NULL);
+    expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    /* but moves its own */
+    r = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
+    expect(&r, 201, NULL);
+    char transfer_path[128];
+    snprintf(transfer_path, sizeof transfer_path, "/v1/transfers/%s", httptest_str(&r, "id"));
+    assert_int_equal(httptest_int(&r, "amount"), 100);
+    httptest_reply_free(&r);
+    /* both parties see the transfer; the merchant does not */
+    r = httptest_bearer(&server, fx.token2, "GET", transfer_path, NULL, NULL);
+    expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "GET", transfer_path, NULL, NULL);
+    expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    /* support reads but never writes */
+    r = httptest_signed(&server, fx.support_key, fx.support_secret, "POST", "/v1/transfers", body, NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    /* only admins manage keys and see the ledger check */
+    r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "GET", "/v1/keys", NULL, NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, fx.token, "GET", "/v1/ledger/check", NULL, NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    /* a person's list holds only itself */
+    r = httptest_bearer(&server, fx.token, "GET", "/v1/accounts", NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
+    httptest_reply_free(&r);
+    /* personal accounts get no API key */
+    snprintf(body, sizeof body, "{\"role\":\"merchant\",\"account\":\"%s\"}", fx.person);
+    r = httptest_admin(&server, "POST", "/v1/keys", body, NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    assert_true(httptest_balanced(&server));
+}
+
+static void test_idempotency_and_errors(void **state)
+{
+    (void)state;
+    char body[256];
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":250,\"memo\":\"lunch\"}",
+             fx.person, fx.person2);
+    http_reply a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body,
+                                   "Idempotency-Key: order-42");
+    expect(&a, 201, NULL);
+    http_reply b = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body,
+                                   "Idempotency-Key: order-42");
+    expect(&b, 201, NULL);
+    assert_string_equal(a.body, b.body);
+    assert_non_null(strstr(b.headers, "Idempotent-Replayed: true"));
+    assert_null(strstr(a.headers, "Idempotent-Replayed"));
+    httptest_reply_free(&a);
+    httptest_reply_free(&b);
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":251,\"memo\":\"lunch\"}",
+             fx.person, fx.person2);
+    a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body,
+                        "Idempotency-Key: order-42");
+    expect(&a, 409, "IDEMPOTENCY_CONFLICT");
+    httptest_reply_free(&a);
+    /* overdraft, unknown route, wrong method, wrong media type */
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":99999999}", fx.person,
+             fx.person2);
+    a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
+    expect(&a, 409, "INSUFFICIENT_FUNDS");
+    httptest_reply_free(&a);
+    a = httptest_bearer(&server, fx.token, "GET", "/v1/nothing", NULL, NULL);
+    expect(&a, 404, "NOT_FOUND");
+    httptest_reply_free(&a);
+    a = httptest_bearer(&server, fx.token, "DELETE", "/v1/transfers", NULL, NULL);
+    expect(&a, 405, "METHOD_NOT_ALLOWED");
+    httptest_reply_free(&a);
+    const char *hdr[] = {"Content-Type: text/plain", NULL};
+    a = httptest_raw(&server, "POST", "/v1/transfers", "x", 1, hdr);
+    expect(&a, 415, "UNSUPPORTED_MEDIA_TYPE");
+    httptest_reply_free(&a);
+    /* an oversized body */
+    size_t big = 300 * 1024;
+    char *huge = malloc(big + 1);
+    memset(huge, 'a', big);
+    huge[big] = '\0';
+    const char *json_hdr[] = {"Content-Type: application/json", NULL};
+    a = httptest_raw(&server, "POST", "/v1/transfers", huge, big, json_hdr);
+    expect(&a, 413, "PAYLOAD_TOO_LARGE");
+    httptest_reply_free(&a);
+    free(huge);
+    assert_true(httptest_balanced(&server));
+}
+
+/* Send raw bytes and return the status line. */
+static void raw_exchange(const char *request_text, char *status_line, size_t size)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server.port)};
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(write(fd, request_text, strlen(request_text)), (ssize_t)strlen(request_text));
+    char reply[4096];
+    ssize_t n = 0, got;
+    while ((got = read(fd, reply + n, sizeof reply - 1 - (size_t)n)) > 0) n += got;
+    reply[n] = '\0';
+    close(fd);
+    char *eol = strstr(reply, "\r\n");
+    size_t len = eol ? (size_t)(eol - reply) : strlen(reply);
+    if (len >= size) len = size - 1;
+    memcpy(status_line, reply, len);
+    status_line[len] = '\0';
+}
+
+static void test_framing(void **state)
+{
+    (void)state;
+    char status[256];
+    raw_exchange("POST /v1/transfers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                 status, sizeof status);
+    assert_true(strstr(status, " 400") != NULL);
+    raw_exchange("POST /v1/transfers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 2\r\nContent-Length: 3\r\nConnection: close\r\n\r\n{}x",
+                 status, sizeof status);
+    assert_true(strstr(status, " 400") != NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_public_routes),      cmocka_unit_test(test_authentication),
+        cmocka_unit_test(test_personal_data),      cmocka_unit_test(test_roles_and_scopes),
+        cmocka_unit_test(test_idempotency_and_errors), cmocka_unit_test(test_framing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,279 @@
+#include "httptest.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static void hex(const unsigned char *data, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+static void run_init(http_server_proc *s)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' init --db '%s' --json", s->hongbao, s->db);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[512] = "";
+    assert_non_null(fgets(line, sizeof line, p));
+    assert_int_equal(pclose(p), 0);
+    json_error_t error;
+    json_t *j = json_loads(line, 0, &error);
+    assert_non_null(j);
+    snprintf(s->admin_key, sizeof s->admin_key, "%s", json_string_value(json_object_get(j, "key_id")));
+    snprintf(s->admin_secret, sizeof s->admin_secret, "%s",
+             json_string_value(json_object_get(j, "secret")));
+    json_decref(j);
+    assert_true(strncmp(s->admin_key, "hbk_", 4) == 0);
+}
+
+/* Start serve on port 0 with its log in the temp dir, and read the bound port from its
+ * "listening" line. */
+static void spawn(http_server_proc *s)
+{
+    char log_path[700];
+    snprintf(log_path, sizeof log_path, "%s/serve.log", s->dir);
+    FILE *truncate_log = fopen(log_path, "w");
+    assert_non_null(truncate_log);
+    fclose(truncate_log);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_APPEND);
+        if (fd < 0) _exit(126);
+        dup2(fd, 2);
+        close(fd);
+        execl(s->hongbao, s->hongbao, "serve", "--db", s->db, "--listen", "127.0.0.1:0",
+              (char *)NULL);
+        _exit(127);
+    }
+    s->pid = pid;
+    s->port = 0;
+    for (int attempt = 0; attempt < 1000 && s->port == 0; attempt++) {
+        FILE *log = fopen(log_path, "r");
+        char line[1024];
+        while (log != NULL && fgets(line, sizeof line, log) != NULL) {
+            const char *addr = strstr(line, "\"address\":\"127.0.0.1:");
+            if (addr != NULL) s->port = atoi(addr + strlen("\"address\":\"127.0.0.1:"));
+        }
+        if (log != NULL) fclose(log);
+        if (s->port == 0) usleep(10000);
+    }
+    if (s->port == 0) {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd, "cat '%s' >&2", log_path);
+        (void)system(cmd);
+    }
+    assert_true(s->port > 0);
+}
+
+void httptest_start(http_server_proc *s)
+{
+    memset(s, 0, sizeof *s);
+    const char *bin = getenv("HONGBAO_BIN");
+    assert_non_null(bin);
+    snprintf(s->hongbao, sizeof s->hongbao, "%s", bin);
+    snprintf(s->dir, sizeof s->dir, "%s", testutil_tempdir());
+    snprintf(s->db, sizeof s->db, "%s/api.db", s->dir);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    run_init(s);
+    spawn(s);
+}
+
+void httptest_restart(http_server_proc *s)
+{
+    spawn(s);
+}
+
+void httptest_stop(http_server_proc *s)
+{
+    assert_int_equal(kill(s->pid, SIGTERM), 0);
+    int status = 0;
+    assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+void httptest_cleanup(http_server_proc *s)
+{
+    testutil_rmdir(s->dir);
+}
+
+typedef struct buffer {
+    char *data;
+    size_t len;
+} buffer;
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+    buffer *b = ctx;
+    size_t n = size * nmemb;
+    char *grown = realloc(b->data, b->len + n + 1);
+    assert_non_null(grown);
+    b->data = grown;
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+    char *headers = ctx;
+    size_t n = size * nmemb;
+    size_t have = strlen(headers);
+    if (have + n < 4095) {
+        memcpy(headers + have, ptr, n);
+        headers[have + n] = '\0';
+    }
+    return n;
+}
+
+http_reply httptest_raw(const http_server_proc *s, const char *method, const char *target,
+                        const char *body, size_t body_len, const char *const *headers)
+{
+    http_reply reply;
+    memset(&reply, 0, sizeof reply);
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    char url[4096];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, target);
+    buffer b = {NULL, 0};
+    struct curl_slist *list = NULL;
+    for (const char *const *h = headers; h && *h; h++) list = curl_slist_append(list, *h);
+    list = curl_slist_append(list, "Expect:");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, reply.headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+    if (body != NULL) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc != CURLE_OK) fprintf(stderr, "curl: %s\n", curl_easy_strerror(rc));
+    assert_int_equal(rc, CURLE_OK);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(curl);
+    reply.body = b.data ? b.data : strdup("");
+    reply.body_len = b.len;
+    json_error_t error;
+    reply.json = json_loads(reply.body, 0, &error);
+    return reply;
+}
+
+http_reply httptest_signed_at(const http_server_proc *s, const char *key, const char *secret,
+                              const char *method, const char *target, const char *body,
+                              long long ts, const char *nonce, const char *extra_header)
+{
+    size_t body_len = body ? strlen(body) : 0;
+    unsigned char digest[32];
+    unsigned int n = 0;
+    EVP_Digest(body ? body : "", body_len, digest, &n, EVP_sha256(), NULL);
+    char body_hex[65];
+    hex(digest, 32, body_hex);
+    char *to_sign = malloc(strlen(target) + 512);
+    sprintf(to_sign, "%s\n%s\n%lld\n%s\n%s\n", method, target, ts, nonce, body_hex);
+    unsigned char mac[32];
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (unsigned char *)to_sign, strlen(to_sign), mac,
+         &n);
+    free(to_sign);
+    char sig[65];
+    hex(mac, 32, sig);
+    char auth[512];
+    snprintf(auth, sizeof auth, "Authorization: HB1-HMAC-SHA256 key=%s,ts=%lld,nonce=%s,sig=%s",
+             key, ts, nonce, sig);
+    const char *headers[4] = {auth, body ? "Content-Type: application/json" : NULL, NULL, NULL};
+    if (extra_header != NULL) headers[body ? 2 : 1] = extra_header;
+    return httptest_raw(s, method, target, body, body_len, headers);
+}
+
+http_reply httptest_signed(const http_server_proc *s, const char *key, const char *secret,
+                           const char *method, const char *target, const char *body,
+                           const char *extra_header)
+{
+    unsigned char random[16];
+    RAND_bytes(random, sizeof random);
+    char nonce[33];
+    hex(random, sizeof random, nonce);
+    return httptest_signed_at(s, key, secret, method, target, body, (long long)time(NULL), nonce,
+                              extra_header);
+}
+
+http_reply httptest_admin(const http_server_proc *s, const char *method, const char *target,
+                          const char *body, const char *extra_header)
+{
+    return httptest_signed(s, s->admin_key, s->admin_secret, method, target, body, extra_header);
+}
+
+http_reply httptest_bearer(const http_server_proc *s, const char *token, const char *method,
+                           const char *target, const char *body, const char *extra_header)
+{
+    char auth[256];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    const char *headers[4] = {auth, body ? "Content-Type: application/json" : NULL, NULL, NULL};
+    if (extra_header != NULL) headers[body ? 2 : 1] = extra_header;
+    return httptest_raw(s, method, target, body, body ? strlen(body) : 0, headers);
+}
+
+void httptest_reply_free(http_reply *r)
+{
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+const char *httptest_error_code(const http_reply *r)
+{
+    json_t *e = r->json ? json_object_get(r->json, "error") : NULL;
+    const char *code = e ? json_string_value(json_object_get(e, "code")) : NULL;
+    return code ? code : "";
+}
+
+const char *httptest_str(const http_reply *r, const char *name)
+{
+    const char *v = r->json ? json_string_value(json_object_get(r->json, name)) : NULL;
+    return v ? v : "";
+}
+
+long long httptest_int(const http_reply *r, const char *name)
+{
+    json_t *v = r->json ? json_object_get(r->json, name) : NULL;
+    return v && json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+bool httptest_balanced(const http_server_proc *s)
+{
+    http_reply r = httptest_admin(s, "GET", "/v1/ledger/check", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    bool balanced = json_is_true(json_object_get(r.json, "balanced"));
+    httptest_reply_free(&r);
+    return balanced;
+}
