@@ -5,7 +5,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
-.PHONY: all run test deps deps-test release debug asan test-release test-asan bench clean format
+.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http \
+        clean format
 
 all: release
 
@@ -27,12 +28,12 @@ asan: deps-test
 	@cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DHB_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD)/asan -j $(JOBS)
 
-# The main job: initialise ./hongbao.db when missing, then show the ledger it holds.
+# The main job: the HTTP API on 127.0.0.1:8080 with ./hongbao.db. A new store is initialised
+# first, printing its admin key and a signed curl example.
+LISTEN     ?= 127.0.0.1:8080
 run: release
 	@test -f $(DB) || $(HONGBAO) init --db $(DB)
-	@$(HONGBAO) account list --db $(DB)
-	@$(HONGBAO) ledger check --db $(DB)
-	@echo "hongbao is ready: try '$(HONGBAO) --help' (store: $(DB))"
+	@exec $(HONGBAO) serve --db $(DB) --listen $(LISTEN)
 
 # Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (with LeakSanitizer). The sanitizer pass runs the heavy tests at a reduced scale.
@@ -50,6 +51,9 @@ bench: release
 	@rm -f bench.db bench.db-wal bench.db-shm
 	@$(HONGBAO) bench ledger --db bench.db --accounts 1000000 --transfers 2000000 \
 	    --threads 2 --window 16384 --batch 16384
+
+bench-http: release
+	@bench/http.sh $(HONGBAO)
 
 format:
 	@clang-format -i src/*/*.c src/*/*.h tests/*/*.c tests/*/*.h

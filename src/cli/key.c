@@ -49,6 +49,18 @@ int cli_create_key(engine *e, const keyring *keys, role r, int64_t account_id, b
     } else {
         printf("key_id  %s\nsecret  %s\nrole    %s\n(the secret is shown once: keep it)\n",
                c.key_id, c.secret, role_name(c.role));
+        printf("\nA first signed call, once `hongbao serve` runs (curl and openssl):\n\n"
+               "  KEY=%s SECRET=%s\n"
+               "  TS=$(date +%%s) NONCE=$(openssl rand -hex 16)\n"
+               "  BODY_HASH=$(printf '' | openssl dgst -sha256 -hex | sed 's/^.* //')\n"
+               "  SIG=$(printf 'GET\\n/v1/ledger/check\\n%%s\\n%%s\\n%%s\\n' \"$TS\" "
+               "\"$NONCE\" \"$BODY_HASH\" \\\n"
+               "        | openssl dgst -sha256 -hmac \"$SECRET\" -hex | sed 's/^.* //')\n"
+               "  curl -s -H \"Authorization: HB1-HMAC-SHA256 "
+               "key=$KEY,ts=$TS,nonce=$NONCE,sig=$SIG\" \\\n"
+               "       http://127.0.0.1:8080/v1/ledger/check\n\n"
+               "or: scripts/hbcurl %s %s GET /v1/ledger/check\n",
+               c.key_id, c.secret, c.key_id, c.secret);
     }
     OPENSSL_cleanse(c.secret, sizeof c.secret);
     return EXIT_OK;

@@ -9,6 +9,7 @@
 #include "core/digest.h"
 #include "core/ids.h"
 #include "http/http_internal.h"
+#include "http/signature.h"
 
 /* ---- responses ----------------------------------------------------------------------------- */
 
@@ -213,53 +214,12 @@ static bool unauthenticated(request *r, const char *why)
     return false;
 }
 
-/* Take "name=value" from *p up to the next ',' (or the end); advance *p past it. */
-static bool take_param(const char **p, const char *name, char *out, size_t size)
-{
-    size_t name_len = strlen(name);
-    if (strncmp(*p, name, name_len) != 0 || (*p)[name_len] != '=') return false;
-    const char *value = *p + name_len + 1;
-    const char *end = strchr(value, ',');
-    size_t len = end ? (size_t)(end - value) : strlen(value);
-    if (len == 0 || len >= size) return false;
-    memcpy(out, value, len);
-    out[len] = '\0';
-    *p = end ? end + 1 : value + len;
-    return true;
-}
-
-static bool nonce_ok(const char *nonce)
-{
-    size_t len = strlen(nonce);
-    if (len < LIMIT_NONCE_MIN || len > LIMIT_NONCE_MAX) return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = nonce[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!ok) return false;
-    }
-    return true;
-}
-
 static bool authenticate_signed(request *r, const char *params)
 {
-    char key_id[LIMIT_KEY_ID_LEN + 1], ts_text[24], nonce[LIMIT_NONCE_MAX + 2], sig[72];
-    const char *p = params;
-    if (!take_param(&p, "key", key_id, sizeof key_id) || !take_param(&p, "ts", ts_text, sizeof ts_text) ||
-        !take_param(&p, "nonce", nonce, sizeof nonce) || !take_param(&p, "sig", sig, sizeof sig) ||
-        *p != '\0') {
-        return unauthenticated(r, "malformed Authorization header: expected "
-                                  "HB1-HMAC-SHA256 key=…,ts=…,nonce=…,sig=…");
-    }
-    int64_t ts = 0;
-    for (const char *c = ts_text; *c; c++) {
-        if (*c < '0' || *c > '9' || ts > 100000000000LL) return unauthenticated(r, "bad ts");
-        ts = ts * 10 + (*c - '0');
-    }
-    if (!nonce_ok(nonce)) return unauthenticated(r, "the nonce must be 16-64 letters or digits");
-    uint8_t given[32];
-    if (!crypto_unhex(sig, strlen(sig), given, sizeof given)) {
-        return unauthenticated(r, "the signature must be 64 hex digits");
-    }
+    signature_header h;
+    const char *why = "";
+    if (signature_parse(params, &h, &why) != HB_ERR_OK) return unauthenticated(r, why);
+    int64_t ts = h.ts;
     int64_t now_s = clock_now_ms(r->server->clock) / 1000;
     if (ts < now_s - LIMIT_SIGNATURE_SKEW_S || ts > now_s + LIMIT_SIGNATURE_SKEW_S) {
         return unauthenticated(r, "the timestamp is more than 300 s away from the server's clock");
@@ -268,7 +228,7 @@ static bool authenticate_signed(request *r, const char *params)
     if (s == NULL) return false;
     api_key key;
     char secret[LIMIT_SECRET_LEN + 1];
-    hb_err err = credentials_key_secret(s, r->server->keys, key_id, &key, secret, sizeof secret);
+    hb_err err = credentials_key_secret(s, r->server->keys, h.key_id, &key, secret, sizeof secret);
     request_reader_done(r, s);
     if (err == HB_ERR_UNAVAILABLE) {
         request_error(r, HB_ERR_UNAVAILABLE, "the store is unavailable");
@@ -278,25 +238,11 @@ static bool authenticate_signed(request *r, const char *params)
         OPENSSL_cleanse(secret, sizeof secret);
         return unauthenticated(r, "unknown or revoked key");
     }
-    uint8_t body_hash[32];
-    char body_hex[65];
-    if (digest_sha256(r->body ? r->body : "", r->body_len, body_hash) != HB_ERR_OK) {
-        OPENSSL_cleanse(secret, sizeof secret);
-        request_error(r, HB_ERR_UNAVAILABLE, "");
-        return false;
-    }
-    crypto_hex(body_hash, 32, body_hex);
-    size_t cap = strlen(r->method) + strlen(r->target) + strlen(ts_text) + strlen(nonce) + 80;
-    char *to_sign = malloc(cap);
-    ASSERT(to_sign != NULL);
-    int n = snprintf(to_sign, cap, "%s\n%s\n%s\n%s\n%s\n", r->method, r->target, ts_text, nonce,
-                     body_hex);
-    ASSERT(n > 0 && (size_t)n < cap);
     uint8_t expected[32];
-    err = crypto_hmac_sha256(secret, strlen(secret), to_sign, (size_t)n, expected);
+    err = signature_compute(secret, r->method, r->target, h.ts_text, h.nonce, r->body,
+                            r->body_len, expected);
     OPENSSL_cleanse(secret, sizeof secret);
-    free(to_sign);
-    if (err != HB_ERR_OK || !crypto_equal(expected, given, 32)) {
+    if (err != HB_ERR_OK || !crypto_equal(expected, h.sig, 32)) {
         return unauthenticated(r, "the signature does not match");
     }
     caller *c = &r->caller;
@@ -304,9 +250,7 @@ static bool authenticate_signed(request *r, const char *params)
     c->account_id = key.account_id;
     c->signed_request = true;
     snprintf(c->key_id, sizeof c->key_id, "%s", key.key_id);
-    size_t nonce_len = strlen(nonce);
-    ASSERT(nonce_len < sizeof c->nonce); /* nonce_ok() bounded it */
-    memcpy(c->nonce, nonce, nonce_len + 1);
+    memcpy(c->nonce, h.nonce, sizeof c->nonce);
     c->ts_ms = ts * 1000;
     snprintf(c->actor, sizeof c->actor, "key:%s", key.key_id);
     return true;
