@@ -13,6 +13,7 @@ static const char usage[] =
     "commands:\n"
     "  init               create a store, its key file, system accounts, an admin key\n"
     "  serve              run the HTTP API\n"
+    "  demo               fill a store with people, a merchant and money to play with\n"
     "  key                create, list or revoke API keys\n"
     "  account            create, show, list, freeze, unfreeze or close accounts\n"
     "  topup              credit a wallet with money that arrived at the custody bank\n"
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
         {"init", cmd_init},         {"account", cmd_account},   {"topup", cmd_topup},
         {"withdraw", cmd_withdraw}, {"transfer", cmd_transfer}, {"ledger", cmd_ledger},
         {"bench", cmd_bench},       {"key", cmd_key},           {"serve", cmd_serve},
+        {"demo", cmd_demo},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# HTTP benchmark: durable p2p transfers with person bearer tokens over keep-alive connections,
+# and GET /healthz as the bare-HTTP ceiling, in one run against one fresh server.
+#   bench/http.sh [path/to/hongbao]     (CONNECTIONS, DURATION, PEOPLE, THREADS override)
+# Prints transfers/s, p50/p99 and the ratio transfers/s / healthz req/s, then the ledger check.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+hongbao=${1:-$here/../build/release/hongbao}
+connections=${CONNECTIONS:-64}
+duration=${DURATION:-10}
+people=${PEOPLE:-1000}
+threads=${THREADS:-2}
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get install -y -qq wrk >/dev/null
+    else
+        echo "bench/http.sh needs wrk: sudo apt-get install -y wrk" >&2
+        exit 1
+    fi
+fi
+dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-bench.XXXXXX")
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+"$hongbao" init --db "$dir/b.db" --json > "$dir/admin.json"
+"$hongbao" demo --db "$dir/b.db" --people "$people" --tokens "$dir/tokens" > /dev/null
+port=$((20000 + RANDOM % 20000))
+"$hongbao" serve --db "$dir/b.db" --listen "127.0.0.1:$port" 2> "$dir/serve.log" &
+pid=$!
+for _ in $(seq 100); do grep -q listening "$dir/serve.log" 2>/dev/null && break; sleep 0.05; done
+url="http://127.0.0.1:$port"
+HB_TOKENS="$dir/tokens" wrk -t"$threads" -c"$connections" -d"${duration}s" \
+    -s "$here/transfers.lua" "$url" > "$dir/transfers.out"
+wrk -t"$threads" -c"$connections" -d"${duration}s" -s "$here/healthz.lua" "$url/healthz" \
+    > "$dir/healthz.out"
+transfers=$(sed -n 's/^RESULT //p' "$dir/transfers.out")
+healthz=$(sed -n 's/^RESULT //p' "$dir/healthz.out")
+kill -TERM "$pid"; wait "$pid" || true; pid=
+check=$("$hongbao" ledger check --db "$dir/b.db" --json)
+python3 - "$transfers" "$healthz" "$check" "$connections" <<'PY'
+import json, sys
+t, h, c = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(json.dumps({"benchmark": "http", "connections": int(sys.argv[4]),
+                  "transfers_per_s": t["rps"], "transfers_p50_ms": t["p50_ms"],
+                  "transfers_p99_ms": t["p99_ms"], "transfers_non_2xx": t["non_2xx"],
+                  "healthz_per_s": h["rps"], "healthz_p99_ms": h["p99_ms"],
+                  "ratio": round(t["rps"] / h["rps"], 3),
+                  "ledger_balanced": c["balanced"], "ledger_transfers": c["transfers"]}))
+PY
