@@ -679,6 +679,14 @@ static void finish_plain(request *r)
     request_json(r, 200, json_pack("{s:b}", "revoked", 1));
 }
 
+static void finish_session_revoke(request *r)
+{
+    if (r->cmd->base.err == HB_ERR_OK) {
+        request_forget_session(r->server, r->cmd->session_revoke.token_hash);
+    }
+    finish_plain(r);
+}
+
 static void h_session_revoke(request *r)
 {
     if (!require_admin(r)) return;
@@ -697,7 +705,7 @@ static void h_session_revoke(request *r)
         return;
     }
     request_prepare_command(r, &pc->base, false);
-    request_submit(r, finish_plain);
+    request_submit(r, finish_session_revoke);
 }
 
 static void finish_key_create(request *r)

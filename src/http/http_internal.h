@@ -86,6 +86,17 @@ struct request {
     int retry_after_s;
 };
 
+/* A session looked up recently. A revocation made through this server drops it at once; one
+ * made elsewhere (another node, the CLI) takes effect within SESSION_CACHE_TTL_MS. */
+#define SESSION_CACHE_SLOTS 4096
+#define SESSION_CACHE_TTL_MS 2000
+typedef struct session_cache_entry {
+    uint8_t token_hash[32];
+    int64_t account_id;
+    int64_t expires_at_ms;
+    int64_t valid_until_ms; /* 0 = empty */
+} session_cache_entry;
+
 struct http_server {
     struct MHD_Daemon *daemon;
     engine *engine;
@@ -97,6 +108,8 @@ struct http_server {
     pthread_mutex_t readers_lock;
     store *readers[LIMIT_HTTP_THREADS + 4];
     int reader_count;
+    pthread_mutex_t sessions_lock;
+    session_cache_entry sessions[SESSION_CACHE_SLOTS];
     /* metrics */
     pthread_mutex_t metrics_lock;
     int64_t requests_by_route_status[32][6]; /* route index x status class 1xx..5xx */
@@ -127,6 +140,8 @@ bool request_authenticate(request *r);
 /* Check out / return a read connection; NULL (response set to 503) if none can be opened. */
 store *request_reader(request *r);
 void request_reader_done(request *r, store *s);
+/* Forget a cached session (after revoking it). */
+void request_forget_session(http_server *srv, const uint8_t token_hash[32]);
 /* Submit r->cmd to the engine and suspend until it is durable; finish runs then. */
 void request_submit(request *r, finish_fn finish);
 /* Copy the caller's nonce and the Idempotency-Key into the command before submitting. */

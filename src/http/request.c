@@ -265,17 +265,37 @@ static bool authenticate_bearer(request *r, const char *token)
         request_error(r, HB_ERR_UNAVAILABLE, "");
         return false;
     }
-    store *s = request_reader(r);
-    if (s == NULL) return false;
+    http_server *srv = r->server;
+    int64_t now_ms = clock_now_ms(srv->clock);
+    session_cache_entry *slot = &srv->sessions[(hash[0] | (size_t)hash[1] << 8) % SESSION_CACHE_SLOTS];
     session x;
-    hb_err err = store_session_get(s, hash, &x);
-    request_reader_done(r, s);
-    if (err == HB_ERR_UNAVAILABLE) {
-        request_error(r, HB_ERR_UNAVAILABLE, "the store is unavailable");
-        return false;
+    memset(&x, 0, sizeof x);
+    bool cached = false;
+    pthread_mutex_lock(&srv->sessions_lock);
+    if (slot->valid_until_ms > now_ms && crypto_equal(slot->token_hash, hash, 32)) {
+        x.account_id = slot->account_id;
+        x.expires_at_ms = slot->expires_at_ms;
+        cached = true;
     }
-    if (err != HB_ERR_OK || x.revoked_at_ms != 0) return unauthenticated(r, "unknown session");
-    if (x.expires_at_ms <= clock_now_ms(r->server->clock)) {
+    pthread_mutex_unlock(&srv->sessions_lock);
+    if (!cached) {
+        store *s = request_reader(r);
+        if (s == NULL) return false;
+        hb_err err = store_session_get(s, hash, &x);
+        request_reader_done(r, s);
+        if (err == HB_ERR_UNAVAILABLE) {
+            request_error(r, HB_ERR_UNAVAILABLE, "the store is unavailable");
+            return false;
+        }
+        if (err != HB_ERR_OK || x.revoked_at_ms != 0) return unauthenticated(r, "unknown session");
+        pthread_mutex_lock(&srv->sessions_lock);
+        memcpy(slot->token_hash, hash, 32);
+        slot->account_id = x.account_id;
+        slot->expires_at_ms = x.expires_at_ms;
+        slot->valid_until_ms = now_ms + SESSION_CACHE_TTL_MS;
+        pthread_mutex_unlock(&srv->sessions_lock);
+    }
+    if (x.expires_at_ms <= now_ms) {
         return unauthenticated(r, "the session has expired");
     }
     caller *c = &r->caller;
@@ -283,6 +303,17 @@ static bool authenticate_bearer(request *r, const char *token)
     c->account_id = x.account_id;
     snprintf(c->actor, sizeof c->actor, "session:acct_%lld", (long long)x.account_id);
     return true;
+}
+
+void request_forget_session(http_server *srv, const uint8_t token_hash[32])
+{
+    pthread_mutex_lock(&srv->sessions_lock);
+    for (size_t i = 0; i < SESSION_CACHE_SLOTS; i++) {
+        if (crypto_equal(srv->sessions[i].token_hash, token_hash, 32)) {
+            srv->sessions[i].valid_until_ms = 0;
+        }
+    }
+    pthread_mutex_unlock(&srv->sessions_lock);
 }
 
 bool request_authenticate(request *r)

@@ -254,6 +254,7 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
     snprintf(srv->db, sizeof srv->db, "%s", options->db);
     pthread_mutex_init(&srv->readers_lock, NULL);
     pthread_mutex_init(&srv->metrics_lock, NULL);
+    pthread_mutex_init(&srv->sessions_lock, NULL);
     unsigned threads = options->threads;
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -317,5 +318,6 @@ void http_server_stop(http_server *srv)
     for (int i = 0; i < srv->reader_count; i++) store_close(srv->readers[i]);
     pthread_mutex_destroy(&srv->readers_lock);
     pthread_mutex_destroy(&srv->metrics_lock);
+    pthread_mutex_destroy(&srv->sessions_lock);
     free(srv);
 }
