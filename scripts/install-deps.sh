@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3
-                libmicrohttpd-dev libjansson-dev)
+                libmicrohttpd-dev libjansson-dev libinih-dev)
 test_packages=(libcmocka-dev libcurl4-openssl-dev curl)
 
 want=("${build_packages[@]}")

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "core/policy.h"
 #include "service/keyring.h"
 #include "store/store.h"
 
@@ -32,10 +33,14 @@ int cmd_bench(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /* Open the engine on an existing store (or create it); prints the reason and returns the
  * exit code on failure, EXIT_OK on success. */
 int cli_open_engine(const char *db, bool create, engine **out);
+/* Load the policy: defaults, the INI file at path (NULL for none), the environment. Prints
+ * the offending file line on error. */
+int cli_load_policy(const char *path, policy *out);
 /* Open a read connection to an existing store. */
 int cli_open_store(const char *db, store **out);
 /* Print "hongbao: CODE: detail" to stderr and return the exit code for err. */

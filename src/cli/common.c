@@ -18,15 +18,10 @@ int cli_open_engine(const char *db, bool create, engine **out)
 {
     engine_options options = {0};
     options.create = create;
-    const char *max = getenv("HONGBAO_MAX_TRANSFER");
-    if (max != NULL && max[0] != '\0') {
-        if (money_parse(max, strlen(max), &options.transfer_max_fen) != HB_ERR_OK ||
-            options.transfer_max_fen <= 0) {
-            fprintf(stderr, "hongbao: HONGBAO_MAX_TRANSFER must be a positive amount in yuan "
-                            "with at most two decimals, up to 10000000000000.00\n");
-            return EXIT_USAGE;
-        }
-    }
+    static policy p;
+    int rc = cli_load_policy(getenv("HONGBAO_CONFIG"), &p);
+    if (rc != EXIT_OK) return rc;
+    options.policy = &p;
     char err_text[512];
     hb_err err = engine_open(db, &options, out, err_text, sizeof err_text);
     if (err == HB_ERR_NOT_FOUND) {
@@ -39,6 +34,21 @@ int cli_open_engine(const char *db, bool create, engine **out)
         return err == HB_ERR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_UNAVAILABLE;
     }
     return EXIT_OK;
+}
+
+int cli_load_policy(const char *path, policy *out)
+{
+    if (path != NULL && path[0] == '\0') path = NULL;
+    int line = 0;
+    char why[256];
+    hb_err err = policy_load(path, out, &line, why, sizeof why);
+    if (err == HB_ERR_OK) return EXIT_OK;
+    if (line > 0) {
+        fprintf(stderr, "hongbao: %s:%d: %s\n", path, line, why);
+    } else {
+        fprintf(stderr, "hongbao: policy: %s\n", why);
+    }
+    return EXIT_USAGE;
 }
 
 int cli_open_store(const char *db, store **out)

@@ -13,6 +13,7 @@ static const char usage[] =
     "commands:\n"
     "  init               create a store, its key file, system accounts, an admin key\n"
     "  serve              run the HTTP API\n"
+    "  config check FILE  validate a policy file, naming the offending line\n"
     "  demo               fill a store with people, a merchant and money to play with\n"
     "  key                create, list or revoke API keys\n"
     "  account            create, show, list, freeze, unfreeze or close accounts\n"
@@ -25,8 +26,9 @@ static const char usage[] =
     "Every command that touches a store takes --db PATH (default ./hongbao.db) and\n"
     "--help. Amounts are decimal yuan with at most two decimals (12.34).\n"
     "\n"
-    "environment: HONGBAO_MAX_TRANSFER caps one transfer, in yuan (default\n"
-    "100000000.00); larger amounts are refused with LIMIT_EXCEEDED.\n"
+    "policy: built-in defaults (docs/policy.ini shows them all), a file named by\n"
+    "HONGBAO_CONFIG (or serve --config), then single keys from the environment,\n"
+    "HONGBAO_<SECTION>_<KEY>, e.g. HONGBAO_TIER_PERSONAL_DAILY_LIMIT=500.00.\n"
     "\n"
     "exit status: 0 ok, 1 refused (the error code is printed), 2 usage error,\n"
     "3 store unavailable, 4 ledger check failed.\n";
@@ -45,7 +47,7 @@ int main(int argc, char **argv)
         {"init", cmd_init},         {"account", cmd_account},   {"topup", cmd_topup},
         {"withdraw", cmd_withdraw}, {"transfer", cmd_transfer}, {"ledger", cmd_ledger},
         {"bench", cmd_bench},       {"key", cmd_key},           {"serve", cmd_serve},
-        {"demo", cmd_demo},
+        {"demo", cmd_demo},         {"config", cmd_config},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/digest.h"
 #include "engine/audit.h"
@@ -216,12 +217,29 @@ static void fail_batch(engine *e, command *batch, bool at_commit)
     }
 }
 
+/* Days since the epoch in the process's time zone. */
+static int64_t business_day(int64_t now_ms)
+{
+    time_t now_s = (time_t)(now_ms / 1000);
+    struct tm local;
+    int64_t offset_s = localtime_r(&now_s, &local) != NULL ? local.tm_gmtoff : 0;
+    int64_t t = now_ms / 1000 + offset_s;
+    return t >= 0 ? t / 86400 : (t - 86399) / 86400;
+}
+
 static bool run_batch(engine *e, command *batch, int64_t phase_ns[3])
 {
     e->batch_number++;
+    pthread_mutex_lock(&e->lock);
+    if (e->policy_changed) {
+        e->policy = e->next_policy;
+        e->policy_changed = false;
+    }
+    pthread_mutex_unlock(&e->lock);
     int64_t t0 = clock_monotonic_ns();
     if (begin_batch(e) != HB_ERR_OK) goto fail;
     int64_t now_ms = clock_now_ms(e->clock);
+    e->txn.business_day = business_day(now_ms);
     for (command *cmd = batch; cmd != NULL; cmd = cmd->next) {
         if (run_command(e, cmd, now_ms) != HB_ERR_OK) goto fail;
     }
@@ -367,9 +385,13 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
     e->queue_max = options->queue_max > 0 ? options->queue_max : LIMIT_QUEUE_DEFAULT;
     if (e->queue_max > LIMIT_QUEUE_MAX) e->queue_max = LIMIT_QUEUE_MAX;
     e->clock = options->clock ? options->clock : clock_real();
-    e->transfer_max_fen =
-        options->transfer_max_fen > 0 ? options->transfer_max_fen : LIMIT_TRANSFER_DEFAULT_MAX_FEN;
+    e->transfer_max_fen = options->transfer_max_fen > 0 ? options->transfer_max_fen : 0;
     if (e->transfer_max_fen > LIMIT_AMOUNT_MAX_FEN) e->transfer_max_fen = LIMIT_AMOUNT_MAX_FEN;
+    if (options->policy != NULL) {
+        e->policy = *options->policy;
+    } else {
+        policy_defaults(&e->policy);
+    }
     e->store_options.create = options->create;
     e->preload = options->preload_accounts;
     e->store_options.cache_kib = options->cache_kib;
@@ -535,6 +557,14 @@ hb_err engine_submit_async(engine *e, command *cmd, command_done_fn done, void *
     cmd->done_ctx = ctx;
     cmd->completion = NULL;
     return enqueue(e, cmd, cmd, 1, false);
+}
+
+void engine_set_policy(engine *e, const policy *p)
+{
+    pthread_mutex_lock(&e->lock);
+    e->next_policy = *p;
+    e->policy_changed = true;
+    pthread_mutex_unlock(&e->lock);
 }
 
 void engine_get_stats(engine *e, engine_stats *out)

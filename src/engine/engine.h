@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/invariant.h"
 #include "core/limits.h"
+#include "core/policy.h"
 #include "store/store.h"
 
 typedef struct engine engine;
@@ -76,7 +77,8 @@ typedef struct engine_options {
     int queue_max;            /* queued commands; default LIMIT_QUEUE_DEFAULT */
     const hb_clock *clock;    /* default clock_real() */
     int64_t cache_kib;        /* store page cache; 0 = store default */
-    int64_t transfer_max_fen; /* configured cap of one transfer; 0 = default */
+    int64_t transfer_max_fen; /* cap of one transfer; 0 = the policy's transfer_max */
+    const policy *policy;     /* copied; NULL = policy_defaults() */
     bool create;              /* create the store if missing */
     /* Read every account into the writer's memory at open (one sequential pass) instead of
      * on first touch: for long-running processes with many accounts (servers, benchmarks).
@@ -116,11 +118,21 @@ hb_err engine_submit_many(engine *e, command **cmds, size_t n);
 hb_err engine_submit_async(engine *e, command *cmd, command_done_fn done, void *ctx) WARN_UNUSED;
 
 void engine_get_stats(engine *e, engine_stats *out);
+/* Replace the policy; batches starting after the call use it (atomic: a batch sees one). */
+void engine_set_policy(engine *e, const policy *p);
 const char *engine_node(const engine *e);
 
 /* ---- used by commands, in the writer thread -------------------------------------------- */
 
 int64_t txn_now_ms(const txn *t);
+/* The policy in force for this batch. */
+const policy *txn_policy(const txn *t);
+/* The business day of the batch (days since 1970-01-01 in the process's time zone, which
+ * `serve` sets from the policy). */
+int64_t txn_business_day(const txn *t);
+/* What an account has paid today, and adding to it (written with the batch). */
+hb_err txn_daily_debits(txn *t, int64_t account_id, int64_t *out) WARN_UNUSED;
+hb_err txn_add_daily_debit(txn *t, int64_t account_id, int64_t amount) WARN_UNUSED;
 /* The store, for rows a service keeps beyond the ledger's (read only through the txn for
  * accounts: the engine holds their current balances). */
 store *txn_store(txn *t);

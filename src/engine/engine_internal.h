@@ -15,6 +15,9 @@ typedef struct cache_entry {
     int64_t pending;
     uint64_t touched_batch; /* batch number that listed it in engine.touched; 0 = none */
     uint64_t undo_stamp;    /* number of the last command that saved it in its undo log */
+    int64_t daily_day;      /* the business day daily_debits counts; -1 = not loaded */
+    int64_t daily_debits;   /* paid on daily_day, including the open batch */
+    int64_t daily_pending;  /* the open batch's part of it, not yet written */
     struct cache_entry *next;
 } cache_entry;
 
@@ -36,6 +39,9 @@ typedef struct undo_entry {
     uint64_t touched_batch;
     account_status status;
     int64_t restricted_until_ms;
+    int64_t daily_day;
+    int64_t daily_debits;
+    int64_t daily_pending;
     bool created;
 } undo_entry;
 
@@ -47,6 +53,7 @@ struct txn {
     command *cmd;
     uint64_t command_number; /* increases with every command the writer runs */
     int64_t now_ms;
+    int64_t business_day;
     EVP_MD_CTX *digest;  /* running digest of the rows the command writes */
     bool audited;
     char action[LIMIT_ACTION_LEN + 1];
@@ -77,8 +84,11 @@ struct engine {
     int batch_max;
     int queue_max;
     const hb_clock *clock;
-    int64_t transfer_max_fen;
+    int64_t transfer_max_fen; /* from the options; 0 = the policy's */
     store_options store_options;
+    policy next_policy;       /* under lock: set by engine_set_policy */
+    bool policy_changed;      /* under lock */
+    policy policy;            /* writer: the batch's copy */
 
     /* The queue, under lock. */
     pthread_mutex_t lock;

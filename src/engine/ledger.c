@@ -108,6 +108,7 @@ static cache_entry *cache_insert(account_cache *cache, const account *a)
     cache->free_list = e->next;
     memset(e, 0, sizeof *e);
     e->acct = *a;
+    e->daily_day = -1;
     size_t b = bucket_of(cache, a->id);
     e->next = cache->buckets[b];
     cache->buckets[b] = e;
@@ -225,6 +226,9 @@ static hb_err undo_push(txn *t, cache_entry *e, bool created)
     u->touched_batch = e->touched_batch;
     u->status = e->acct.status;
     u->restricted_until_ms = e->acct.restricted_until_ms;
+    u->daily_day = e->daily_day;
+    u->daily_debits = e->daily_debits;
+    u->daily_pending = e->daily_pending;
     u->created = created;
     e->undo_stamp = t->command_number;
     return HB_ERR_OK;
@@ -244,6 +248,9 @@ void ledger__command_undo(txn *t)
         u->entry->touched_batch = u->touched_batch;
         u->entry->acct.status = u->status;
         u->entry->acct.restricted_until_ms = u->restricted_until_ms;
+        u->entry->daily_day = u->daily_day;
+        u->entry->daily_debits = u->daily_debits;
+        u->entry->daily_pending = u->daily_pending;
     }
     t->undo_count = 0;
     /* Entries this command added to the touched list are no longer touched (their
@@ -310,6 +317,11 @@ hb_err ledger__apply_batch(engine *e)
         cache_entry *entry = e->touched[i];
         ASSERT(i == 0 || e->touched[i - 1]->acct.id < entry->acct.id);
         ASSERT(entry->touched_batch == e->batch_number);
+        if (entry->daily_pending > 0) {
+            hb_err err = store_daily_add(e->store, entry->acct.id, entry->daily_day,
+                                         entry->daily_pending);
+            if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        }
         if (entry->pending == 0) continue;
         hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
@@ -320,7 +332,10 @@ hb_err ledger__apply_batch(engine *e)
         ASSERT(!store_exclusive_writer(e->store) || stored == entry->acct.balance);
 #endif
     }
-    for (size_t i = 0; i < e->touched_count; i++) e->touched[i]->pending = 0;
+    for (size_t i = 0; i < e->touched_count; i++) {
+        e->touched[i]->pending = 0;
+        e->touched[i]->daily_pending = 0;
+    }
     e->touched_count = 0;
     return HB_ERR_OK;
 }
@@ -335,9 +350,62 @@ void ledger__discard_batch(engine *e)
 
 /* ---- the txn API --------------------------------------------------------------------------- */
 
+static hb_err load_entry(txn *t, int64_t id, cache_entry **out);
+
 int64_t txn_now_ms(const txn *t)
 {
     return t->now_ms;
+}
+
+const policy *txn_policy(const txn *t)
+{
+    return &t->engine->policy;
+}
+
+int64_t txn_business_day(const txn *t)
+{
+    return t->business_day;
+}
+
+hb_err txn_daily_debits(txn *t, int64_t account_id, int64_t *out)
+{
+    cache_entry *entry = NULL;
+    hb_err err = load_entry(t, account_id, &entry);
+    if (err != HB_ERR_OK) return err;
+    if (entry->daily_day != t->business_day) {
+        /* A new day, or not read yet; nothing of this batch can be pending for it. */
+        int64_t stored = 0;
+        if (store_daily_get(t->engine->store, account_id, t->business_day, &stored) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        err = undo_push(t, entry, false);
+        if (err != HB_ERR_OK) return err;
+        ASSERT(entry->daily_pending == 0 || entry->daily_day == -1);
+        entry->daily_day = t->business_day;
+        entry->daily_debits = stored;
+        entry->daily_pending = 0;
+    }
+    *out = entry->daily_debits;
+    return HB_ERR_OK;
+}
+
+hb_err txn_add_daily_debit(txn *t, int64_t account_id, int64_t amount)
+{
+    ASSERT(amount > 0);
+    int64_t current = 0;
+    hb_err err = txn_daily_debits(t, account_id, &current);
+    if (err != HB_ERR_OK) return err;
+    cache_entry *entry = NULL;
+    err = load_entry(t, account_id, &entry);
+    if (err != HB_ERR_OK) return err;
+    err = undo_push(t, entry, false);
+    if (err != HB_ERR_OK) return err;
+    int64_t total = 0;
+    if (!money_add(entry->daily_debits, amount, &total)) return HB_ERR_LIMIT_EXCEEDED;
+    entry->daily_debits = total;
+    entry->daily_pending += amount;
+    touch(t->engine, entry);
+    return HB_ERR_OK;
 }
 
 store *txn_store(txn *t)
@@ -517,7 +585,9 @@ hb_err txn_transfer(txn *t, transfer *tr)
         txn_fail_detail(t, "unknown transfer kind or currency");
         return HB_ERR_INVALID_ARGUMENT;
     }
-    hb_err err = money_check_amount(tr->amount, e->transfer_max_fen);
+    int64_t max_fen = e->transfer_max_fen > 0 ? e->transfer_max_fen : e->policy.transfer_max;
+    if (max_fen > LIMIT_AMOUNT_MAX_FEN) max_fen = LIMIT_AMOUNT_MAX_FEN;
+    hb_err err = money_check_amount(tr->amount, max_fen);
     if (err != HB_ERR_OK) {
         txn_fail_detail(t, tr->amount <= 0 ? "the amount must be at least 1 fen"
                                            : "the amount is above the maximum of one transfer");

@@ -167,6 +167,34 @@ static hb_err require_kind(txn *t, int64_t id, bool wallet_only, currency *cur)
     return HB_ERR_OK;
 }
 
+/* The payer's tier limits (DESIGN.md section 2): one movement at most single_limit, and what
+ * it pays in a business day at most daily_limit. System accounts have none. */
+static hb_err check_limits(txn *t, int64_t payer_id, int64_t amount)
+{
+    const account *payer = NULL;
+    hb_err err = txn_account(t, payer_id, &payer);
+    if (err != HB_ERR_OK) return err;
+    if (payer->tier == TIER_SYSTEM || amount <= 0) return HB_ERR_OK; /* bad amounts: ledger */
+    const tier_policy *tp = &txn_policy(t)->tiers[payer->tier];
+    char limit[MONEY_TEXT_MAX];
+    if (amount > tp->single_limit) {
+        money_format(tp->single_limit, limit, sizeof limit);
+        txn_fail_detail(t, "above the %s tier's single-transaction limit of %s",
+                        tier_name(payer->tier), limit);
+        return HB_ERR_LIMIT_EXCEEDED;
+    }
+    int64_t today = 0;
+    err = txn_daily_debits(t, payer_id, &today);
+    if (err != HB_ERR_OK) return err;
+    if (amount > tp->daily_limit - today) {
+        money_format(tp->daily_limit, limit, sizeof limit);
+        txn_fail_detail(t, "above the %s tier's daily limit of %s", tier_name(payer->tier),
+                        limit);
+        return HB_ERR_LIMIT_EXCEEDED;
+    }
+    return txn_add_daily_debit(t, payer_id, amount);
+}
+
 static hb_err exec_transfer(txn *t, command *cmd)
 {
     transfer_cmd *c = (transfer_cmd *)cmd;
@@ -198,6 +226,10 @@ static hb_err exec_transfer(txn *t, command *cmd)
         } else {
             tr->credit_id = reserve->id;
         }
+    }
+    if (tr->kind != TRANSFER_TOPUP) {
+        err = check_limits(t, tr->debit_id, tr->amount);
+        if (err != HB_ERR_OK) return err;
     }
     err = txn_transfer(t, tr);
     if (err != HB_ERR_OK) return err;

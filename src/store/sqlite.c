@@ -121,6 +121,12 @@ static const char *const migrations[] = {
     "  ts INTEGER NOT NULL,"
     "  PRIMARY KEY (key_id, nonce)) WITHOUT ROWID;"
     "CREATE INDEX nonces_ts ON nonces(ts);",
+    /* 3: what each account paid per business day, for the tier's daily limit. */
+    "CREATE TABLE daily_totals ("
+    "  account_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  debits INTEGER NOT NULL CHECK (debits >= 0),"
+    "  PRIMARY KEY (account_id, day)) WITHOUT ROWID;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -72,6 +72,10 @@
                       "AND revoked_at = 0")                                                  \
     X(NONCE_INSERT, "INSERT INTO nonces (key_id, nonce, ts) VALUES ($1, $2, $3)")            \
     X(NONCE_PRUNE, "DELETE FROM nonces WHERE ts < $1")                                       \
+    X(DAILY_GET, "SELECT debits FROM daily_totals WHERE account_id = $1 AND day = $2")      \
+    X(DAILY_ADD, "INSERT INTO daily_totals (account_id, day, debits) VALUES ($1, $2, $3) "  \
+                 "ON CONFLICT (account_id, day) DO UPDATE SET debits = daily_totals.debits "\
+                 "+ excluded.debits")                                                       \
     X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
                     "(SELECT COUNT(*) FROM transfers), "                                     \
                     "(SELECT COUNT(*) FROM accounts a LEFT JOIN balances b "                 \
@@ -880,6 +884,28 @@ hb_err store_nonce_prune(store *s, int64_t before_ms)
 {
     void *st = stmt(s, STMT_NONCE_PRUNE);
     s->driver->bind_i64(st, 1, before_ms);
+    return run(s, st);
+}
+
+hb_err store_daily_get(store *s, int64_t account_id, int64_t day, int64_t *debits)
+{
+    void *st = stmt(s, STMT_DAILY_GET);
+    s->driver->bind_i64(st, 1, account_id);
+    s->driver->bind_i64(st, 2, day);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    *debits = err == HB_ERR_OK && row ? s->driver->column_i64(st, 0) : 0;
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_daily_add(store *s, int64_t account_id, int64_t day, int64_t delta)
+{
+    ASSERT(delta > 0);
+    void *st = stmt(s, STMT_DAILY_ADD);
+    s->driver->bind_i64(st, 1, account_id);
+    s->driver->bind_i64(st, 2, day);
+    s->driver->bind_i64(st, 3, delta);
     return run(s, st);
 }
 

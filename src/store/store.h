@@ -289,6 +289,10 @@ hb_err store_nonce_insert(store *s, const char *key_id, const char *nonce,
                           int64_t ts_ms) WARN_UNUSED;
 hb_err store_nonce_prune(store *s, int64_t before_ms) WARN_UNUSED;
 
+/* What an account paid on a business day (0 when nothing), and adding to it. */
+hb_err store_daily_get(store *s, int64_t account_id, int64_t day, int64_t *debits) WARN_UNUSED;
+hb_err store_daily_add(store *s, int64_t account_id, int64_t day, int64_t delta) WARN_UNUSED;
+
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;
 

@@ -168,9 +168,23 @@ run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 31 --idempotency-ke
 expect_rc 1 "same key, different amount"
 expect_err "IDEMPOTENCY_CONFLICT" "same key, different amount"
 
-run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 1000
+run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 150
 expect_rc 1 "overdraft"
 expect_err "INSUFFICIENT_FUNDS" "overdraft"
+
+run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 200.01
+expect_rc 1 "above the personal single limit"
+expect_err "LIMIT_EXCEEDED" "above the personal single limit"
+
+# ---- policy files -------------------------------------------------------------------------
+
+run config check "$(dirname "$0")/../../docs/policy.ini"
+expect_rc 0 "config check of the shipped policy"
+expect_out ": ok" "config check of the shipped policy"
+printf '[tier.personal]\nsingle_limit = 100.00\ndaily_limit = oops\n' > "$TMP/bad.ini"
+run config check "$TMP/bad.ini"
+expect_rc 2 "config check of a bad file"
+expect_err "bad.ini:3:" "config check names the line"
 
 # Bad amounts: refused with a message, and the ledger does not change.
 BEFORE=$(ledger_snapshot)
@@ -238,11 +252,11 @@ expect_out "balanced" "ledger check"
 # ---- the configured maximum of one transfer ------------------------------------------------
 
 BEFORE=$("$HB" ledger check --db "$DB" --json)
-HONGBAO_MAX_TRANSFER=10 run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 10.01
-expect_rc 1 "transfer above HONGBAO_MAX_TRANSFER"
-expect_err "LIMIT_EXCEEDED" "transfer above HONGBAO_MAX_TRANSFER"
-HONGBAO_MAX_TRANSFER=abc run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 1
-expect_rc 2 "a malformed HONGBAO_MAX_TRANSFER"
+HONGBAO_GENERAL_TRANSFER_MAX=10 run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 10.01
+expect_rc 1 "transfer above HONGBAO_GENERAL_TRANSFER_MAX"
+expect_err "LIMIT_EXCEEDED" "transfer above HONGBAO_GENERAL_TRANSFER_MAX"
+HONGBAO_GENERAL_TRANSFER_MAX=abc run transfer --db "$DB" --from "$ALICE" --to "$BOB" --amount 1
+expect_rc 2 "a malformed HONGBAO_GENERAL_TRANSFER_MAX"
 [ "$("$HB" ledger check --db "$DB" --json)" = "$BEFORE" ] || fail "refused transfers changed the ledger"
 pass
 

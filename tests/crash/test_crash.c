@@ -74,7 +74,10 @@ static void *child_run(void *arg)
 
 static void child_main(int cycle)
 {
-    engine_options options = {.batch_max = 256};
+    static policy p;
+    policy_defaults(&p);
+    p.tiers[TIER_PERSONAL].daily_limit = 100000000000LL;
+    engine_options options = {.batch_max = 256, .policy = &p};
     engine *e = NULL;
     if (engine_open(db_path, &options, &e, NULL, 0) != HB_ERR_OK) _exit(2);
     int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0600);

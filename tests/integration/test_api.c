@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -363,11 +364,28 @@ static void test_idempotency_and_errors(void **state)
                         "Idempotency-Key: order-42");
     expect(&a, 409, "IDEMPOTENCY_CONFLICT");
     httptest_reply_free(&a);
-    /* overdraft, unknown route, wrong method, wrong media type */
-    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":99999999}", fx.person,
+    /* overdraft (person2 holds a few yuan), tier limits, unknown route, wrong method, type */
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":15000}", fx.person2,
+             fx.person);
+    a = httptest_bearer(&server, fx.token2, "POST", "/v1/transfers", body, NULL);
+    expect(&a, 409, "INSUFFICIENT_FUNDS");
+    httptest_reply_free(&a);
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":20001}", fx.person,
              fx.person2);
     a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
-    expect(&a, 409, "INSUFFICIENT_FUNDS");
+    expect(&a, 403, "LIMIT_EXCEEDED");
+    assert_non_null(strstr(a.body, "single-transaction limit of 200.00"));
+    httptest_reply_free(&a);
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":20000}", fx.person,
+             fx.person2);
+    for (int i = 0; i < 4; i++) { /* 3.50 paid already: 4 x 200.00 fit, a fifth does not */
+        a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
+        expect(&a, 201, NULL);
+        httptest_reply_free(&a);
+    }
+    a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
+    expect(&a, 403, "LIMIT_EXCEEDED");
+    assert_non_null(strstr(a.body, "daily limit of 1000.00"));
     httptest_reply_free(&a);
     a = httptest_bearer(&server, fx.token, "GET", "/v1/nothing", NULL, NULL);
     expect(&a, 404, "NOT_FOUND");
@@ -426,12 +444,58 @@ static void test_framing(void **state)
     assert_true(strstr(status, " 400") != NULL);
 }
 
+static void write_policy(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static long transfer_status(const char *token, const char *from, const char *to, long long amount)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":%lld}", from, to, amount);
+    http_reply r = httptest_bearer(&server, token, "POST", "/v1/transfers", body, NULL);
+    long status = r.status;
+    httptest_reply_free(&r);
+    return status;
+}
+
+/* The policy file: read at start, reloaded on SIGHUP, a bad file refused with the old policy
+ * kept and the server still answering. */
+static void test_config_reload(void **state)
+{
+    (void)state;
+    topup(fx.person2, 100000);
+    char path[700];
+    snprintf(path, sizeof path, "%s/policy.ini", server.dir);
+    write_policy(path, "[tier.personal]\nsingle_limit = 300.00\n");
+    httptest_stop(&server);
+    setenv("HONGBAO_CONFIG", path, 1);
+    httptest_restart(&server);
+    assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 25000), 201);
+    write_policy(path, "[tier.personal]\nsingle_limit = 100.00\ndaily_limit = nonsense\n");
+    kill(server.pid, SIGHUP);
+    usleep(200000);
+    /* refused: the 300.00 limit stays */
+    assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 25000), 201);
+    write_policy(path, "[tier.personal]\nsingle_limit = 100.00\n");
+    kill(server.pid, SIGHUP);
+    usleep(200000);
+    assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 10001), 403);
+    assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 10000), 201);
+    unsetenv("HONGBAO_CONFIG");
+    assert_true(httptest_balanced(&server));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_public_routes),      cmocka_unit_test(test_authentication),
         cmocka_unit_test(test_personal_data),      cmocka_unit_test(test_roles_and_scopes),
         cmocka_unit_test(test_idempotency_and_errors), cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_config_reload),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -211,7 +211,7 @@ static void test_batch_isolation(void **state)
         bool bad = i % 3 == 1;
         cmds[i].transfer.debit_id = i % 2 == 0 ? f->alice : f->bob;
         cmds[i].transfer.credit_id = i % 2 == 0 ? f->bob : f->alice;
-        cmds[i].transfer.amount = bad ? 1000000 : 100;
+        cmds[i].transfer.amount = bad ? 15000 : 100; /* bad: more than either holds */
         assert_int_equal(wallet_transfer_prepare(&cmds[i], "test", NULL), HB_ERR_OK);
         ptrs[i] = &cmds[i].base;
     }
@@ -428,6 +428,38 @@ static void test_async_and_close(void **state)
     assert_true(st.batches >= 1);
 }
 
+/* Tier limits: the single limit, the daily limit counted per business day in the store (so a
+ * restart does not reset it), top-ups not counted, a refused payment not counted. */
+static void test_tier_limits(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(testutil_topup(f->engine, f->alice, 200000), HB_ERR_OK); /* 2,100.00 */
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 20001, NULL, NULL),
+                     HB_ERR_LIMIT_EXCEEDED);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 20000, NULL, NULL),
+                         HB_ERR_OK);
+    }
+    /* 800.00 paid today; 200.01 more would pass 1,000.00 */
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 20001, NULL, NULL),
+                     HB_ERR_LIMIT_EXCEEDED);
+    engine_close(f->engine);
+    f->engine = testutil_engine(f->path, NULL);
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 19999, NULL, NULL), HB_ERR_OK);
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 2, NULL, NULL),
+                     HB_ERR_LIMIT_EXCEEDED);
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 1, NULL, NULL), HB_ERR_OK);
+    /* bob receives without limit and pays his own */
+    assert_int_equal(testutil_transfer(f->engine, f->bob, f->alice, 100, NULL, NULL), HB_ERR_OK);
+    /* a raised limit applies from the next batch */
+    policy p;
+    policy_defaults(&p);
+    p.tiers[TIER_PERSONAL].daily_limit = 200000;
+    engine_set_policy(f->engine, &p);
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 5000, NULL, NULL), HB_ERR_OK);
+    assert_true(testutil_check(f->path).balanced);
+}
+
 static void test_open_errors(void **state)
 {
     fixture *f = *state;
@@ -476,6 +508,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_storage_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_and_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tier_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,286 @@
+#include "core/policy.h"
+
+#include <ctype.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+
+static const char *const tier_sections[POLICY_TIERS] = {"", "tier.personal", "tier.enterprise",
+                                                        "tier.provider"};
+
+void policy_defaults(policy *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->timezone, sizeof p->timezone, "Asia/Shanghai");
+    p->transfer_max = 10000000000LL; /* 100,000,000.00 */
+    /* personal: 200 / 1,000, no fee, AES-GCM codes valid 120 s, 100 shares, no API */
+    p->tiers[1] = (tier_policy){20000, 100000, 0, 0, 120, POLICY_AES_GCM, POLICY_API_NONE, 100};
+    /* enterprise: 2,000 / 50,000, fee 0.6%-1%, SM4 codes 180 s, 10,000 shares, basic API */
+    p->tiers[2] = (tier_policy){200000, 5000000, 60, 100, 180, POLICY_SM4, POLICY_API_BASIC, 10000};
+    /* provider: per agreement; these are the defaults before one is set */
+    p->tiers[3] = (tier_policy){5000000, 100000000, 35, 80, 300, POLICY_EITHER, POLICY_API_FULL,
+                                100000};
+    static const char *const banned[] = {"免单", "全额返现", "返现", "刷单", "稳赚不赔", "保本"};
+    for (size_t i = 0; i < sizeof banned / sizeof banned[0]; i++) {
+        snprintf(p->banned[p->banned_count++], POLICY_PHRASE_LEN + 1, "%s", banned[i]);
+    }
+    p->real_name[0] = (real_name_cap){0, 0, 0}; /* unverified: may receive, not pay */
+    p->real_name[1] = (real_name_cap){100000, 100000, 1000000};
+    p->real_name[2] = (real_name_cap){5000000, 10000000, 200000000};
+    p->real_name[3] = (real_name_cap){100000000, 500000000, 10000000000LL};
+    p->key_per_second = 200;
+    p->key_burst = 400;
+    p->session_per_second = 20;
+    p->session_burst = 40;
+}
+
+static hb_err set_amount(const char *value, int64_t *out, char *why, size_t size)
+{
+    int64_t fen = 0;
+    if (money_parse(value, strlen(value), &fen) != HB_ERR_OK) {
+        snprintf(why, size, "\"%s\" is not an amount in yuan with at most two decimals", value);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    *out = fen;
+    return HB_ERR_OK;
+}
+
+static hb_err set_int(const char *value, int64_t min, int64_t max, int64_t *out, char *why,
+                      size_t size)
+{
+    char *end = NULL;
+    long long v = strtoll(value, &end, 10);
+    if (end == value || *end != '\0' || v < min || v > max || !isdigit((unsigned char)value[0])) {
+        snprintf(why, size, "\"%s\" must be an integer in %lld..%lld", value, (long long)min,
+                 (long long)max);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    *out = v;
+    return HB_ERR_OK;
+}
+
+static hb_err set_tier(tier_policy *t, const char *key, const char *value, char *why, size_t size)
+{
+    if (strcmp(key, "single_limit") == 0) return set_amount(value, &t->single_limit, why, size);
+    if (strcmp(key, "daily_limit") == 0) return set_amount(value, &t->daily_limit, why, size);
+    if (strcmp(key, "fee_min_bp") == 0) return set_int(value, 0, 10000, &t->fee_min_bp, why, size);
+    if (strcmp(key, "fee_max_bp") == 0) return set_int(value, 0, 10000, &t->fee_max_bp, why, size);
+    if (strcmp(key, "code_validity_s") == 0) {
+        return set_int(value, 10, 86400, &t->code_validity_s, why, size);
+    }
+    if (strcmp(key, "max_shares") == 0) return set_int(value, 1, 100000, &t->max_shares, why, size);
+    if (strcmp(key, "crypto") == 0) {
+        if (strcmp(value, "aes-256-gcm") == 0) t->crypto = POLICY_AES_GCM;
+        else if (strcmp(value, "sm4") == 0) t->crypto = POLICY_SM4;
+        else if (strcmp(value, "either") == 0) t->crypto = POLICY_EITHER;
+        else {
+            snprintf(why, size, "crypto must be aes-256-gcm, sm4 or either");
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        return HB_ERR_OK;
+    }
+    if (strcmp(key, "api") == 0) {
+        if (strcmp(value, "none") == 0) t->api = POLICY_API_NONE;
+        else if (strcmp(value, "basic") == 0) t->api = POLICY_API_BASIC;
+        else if (strcmp(value, "full") == 0) t->api = POLICY_API_FULL;
+        else {
+            snprintf(why, size, "api must be none, basic or full");
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        return HB_ERR_OK;
+    }
+    snprintf(why, size, "unknown key \"%s\" in a tier section", key);
+    return HB_ERR_INVALID_ARGUMENT;
+}
+
+hb_err policy_set(policy *p, const char *section, const char *key, const char *value, char *why,
+                  size_t size)
+{
+    for (int t = 1; t < POLICY_TIERS; t++) {
+        if (strcmp(section, tier_sections[t]) == 0) return set_tier(&p->tiers[t], key, value, why, size);
+    }
+    if (strcmp(section, "general") == 0) {
+        if (strcmp(key, "timezone") == 0) {
+            size_t len = strlen(value);
+            bool ok = len > 0 && len < sizeof p->timezone && value[0] != '/';
+            for (size_t i = 0; ok && i < len; i++) {
+                ok = isalnum((unsigned char)value[i]) || strchr("/_+-", value[i]) != NULL;
+            }
+            if (!ok || strstr(value, "..") != NULL) {
+                snprintf(why, size, "timezone must be a zone name such as Asia/Shanghai");
+                return HB_ERR_INVALID_ARGUMENT;
+            }
+            memcpy(p->timezone, value, len + 1);
+            return HB_ERR_OK;
+        }
+        if (strcmp(key, "transfer_max") == 0) return set_amount(value, &p->transfer_max, why, size);
+    } else if (strcmp(section, "messages") == 0 && strcmp(key, "banned") == 0) {
+        size_t len = strlen(value);
+        if (len == 0 || len > POLICY_PHRASE_LEN || p->banned_count >= POLICY_BANNED_MAX) {
+            snprintf(why, size, "a banned phrase must be 1-%d bytes, at most %d phrases",
+                     POLICY_PHRASE_LEN, POLICY_BANNED_MAX);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        for (int i = 0; i < p->banned_count; i++) {
+            if (strcmp(p->banned[i], value) == 0) return HB_ERR_OK;
+        }
+        memcpy(p->banned[p->banned_count++], value, len + 1);
+        return HB_ERR_OK;
+    } else if (strncmp(section, "region.", 7) == 0 && strcmp(key, "multiplier_bp") == 0) {
+        const char *name = section + 7;
+        size_t len = strlen(name);
+        if (len == 0 || len > 16) {
+            snprintf(why, size, "a region name is 1-16 characters");
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        int64_t bp = 0;
+        hb_err err = set_int(value, 0, 100000, &bp, why, size);
+        if (err != HB_ERR_OK) return err;
+        for (int i = 0; i < p->region_count; i++) {
+            if (strcmp(p->regions[i].name, name) == 0) {
+                p->regions[i].multiplier_bp = bp;
+                return HB_ERR_OK;
+            }
+        }
+        if (p->region_count >= POLICY_REGIONS_MAX) {
+            snprintf(why, size, "at most %d regions", POLICY_REGIONS_MAX);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        region_policy *r = &p->regions[p->region_count++];
+        memcpy(r->name, name, len + 1);
+        r->multiplier_bp = bp;
+        return HB_ERR_OK;
+    } else if (strncmp(section, "real_name.", 10) == 0 && section[10] >= '0' &&
+               section[10] < '0' + POLICY_REAL_NAME_LEVELS && section[11] == '\0') {
+        real_name_cap *c = &p->real_name[section[10] - '0'];
+        if (strcmp(key, "single") == 0) return set_amount(value, &c->single, why, size);
+        if (strcmp(key, "daily") == 0) return set_amount(value, &c->daily, why, size);
+        if (strcmp(key, "yearly") == 0) return set_amount(value, &c->yearly, why, size);
+    } else if (strcmp(section, "rate_limit") == 0) {
+        if (strcmp(key, "key_per_second") == 0) return set_int(value, 1, 1000000, &p->key_per_second, why, size);
+        if (strcmp(key, "key_burst") == 0) return set_int(value, 1, 1000000, &p->key_burst, why, size);
+        if (strcmp(key, "session_per_second") == 0) {
+            return set_int(value, 1, 1000000, &p->session_per_second, why, size);
+        }
+        if (strcmp(key, "session_burst") == 0) return set_int(value, 1, 1000000, &p->session_burst, why, size);
+    } else {
+        snprintf(why, size, "unknown section [%s]", section);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    snprintf(why, size, "unknown key \"%s\" in [%s]", key, section);
+    return HB_ERR_INVALID_ARGUMENT;
+}
+
+/* Cross-field rules that hold whatever the order of the keys. */
+static hb_err check(const policy *p, char *why, size_t size)
+{
+    for (int t = 1; t < POLICY_TIERS; t++) {
+        const tier_policy *tp = &p->tiers[t];
+        if (tp->single_limit <= 0 || tp->single_limit > tp->daily_limit) {
+            snprintf(why, size, "[%s] needs 0 < single_limit <= daily_limit", tier_sections[t]);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        if (tp->fee_min_bp > tp->fee_max_bp) {
+            snprintf(why, size, "[%s] needs fee_min_bp <= fee_max_bp", tier_sections[t]);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+    }
+    if (p->transfer_max <= 0) {
+        snprintf(why, size, "[general] transfer_max must be positive");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    return HB_ERR_OK;
+}
+
+typedef struct load_state {
+    policy *p;
+    char *why;
+    size_t size;
+} load_state;
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    load_state *s = user;
+    return policy_set(s->p, section, name, value, s->why, s->size) == HB_ERR_OK;
+}
+
+/* HONGBAO_GENERAL_TIMEZONE, HONGBAO_TIER_PERSONAL_DAILY_LIMIT, HONGBAO_RATE_LIMIT_KEY_BURST… */
+static hb_err apply_env(policy *p, char *why, size_t size)
+{
+    static const char *const tier_keys[] = {"single_limit", "daily_limit", "fee_min_bp",
+                                            "fee_max_bp", "code_validity_s", "crypto", "api",
+                                            "max_shares"};
+    static const char *const fixed[][2] = {
+        {"general", "timezone"},       {"general", "transfer_max"},
+        {"rate_limit", "key_per_second"}, {"rate_limit", "key_burst"},
+        {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"}};
+    char pairs[64][2][32];
+    int n = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {
+        snprintf(pairs[n][0], 32, "%s", fixed[i][0]);
+        snprintf(pairs[n][1], 32, "%s", fixed[i][1]);
+    }
+    for (int t = 1; t < POLICY_TIERS; t++) {
+        for (size_t k = 0; k < sizeof tier_keys / sizeof tier_keys[0]; k++, n++) {
+            snprintf(pairs[n][0], 32, "%s", tier_sections[t]);
+            snprintf(pairs[n][1], 32, "%s", tier_keys[k]);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        char name[96];
+        int len = snprintf(name, sizeof name, "HONGBAO_%s_%s", pairs[i][0], pairs[i][1]);
+        for (int c = 0; c < len; c++) {
+            name[c] = name[c] == '.' || name[c] == '-' ? '_' : (char)toupper((unsigned char)name[c]);
+        }
+        const char *value = getenv(name);
+        if (value == NULL) continue;
+        char reason[160];
+        if (policy_set(p, pairs[i][0], pairs[i][1], value, reason, sizeof reason) != HB_ERR_OK) {
+            snprintf(why, size, "%s: %s", name, reason);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+    }
+    return HB_ERR_OK;
+}
+
+hb_err policy_load(const char *path, policy *p, int *line, char *why, size_t size)
+{
+    policy_defaults(p);
+    *line = 0;
+    why[0] = '\0';
+    if (path != NULL) {
+        load_state s = {p, why, size};
+        int rc = ini_parse(path, on_ini, &s);
+        if (rc == -1) {
+            snprintf(why, size, "cannot open %s", path);
+            return HB_ERR_NOT_FOUND;
+        }
+        if (rc != 0) {
+            *line = rc;
+            if (why[0] == '\0') snprintf(why, size, "syntax error");
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+    }
+    hb_err err = apply_env(p, why, size);
+    if (err == HB_ERR_OK) err = check(p, why, size);
+    return err;
+}
+
+int64_t policy_region_multiplier(const policy *p, const char *region)
+{
+    for (int i = 0; i < p->region_count; i++) {
+        if (strcmp(p->regions[i].name, region) == 0) return p->regions[i].multiplier_bp;
+    }
+    return 10000;
+}
+
+const char *policy_banned_phrase(const policy *p, const char *text)
+{
+    for (int i = 0; i < p->banned_count; i++) {
+        if (strstr(text, p->banned[i]) != NULL) return p->banned[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,86 @@
+/* The operator's policy: tiers, limits, banned phrases, regions, real-name caps, rate limits,
+ * time zone. Built-in defaults equal DESIGN.md section 2, so no file is needed; an INI file
+ * (libinih) overrides them, and HONGBAO_<SECTION>_<KEY> environment variables override single
+ * keys (sections with '.' and '-' written as '_': HONGBAO_TIER_PERSONAL_DAILY_LIMIT=500.00).
+ *
+ *   [general]         timezone = Asia/Shanghai          transfer_max = 100000000.00
+ *   [tier.personal]   single_limit = 200.00  daily_limit = 1000.00  fee_min_bp = 0
+ *                     fee_max_bp = 0  code_validity_s = 120  crypto = aes-256-gcm
+ *                     api = none  max_shares = 100   (likewise tier.enterprise, tier.provider)
+ *   [messages]        banned = 免单            (one phrase per line; repeat the key)
+ *   [region.XX]       multiplier_bp = 5000     (limits scaled by 50% for region XX)
+ *   [real_name.N]     single = …  daily = …  yearly = …    (N = 0..3)
+ *   [rate_limit]      key_per_second = 200  key_burst = 400  session_per_second = 20
+ *                     session_burst = 40
+ *
+ * Amounts are yuan with at most two decimals; rates and multipliers integer basis points. */
+#ifndef HB_CORE_POLICY_H
+#define HB_CORE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/invariant.h"
+
+#define POLICY_TIERS 4 /* indexed like the store's tier enum: 0 system, 1 personal, ... */
+#define POLICY_BANNED_MAX 64
+#define POLICY_PHRASE_LEN 64
+#define POLICY_REGIONS_MAX 64
+#define POLICY_REAL_NAME_LEVELS 4
+
+typedef enum policy_crypto { POLICY_AES_GCM, POLICY_SM4, POLICY_EITHER } policy_crypto;
+typedef enum policy_api { POLICY_API_NONE, POLICY_API_BASIC, POLICY_API_FULL } policy_api;
+
+typedef struct tier_policy {
+    int64_t single_limit; /* fen */
+    int64_t daily_limit;  /* fen */
+    int64_t fee_min_bp;
+    int64_t fee_max_bp;
+    int64_t code_validity_s;
+    policy_crypto crypto;
+    policy_api api;
+    int64_t max_shares;
+} tier_policy;
+
+typedef struct region_policy {
+    char name[17];
+    int64_t multiplier_bp;
+} region_policy;
+
+typedef struct real_name_cap {
+    int64_t single;
+    int64_t daily;
+    int64_t yearly;
+} real_name_cap;
+
+typedef struct policy {
+    char timezone[48];
+    int64_t transfer_max; /* fen */
+    tier_policy tiers[POLICY_TIERS];
+    char banned[POLICY_BANNED_MAX][POLICY_PHRASE_LEN + 1];
+    int banned_count;
+    region_policy regions[POLICY_REGIONS_MAX];
+    int region_count;
+    real_name_cap real_name[POLICY_REAL_NAME_LEVELS];
+    int64_t key_per_second;
+    int64_t key_burst;
+    int64_t session_per_second;
+    int64_t session_burst;
+} policy;
+
+/* The built-in defaults (DESIGN.md section 2). */
+void policy_defaults(policy *p);
+/* Set one key; INVALID_ARGUMENT with a reason in why for an unknown section or key or a bad
+ * value. Used for the file and the environment alike. */
+hb_err policy_set(policy *p, const char *section, const char *key, const char *value,
+                  char *why, size_t size) WARN_UNUSED;
+/* Defaults, then the file (NULL for none), then the environment. On error *line is the
+ * offending line of the file (0 when the error is not in the file) and why says what. */
+hb_err policy_load(const char *path, policy *p, int *line, char *why, size_t size) WARN_UNUSED;
+/* The region's multiplier in basis points (10000 when the region has none). */
+int64_t policy_region_multiplier(const policy *p, const char *region);
+/* The first banned phrase that text contains, or NULL. */
+const char *policy_banned_phrase(const policy *p, const char *text);
+
+#endif
