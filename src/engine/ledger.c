@@ -108,7 +108,8 @@ static cache_entry *cache_insert(account_cache *cache, const account *a)
     cache->free_list = e->next;
     memset(e, 0, sizeof *e);
     e->acct = *a;
-    e->daily_day = -1;
+    e->daily_day = a->debit_day;
+    e->daily_debits = a->day_debits;
     size_t b = bucket_of(cache, a->id);
     e->next = cache->buckets[b];
     cache->buckets[b] = e;
@@ -317,19 +318,19 @@ hb_err ledger__apply_batch(engine *e)
         cache_entry *entry = e->touched[i];
         ASSERT(i == 0 || e->touched[i - 1]->acct.id < entry->acct.id);
         ASSERT(entry->touched_batch == e->batch_number);
-        if (entry->daily_pending > 0) {
-            hb_err err = store_daily_add(e->store, entry->acct.id, entry->daily_day,
-                                         entry->daily_pending);
-            if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-        }
-        if (entry->pending == 0) continue;
-        hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending);
+        if (entry->pending == 0 && entry->daily_pending == 0) continue;
+        ASSERT(entry->daily_day >= 0);
+        hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending,
+                                               entry->daily_day, entry->daily_pending);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
 #ifndef NDEBUG
         /* Debug builds read every write back: the store and the writer's copy agree. */
-        int64_t stored = 0;
-        ASSERT(store_account_balance(e->store, entry->acct.id, &stored) == HB_ERR_OK);
-        ASSERT(!store_exclusive_writer(e->store) || stored == entry->acct.balance);
+        int64_t stored = 0, day = 0, debits = 0;
+        ASSERT(store_account_balance(e->store, entry->acct.id, &stored, &day, &debits) ==
+               HB_ERR_OK);
+        ASSERT(!store_exclusive_writer(e->store) ||
+               (stored == entry->acct.balance && day == entry->daily_day &&
+                debits == entry->daily_debits));
 #endif
     }
     for (size_t i = 0; i < e->touched_count; i++) {
@@ -373,17 +374,12 @@ hb_err txn_daily_debits(txn *t, int64_t account_id, int64_t *out)
     hb_err err = load_entry(t, account_id, &entry);
     if (err != HB_ERR_OK) return err;
     if (entry->daily_day != t->business_day) {
-        /* A new day, or not read yet; nothing of this batch can be pending for it. */
-        int64_t stored = 0;
-        if (store_daily_get(t->engine->store, account_id, t->business_day, &stored) != HB_ERR_OK) {
-            return HB_ERR_UNAVAILABLE;
-        }
+        /* A new business day: nothing paid yet (the row's count restarts when written). */
         err = undo_push(t, entry, false);
         if (err != HB_ERR_OK) return err;
-        ASSERT(entry->daily_pending == 0 || entry->daily_day == -1);
+        ASSERT(entry->daily_pending == 0);
         entry->daily_day = t->business_day;
-        entry->daily_debits = stored;
-        entry->daily_pending = 0;
+        entry->daily_debits = 0;
     }
     *out = entry->daily_debits;
     return HB_ERR_OK;

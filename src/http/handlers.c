@@ -378,8 +378,15 @@ static void h_account_create(request *r)
                              sizeof currency_text) &&
               request_string(r, body, "region", false, LIMIT_REGION_LEN, in->region,
                              sizeof in->region);
+    /* present but empty is not "absent": there is no default for an empty value */
+    bool empty_enum = (json_object_get(body, "currency") != NULL && currency_text[0] == '\0') ||
+                      (json_object_get(body, "region") != NULL && in->region[0] == '\0');
     json_decref(body);
     if (!ok) return;
+    if (empty_enum) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "currency and region must not be empty");
+        return;
+    }
     in->tier = tier_parse(tier_text);
     if (in->tier == TIER_SYSTEM) in->tier = TIER_COUNT;
     in->currency = currency_text[0] ? currency_parse(currency_text, strlen(currency_text))
@@ -407,11 +414,27 @@ static void h_account_get(request *r)
     respond_customer(r, 200, id, false);
 }
 
+/* A query parameter's decoded value; false (response set) when it holds a NUL byte. */
+static bool query_value(request *r, const char *name, const char **out)
+{
+    size_t len = 0;
+    *out = NULL;
+    if (MHD_lookup_connection_value_n(r->connection, MHD_GET_ARGUMENT_KIND, name, strlen(name),
+                                      out, &len) != MHD_YES) {
+        *out = NULL;
+        return true;
+    }
+    if (*out != NULL && strlen(*out) != len) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "query values must not contain NUL");
+        return false;
+    }
+    return true;
+}
+
 static void h_account_list(request *r)
 {
-    const char *limit_text =
-        MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, "limit");
-    const char *cursor = MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, "cursor");
+    const char *limit_text = NULL, *cursor = NULL;
+    if (!query_value(r, "limit", &limit_text) || !query_value(r, "cursor", &cursor)) return;
     int64_t limit = LIMIT_PAGE_DEFAULT;
     if (limit_text != NULL) {
         char *end = NULL;

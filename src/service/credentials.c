@@ -130,6 +130,10 @@ static hb_err exec_session_create(txn *t, command *cmd)
     hb_err err = store_customer_get(txn_store(t), c->account_id, &owner);
     if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such customer");
     if (err != HB_ERR_OK) return err;
+    if (owner.tier != TIER_PERSONAL) {
+        txn_fail_detail(t, "bearer sessions are for people; merchants sign with API keys");
+        return HB_ERR_FORBIDDEN;
+    }
     uint8_t random[32];
     if (RAND_bytes(random, sizeof random) != 1) return HB_ERR_UNAVAILABLE;
     char b64[48];

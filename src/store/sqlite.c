@@ -121,12 +121,10 @@ static const char *const migrations[] = {
     "  ts INTEGER NOT NULL,"
     "  PRIMARY KEY (key_id, nonce)) WITHOUT ROWID;"
     "CREATE INDEX nonces_ts ON nonces(ts);",
-    /* 3: what each account paid per business day, for the tier's daily limit. */
-    "CREATE TABLE daily_totals ("
-    "  account_id INTEGER NOT NULL,"
-    "  day INTEGER NOT NULL,"
-    "  debits INTEGER NOT NULL CHECK (debits >= 0),"
-    "  PRIMARY KEY (account_id, day)) WITHOUT ROWID;",
+    /* 3: what each account paid on its last business day, kept in the balance row so that
+     * the batch's one update per account maintains it (the tier's daily limit). */
+    "ALTER TABLE balances ADD COLUMN debit_day INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE balances ADD COLUMN day_debits INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -14,7 +14,7 @@
 
 #define ACCOUNT_COLUMNS                                                                      \
     "a.id, a.owner, a.kind, a.tier, a.currency, b.balance, a.flags, a.status, "              \
-    "a.restricted_until, a.created_at"
+    "a.restricted_until, a.created_at, b.debit_day, b.day_debits"
 #define TRANSFER_COLUMNS                                                                     \
     "id, idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at"
 #define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
@@ -40,8 +40,10 @@
                            "ON b.account_id = a.id WHERE a.kind = $1 AND a.currency = $2 "  \
                            "AND a.tier = 0 ORDER BY a.id LIMIT 1")                           \
     X(ACCOUNT_SET_STATUS, "UPDATE accounts SET status = $2, restricted_until = $3 WHERE id = $1") \
-    X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2 WHERE account_id = $1")       \
-    X(BALANCE_GET, "SELECT balance FROM balances WHERE account_id = $1")                     \
+    X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2, day_debits = CASE WHEN "     \
+                   "debit_day = $3 THEN day_debits + $4 ELSE $4 END, debit_day = $3 "        \
+                   "WHERE account_id = $1")                                                  \
+    X(BALANCE_GET, "SELECT balance, debit_day, day_debits FROM balances WHERE account_id = $1") \
     X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
     X(TRANSFER_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM transfers")                         \
     X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ") VALUES "                \
@@ -72,10 +74,6 @@
                       "AND revoked_at = 0")                                                  \
     X(NONCE_INSERT, "INSERT INTO nonces (key_id, nonce, ts) VALUES ($1, $2, $3)")            \
     X(NONCE_PRUNE, "DELETE FROM nonces WHERE ts < $1")                                       \
-    X(DAILY_GET, "SELECT debits FROM daily_totals WHERE account_id = $1 AND day = $2")      \
-    X(DAILY_ADD, "INSERT INTO daily_totals (account_id, day, debits) VALUES ($1, $2, $3) "  \
-                 "ON CONFLICT (account_id, day) DO UPDATE SET debits = daily_totals.debits "\
-                 "+ excluded.debits")                                                       \
     X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
                     "(SELECT COUNT(*) FROM transfers), "                                     \
                     "(SELECT COUNT(*) FROM accounts a LEFT JOIN balances b "                 \
@@ -445,6 +443,8 @@ static void account_from_row(store *s, void *st, account *out)
     out->status = (account_status)d->column_i64(st, 7);
     out->restricted_until_ms = d->column_i64(st, 8);
     out->created_at_ms = d->column_i64(st, 9);
+    out->debit_day = d->column_i64(st, 10);
+    out->day_debits = d->column_i64(st, 11);
     account_assert_valid(out);
 }
 
@@ -476,24 +476,33 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur, acco
     return account_select_one(s, st, out);
 }
 
-hb_err store_account_add_balance(store *s, int64_t id, int64_t delta)
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
+                                 int64_t day_debit)
 {
+    ASSERT(day >= 0 && day_debit >= 0);
     void *st = stmt(s, STMT_BALANCE_ADD);
     s->driver->bind_i64(st, 1, id);
     s->driver->bind_i64(st, 2, delta);
+    s->driver->bind_i64(st, 3, day);
+    s->driver->bind_i64(st, 4, day_debit);
     hb_err err = run(s, st);
     if (err == HB_ERR_OK && s->driver->changes(s->conn) != 1) err = HB_ERR_NOT_FOUND;
     return err;
 }
 
-hb_err store_account_balance(store *s, int64_t id, int64_t *out)
+hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *day,
+                             int64_t *day_debits)
 {
     void *st = stmt(s, STMT_BALANCE_GET);
     s->driver->bind_i64(st, 1, id);
     bool row = false;
     hb_err err = s->driver->step(st, &row);
     if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) *out = s->driver->column_i64(st, 0);
+    if (err == HB_ERR_OK) {
+        *balance = s->driver->column_i64(st, 0);
+        *day = s->driver->column_i64(st, 1);
+        *day_debits = s->driver->column_i64(st, 2);
+    }
     s->driver->reset(st);
     return err;
 }
@@ -884,28 +893,6 @@ hb_err store_nonce_prune(store *s, int64_t before_ms)
 {
     void *st = stmt(s, STMT_NONCE_PRUNE);
     s->driver->bind_i64(st, 1, before_ms);
-    return run(s, st);
-}
-
-hb_err store_daily_get(store *s, int64_t account_id, int64_t day, int64_t *debits)
-{
-    void *st = stmt(s, STMT_DAILY_GET);
-    s->driver->bind_i64(st, 1, account_id);
-    s->driver->bind_i64(st, 2, day);
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    *debits = err == HB_ERR_OK && row ? s->driver->column_i64(st, 0) : 0;
-    s->driver->reset(st);
-    return err;
-}
-
-hb_err store_daily_add(store *s, int64_t account_id, int64_t day, int64_t delta)
-{
-    ASSERT(delta > 0);
-    void *st = stmt(s, STMT_DAILY_ADD);
-    s->driver->bind_i64(st, 1, account_id);
-    s->driver->bind_i64(st, 2, day);
-    s->driver->bind_i64(st, 3, delta);
     return run(s, st);
 }
 

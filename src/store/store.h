@@ -80,6 +80,8 @@ typedef struct account {
     account_status status;
     int64_t restricted_until_ms; /* debits refused before this time; 0 = none */
     int64_t created_at_ms;
+    int64_t debit_day;  /* the business day day_debits counts (days since the epoch) */
+    int64_t day_debits; /* what the account paid on debit_day, in fen */
 } account;
 
 typedef enum transfer_kind {
@@ -231,11 +233,14 @@ hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 /* Accounts. */
 hb_err store_account_insert(store *s, const account *a) WARN_UNUSED;
 hb_err store_account_get(store *s, int64_t id, account *out) WARN_UNUSED; /* NOT_FOUND */
-/* Add delta to the balance of one account (the engine calls it once per touched account per
- * batch, in id order). NOT_FOUND if the account does not exist. */
-hb_err store_account_add_balance(store *s, int64_t id, int64_t delta) WARN_UNUSED;
-/* The stored balance alone (for read-back checks). NOT_FOUND. */
-hb_err store_account_balance(store *s, int64_t id, int64_t *out) WARN_UNUSED;
+/* Add delta to the balance of one account and day_debit to what it paid on business day
+ * `day` (restarting the count when the stored day is another). The engine calls it once per
+ * touched account per batch, in id order. NOT_FOUND if the account does not exist. */
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
+                                 int64_t day_debit) WARN_UNUSED;
+/* The stored balance row alone (for read-back checks). NOT_FOUND. */
+hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *day,
+                             int64_t *day_debits) WARN_UNUSED;
 hb_err store_account_set_status(store *s, int64_t id, account_status status,
                                 int64_t restricted_until_ms) WARN_UNUSED;
 /* Up to limit accounts with id > after_id in id order. *count receives how many. */
@@ -288,10 +293,6 @@ hb_err store_session_revoke(store *s, const uint8_t token_hash[32], int64_t at_m
 hb_err store_nonce_insert(store *s, const char *key_id, const char *nonce,
                           int64_t ts_ms) WARN_UNUSED;
 hb_err store_nonce_prune(store *s, int64_t before_ms) WARN_UNUSED;
-
-/* What an account paid on a business day (0 when nothing), and adding to it. */
-hb_err store_daily_get(store *s, int64_t account_id, int64_t day, int64_t *debits) WARN_UNUSED;
-hb_err store_daily_add(store *s, int64_t account_id, int64_t day, int64_t delta) WARN_UNUSED;
 
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;

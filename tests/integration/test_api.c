@@ -333,6 +333,11 @@ static void test_roles_and_scopes(void **state)
     expect(&r, 200, NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
     httptest_reply_free(&r);
+    /* bearer sessions are for people, not merchants */
+    snprintf(body, sizeof body, "/v1/accounts/%s/sessions", fx.merchant);
+    r = httptest_admin(&server, "POST", body, NULL, NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
     /* personal accounts get no API key */
     snprintf(body, sizeof body, "{\"role\":\"merchant\",\"account\":\"%s\"}", fx.person);
     r = httptest_admin(&server, "POST", "/v1/keys", body, NULL);
