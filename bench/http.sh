@@ -24,10 +24,15 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT
 "$hongbao" init --db "$dir/b.db" --json > "$dir/admin.json"
 "$hongbao" demo --db "$dir/b.db" --people "$people" --tokens "$dir/tokens" > /dev/null
-port=$((20000 + RANDOM % 20000))
-"$hongbao" serve --db "$dir/b.db" --listen "127.0.0.1:$port" 2> "$dir/serve.log" &
+"$hongbao" serve --db "$dir/b.db" --listen 127.0.0.1:0 2> "$dir/serve.log" &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$dir/serve.log" 2>/dev/null && break; sleep 0.05; done
+port=
+for _ in $(seq 200); do
+    port=$(sed -n 's/.*"address":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$dir/serve.log" 2>/dev/null)
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+[ -n "$port" ] || { cat "$dir/serve.log" >&2; echo "bench/http.sh: the server did not start" >&2; exit 1; }
 url="http://127.0.0.1:$port"
 HB_TOKENS="$dir/tokens" wrk -t"$threads" -c"$connections" -d"${duration}s" \
     -s "$here/transfers.lua" "$url" > "$dir/transfers.out"

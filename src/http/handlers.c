@@ -325,6 +325,12 @@ static void h_metrics(request *r)
          (long long)st.failed_batches);
     EMIT("# TYPE hongbao_engine_queue_depth_max gauge\nhongbao_engine_queue_depth_max %lld\n",
          (long long)st.queue_depth);
+    EMIT("# HELP hongbao_engine_writer_seconds_total Writer time by phase.\n");
+    EMIT("# TYPE hongbao_engine_writer_seconds_total counter\n");
+    EMIT("hongbao_engine_writer_seconds_total{phase=\"commands\"} %.6f\n", (double)st.exec_ns / 1e9);
+    EMIT("hongbao_engine_writer_seconds_total{phase=\"balance_updates\"} %.6f\n",
+         (double)st.apply_ns / 1e9);
+    EMIT("hongbao_engine_writer_seconds_total{phase=\"commit\"} %.6f\n", (double)st.commit_ns / 1e9);
     EMIT("# HELP hongbao_engine_batch_size Commands per batch.\n");
     EMIT("# TYPE hongbao_engine_batch_size histogram\n");
     cumulative = 0;
