@@ -99,7 +99,7 @@ int cmd_serve(int argc, char **argv)
         return cli_fail(err, err_text);
     }
     http_options http_opts = {.db = db, .host = host, .port = port, .threads = (unsigned)threads,
-                              .keys = &keys};
+                              .keys = &keys, .policy = &current};
     http_server *srv = NULL;
     err = http_server_start(e, &http_opts, &srv, err_text, sizeof err_text);
     if (err != HB_ERR_OK) {
@@ -117,6 +117,7 @@ int cmd_serve(int argc, char **argv)
         static policy next;
         if (cli_load_policy(config, &next) == EXIT_OK) {
             engine_set_policy(e, &next);
+            http_server_set_policy(srv, &next);
             fprintf(stderr, "{\"level\":\"info\",\"msg\":\"policy reloaded\"}\n");
         } else {
             fprintf(stderr, "{\"level\":\"error\",\"msg\":\"policy reload refused; the "

@@ -155,6 +155,7 @@ void handlers_dispatch(request *r)
         }
     }
     if (!request_authenticate(r)) return;
+    if (!request_rate_limit(r)) return;
     if (r->caller.signed_request && strcmp(r->method, "GET") == 0) {
         /* A signed read records its nonce first, so that it cannot be replayed either. */
         r->cmd = calloc(1, sizeof *r->cmd);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/policy.h"
 #include "engine/engine.h"
 #include "service/keyring.h"
 
@@ -23,6 +24,7 @@ typedef struct http_options {
     unsigned connections;  /* connection limit; 0 = LIMIT_HTTP_CONNECTIONS */
     const keyring *keys;   /* not owned; must outlive the server */
     const hb_clock *clock; /* default clock_real() */
+    const policy *policy;  /* rate limits; NULL = policy_defaults() */
 } http_options;
 
 /* Start serving. err_text receives the reason on failure. */
@@ -30,6 +32,8 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
                          char *err_text, size_t size) WARN_UNUSED;
 /* The port actually bound. */
 uint16_t http_server_port(const http_server *s);
+/* Apply a reloaded policy's rate limits. Thread-safe. */
+void http_server_set_policy(http_server *s, const policy *p);
 /* Stop accepting, let in-flight requests finish, free. NULL ignored. */
 void http_server_stop(http_server *s);
 

@@ -97,6 +97,15 @@ typedef struct session_cache_entry {
     int64_t valid_until_ms; /* 0 = empty */
 } session_cache_entry;
 
+/* Token buckets for rate limits, per API key and per session, in milli-tokens (integers). */
+#define RATE_SLOTS 16384
+#define RATE_PROBE 8
+typedef struct rate_bucket {
+    char id[48]; /* "k:hbk_…" or "s:acct_…"; "" = empty */
+    int64_t tokens_milli;
+    int64_t updated_ms;
+} rate_bucket;
+
 struct http_server {
     struct MHD_Daemon *daemon;
     engine *engine;
@@ -108,6 +117,9 @@ struct http_server {
     pthread_mutex_t readers_lock;
     store *readers[LIMIT_HTTP_THREADS + 4];
     int reader_count;
+    pthread_mutex_t rate_lock;
+    rate_bucket *rates;            /* RATE_SLOTS */
+    int64_t key_per_second, key_burst, session_per_second, session_burst;
     pthread_mutex_t sessions_lock;
     session_cache_entry sessions[SESSION_CACHE_SLOTS];
     /* metrics */
@@ -140,6 +152,8 @@ bool request_authenticate(request *r);
 /* Check out / return a read connection; NULL (response set to 503) if none can be opened. */
 store *request_reader(request *r);
 void request_reader_done(request *r, store *s);
+/* Take one token from the caller's bucket; false (429 set, with Retry-After) when empty. */
+bool request_rate_limit(request *r);
 /* Forget a cached session (after revoking it). */
 void request_forget_session(http_server *srv, const uint8_t token_hash[32]);
 /* Submit r->cmd to the engine and suspend until it is durable; finish runs then. */

@@ -305,6 +305,65 @@ static bool authenticate_bearer(request *r, const char *token)
     return true;
 }
 
+static uint64_t hash_text(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+bool request_rate_limit(request *r)
+{
+    http_server *srv = r->server;
+    const caller *c = &r->caller;
+    char id[48];
+    if (c->role == ROLE_PERSON) {
+        snprintf(id, sizeof id, "s:%lld", (long long)c->account_id);
+    } else {
+        snprintf(id, sizeof id, "k:%s", c->key_id);
+    }
+    int64_t now_ms = clock_now_ms(srv->clock);
+    pthread_mutex_lock(&srv->rate_lock);
+    int64_t rate = c->role == ROLE_PERSON ? srv->session_per_second : srv->key_per_second;
+    int64_t burst = (c->role == ROLE_PERSON ? srv->session_burst : srv->key_burst) * 1000;
+    size_t home = (size_t)(hash_text(id) % RATE_SLOTS);
+    rate_bucket *b = NULL, *stalest = NULL;
+    for (size_t i = 0; i < RATE_PROBE; i++) {
+        rate_bucket *slot = &srv->rates[(home + i) % RATE_SLOTS];
+        if (strcmp(slot->id, id) == 0) {
+            b = slot;
+            break;
+        }
+        if (stalest == NULL || slot->updated_ms < stalest->updated_ms) stalest = slot;
+    }
+    if (b == NULL) { /* a new caller takes the stalest slot nearby, with a full bucket */
+        b = stalest;
+        snprintf(b->id, sizeof b->id, "%s", id);
+        b->tokens_milli = burst;
+        b->updated_ms = now_ms;
+    }
+    int64_t elapsed = now_ms > b->updated_ms ? now_ms - b->updated_ms : 0;
+    if (elapsed > 0) {
+        /* rate per second == rate milli-tokens per millisecond */
+        int64_t refill = elapsed > burst / rate ? burst : elapsed * rate; /* no overflow */
+        b->tokens_milli = b->tokens_milli + refill > burst ? burst : b->tokens_milli + refill;
+        b->updated_ms = now_ms;
+    }
+    bool allowed = b->tokens_milli >= 1000;
+    int64_t wait_ms = 0;
+    if (allowed) {
+        b->tokens_milli -= 1000;
+    } else {
+        wait_ms = (1000 - b->tokens_milli + rate - 1) / rate;
+    }
+    pthread_mutex_unlock(&srv->rate_lock);
+    if (allowed) return true;
+    request_error(r, HB_ERR_RATE_LIMITED, "too many requests; see Retry-After");
+    r->retry_after_s = (int)((wait_ms + 999) / 1000);
+    if (r->retry_after_s < 1) r->retry_after_s = 1;
+    return false;
+}
+
 void request_forget_session(http_server *srv, const uint8_t token_hash[32])
 {
     pthread_mutex_lock(&srv->sessions_lock);

@@ -255,6 +255,15 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
     pthread_mutex_init(&srv->readers_lock, NULL);
     pthread_mutex_init(&srv->metrics_lock, NULL);
     pthread_mutex_init(&srv->sessions_lock, NULL);
+    pthread_mutex_init(&srv->rate_lock, NULL);
+    srv->rates = calloc(RATE_SLOTS, sizeof *srv->rates);
+    if (srv->rates == NULL) {
+        free(srv);
+        return HB_ERR_UNAVAILABLE;
+    }
+    policy defaults;
+    policy_defaults(&defaults);
+    http_server_set_policy(srv, options->policy ? options->policy : &defaults);
     unsigned threads = options->threads;
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -268,6 +277,7 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
     const char *host = options->host && options->host[0] ? options->host : "127.0.0.1";
     if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
         snprintf(err_text, size, "cannot listen on %s: an IPv4 address is expected", host);
+        free(srv->rates);
         free(srv);
         return HB_ERR_INVALID_ARGUMENT;
     }
@@ -285,6 +295,7 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
     if (srv->daemon == NULL) {
         snprintf(err_text, size, "cannot listen on %s:%u (in use, or not allowed)", host,
                  options->port);
+        free(srv->rates);
         free(srv);
         return HB_ERR_UNAVAILABLE;
     }
@@ -319,5 +330,17 @@ void http_server_stop(http_server *srv)
     pthread_mutex_destroy(&srv->readers_lock);
     pthread_mutex_destroy(&srv->metrics_lock);
     pthread_mutex_destroy(&srv->sessions_lock);
+    pthread_mutex_destroy(&srv->rate_lock);
+    free(srv->rates);
     free(srv);
+}
+
+void http_server_set_policy(http_server *srv, const policy *p)
+{
+    pthread_mutex_lock(&srv->rate_lock);
+    srv->key_per_second = p->key_per_second;
+    srv->key_burst = p->key_burst;
+    srv->session_per_second = p->session_per_second;
+    srv->session_burst = p->session_burst;
+    pthread_mutex_unlock(&srv->rate_lock);
 }

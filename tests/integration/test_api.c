@@ -490,6 +490,38 @@ static void test_config_reload(void **state)
     usleep(200000);
     assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 10001), 403);
     assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 10000), 201);
+    /* rate limits: a burst of 3 at 1 per second for people; the 4th at once is 429 */
+    write_policy(path, "[rate_limit]\nsession_per_second = 1\nsession_burst = 3\n");
+    kill(server.pid, SIGHUP);
+    usleep(200000);
+    char account_path[128];
+    snprintf(account_path, sizeof account_path, "/v1/accounts/%s", fx.person2);
+    int limited = 0;
+    for (int i = 0; i < 5; i++) {
+        http_reply r = httptest_bearer(&server, fx.token2, "GET", account_path, NULL, NULL);
+        if (r.status == 429) {
+            limited++;
+            assert_string_equal(httptest_error_code(&r), "RATE_LIMITED");
+            assert_non_null(strstr(r.headers, "Retry-After: 1"));
+        } else {
+            assert_int_equal(r.status, 200);
+        }
+        httptest_reply_free(&r);
+    }
+    assert_true(limited >= 1 && limited <= 2);
+    /* another person has a bucket of its own */
+    char own_path[128];
+    snprintf(own_path, sizeof own_path, "/v1/accounts/%s", fx.person);
+    http_reply other = httptest_bearer(&server, fx.token, "GET", own_path, NULL, NULL);
+    expect(&other, 200, NULL);
+    httptest_reply_free(&other);
+    sleep(2); /* tokens refill */
+    http_reply again = httptest_bearer(&server, fx.token2, "GET", account_path, NULL, NULL);
+    expect(&again, 200, NULL);
+    httptest_reply_free(&again);
+    write_policy(path, "[general]\ntimezone = Asia/Shanghai\n");
+    kill(server.pid, SIGHUP);
+    usleep(200000);
     unsetenv("HONGBAO_CONFIG");
     assert_true(httptest_balanced(&server));
 }
