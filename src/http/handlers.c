@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/ids.h"
 #include "http/http_internal.h"
 
@@ -32,6 +33,8 @@ static void h_session_create(request *r);
 static void h_unmask(request *r);
 static void h_transfer_create(request *r);
 static void h_transfer_get(request *r);
+static void h_transfer_batch(request *r);
+static void h_account_transfers(request *r);
 static void h_key_create(request *r);
 static void h_key_list(request *r);
 static void h_key_revoke(request *r);
@@ -49,7 +52,10 @@ static const route routes[] = {
     {"POST", "/v1/accounts/*/withdraw", h_withdraw, false, "POST /v1/accounts/{id}/withdraw"},
     {"POST", "/v1/accounts/*/sessions", h_session_create, false, "POST /v1/accounts/{id}/sessions"},
     {"POST", "/v1/accounts/*/unmask", h_unmask, false, "POST /v1/accounts/{id}/unmask"},
+    {"GET", "/v1/accounts/*/transfers", h_account_transfers, false,
+     "GET /v1/accounts/{id}/transfers"},
     {"POST", "/v1/transfers", h_transfer_create, false, "POST /v1/transfers"},
+    {"POST", "/v1/transfers/batch", h_transfer_batch, false, "POST /v1/transfers/batch"},
     {"GET", "/v1/transfers/*", h_transfer_get, false, "GET /v1/transfers/{id}"},
     {"POST", "/v1/keys", h_key_create, false, "POST /v1/keys"},
     {"GET", "/v1/keys", h_key_list, false, "GET /v1/keys"},
@@ -578,6 +584,73 @@ static void h_withdraw(request *r)
     bank_movement(r, TRANSFER_WITHDRAW);
 }
 
+/* Parse one transfer object into c (prepared, not submitted). On failure returns the error
+ * and a detail, without touching the response (the batch answers per item). */
+static hb_err parse_transfer(request *r, json_t *obj, bool batch_item, transfer_cmd *c,
+                             char *idem_key, char *detail, size_t size)
+{
+    static const char *const fields[] = {"from", "to", "amount", "currency", "memo", "device",
+                                         "region", NULL};
+    static const char *const batch_fields[] = {"from", "to", "amount", "currency", "memo",
+                                               "device", "region", "idempotency_key", NULL};
+    /* Reuse the single-request validators: they write an error response, which a batch item
+     * turns into its own result. */
+    transfer *tr = &c->transfer;
+    char from[32], to[32], currency_text[8], device[LIMIT_DEVICE_LEN + 1],
+        region[LIMIT_REGION_LEN + 1];
+    idem_key[0] = '\0';
+    bool ok = json_is_object(obj) &&
+              request_only_fields(r, obj, batch_item ? batch_fields : fields) &&
+              request_string(r, obj, "from", true, 31, from, sizeof from) &&
+              request_string(r, obj, "to", true, 31, to, sizeof to) &&
+              request_amount(r, obj, "amount", &tr->amount) &&
+              request_string(r, obj, "currency", false, 7, currency_text, sizeof currency_text) &&
+              request_string(r, obj, "memo", false, LIMIT_MEMO_LEN, tr->reference,
+                             sizeof tr->reference) &&
+              request_string(r, obj, "device", false, LIMIT_DEVICE_LEN, device, sizeof device) &&
+              request_string(r, obj, "region", false, LIMIT_REGION_LEN, region, sizeof region) &&
+              (!batch_item || request_string(r, obj, "idempotency_key", false, LIMIT_IDEM_KEY_LEN,
+                                             idem_key, LIMIT_IDEM_KEY_LEN + 1));
+    if (!ok && !json_is_object(obj)) {
+        snprintf(detail, size, "each transfer must be a JSON object");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    if (ok) ok = request_account_id(r, from, &tr->debit_id) && request_account_id(r, to, &tr->credit_id);
+    if (!ok) {
+        /* take the code and message from the error response just written */
+        json_t *e = NULL;
+        json_error_t error;
+        json_t *reply = json_loads(r->response, 0, &error);
+        e = reply ? json_object_get(reply, "error") : NULL;
+        hb_err err = HB_ERR_INVALID_ARGUMENT;
+        const char *code = e ? json_string_value(json_object_get(e, "code")) : NULL;
+        if (code != NULL) (void)hb_err_from_name(code, &err);
+        snprintf(detail, size, "%s",
+                 e ? json_string_value(json_object_get(e, "message")) : "invalid transfer");
+        json_decref(reply);
+        free(r->response);
+        r->response = NULL;
+        r->phase = PHASE_BODY;
+        return err;
+    }
+    if (currency_text[0] != '\0') {
+        tr->currency = currency_parse(currency_text, strlen(currency_text));
+        if (tr->currency == CURRENCY_NONE) {
+            snprintf(detail, size, "currency must be CNY or HKD");
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+    }
+    /* Only an admin moves other people's money; everyone else pays from their own wallet. */
+    if (!is_admin(r) && tr->debit_id != r->caller.account_id) {
+        snprintf(detail, size, "no such account");
+        return HB_ERR_NOT_FOUND;
+    }
+    tr->kind = TRANSFER_P2P;
+    hb_err err = wallet_transfer_prepare(c, r->caller.actor, NULL);
+    if (err != HB_ERR_OK) snprintf(detail, size, "invalid transfer");
+    return err;
+}
+
 static void h_transfer_create(request *r)
 {
     if (r->caller.role == ROLE_SUPPORT) {
@@ -586,46 +659,167 @@ static void h_transfer_create(request *r)
     }
     json_t *body = request_body_object(r);
     if (body == NULL) return;
-    static const char *const fields[] = {"from", "to", "amount", "currency", "memo",
-                                         "device", "region", NULL};
     pending_command *pc = new_command(r);
-    transfer *tr = &pc->transfer.transfer;
-    char from[32], to[32], currency_text[8], device[LIMIT_DEVICE_LEN + 1],
-        region[LIMIT_REGION_LEN + 1];
-    bool ok = request_only_fields(r, body, fields) &&
-              request_string(r, body, "from", true, 31, from, sizeof from) &&
-              request_string(r, body, "to", true, 31, to, sizeof to) &&
-              request_amount(r, body, "amount", &tr->amount) &&
-              request_string(r, body, "currency", false, 7, currency_text, sizeof currency_text) &&
-              request_string(r, body, "memo", false, LIMIT_MEMO_LEN, tr->reference,
-                             sizeof tr->reference) &&
-              request_string(r, body, "device", false, LIMIT_DEVICE_LEN, device, sizeof device) &&
-              request_string(r, body, "region", false, LIMIT_REGION_LEN, region, sizeof region);
+    char idem[LIMIT_IDEM_KEY_LEN + 1], detail[LIMIT_ERR_DETAIL_LEN + 1];
+    hb_err err = parse_transfer(r, body, false, &pc->transfer, idem, detail, sizeof detail);
     json_decref(body);
-    if (!ok) return;
-    if (!request_account_id(r, from, &tr->debit_id) || !request_account_id(r, to, &tr->credit_id)) {
-        return;
-    }
-    if (currency_text[0] != '\0') {
-        tr->currency = currency_parse(currency_text, strlen(currency_text));
-        if (tr->currency == CURRENCY_NONE) {
-            request_error(r, HB_ERR_INVALID_ARGUMENT, "currency must be CNY or HKD");
-            return;
-        }
-    }
-    /* Only an admin moves other people's money; everyone else pays from their own wallet. */
-    if (!is_admin(r) && tr->debit_id != r->caller.account_id) {
-        request_error(r, HB_ERR_NOT_FOUND, "no such account");
-        return;
-    }
-    tr->kind = TRANSFER_P2P;
-    hb_err err = wallet_transfer_prepare(&pc->transfer, r->caller.actor, NULL);
     if (err != HB_ERR_OK) {
-        request_error(r, err, "invalid transfer");
+        request_error(r, err, detail);
         return;
     }
     request_prepare_command(r, &pc->base, true);
     request_submit(r, finish_transfer);
+}
+
+static void finish_transfer_batch(request *r)
+{
+    json_t *results = json_array();
+    size_t ok = 0;
+    for (size_t i = 0; i < r->batch_count; i++) {
+        command *cmd = &r->batch[i].base;
+        hb_err err = r->batch_errors[i] != HB_ERR_OK ? r->batch_errors[i] : cmd->err;
+        const char *detail = r->batch_errors[i] != HB_ERR_OK ? r->batch_details[i] : cmd->err_detail;
+        if (err == HB_ERR_OK) {
+            ok++;
+            json_t *item = json_pack("{s:i,s:o}", "status", 201, "transfer",
+                                     transfer_json(&r->batch[i].transfer));
+            if (cmd->replayed) json_object_set_new(item, "replayed", json_true());
+            json_array_append_new(results, item);
+        } else {
+            json_array_append_new(
+                results, json_pack("{s:i,s:{s:s,s:s}}", "status", hb_err_status(err), "error",
+                                   "code", hb_err_name(err), "message",
+                                   detail && detail[0] ? detail : hb_err_message(err)));
+        }
+    }
+    request_json(r, 200, json_pack("{s:I,s:I,s:o}", "succeeded", (json_int_t)ok, "failed",
+                                   (json_int_t)(r->batch_count - ok), "results", results));
+}
+
+static void submit_transfer_batch(request *r)
+{
+    if (r->cmd != NULL && r->cmd->base.err != HB_ERR_OK) { /* the nonce was refused */
+        request_error(r, r->cmd->base.err, r->cmd->base.err_detail);
+        return;
+    }
+    request_submit_batch(r, finish_transfer_batch);
+}
+
+/* Up to 1,000 transfers, each with its own idempotency key, each succeeding or failing on
+ * its own; the answer lists a result per transfer in order. */
+static void h_transfer_batch(request *r)
+{
+    if (r->caller.role == ROLE_SUPPORT) {
+        request_error(r, HB_ERR_FORBIDDEN, "support keys are read-only");
+        return;
+    }
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"transfers", NULL};
+    if (!request_only_fields(r, body, fields)) {
+        json_decref(body);
+        return;
+    }
+    json_t *items = json_object_get(body, "transfers");
+    if (!json_is_array(items) || json_array_size(items) == 0 || json_array_size(items) > 1000) {
+        json_decref(body);
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "\"transfers\" must be an array of 1-1000");
+        return;
+    }
+    size_t n = json_array_size(items);
+    r->batch = calloc(n, sizeof *r->batch);
+    r->batch_errors = calloc(n, sizeof *r->batch_errors);
+    r->batch_details = calloc(n, sizeof *r->batch_details);
+    ASSERT(r->batch != NULL && r->batch_errors != NULL && r->batch_details != NULL);
+    r->batch_count = n;
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(items, i);
+        char idem[LIMIT_IDEM_KEY_LEN + 1];
+        hb_err err = parse_transfer(r, item, true, &r->batch[i], idem, r->batch_details[i],
+                                    sizeof r->batch_details[i]);
+        r->batch_errors[i] = err;
+        if (err != HB_ERR_OK) continue;
+        command *cmd = &r->batch[i].base;
+        snprintf(cmd->actor, sizeof cmd->actor, "%s", r->caller.actor);
+        if (idem[0] != '\0') {
+            /* each item's key, scoped like a single transfer's, hashed over the item */
+            snprintf(cmd->idem_key, sizeof cmd->idem_key, "%s", idem);
+            snprintf(cmd->idem_scope, sizeof cmd->idem_scope, "%.64s POST /v1/transfers/batch",
+                     r->caller.actor);
+            char *canonical = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
+            ASSERT(canonical != NULL);
+            ASSERT(digest_sha256(canonical, strlen(canonical), cmd->request_hash) == HB_ERR_OK);
+            free(canonical);
+        }
+    }
+    json_decref(body);
+    if (r->caller.signed_request) {
+        /* the batch's nonce first: a replayed batch must not run any of its transfers */
+        pending_command *pc = new_command(r);
+        credentials_nonce_prepare(&pc->nonce, r->caller.actor, r->caller.key_id, r->caller.nonce,
+                                  r->caller.ts_ms);
+        request_submit(r, submit_transfer_batch);
+        return;
+    }
+    submit_transfer_batch(r);
+}
+
+static void h_account_transfers(request *r)
+{
+    int64_t id = 0;
+    if (!request_account_id(r, r->segments[2], &id)) return;
+    const char *limit_text = NULL, *cursor = NULL;
+    if (!query_value(r, "limit", &limit_text) || !query_value(r, "cursor", &cursor)) return;
+    int64_t limit = LIMIT_PAGE_DEFAULT;
+    if (limit_text != NULL) {
+        char *end = NULL;
+        long long v = strtoll(limit_text, &end, 10);
+        if (end == limit_text || *end != '\0' || v < 1 || v > 100) {
+            request_error(r, HB_ERR_INVALID_ARGUMENT, "limit must be 1..100");
+            return;
+        }
+        limit = v;
+    }
+    int64_t before = 0;
+    if (cursor != NULL && (strncmp(cursor, "tr_", 3) != 0 ||
+                           ids_parse(ID_TRANSFER, cursor, &before) != HB_ERR_OK)) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "bad cursor");
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    bool visible = r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT;
+    hb_err err = HB_ERR_OK;
+    if (!visible) {
+        customer_view v;
+        err = customer_view_get(s, r->server->keys, r->caller.account_id, false, &v);
+        visible = err == HB_ERR_OK && customer_owns(&v, id);
+    }
+    account a;
+    if (visible) err = store_account_get(s, id, &a);
+    transfer page[101];
+    int count = 0;
+    if (visible && err == HB_ERR_OK) err = store_transfer_list(s, id, before, (int)limit + 1, page, &count);
+    request_reader_done(r, s);
+    if (!visible || err == HB_ERR_NOT_FOUND) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such account");
+        return;
+    }
+    if (err != HB_ERR_OK) {
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while listing");
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < count && i < limit; i++) json_array_append_new(data, transfer_json(&page[i]));
+    json_t *reply = json_pack("{s:o}", "data", data);
+    if (count > limit) {
+        char next[IDS_TEXT_MAX];
+        ids_format(ID_TRANSFER, page[limit - 1].id, next, sizeof next);
+        json_object_set_new(reply, "next_cursor", json_string(next));
+    } else {
+        json_object_set_new(reply, "next_cursor", json_null());
+    }
+    request_json(r, 200, reply);
 }
 
 static void h_transfer_get(request *r)

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "http/http.h"
@@ -75,6 +76,12 @@ struct request {
 
     pending_command *cmd;
     finish_fn finish;   /* builds the response once cmd is durable */
+    /* POST /v1/transfers/batch: many commands, answered when the last is durable */
+    transfer_cmd *batch;
+    size_t batch_count;
+    _Atomic size_t batch_remaining;
+    hb_err *batch_errors; /* validation errors found before submitting; OK = submitted */
+    char (*batch_details)[LIMIT_ERR_DETAIL_LEN + 1];
     finish_fn after_nonce; /* a signed read: runs once its nonce is recorded */
 
     int status;
@@ -158,6 +165,9 @@ bool request_rate_limit(request *r);
 void request_forget_session(http_server *srv, const uint8_t token_hash[32]);
 /* Submit r->cmd to the engine and suspend until it is durable; finish runs then. */
 void request_submit(request *r, finish_fn finish);
+/* Submit r->batch[i] for every i whose batch_errors[i] is OK, and suspend until all are
+ * durable; finish runs then. */
+void request_submit_batch(request *r, finish_fn finish);
 /* Copy the caller's nonce and the Idempotency-Key into the command before submitting. */
 void request_prepare_command(request *r, command *cmd, bool idempotent);
 

@@ -419,6 +419,38 @@ static void on_command_done(command *cmd, void *ctx)
     MHD_resume_connection(r->connection);
 }
 
+static void on_batch_item_done(command *cmd, void *ctx)
+{
+    (void)cmd;
+    request *r = ctx;
+    if (atomic_fetch_sub(&r->batch_remaining, 1) == 1) MHD_resume_connection(r->connection);
+}
+
+void request_submit_batch(request *r, finish_fn finish)
+{
+    size_t submitting = 0;
+    for (size_t i = 0; i < r->batch_count; i++) submitting += r->batch_errors[i] == HB_ERR_OK;
+    r->finish = finish;
+    if (submitting == 0) {
+        finish(r);
+        r->finish = NULL;
+        return;
+    }
+    r->phase = PHASE_WAITING;
+    atomic_store(&r->batch_remaining, submitting + 1); /* +1 held until all are queued */
+    MHD_suspend_connection(r->connection);
+    for (size_t i = 0; i < r->batch_count; i++) {
+        if (r->batch_errors[i] != HB_ERR_OK) continue;
+        if (engine_submit_async(r->server->engine, &r->batch[i].base, on_batch_item_done, r) !=
+            HB_ERR_OK) {
+            r->batch_errors[i] = HB_ERR_UNAVAILABLE;
+            snprintf(r->batch_details[i], sizeof r->batch_details[i], "the server is busy; retry");
+            atomic_fetch_sub(&r->batch_remaining, 1);
+        }
+    }
+    if (atomic_fetch_sub(&r->batch_remaining, 1) == 1) MHD_resume_connection(r->connection);
+}
+
 void request_submit(request *r, finish_fn finish)
 {
     ASSERT(r->cmd != NULL);

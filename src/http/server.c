@@ -73,6 +73,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     free(r->body);
     free(r->response);
     free(r->cmd);
+    free(r->batch);
+    free(r->batch_errors);
+    free(r->batch_details);
     free(r);
     *con_cls = NULL;
 }

@@ -125,6 +125,9 @@ static const char *const migrations[] = {
      * the batch's one update per account maintains it (the tier's daily limit). */
     "ALTER TABLE balances ADD COLUMN debit_day INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE balances ADD COLUMN day_debits INTEGER NOT NULL DEFAULT 0;",
+    /* 4: an account's transfers, newest first, for its statement. */
+    "CREATE INDEX transfers_debit ON transfers(debit_id, id);"
+    "CREATE INDEX transfers_credit ON transfers(credit_id, id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

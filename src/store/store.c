@@ -50,6 +50,13 @@
                        "($1, $2, $3, $4, $5, $6, $7, $8, $9)")                               \
     X(TRANSFER_GET, "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = $1")              \
     X(TRANSFER_COUNT, "SELECT COUNT(*) FROM transfers")                                      \
+    X(TRANSFER_LIST, "SELECT " TRANSFER_COLUMNS " FROM ("                                   \
+                     "SELECT * FROM (SELECT " TRANSFER_COLUMNS " FROM transfers "            \
+                     "WHERE debit_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3) d "         \
+                     "UNION ALL "                                                            \
+                     "SELECT * FROM (SELECT " TRANSFER_COLUMNS " FROM transfers "            \
+                     "WHERE credit_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3) c"         \
+                     ") t ORDER BY id DESC LIMIT $3")                                        \
     X(IDEM_GET, "SELECT request_hash, result FROM idempotency WHERE scope = $1 AND key = $2") \
     X(IDEM_PUT, "INSERT INTO idempotency (scope, key, request_hash, result, created_at) "    \
                 "VALUES ($1, $2, $3, $4, $5)")                                               \
@@ -591,6 +598,47 @@ hb_err store_transfer_get(store *s, int64_t id, transfer *out)
         ASSERT(out->id == id);
     }
     d->reset(st);
+    return err;
+}
+
+static void transfer_from_row(store *s, void *st, transfer *out)
+{
+    const driver_ops *d = s->driver;
+    memset(out, 0, sizeof *out);
+    out->id = d->column_i64(st, 0);
+    column_copy(s, st, 1, out->idem_key, sizeof out->idem_key);
+    out->debit_id = d->column_i64(st, 2);
+    out->credit_id = d->column_i64(st, 3);
+    out->amount = d->column_i64(st, 4);
+    out->currency = column_currency(s, st, 5);
+    out->kind = (transfer_kind)d->column_i64(st, 6);
+    column_copy(s, st, 7, out->reference, sizeof out->reference);
+    out->created_at_ms = d->column_i64(st, 8);
+    transfer_assert_valid(out);
+}
+
+hb_err store_transfer_list(store *s, int64_t account_id, int64_t before_id, int limit,
+                           transfer *out, int *count)
+{
+    ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
+    void *st = stmt(s, STMT_TRANSFER_LIST);
+    s->driver->bind_i64(st, 1, account_id);
+    s->driver->bind_i64(st, 2, before_id > 0 ? before_id : INT64_MAX);
+    s->driver->bind_i64(st, 3, limit);
+    int n = 0;
+    hb_err err = HB_ERR_OK;
+    for (;;) {
+        bool row = false;
+        err = s->driver->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        ASSERT(n < limit);
+        transfer_from_row(s, st, &out[n]);
+        ASSERT(out[n].debit_id == account_id || out[n].credit_id == account_id);
+        ASSERT(n == 0 || out[n].id < out[n - 1].id);
+        n++;
+    }
+    s->driver->reset(st);
+    *count = err == HB_ERR_OK ? n : 0;
     return err;
 }
 

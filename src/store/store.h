@@ -254,6 +254,10 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur,
 hb_err store_transfer_insert(store *s, const transfer *t) WARN_UNUSED;
 hb_err store_transfer_get(store *s, int64_t id, transfer *out) WARN_UNUSED; /* NOT_FOUND */
 hb_err store_transfer_count(store *s, int64_t *out) WARN_UNUSED;
+/* An account's transfers (as debit or credit), newest first, with id < before_id (0 = from
+ * the newest); up to limit. */
+hb_err store_transfer_list(store *s, int64_t account_id, int64_t before_id, int limit,
+                           transfer *out, int *count) WARN_UNUSED;
 
 /* Idempotency records, keyed by (scope, key). put fails with DUPLICATE if present. */
 hb_err store_idem_get(store *s, const char *scope, const char *key,

@@ -120,7 +120,8 @@ static void test_public_routes(void **state)
         "/healthz", "/metrics", "/openapi.json", "/v1/accounts", "/v1/accounts/{id}",
         "/v1/accounts/{id}/topup", "/v1/accounts/{id}/withdraw", "/v1/accounts/{id}/sessions",
         "/v1/accounts/{id}/unmask", "/v1/transfers", "/v1/transfers/{id}", "/v1/keys",
-        "/v1/keys/{id}/revoke", "/v1/sessions/revoke", "/v1/ledger/check"};
+        "/v1/keys/{id}/revoke", "/v1/sessions/revoke", "/v1/ledger/check",
+        "/v1/accounts/{id}/transfers", "/v1/transfers/batch"};
     for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++) {
         assert_non_null(json_object_get(paths, documented[i]));
     }
@@ -449,6 +450,114 @@ static void test_framing(void **state)
     assert_true(strstr(status, " 400") != NULL);
 }
 
+/* An account's statement, paginated newest first, visible to its owner only. */
+static void test_account_transfers(void **state)
+{
+    (void)state;
+    char path[160];
+    snprintf(path, sizeof path, "/v1/accounts/%s/transfers?limit=2", fx.person2);
+    http_reply r = httptest_bearer(&server, fx.token2, "GET", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    json_t *data = json_object_get(r.json, "data");
+    assert_int_equal(json_array_size(data), 2);
+    const char *first = json_string_value(json_object_get(json_array_get(data, 0), "id"));
+    const char *second = json_string_value(json_object_get(json_array_get(data, 1), "id"));
+    assert_true(atoll(first + 3) > atoll(second + 3)); /* newest first */
+    const char *cursor = json_string_value(json_object_get(r.json, "next_cursor"));
+    assert_non_null(cursor);
+    assert_string_equal(cursor, second);
+    char next[200];
+    snprintf(next, sizeof next, "/v1/accounts/%s/transfers?limit=100&cursor=%s", fx.person2, cursor);
+    http_reply r2 = httptest_bearer(&server, fx.token2, "GET", next, NULL, NULL);
+    expect(&r2, 200, NULL);
+    json_t *rest = json_object_get(r2.json, "data");
+    assert_true(json_array_size(rest) >= 1);
+    for (size_t i = 0; i < json_array_size(rest); i++) {
+        json_t *t = json_array_get(rest, i);
+        const char *id = json_string_value(json_object_get(t, "id"));
+        assert_true(atoll(id + 3) < atoll(second + 3));
+        const char *from = json_string_value(json_object_get(t, "from"));
+        const char *to = json_string_value(json_object_get(t, "to"));
+        assert_true(strcmp(from, fx.person2) == 0 || strcmp(to, fx.person2) == 0);
+    }
+    assert_true(json_is_null(json_object_get(r2.json, "next_cursor")));
+    httptest_reply_free(&r);
+    httptest_reply_free(&r2);
+    /* someone else's statement is not found */
+    r = httptest_bearer(&server, fx.token, "GET", path, NULL, NULL);
+    expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    r = httptest_signed(&server, fx.support_key, fx.support_secret, "GET", path, NULL, NULL);
+    expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+}
+
+/* A batch: each transfer succeeds or fails alone; keys replay per item; a replayed signed
+ * batch runs nothing. */
+static void test_transfer_batch(void **state)
+{
+    (void)state;
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"transfers\":["
+             "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":11,\"idempotency_key\":\"b-1\"},"
+             "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":999999999},"
+             "{\"from\":\"%s\",\"to\":\"acct_999999\",\"amount\":1},"
+             "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":\"12\"},"
+             "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":13,\"idempotency_key\":\"b-1\"},"
+             "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":11,\"idempotency_key\":\"b-1\"},"
+             "7]}",
+             fx.person, fx.person2, fx.person, fx.person2, fx.person, fx.person, fx.person2,
+             fx.person, fx.person2, fx.person, fx.person2);
+    long long before = 0;
+    http_reply c = httptest_admin(&server, "GET", "/v1/ledger/check", NULL, NULL);
+    before = httptest_int(&c, "transfers");
+    httptest_reply_free(&c);
+    long long now = (long long)time(NULL);
+    http_reply r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST",
+                                      "/v1/transfers/batch", body, now, "batchNonce0000000001", NULL);
+    expect(&r, 200, NULL);
+    json_t *results = json_object_get(r.json, "results");
+    assert_int_equal(json_array_size(results), 7);
+    static const long want[] = {201, 403, 404, 400, 409, 201, 400};
+    for (size_t i = 0; i < 7; i++) {
+        json_t *item = json_array_get(results, i);
+        long status = (long)json_integer_value(json_object_get(item, "status"));
+        if (status != want[i]) fprintf(stderr, "item %zu: %s\n", i, r.body);
+        assert_int_equal(status, want[i]);
+    }
+    /* the sixth repeats the first's key and body: the same transfer, replayed */
+    json_t *t1 = json_object_get(json_array_get(results, 0), "transfer");
+    json_t *t6 = json_object_get(json_array_get(results, 5), "transfer");
+    assert_string_equal(json_string_value(json_object_get(t1, "id")),
+                        json_string_value(json_object_get(t6, "id")));
+    assert_true(json_is_true(json_object_get(json_array_get(results, 5), "replayed")));
+    assert_int_equal(httptest_int(&r, "succeeded"), 2);
+    httptest_reply_free(&r);
+    c = httptest_admin(&server, "GET", "/v1/ledger/check", NULL, NULL);
+    assert_int_equal(httptest_int(&c, "transfers"), before + 1);
+    httptest_reply_free(&c);
+    /* the same signed request again: refused whole */
+    r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST",
+                           "/v1/transfers/batch", body, now, "batchNonce0000000001", NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    /* a person's batch pays only from its own wallet */
+    snprintf(body, sizeof body, "{\"transfers\":[{\"from\":\"%s\",\"to\":\"%s\",\"amount\":1},"
+             "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":1}]}", fx.person2, fx.person,
+             fx.person, fx.person2);
+    r = httptest_bearer(&server, fx.token2, "POST", "/v1/transfers/batch", body, NULL);
+    expect(&r, 200, NULL);
+    results = json_object_get(r.json, "results");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(results, 0), "status")), 201);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(results, 1), "status")), 404);
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, fx.token2, "POST", "/v1/transfers/batch", "{\"transfers\":[]}", NULL);
+    expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
+    assert_true(httptest_balanced(&server));
+}
+
 static void write_policy(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -532,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_public_routes),      cmocka_unit_test(test_authentication),
         cmocka_unit_test(test_personal_data),      cmocka_unit_test(test_roles_and_scopes),
         cmocka_unit_test(test_idempotency_and_errors), cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_account_transfers), cmocka_unit_test(test_transfer_batch),
         cmocka_unit_test(test_config_reload),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
