@@ -50,7 +50,7 @@ test-asan:
 bench: release
 	@rm -f bench.db bench.db-wal bench.db-shm
 	@$(HONGBAO) bench ledger --db bench.db --accounts 1000000 --transfers 2000000 \
-	    --threads 2 --window 16384 --batch 16384
+	    --threads 2 --window 32768 --batch 32768
 
 bench-http: release
 	@bench/http.sh $(HONGBAO)

@@ -42,6 +42,7 @@ typedef struct undo_entry {
     int64_t daily_day;
     int64_t daily_debits;
     int64_t daily_pending;
+    int64_t last_transfer_id;
     bool created;
 } undo_entry;
 

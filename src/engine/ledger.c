@@ -230,6 +230,7 @@ static hb_err undo_push(txn *t, cache_entry *e, bool created)
     u->daily_day = e->daily_day;
     u->daily_debits = e->daily_debits;
     u->daily_pending = e->daily_pending;
+    u->last_transfer_id = e->acct.last_transfer_id;
     u->created = created;
     e->undo_stamp = t->command_number;
     return HB_ERR_OK;
@@ -252,6 +253,7 @@ void ledger__command_undo(txn *t)
         u->entry->daily_day = u->daily_day;
         u->entry->daily_debits = u->daily_debits;
         u->entry->daily_pending = u->daily_pending;
+        u->entry->acct.last_transfer_id = u->last_transfer_id;
     }
     t->undo_count = 0;
     /* Entries this command added to the touched list are no longer touched (their
@@ -318,19 +320,21 @@ hb_err ledger__apply_batch(engine *e)
         cache_entry *entry = e->touched[i];
         ASSERT(i == 0 || e->touched[i - 1]->acct.id < entry->acct.id);
         ASSERT(entry->touched_batch == e->batch_number);
-        if (entry->pending == 0 && entry->daily_pending == 0) continue;
+        /* Touched means changed (balance, daily total or newest transfer): always written,
+         * even when a batch's movements cancel out. */
         ASSERT(entry->daily_day >= 0);
         hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending,
-                                               entry->daily_day, entry->daily_pending);
+                                               entry->daily_day, entry->daily_pending,
+                                               entry->acct.last_transfer_id);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
 #ifndef NDEBUG
         /* Debug builds read every write back: the store and the writer's copy agree. */
-        int64_t stored = 0, day = 0, debits = 0;
-        ASSERT(store_account_balance(e->store, entry->acct.id, &stored, &day, &debits) ==
+        int64_t stored = 0, day = 0, debits = 0, last = 0;
+        ASSERT(store_account_balance(e->store, entry->acct.id, &stored, &day, &debits, &last) ==
                HB_ERR_OK);
         ASSERT(!store_exclusive_writer(e->store) ||
                (stored == entry->acct.balance && day == entry->daily_day &&
-                debits == entry->daily_debits));
+                debits == entry->daily_debits && last == entry->acct.last_transfer_id));
 #endif
     }
     for (size_t i = 0; i < e->touched_count; i++) {
@@ -606,6 +610,8 @@ hb_err txn_transfer(txn *t, transfer *tr)
 
     tr->id = e->next_transfer_id;
     tr->created_at_ms = t->now_ms;
+    tr->prev_debit_id = debit->acct.last_transfer_id;
+    tr->prev_credit_id = credit->acct.last_transfer_id;
     err = store_transfer_insert(e->store, tr);
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     e->next_transfer_id++;
@@ -614,8 +620,10 @@ hb_err txn_transfer(txn *t, transfer *tr)
     if (err != HB_ERR_OK) return err;
     debit->acct.balance = debit_after;
     debit->pending -= tr->amount;
+    debit->acct.last_transfer_id = tr->id;
     credit->acct.balance = credit_after;
     credit->pending += tr->amount;
+    credit->acct.last_transfer_id = tr->id;
     touch(e, debit);
     touch(e, credit);
     row_buf r = {.len = 0};
@@ -629,5 +637,7 @@ hb_err txn_transfer(txn *t, transfer *tr)
     row_i64(&r, tr->kind);
     row_str(&r, tr->reference);
     row_i64(&r, tr->created_at_ms);
+    row_i64(&r, tr->prev_debit_id);
+    row_i64(&r, tr->prev_credit_id);
     return row_digest(t, &r);
 }

@@ -797,12 +797,17 @@ static void h_account_transfers(request *r)
     }
     account a;
     if (visible) err = store_account_get(s, id, &a);
+    if (!visible || err == HB_ERR_NOT_FOUND) {
+        request_reader_done(r, s);
+        request_error(r, HB_ERR_NOT_FOUND, "no such account");
+        return;
+    }
     transfer page[101];
     int count = 0;
-    if (visible && err == HB_ERR_OK) err = store_transfer_list(s, id, before, (int)limit + 1, page, &count);
+    if (err == HB_ERR_OK) err = store_transfer_list(s, id, before, (int)limit + 1, page, &count);
     request_reader_done(r, s);
-    if (!visible || err == HB_ERR_NOT_FOUND) {
-        request_error(r, HB_ERR_NOT_FOUND, "no such account");
+    if (err == HB_ERR_NOT_FOUND) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "the cursor is not one of this account's transfers");
         return;
     }
     if (err != HB_ERR_OK) {

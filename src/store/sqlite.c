@@ -125,9 +125,12 @@ static const char *const migrations[] = {
      * the batch's one update per account maintains it (the tier's daily limit). */
     "ALTER TABLE balances ADD COLUMN debit_day INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE balances ADD COLUMN day_debits INTEGER NOT NULL DEFAULT 0;",
-    /* 4: an account's transfers, newest first, for its statement. */
-    "CREATE INDEX transfers_debit ON transfers(debit_id, id);"
-    "CREATE INDEX transfers_credit ON transfers(credit_id, id);",
+    /* 4: an account's statement without a per-account index (whose random inserts halved
+     * the writer's throughput): each transfer points to the previous transfer of its debit
+     * and of its credit account, and the balance row to the account's newest transfer. */
+    "ALTER TABLE transfers ADD COLUMN prev_debit INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE transfers ADD COLUMN prev_credit INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE balances ADD COLUMN last_transfer INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

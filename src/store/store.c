@@ -14,9 +14,10 @@
 
 #define ACCOUNT_COLUMNS                                                                      \
     "a.id, a.owner, a.kind, a.tier, a.currency, b.balance, a.flags, a.status, "              \
-    "a.restricted_until, a.created_at, b.debit_day, b.day_debits"
+    "a.restricted_until, a.created_at, b.debit_day, b.day_debits, b.last_transfer"
 #define TRANSFER_COLUMNS                                                                     \
-    "id, idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at"
+    "id, idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at, "     \
+    "prev_debit, prev_credit"
 #define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
 #define CUSTOMER_COLUMNS                                                                     \
     "id, tier, region, name_box, phone_box, phone_hash, id_number_box, pending_id, "         \
@@ -41,22 +42,16 @@
                            "AND a.tier = 0 ORDER BY a.id LIMIT 1")                           \
     X(ACCOUNT_SET_STATUS, "UPDATE accounts SET status = $2, restricted_until = $3 WHERE id = $1") \
     X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2, day_debits = CASE WHEN "     \
-                   "debit_day = $3 THEN day_debits + $4 ELSE $4 END, debit_day = $3 "        \
+                   "debit_day = $3 THEN day_debits + $4 ELSE $4 END, debit_day = $3, "       \
+                   "last_transfer = $5 WHERE account_id = $1")                               \
+    X(BALANCE_GET, "SELECT balance, debit_day, day_debits, last_transfer FROM balances "     \
                    "WHERE account_id = $1")                                                  \
-    X(BALANCE_GET, "SELECT balance, debit_day, day_debits FROM balances WHERE account_id = $1") \
     X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
     X(TRANSFER_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM transfers")                         \
     X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ") VALUES "                \
-                       "($1, $2, $3, $4, $5, $6, $7, $8, $9)")                               \
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                     \
     X(TRANSFER_GET, "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = $1")              \
     X(TRANSFER_COUNT, "SELECT COUNT(*) FROM transfers")                                      \
-    X(TRANSFER_LIST, "SELECT " TRANSFER_COLUMNS " FROM ("                                   \
-                     "SELECT * FROM (SELECT " TRANSFER_COLUMNS " FROM transfers "            \
-                     "WHERE debit_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3) d "         \
-                     "UNION ALL "                                                            \
-                     "SELECT * FROM (SELECT " TRANSFER_COLUMNS " FROM transfers "            \
-                     "WHERE credit_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3) c"         \
-                     ") t ORDER BY id DESC LIMIT $3")                                        \
     X(IDEM_GET, "SELECT request_hash, result FROM idempotency WHERE scope = $1 AND key = $2") \
     X(IDEM_PUT, "INSERT INTO idempotency (scope, key, request_hash, result, created_at) "    \
                 "VALUES ($1, $2, $3, $4, $5)")                                               \
@@ -452,6 +447,7 @@ static void account_from_row(store *s, void *st, account *out)
     out->created_at_ms = d->column_i64(st, 9);
     out->debit_day = d->column_i64(st, 10);
     out->day_debits = d->column_i64(st, 11);
+    out->last_transfer_id = d->column_i64(st, 12);
     account_assert_valid(out);
 }
 
@@ -484,21 +480,22 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur, acco
 }
 
 hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
-                                 int64_t day_debit)
+                                 int64_t day_debit, int64_t last_transfer_id)
 {
-    ASSERT(day >= 0 && day_debit >= 0);
+    ASSERT(day >= 0 && day_debit >= 0 && last_transfer_id >= 0);
     void *st = stmt(s, STMT_BALANCE_ADD);
     s->driver->bind_i64(st, 1, id);
     s->driver->bind_i64(st, 2, delta);
     s->driver->bind_i64(st, 3, day);
     s->driver->bind_i64(st, 4, day_debit);
+    s->driver->bind_i64(st, 5, last_transfer_id);
     hb_err err = run(s, st);
     if (err == HB_ERR_OK && s->driver->changes(s->conn) != 1) err = HB_ERR_NOT_FOUND;
     return err;
 }
 
 hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *day,
-                             int64_t *day_debits)
+                             int64_t *day_debits, int64_t *last_transfer_id)
 {
     void *st = stmt(s, STMT_BALANCE_GET);
     s->driver->bind_i64(st, 1, id);
@@ -509,6 +506,7 @@ hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *da
         *balance = s->driver->column_i64(st, 0);
         *day = s->driver->column_i64(st, 1);
         *day_debits = s->driver->column_i64(st, 2);
+        *last_transfer_id = s->driver->column_i64(st, 3);
     }
     s->driver->reset(st);
     return err;
@@ -572,8 +570,12 @@ hb_err store_transfer_insert(store *s, const transfer *t)
     d->bind_i64(st, 7, t->kind);
     bind_str(s, st, 8, t->reference);
     d->bind_i64(st, 9, t->created_at_ms);
+    d->bind_i64(st, 10, t->prev_debit_id);
+    d->bind_i64(st, 11, t->prev_credit_id);
     return run(s, st);
 }
+
+static void transfer_from_row(store *s, void *st, transfer *out);
 
 hb_err store_transfer_get(store *s, int64_t id, transfer *out)
 {
@@ -584,17 +586,7 @@ hb_err store_transfer_get(store *s, int64_t id, transfer *out)
     hb_err err = d->step(st, &row);
     if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
     if (err == HB_ERR_OK) {
-        memset(out, 0, sizeof *out);
-        out->id = d->column_i64(st, 0);
-        column_copy(s, st, 1, out->idem_key, sizeof out->idem_key);
-        out->debit_id = d->column_i64(st, 2);
-        out->credit_id = d->column_i64(st, 3);
-        out->amount = d->column_i64(st, 4);
-        out->currency = column_currency(s, st, 5);
-        out->kind = (transfer_kind)d->column_i64(st, 6);
-        column_copy(s, st, 7, out->reference, sizeof out->reference);
-        out->created_at_ms = d->column_i64(st, 8);
-        transfer_assert_valid(out);
+        transfer_from_row(s, st, out);
         ASSERT(out->id == id);
     }
     d->reset(st);
@@ -614,32 +606,43 @@ static void transfer_from_row(store *s, void *st, transfer *out)
     out->kind = (transfer_kind)d->column_i64(st, 6);
     column_copy(s, st, 7, out->reference, sizeof out->reference);
     out->created_at_ms = d->column_i64(st, 8);
+    out->prev_debit_id = d->column_i64(st, 9);
+    out->prev_credit_id = d->column_i64(st, 10);
     transfer_assert_valid(out);
+    ASSERT(out->prev_debit_id < out->id && out->prev_credit_id < out->id);
 }
 
 hb_err store_transfer_list(store *s, int64_t account_id, int64_t before_id, int limit,
                            transfer *out, int *count)
 {
     ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
-    void *st = stmt(s, STMT_TRANSFER_LIST);
-    s->driver->bind_i64(st, 1, account_id);
-    s->driver->bind_i64(st, 2, before_id > 0 ? before_id : INT64_MAX);
-    s->driver->bind_i64(st, 3, limit);
+    *count = 0;
+    /* Walk the account's chain from its newest transfer, or from the one before the cursor. */
+    int64_t next = 0;
+    if (before_id > 0) {
+        transfer cursor;
+        hb_err err = store_transfer_get(s, before_id, &cursor);
+        if (err != HB_ERR_OK) return err;
+        if (cursor.debit_id != account_id && cursor.credit_id != account_id) {
+            return HB_ERR_NOT_FOUND;
+        }
+        next = cursor.debit_id == account_id ? cursor.prev_debit_id : cursor.prev_credit_id;
+    } else {
+        int64_t balance = 0, day = 0, debits = 0;
+        hb_err err = store_account_balance(s, account_id, &balance, &day, &debits, &next);
+        if (err != HB_ERR_OK) return err;
+    }
     int n = 0;
-    hb_err err = HB_ERR_OK;
-    for (;;) {
-        bool row = false;
-        err = s->driver->step(st, &row);
-        if (err != HB_ERR_OK || !row) break;
-        ASSERT(n < limit);
-        transfer_from_row(s, st, &out[n]);
+    while (next != 0 && n < limit) {
+        hb_err err = store_transfer_get(s, next, &out[n]);
+        if (err != HB_ERR_OK) return err == HB_ERR_NOT_FOUND ? HB_ERR_UNAVAILABLE : err;
         ASSERT(out[n].debit_id == account_id || out[n].credit_id == account_id);
         ASSERT(n == 0 || out[n].id < out[n - 1].id);
+        next = out[n].debit_id == account_id ? out[n].prev_debit_id : out[n].prev_credit_id;
         n++;
     }
-    s->driver->reset(st);
-    *count = err == HB_ERR_OK ? n : 0;
-    return err;
+    *count = n;
+    return HB_ERR_OK;
 }
 
 hb_err store_transfer_count(store *s, int64_t *out)

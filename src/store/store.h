@@ -82,6 +82,7 @@ typedef struct account {
     int64_t created_at_ms;
     int64_t debit_day;  /* the business day day_debits counts (days since the epoch) */
     int64_t day_debits; /* what the account paid on debit_day, in fen */
+    int64_t last_transfer_id; /* the account's newest transfer (0 = none): its statement */
 } account;
 
 typedef enum transfer_kind {
@@ -103,6 +104,8 @@ typedef struct transfer {
     transfer_kind kind;
     char reference[LIMIT_REFERENCE_LEN + 1];
     int64_t created_at_ms;
+    int64_t prev_debit_id;  /* the debit account's transfer before this one (0 = none) */
+    int64_t prev_credit_id; /* the credit account's transfer before this one (0 = none) */
 } transfer;
 
 typedef struct idem_record {
@@ -237,10 +240,10 @@ hb_err store_account_get(store *s, int64_t id, account *out) WARN_UNUSED; /* NOT
  * `day` (restarting the count when the stored day is another). The engine calls it once per
  * touched account per batch, in id order. NOT_FOUND if the account does not exist. */
 hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
-                                 int64_t day_debit) WARN_UNUSED;
+                                 int64_t day_debit, int64_t last_transfer_id) WARN_UNUSED;
 /* The stored balance row alone (for read-back checks). NOT_FOUND. */
 hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *day,
-                             int64_t *day_debits) WARN_UNUSED;
+                             int64_t *day_debits, int64_t *last_transfer_id) WARN_UNUSED;
 hb_err store_account_set_status(store *s, int64_t id, account_status status,
                                 int64_t restricted_until_ms) WARN_UNUSED;
 /* Up to limit accounts with id > after_id in id order. *count receives how many. */
@@ -254,8 +257,9 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur,
 hb_err store_transfer_insert(store *s, const transfer *t) WARN_UNUSED;
 hb_err store_transfer_get(store *s, int64_t id, transfer *out) WARN_UNUSED; /* NOT_FOUND */
 hb_err store_transfer_count(store *s, int64_t *out) WARN_UNUSED;
-/* An account's transfers (as debit or credit), newest first, with id < before_id (0 = from
- * the newest); up to limit. */
+/* An account's transfers (as debit or credit), newest first, after the transfer before_id
+ * (0 = from the newest; NOT_FOUND when before_id is not one of the account's); up to limit.
+ * Follows the account's chain of prev_debit/prev_credit pointers: no index needed. */
 hb_err store_transfer_list(store *s, int64_t account_id, int64_t before_id, int limit,
                            transfer *out, int *count) WARN_UNUSED;
 
