@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3
                 libmicrohttpd-dev libjansson-dev libinih-dev)
-test_packages=(libcmocka-dev libcurl4-openssl-dev curl)
+test_packages=(libcmocka-dev libcurl4-openssl-dev curl openssl)
 
 want=("${build_packages[@]}")
 if [ "${1:-build}" = "test" ]; then

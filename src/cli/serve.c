@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,13 +11,31 @@
 
 static const char serve_usage[] =
     "usage: hongbao serve [--db PATH] [--listen HOST:PORT] [--key-file FILE] [--threads N]\n"
-    "                     [--batch N] [--config FILE]\n"
+    "                     [--batch N] [--config FILE] [--tls-cert PEM --tls-key PEM]\n"
     "\n"
     "Run the HTTP API (default 127.0.0.1:8080, store ./hongbao.db, key file PATH.key).\n"
     "Request threads default to one per core. --config names the policy file (INI; see\n"
     "docs/policy.ini); SIGHUP reloads it atomically, and a bad file is refused with the old\n"
     "policy kept (the time zone applies from the next start). SIGTERM or SIGINT stops\n"
-    "accepting, finishes the requests in flight and their batches, and closes the store.\n";
+    "accepting, finishes the requests in flight and their batches, and closes the store.\n"
+    "--tls-cert/--tls-key serve HTTPS with libmicrohttpd's own TLS (GnuTLS; TLS 1.3\n"
+    "preferred, 1.2 allowed); or keep plain HTTP on loopback behind a TLS reverse proxy.\n";
+
+/* The whole file as a NUL-terminated string (at most 1 MiB), or NULL. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    char *data = malloc(1048577);
+    size_t n = data ? fread(data, 1, 1048576, f) : 0;
+    fclose(f);
+    if (data == NULL || n == 0 || n == 1048576) {
+        free(data);
+        return NULL;
+    }
+    data[n] = '\0';
+    return data;
+}
 
 static bool parse_listen(const char *text, char *host, size_t host_size, uint16_t *port)
 {
@@ -38,10 +57,13 @@ int cmd_serve(int argc, char **argv)
                                             {"threads", required_argument, NULL, 't'},
                                             {"batch", required_argument, NULL, 'b'},
                                             {"config", required_argument, NULL, 'c'},
+                                            {"tls-cert", required_argument, NULL, 'C'},
+                                            {"tls-key", required_argument, NULL, 'K'},
                                             {"help", no_argument, NULL, 'h'},
                                             {0, 0, 0, 0}};
     const char *db = CLI_DEFAULT_DB, *listen = "127.0.0.1:8080", *key_file = NULL;
     const char *config = getenv("HONGBAO_CONFIG");
+    const char *tls_cert = NULL, *tls_key = NULL;
     int64_t threads = 0, batch = 0;
     bool ok = true;
     optind = 1;
@@ -54,13 +76,16 @@ int cmd_serve(int argc, char **argv)
         case 't': ok = ok && cli_parse_count(optarg, 1, LIMIT_HTTP_THREADS, &threads); break;
         case 'b': ok = ok && cli_parse_count(optarg, 1, LIMIT_BATCH_MAX, &batch); break;
         case 'c': config = optarg; break;
+        case 'C': tls_cert = optarg; break;
+        case 'K': tls_key = optarg; break;
         case 'h': fputs(serve_usage, stdout); return EXIT_OK;
         default: ok = false; break;
         }
     }
     char host[64];
     uint16_t port = 0;
-    if (!ok || optind != argc || !parse_listen(listen, host, sizeof host, &port)) {
+    if (!ok || optind != argc || !parse_listen(listen, host, sizeof host, &port) ||
+        (tls_cert == NULL) != (tls_key == NULL)) {
         fputs(serve_usage, stderr);
         return EXIT_USAGE;
     }
@@ -81,9 +106,24 @@ int cmd_serve(int argc, char **argv)
     setenv("TZ", current.timezone, 1);
     tzset();
 
+    char *cert_pem = NULL, *key_pem = NULL;
+    if (tls_cert != NULL) {
+        cert_pem = read_file(tls_cert);
+        key_pem = read_file(tls_key);
+        if (cert_pem == NULL || key_pem == NULL) {
+            fprintf(stderr, "hongbao: cannot read %s or %s\n", tls_cert, tls_key);
+            free(cert_pem);
+            free(key_pem);
+            return EXIT_USAGE;
+        }
+    }
     keyring keys;
     int rc = cli_load_keyring(db, key_file, &keys);
-    if (rc != EXIT_OK) return rc;
+    if (rc != EXIT_OK) {
+        free(cert_pem);
+        free(key_pem);
+        return rc;
+    }
     engine_options engine_opts = {.preload_accounts = true, .batch_max = (int)batch,
                                   .policy = &current};
     engine *e = NULL;
@@ -91,6 +131,8 @@ int cmd_serve(int argc, char **argv)
     hb_err err = engine_open(db, &engine_opts, &e, err_text, sizeof err_text);
     if (err != HB_ERR_OK) {
         keyring_clear(&keys);
+        free(cert_pem);
+        free(key_pem);
         if (err == HB_ERR_NOT_FOUND) {
             fprintf(stderr, "hongbao: no store at %s (create one with: hongbao init --db %s)\n",
                     db, db);
@@ -99,17 +141,21 @@ int cmd_serve(int argc, char **argv)
         return cli_fail(err, err_text);
     }
     http_options http_opts = {.db = db, .host = host, .port = port, .threads = (unsigned)threads,
-                              .keys = &keys, .policy = &current};
+                              .keys = &keys, .policy = &current, .tls_cert_pem = cert_pem,
+                              .tls_key_pem = key_pem};
     http_server *srv = NULL;
     err = http_server_start(e, &http_opts, &srv, err_text, sizeof err_text);
     if (err != HB_ERR_OK) {
         engine_close(e);
         keyring_clear(&keys);
+        free(cert_pem);
+        free(key_pem);
         return cli_fail(err, err_text);
     }
     fprintf(stderr,
-            "{\"level\":\"info\",\"msg\":\"listening\",\"address\":\"%s:%u\",\"db\":\"%s\"}\n",
-            host, http_server_port(srv), db);
+            "{\"level\":\"info\",\"msg\":\"listening\",\"address\":\"%s:%u\",\"db\":\"%s\","
+            "\"tls\":%s}\n",
+            host, http_server_port(srv), db, cert_pem ? "true" : "false");
     int sig = 0;
     for (;;) {
         sigwait(&stop_signals, &sig);
@@ -128,6 +174,9 @@ int cmd_serve(int argc, char **argv)
     http_server_stop(srv);
     engine_close(e);
     keyring_clear(&keys);
+    if (key_pem != NULL) OPENSSL_cleanse(key_pem, strlen(key_pem));
+    free(cert_pem);
+    free(key_pem);
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
     return EXIT_OK;
 }

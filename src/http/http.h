@@ -25,6 +25,8 @@ typedef struct http_options {
     const keyring *keys;   /* not owned; must outlive the server */
     const hb_clock *clock; /* default clock_real() */
     const policy *policy;  /* rate limits; NULL = policy_defaults() */
+    const char *tls_cert_pem; /* with tls_key_pem: serve HTTPS (TLS 1.3 preferred, 1.2 allowed) */
+    const char *tls_key_pem;
 } http_options;
 
 /* Start serving. err_text receives the reason on failure. */

@@ -1,6 +1,7 @@
 /* The libmicrohttpd glue: daemon options, the request lifecycle, framing checks, metrics. */
 #include <openssl/rand.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,10 +286,26 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
         return HB_ERR_INVALID_ARGUMENT;
     }
     unsigned connections = options->connections ? options->connections : LIMIT_HTTP_CONNECTIONS;
+    bool tls = options->tls_cert_pem != NULL && options->tls_key_pem != NULL;
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err_text, size, "this libmicrohttpd has no TLS support");
+        free(srv->rates);
+        free(srv);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    /* GnuTLS priorities: TLS 1.3 first, 1.2 for older clients, nothing older. */
+    static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+    struct MHD_OptionItem tls_options[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)options->tls_cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)options->tls_key_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)tls_priorities},
+        {MHD_OPTION_END, 0, NULL}};
+    struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-            MHD_USE_ERROR_LOG,
+            MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0),
         options->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_ARRAY, tls ? tls_options : no_options,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIMIT_HTTP_PER_IP_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LIMIT_HTTP_TIMEOUT_S,

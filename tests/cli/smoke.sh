@@ -260,6 +260,36 @@ expect_rc 2 "a malformed HONGBAO_GENERAL_TRANSFER_MAX"
 [ "$("$HB" ledger check --db "$DB" --json)" = "$BEFORE" ] || fail "refused transfers changed the ledger"
 pass
 
+# ---- the API over TLS ------------------------------------------------------------------------
+
+if command -v openssl >/dev/null && command -v curl >/dev/null; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -keyout "$TMP/tls.key" -out "$TMP/tls.crt" -subj /CN=localhost >/dev/null 2>&1 ||
+        fail "openssl could not make a test certificate"
+    "$HB" serve --db "$DB" --listen 127.0.0.1:0 --tls-cert "$TMP/tls.crt" \
+        --tls-key "$TMP/tls.key" 2> "$TMP/tls.log" &
+    TLS_PID=$!
+    TLS_PORT=
+    for _ in $(seq 200); do
+        TLS_PORT=$(sed -n 's/.*"address":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$TMP/tls.log")
+        [ -n "$TLS_PORT" ] && break
+        sleep 0.05
+    done
+    [ -n "$TLS_PORT" ] || fail "serve with TLS did not start: $(cat "$TMP/tls.log")"
+    CODE=$(curl -s --cacert "$TMP/tls.crt" --resolve "localhost:$TLS_PORT:127.0.0.1" \
+           --tlsv1.3 -o "$OUT" -w '%{http_code}' "https://localhost:$TLS_PORT/healthz")
+    [ "$CODE" = 200 ] || fail "GET /healthz over TLS 1.3 answered $CODE"
+    pass
+    CODE=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TLS_PORT/healthz" || true)
+    [ "$CODE" != 200 ] || fail "plain HTTP was answered on the TLS port"
+    pass
+    kill -TERM "$TLS_PID"
+    wait "$TLS_PID" || fail "serve with TLS did not stop cleanly"
+    pass
+    run serve --db "$DB" --tls-cert "$TMP/tls.crt"
+    expect_rc 2 "a certificate without its key"
+fi
+
 # ---- corruption is detected ------------------------------------------------------------
 
 command -v sqlite3 >/dev/null 2>&1 || fail "sqlite3 is not installed"
