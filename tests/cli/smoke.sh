@@ -9,6 +9,7 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
     exit 2
 fi
 HB=$1
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 case $HB in /*) ;; *) HB=$PWD/$HB ;; esac
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-smoke.XXXXXX") || exit 1
@@ -178,7 +179,7 @@ expect_err "LIMIT_EXCEEDED" "above the personal single limit"
 
 # ---- policy files -------------------------------------------------------------------------
 
-run config check "$(dirname "$0")/../../docs/policy.ini"
+run config check "$SCRIPT_DIR/../../docs/policy.ini"
 expect_rc 0 "config check of the shipped policy"
 expect_out ": ok" "config check of the shipped policy"
 printf '[tier.personal]\nsingle_limit = 100.00\ndaily_limit = oops\n' > "$TMP/bad.ini"
