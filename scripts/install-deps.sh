@@ -14,6 +14,11 @@ if [ "${1:-build}" = "test" ]; then
     want+=("${test_packages[@]}")
 fi
 
+# The OpenAPI check runs on Node.js; any node and npm on the PATH will do.
+if [ "${1:-build}" = "test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+    want+=(nodejs npm)
+fi
+
 missing=()
 for pkg in "${want[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

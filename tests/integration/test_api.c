@@ -196,6 +196,35 @@ static void test_authentication(void **state)
                            "replayNonce000000002", NULL);
     expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
+    /* a revoked key stops working at once; a revoked session too */
+    char key[64], secret[96];
+    create_key("{\"role\":\"support\"}", key, secret);
+    r = httptest_signed(&server, key, secret, "GET", "/v1/accounts", NULL, NULL);
+    expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    char revoke[128];
+    snprintf(revoke, sizeof revoke, "/v1/keys/%s/revoke", key);
+    r = httptest_admin(&server, "POST", revoke, NULL, NULL);
+    expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    r = httptest_signed(&server, key, secret, "GET", "/v1/accounts", NULL, NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "POST", revoke, NULL, NULL);
+    expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    char token[128], body[256];
+    create_session(fx.person2, token);
+    r = httptest_bearer(&server, token, "GET", "/v1/accounts", NULL, NULL);
+    expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", token);
+    r = httptest_admin(&server, "POST", "/v1/sessions/revoke", body, NULL);
+    expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, token, "GET", "/v1/accounts", NULL, NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
     /* bad bearer tokens */
     r = httptest_bearer(&server, "hbs_nope", "GET", "/v1/accounts", NULL, NULL);
     expect(&r, 401, "UNAUTHENTICATED");
