@@ -213,13 +213,13 @@ static void test_authentication(void **state)
     r = httptest_admin(&server, "POST", revoke, NULL, NULL);
     expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
-    char token[128], body[256];
+    char token[128], revoke_body[256];
     create_session(fx.person2, token);
     r = httptest_bearer(&server, token, "GET", "/v1/accounts", NULL, NULL);
     expect(&r, 200, NULL);
     httptest_reply_free(&r);
-    snprintf(body, sizeof body, "{\"token\":\"%s\"}", token);
-    r = httptest_admin(&server, "POST", "/v1/sessions/revoke", body, NULL);
+    snprintf(revoke_body, sizeof revoke_body, "{\"token\":\"%s\"}", token);
+    r = httptest_admin(&server, "POST", "/v1/sessions/revoke", revoke_body, NULL);
     expect(&r, 200, NULL);
     httptest_reply_free(&r);
     r = httptest_bearer(&server, token, "GET", "/v1/accounts", NULL, NULL);
