@@ -444,26 +444,36 @@ static bool query_value(request *r, const char *name, const char **out)
     return true;
 }
 
-static void h_account_list(request *r)
+/* ?limit=1..100 (default 50) and ?cursor=<prefixed id of the last item seen>; false with the
+ * response set when either is malformed. */
+static bool page_params(request *r, id_kind kind, int64_t *limit, int64_t *cursor_id)
 {
     const char *limit_text = NULL, *cursor = NULL;
-    if (!query_value(r, "limit", &limit_text) || !query_value(r, "cursor", &cursor)) return;
-    int64_t limit = LIMIT_PAGE_DEFAULT;
+    if (!query_value(r, "limit", &limit_text) || !query_value(r, "cursor", &cursor)) return false;
+    *limit = LIMIT_PAGE_DEFAULT;
+    *cursor_id = 0;
     if (limit_text != NULL) {
         char *end = NULL;
         long long v = strtoll(limit_text, &end, 10);
         if (end == limit_text || *end != '\0' || v < 1 || v > 100) {
             request_error(r, HB_ERR_INVALID_ARGUMENT, "limit must be 1..100");
-            return;
+            return false;
         }
-        limit = v;
+        *limit = v;
     }
-    int64_t after = 0;
-    if (cursor != NULL && (strncmp(cursor, "acct_", 5) != 0 ||
-                           ids_parse(ID_ACCOUNT, cursor, &after) != HB_ERR_OK)) {
+    const char *prefix = ids_prefix(kind);
+    if (cursor != NULL && (strncmp(cursor, prefix, strlen(prefix)) != 0 ||
+                           ids_parse(kind, cursor, cursor_id) != HB_ERR_OK)) {
         request_error(r, HB_ERR_INVALID_ARGUMENT, "bad cursor");
-        return;
+        return false;
     }
+    return true;
+}
+
+static void h_account_list(request *r)
+{
+    int64_t limit = 0, after = 0;
+    if (!page_params(r, ID_ACCOUNT, &limit, &after)) return;
     store *s = request_reader(r);
     if (s == NULL) return;
     json_t *data = json_array();
@@ -768,24 +778,8 @@ static void h_account_transfers(request *r)
 {
     int64_t id = 0;
     if (!request_account_id(r, r->segments[2], &id)) return;
-    const char *limit_text = NULL, *cursor = NULL;
-    if (!query_value(r, "limit", &limit_text) || !query_value(r, "cursor", &cursor)) return;
-    int64_t limit = LIMIT_PAGE_DEFAULT;
-    if (limit_text != NULL) {
-        char *end = NULL;
-        long long v = strtoll(limit_text, &end, 10);
-        if (end == limit_text || *end != '\0' || v < 1 || v > 100) {
-            request_error(r, HB_ERR_INVALID_ARGUMENT, "limit must be 1..100");
-            return;
-        }
-        limit = v;
-    }
-    int64_t before = 0;
-    if (cursor != NULL && (strncmp(cursor, "tr_", 3) != 0 ||
-                           ids_parse(ID_TRANSFER, cursor, &before) != HB_ERR_OK)) {
-        request_error(r, HB_ERR_INVALID_ARGUMENT, "bad cursor");
-        return;
-    }
+    int64_t limit = 0, before = 0;
+    if (!page_params(r, ID_TRANSFER, &limit, &before)) return;
     store *s = request_reader(r);
     if (s == NULL) return;
     bool visible = r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT;
