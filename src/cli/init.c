@@ -57,11 +57,15 @@ int cmd_init(int argc, char **argv)
     char err_text[512];
     hb_err kerr = keyring_create(key_file, &created, err_text, sizeof err_text);
     keyring keys;
-    if (kerr == HB_ERR_OK) kerr = keyring_load(key_file, &keys, err_text, sizeof err_text);
     if (kerr != HB_ERR_OK) {
         engine_close(e);
         fprintf(stderr, "hongbao: %s\n", err_text);
         return EXIT_UNAVAILABLE;
+    }
+    rc = cli_load_keyring(db, key_file, &keys);
+    if (rc != EXIT_OK) {
+        engine_close(e);
+        return rc;
     }
     static const currency currencies[] = {CURRENCY_CNY, CURRENCY_HKD};
     for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++) {

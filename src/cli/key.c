@@ -1,5 +1,6 @@
 /* hongbao key create|list|revoke: API keys from the command line. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -31,6 +32,14 @@ int cli_load_keyring(const char *db, const char *key_file, keyring *out)
         fprintf(stderr, "hongbao: %s\n", err_text);
         return EXIT_UNAVAILABLE;
     }
+    /* new boxes follow the policy's crypto mode */
+    policy p;
+    int rc = cli_load_policy(getenv("HONGBAO_CONFIG"), &p);
+    if (rc != EXIT_OK) {
+        keyring_clear(out);
+        return rc;
+    }
+    keyring_set_suite(out, p.national_crypto ? CRYPTO_SUITE_SM4_SM3 : CRYPTO_SUITE_AES_GCM);
     return EXIT_OK;
 }
 

@@ -124,6 +124,7 @@ int cmd_serve(int argc, char **argv)
         free(key_pem);
         return rc;
     }
+    keyring_set_suite(&keys, current.national_crypto ? CRYPTO_SUITE_SM4_SM3 : CRYPTO_SUITE_AES_GCM);
     engine_options engine_opts = {.preload_accounts = true, .batch_max = (int)batch,
                                   .policy = &current};
     engine *e = NULL;

@@ -6,19 +6,93 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <string.h>
 
-hb_err crypto_seal(const uint8_t key[CRYPTO_KEY_LEN], const void *plain, size_t len,
-                   const void *aad, size_t aad_len, uint8_t *box)
+#define GCM_NONCE_LEN 12
+#define SM4_IV_LEN 16
+
+size_t crypto_box_len(crypto_suite suite, size_t len)
 {
-    ASSERT(len <= INT32_MAX && aad_len <= INT32_MAX);
-    if (RAND_bytes(box, CRYPTO_NONCE_LEN) != 1) return HB_ERR_UNAVAILABLE;
+    return (size_t)1 + (suite == CRYPTO_SUITE_SM4_SM3 ? (size_t)SM4_IV_LEN : (size_t)GCM_NONCE_LEN) +
+           len + CRYPTO_TAG_LEN;
+}
+
+size_t crypto_plain_len(const uint8_t *box, size_t box_len)
+{
+    if (box_len < 1 || (box[0] != CRYPTO_SUITE_AES_GCM && box[0] != CRYPTO_SUITE_SM4_SM3)) {
+        return SIZE_MAX;
+    }
+    size_t overhead = crypto_box_len((crypto_suite)box[0], 0);
+    return box_len < overhead ? SIZE_MAX : box_len - overhead;
+}
+
+hb_err crypto_keys_derive(const uint8_t master[CRYPTO_KEY_LEN], const char *purpose,
+                          crypto_suite seal_suite, crypto_keys *out)
+{
+    char label[96];
+    uint8_t sm4_full[CRYPTO_KEY_LEN];
+    snprintf(label, sizeof label, "%s aes-256-gcm", purpose);
+    hb_err err = crypto_derive(master, label, out->aes);
+    snprintf(label, sizeof label, "%s sm4-ctr", purpose);
+    if (err == HB_ERR_OK) err = crypto_derive(master, label, sm4_full);
+    snprintf(label, sizeof label, "%s hmac-sm3", purpose);
+    if (err == HB_ERR_OK) err = crypto_derive(master, label, out->sm3_mac);
+    memcpy(out->sm4, sm4_full, sizeof out->sm4);
+    OPENSSL_cleanse(sm4_full, sizeof sm4_full);
+    out->seal_suite = seal_suite;
+    return err;
+}
+
+/* The SM4 suite's tag: HMAC-SM3 over len(aad) || aad || iv || ciphertext, first 16 bytes. */
+static hb_err sm3_tag(const crypto_keys *keys, const void *aad, size_t aad_len,
+                      const uint8_t *iv_and_cipher, size_t n, uint8_t tag[CRYPTO_TAG_LEN])
+{
+    uint8_t len_be[8];
+    for (int i = 0; i < 8; i++) len_be[i] = (uint8_t)((uint64_t)aad_len >> (56 - 8 * i));
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    char digest[] = "SM3";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    uint8_t full[64];
+    size_t full_len = 0;
+    bool ok = ctx != NULL && EVP_MAC_init(ctx, keys->sm3_mac, sizeof keys->sm3_mac, params) == 1 &&
+              EVP_MAC_update(ctx, len_be, sizeof len_be) == 1 &&
+              (aad_len == 0 || EVP_MAC_update(ctx, aad, aad_len) == 1) &&
+              EVP_MAC_update(ctx, iv_and_cipher, n) == 1 &&
+              EVP_MAC_final(ctx, full, &full_len, sizeof full) == 1 && full_len >= CRYPTO_TAG_LEN;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    if (!ok) return HB_ERR_UNAVAILABLE;
+    memcpy(tag, full, CRYPTO_TAG_LEN);
+    return HB_ERR_OK;
+}
+
+static hb_err sm4_ctr(const uint8_t key[16], const uint8_t iv[SM4_IV_LEN], const uint8_t *in,
+                      size_t len, uint8_t *out)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) return HB_ERR_UNAVAILABLE;
+    int n = 0;
+    bool ok = EVP_EncryptInit_ex(ctx, EVP_sm4_ctr(), NULL, key, iv) == 1 &&
+              (len == 0 || EVP_EncryptUpdate(ctx, out, &n, in, (int)len) == 1) &&
+              EVP_EncryptFinal_ex(ctx, out + n, &n) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+}
+
+static hb_err seal_gcm(const uint8_t key[CRYPTO_KEY_LEN], const void *plain, size_t len,
+                       const void *aad, size_t aad_len, uint8_t *box)
+{
+    uint8_t *nonce = box + 1;
+    if (RAND_bytes(nonce, GCM_NONCE_LEN) != 1) return HB_ERR_UNAVAILABLE;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (ctx == NULL) return HB_ERR_UNAVAILABLE;
     hb_err err = HB_ERR_UNAVAILABLE;
     int n = 0;
-    uint8_t *out = box + CRYPTO_NONCE_LEN;
-    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, box) != 1) goto done;
+    uint8_t *out = nonce + GCM_NONCE_LEN;
+    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1) goto done;
     if (aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) goto done;
     if (len > 0 && EVP_EncryptUpdate(ctx, out, &n, plain, (int)len) != 1) goto done;
     if (EVP_EncryptFinal_ex(ctx, out + len, &n) != 1) goto done;
@@ -29,19 +103,18 @@ done:
     return err;
 }
 
-hb_err crypto_open(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t *box, size_t box_len,
-                   const void *aad, size_t aad_len, uint8_t *plain)
+static hb_err open_gcm(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t *box, size_t len,
+                       const void *aad, size_t aad_len, uint8_t *plain)
 {
-    if (box_len < CRYPTO_BOX_OVERHEAD || box_len > INT32_MAX) return HB_ERR_INVALID_ARGUMENT;
-    size_t len = box_len - CRYPTO_BOX_OVERHEAD;
+    const uint8_t *nonce = box + 1;
+    const uint8_t *cipher = nonce + GCM_NONCE_LEN;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (ctx == NULL) return HB_ERR_UNAVAILABLE;
     hb_err err = HB_ERR_INVALID_ARGUMENT;
     int n = 0;
-    const uint8_t *cipher = box + CRYPTO_NONCE_LEN;
     uint8_t tag[CRYPTO_TAG_LEN];
     memcpy(tag, cipher + len, CRYPTO_TAG_LEN);
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, box) != 1) goto done;
+    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1) goto done;
     if (aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) goto done;
     if (len > 0 && EVP_DecryptUpdate(ctx, plain, &n, cipher, (int)len) != 1) goto done;
     if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_TAG_LEN, tag) != 1) goto done;
@@ -53,6 +126,50 @@ hb_err crypto_open(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t *box, size_t
 done:
     EVP_CIPHER_CTX_free(ctx);
     return err;
+}
+
+hb_err crypto_seal(const crypto_keys *keys, const void *plain, size_t len, const void *aad,
+                   size_t aad_len, uint8_t *box, size_t *box_len)
+{
+    ASSERT(len <= INT32_MAX && aad_len <= INT32_MAX);
+    crypto_suite suite = keys->seal_suite;
+    ASSERT(suite == CRYPTO_SUITE_AES_GCM || suite == CRYPTO_SUITE_SM4_SM3);
+    box[0] = (uint8_t)suite;
+    *box_len = crypto_box_len(suite, len);
+    if (suite == CRYPTO_SUITE_AES_GCM) return seal_gcm(keys->aes, plain, len, aad, aad_len, box);
+    uint8_t *iv = box + 1;
+    if (RAND_bytes(iv, SM4_IV_LEN) != 1) return HB_ERR_UNAVAILABLE;
+    hb_err err = sm4_ctr(keys->sm4, iv, plain, len, iv + SM4_IV_LEN);
+    if (err != HB_ERR_OK) return err;
+    return sm3_tag(keys, aad, aad_len, iv, SM4_IV_LEN + len, iv + SM4_IV_LEN + len);
+}
+
+hb_err crypto_open(const crypto_keys *keys, const uint8_t *box, size_t box_len, const void *aad,
+                   size_t aad_len, uint8_t *plain, size_t *plain_len)
+{
+    if (box_len < 1 || box_len > INT32_MAX) return HB_ERR_INVALID_ARGUMENT;
+    crypto_suite suite = (crypto_suite)box[0];
+    if (suite != CRYPTO_SUITE_AES_GCM && suite != CRYPTO_SUITE_SM4_SM3) {
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    size_t overhead = crypto_box_len(suite, 0);
+    if (box_len < overhead) return HB_ERR_INVALID_ARGUMENT;
+    size_t len = box_len - overhead;
+    *plain_len = len;
+    if (suite == CRYPTO_SUITE_AES_GCM) return open_gcm(keys->aes, box, len, aad, aad_len, plain);
+    const uint8_t *iv = box + 1;
+    uint8_t tag[CRYPTO_TAG_LEN];
+    hb_err err = sm3_tag(keys, aad, aad_len, iv, SM4_IV_LEN + len, tag);
+    if (err != HB_ERR_OK) return err;
+    if (!crypto_equal(tag, iv + SM4_IV_LEN + len, CRYPTO_TAG_LEN)) return HB_ERR_INVALID_ARGUMENT;
+    return sm4_ctr(keys->sm4, iv, iv + SM4_IV_LEN, len, plain);
+}
+
+hb_err crypto_sm3(const void *data, size_t len, uint8_t out[32])
+{
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out, &n, EVP_sm3(), NULL) != 1 || n != 32) return HB_ERR_UNAVAILABLE;
+    return HB_ERR_OK;
 }
 
 hb_err crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,

@@ -117,6 +117,14 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
             return HB_ERR_OK;
         }
         if (strcmp(key, "transfer_max") == 0) return set_amount(value, &p->transfer_max, why, size);
+        if (strcmp(key, "national_crypto") == 0) {
+            if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
+                p->national_crypto = value[0] == 't';
+                return HB_ERR_OK;
+            }
+            snprintf(why, size, "national_crypto must be true or false");
+            return HB_ERR_INVALID_ARGUMENT;
+        }
     } else if (strcmp(section, "messages") == 0 && strcmp(key, "banned") == 0) {
         size_t len = strlen(value);
         if (len == 0 || len > POLICY_PHRASE_LEN || p->banned_count >= POLICY_BANNED_MAX) {
@@ -215,6 +223,7 @@ static hb_err apply_env(policy *p, char *why, size_t size)
                                             "max_shares"};
     static const char *const fixed[][2] = {
         {"general", "timezone"},       {"general", "transfer_max"},
+        {"general", "national_crypto"},
         {"rate_limit", "key_per_second"}, {"rate_limit", "key_burst"},
         {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"}};
     char pairs[64][2][32];

@@ -4,6 +4,7 @@
  * keys (sections with '.' and '-' written as '_': HONGBAO_TIER_PERSONAL_DAILY_LIMIT=500.00).
  *
  *   [general]         timezone = Asia/Shanghai          transfer_max = 100000000.00
+ *                     national_crypto = false
  *   [tier.personal]   single_limit = 200.00  daily_limit = 1000.00  fee_min_bp = 0
  *                     fee_max_bp = 0  code_validity_s = 120  crypto = aes-256-gcm
  *                     api = none  max_shares = 100   (likewise tier.enterprise, tier.provider)
@@ -17,6 +18,7 @@
 #ifndef HB_CORE_POLICY_H
 #define HB_CORE_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +58,7 @@ typedef struct real_name_cap {
 
 typedef struct policy {
     char timezone[48];
+    bool national_crypto; /* seal personal data with SM4-CTR + HMAC-SM3 instead of AES-GCM */
     int64_t transfer_max; /* fen */
     tier_policy tiers[POLICY_TIERS];
     char banned[POLICY_BANNED_MAX][POLICY_PHRASE_LEN + 1];

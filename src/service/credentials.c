@@ -57,11 +57,10 @@ static hb_err exec_key_create(txn *t, command *cmd)
     char aad[64];
     secret_aad(k.key_id, aad, sizeof aad);
     size_t len = strlen(c->secret);
-    if (crypto_seal(c->keys->data_key, c->secret, len, aad, strlen(aad), k.secret_box) !=
-        HB_ERR_OK) {
+    if (crypto_seal(&c->keys->data, c->secret, len, aad, strlen(aad), k.secret_box,
+                    &k.secret_box_len) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
-    k.secret_box_len = len + CRYPTO_BOX_OVERHEAD;
     hb_err err = store_key_insert(txn_store(t), &k);
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     txn_audit(t, "key.create", k.key_id);
@@ -103,16 +102,17 @@ hb_err credentials_key_secret(store *s, const keyring *keys, const char *key_id,
 {
     hb_err err = store_key_get(s, key_id, key);
     if (err != HB_ERR_OK) return err;
-    if (key->secret_box_len < CRYPTO_BOX_OVERHEAD ||
-        key->secret_box_len - CRYPTO_BOX_OVERHEAD >= secret_size) {
+    if (crypto_plain_len(key->secret_box, key->secret_box_len) >= secret_size) {
         return HB_ERR_UNAVAILABLE;
     }
     char aad[64];
     secret_aad(key->key_id, aad, sizeof aad);
-    err = crypto_open(keys->data_key, key->secret_box, key->secret_box_len, aad, strlen(aad),
-                      (uint8_t *)secret);
+    size_t len = 0;
+    err = crypto_open(&keys->data, key->secret_box, key->secret_box_len, aad, strlen(aad),
+                      (uint8_t *)secret, &len);
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    secret[key->secret_box_len - CRYPTO_BOX_OVERHEAD] = '\0';
+    ASSERT(len < secret_size);
+    secret[len] = '\0';
     return HB_ERR_OK;
 }
 

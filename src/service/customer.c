@@ -77,9 +77,7 @@ static hb_err seal_field(const keyring *keys, const char *column, int64_t id, co
     int n = snprintf(aad, sizeof aad, "customers.%s|%lld", column, (long long)id);
     size_t len = strlen(value);
     ASSERT(len + CRYPTO_BOX_OVERHEAD <= LIMIT_BOX_LEN);
-    hb_err err = crypto_seal(keys->data_key, value, len, aad, (size_t)n, box);
-    *box_len = len + CRYPTO_BOX_OVERHEAD;
-    return err;
+    return crypto_seal(&keys->data, value, len, aad, (size_t)n, box, box_len);
 }
 
 static hb_err open_field(const keyring *keys, const char *column, int64_t id, const uint8_t *box,
@@ -87,12 +85,12 @@ static hb_err open_field(const keyring *keys, const char *column, int64_t id, co
 {
     char aad[64];
     int n = snprintf(aad, sizeof aad, "customers.%s|%lld", column, (long long)id);
-    if (box_len < CRYPTO_BOX_OVERHEAD || box_len - CRYPTO_BOX_OVERHEAD >= size) {
-        return HB_ERR_UNAVAILABLE;
-    }
-    hb_err err = crypto_open(keys->data_key, box, box_len, aad, (size_t)n, (uint8_t *)out);
+    if (crypto_plain_len(box, box_len) >= size) return HB_ERR_UNAVAILABLE; /* damaged row */
+    size_t len = 0;
+    hb_err err = crypto_open(&keys->data, box, box_len, aad, (size_t)n, (uint8_t *)out, &len);
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE; /* wrong key file or a damaged row */
-    out[box_len - CRYPTO_BOX_OVERHEAD] = '\0';
+    ASSERT(len < size);
+    out[len] = '\0';
     return HB_ERR_OK;
 }
 

@@ -66,7 +66,7 @@ hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size)
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) len--;
     hb_err err = HB_ERR_INVALID_ARGUMENT;
     if (crypto_unhex(text, len, master, sizeof master)) {
-        err = crypto_derive(master, "hongbao data key v1", out->data_key);
+        err = crypto_keys_derive(master, "hongbao data key v1", CRYPTO_SUITE_AES_GCM, &out->data);
         if (err == HB_ERR_OK) err = crypto_derive(master, "hongbao lookup key v1", out->lookup_key);
     }
     OPENSSL_cleanse(master, sizeof master);
@@ -75,6 +75,11 @@ hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size)
         snprintf(err_text, size, "the key file %s does not hold a 64-digit hex key", path);
     }
     return err;
+}
+
+void keyring_set_suite(keyring *k, crypto_suite suite)
+{
+    k->data.seal_suite = suite;
 }
 
 void keyring_clear(keyring *k)

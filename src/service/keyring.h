@@ -11,8 +11,8 @@
 #include "core/error.h"
 
 typedef struct keyring {
-    uint8_t data_key[CRYPTO_KEY_LEN];
-    uint8_t lookup_key[CRYPTO_KEY_LEN];
+    crypto_keys data;                  /* seals personal data and API secrets */
+    uint8_t lookup_key[CRYPTO_KEY_LEN]; /* keyed hashes of phone numbers */
 } keyring;
 
 /* "<db>.key" for a store path. */
@@ -20,9 +20,12 @@ void keyring_default_path(const char *db, char *out, size_t size);
 /* Create a new key file (never overwrites one). HB_ERR_OK also when it exists already;
  * *created tells which. UNAVAILABLE with err_text on I/O errors. */
 hb_err keyring_create(const char *path, int *created, char *err_text, size_t size) WARN_UNUSED;
-/* Load and derive. NOT_FOUND (no file), FORBIDDEN (readable by group or others),
- * INVALID_ARGUMENT (malformed). */
+/* Load and derive; new boxes are sealed with AES-256-GCM (keyring_set_suite changes it).
+ * NOT_FOUND (no file), FORBIDDEN (readable by group or others), INVALID_ARGUMENT (malformed). */
 hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size) WARN_UNUSED;
+/* National-crypto mode seals new boxes with SM4-CTR + HMAC-SM3; boxes of either suite
+ * always open. */
+void keyring_set_suite(keyring *k, crypto_suite suite);
 /* Wipe the keys. */
 void keyring_clear(keyring *k);
 

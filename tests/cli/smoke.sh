@@ -261,6 +261,24 @@ expect_rc 2 "a malformed HONGBAO_GENERAL_TRANSFER_MAX"
 [ "$("$HB" ledger check --db "$DB" --json)" = "$BEFORE" ] || fail "refused transfers changed the ledger"
 pass
 
+# ---- national-crypto mode seals personal data with SM4 ----------------------------------------
+
+NDB=$TMP/national.db
+run init --db "$NDB"
+expect_rc 0 "init a second store"
+HONGBAO_GENERAL_NATIONAL_CRYPTO=true run demo --db "$NDB" --people 2
+expect_rc 0 "demo in national-crypto mode"
+SUITES=$(sqlite3 "$NDB" "SELECT DISTINCT hex(substr(name_box, 1, 1)) || hex(substr(phone_box, 1, 1)) FROM customers")
+[ "$SUITES" = "0202" ] || fail "national-crypto boxes should start with suite 02, got '$SUITES'"
+pass
+if grep -q "示例小店" "$NDB" "$NDB-wal" 2>/dev/null; then fail "a clear name is in the store"; fi
+pass
+run demo --db "$NDB" --people 1
+expect_rc 0 "demo back in AES mode"
+SUITES=$(sqlite3 "$NDB" "SELECT group_concat(DISTINCT hex(substr(name_box, 1, 1))) FROM customers")
+[ "$SUITES" = "02,01" ] || [ "$SUITES" = "01,02" ] || fail "expected both suites, got '$SUITES'"
+pass
+
 # ---- the API over TLS ------------------------------------------------------------------------
 
 if command -v openssl >/dev/null && command -v curl >/dev/null; then

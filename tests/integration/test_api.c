@@ -613,11 +613,36 @@ static void test_config_reload(void **state)
     topup(fx.person2, 100000);
     char path[700];
     snprintf(path, sizeof path, "%s/policy.ini", server.dir);
-    write_policy(path, "[tier.personal]\nsingle_limit = 300.00\n");
+    write_policy(path, "[general]\nnational_crypto = true\n[tier.personal]\nsingle_limit = 300.00\n");
     httptest_stop(&server);
     setenv("HONGBAO_CONFIG", path, 1);
     httptest_restart(&server);
     assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 25000), 201);
+    /* national-crypto mode: new personal data sealed with SM4-CTR + HMAC-SM3, old and new
+     * both readable */
+    char sm4_person[32];
+    create_account("{\"tier\":\"personal\",\"name\":\"赵六\",\"phone\":\"13600001111\","
+                   "\"id_number\":\"11010119900307123X\"}", sm4_person);
+    char unmask[128];
+    snprintf(unmask, sizeof unmask, "/v1/accounts/%s/unmask", sm4_person);
+    http_reply u = httptest_admin(&server, "POST", unmask, NULL, NULL);
+    expect(&u, 200, NULL);
+    assert_string_equal(httptest_str(&u, "name"), "赵六");
+    assert_string_equal(httptest_str(&u, "id_number"), "11010119900307123X");
+    httptest_reply_free(&u);
+    snprintf(unmask, sizeof unmask, "/v1/accounts/%s/unmask", fx.person);
+    u = httptest_admin(&server, "POST", unmask, NULL, NULL);
+    expect(&u, 200, NULL);
+    assert_string_equal(httptest_str(&u, "phone"), "13812345678");
+    httptest_reply_free(&u);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"SELECT hex(substr(name_box, 1, 1)) FROM customers "
+             "WHERE id = %s\"", server.db, sm4_person + 5);
+    FILE *p = popen(cmd, "r");
+    char line[16] = "";
+    assert_non_null(fgets(line, sizeof line, p));
+    pclose(p);
+    assert_true(strncmp(line, "02", 2) == 0);
     write_policy(path, "[tier.personal]\nsingle_limit = 100.00\ndaily_limit = nonsense\n");
     kill(server.pid, SIGHUP);
     usleep(200000);
