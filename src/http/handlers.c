@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto.h"
 #include "core/digest.h"
 #include "core/ids.h"
 #include "http/http_internal.h"
@@ -474,6 +475,25 @@ static void h_account_list(request *r)
 {
     int64_t limit = 0, after = 0;
     if (!page_params(r, ID_ACCOUNT, &limit, &after)) return;
+    /* ?phone= finds customers by the keyed hash of their number; the number is never stored
+     * or compared in clear */
+    const char *phone = NULL;
+    if (!query_value(r, "phone", &phone)) return;
+    uint8_t phone_hash[32];
+    if (phone != NULL) {
+        size_t len = strlen(phone);
+        bool ok = len >= 5 && len <= LIMIT_PHONE_LEN;
+        for (size_t i = phone[0] == '+' ? 1 : 0; ok && i < len; i++) ok = phone[i] >= '0' && phone[i] <= '9';
+        if (!ok) {
+            request_error(r, HB_ERR_INVALID_ARGUMENT, "phone must be 5-19 digits");
+            return;
+        }
+        if (crypto_hmac_sha256(r->server->keys->lookup_key, CRYPTO_KEY_LEN, phone, len,
+                               phone_hash) != HB_ERR_OK) {
+            request_error(r, HB_ERR_UNAVAILABLE, "");
+            return;
+        }
+    }
     store *s = request_reader(r);
     if (s == NULL) return;
     json_t *data = json_array();
@@ -483,7 +503,8 @@ static void h_account_list(request *r)
     if (r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT) {
         customer page[101];
         int count = 0;
-        err = store_customer_list(s, after, (int)limit + 1, page, &count);
+        err = store_customer_list(s, after, (int)limit + 1, phone ? phone_hash : NULL, page,
+                                  &count);
         more = count > limit;
         for (int i = 0; err == HB_ERR_OK && i < count && i < limit; i++) {
             customer_view v;

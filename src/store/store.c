@@ -63,6 +63,8 @@
     X(CUSTOMER_INSERT, "INSERT INTO customers (" CUSTOMER_COLUMNS ") VALUES "                \
                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                          \
     X(CUSTOMER_GET, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1")              \
+    X(CUSTOMER_BY_PHONE, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE phone_hash = $3 "   \
+                         "AND id > $1 ORDER BY id LIMIT $2")                                  \
     X(CUSTOMER_LIST, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id > $1 "             \
                      "ORDER BY id LIMIT $2")                                                 \
     X(KEY_INSERT, "INSERT INTO api_keys (" KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)")  \
@@ -800,12 +802,14 @@ hb_err store_customer_get(store *s, int64_t id, customer *out)
     return err;
 }
 
-hb_err store_customer_list(store *s, int64_t after_id, int limit, customer *out, int *count)
+hb_err store_customer_list(store *s, int64_t after_id, int limit, const uint8_t *phone_hash,
+                           customer *out, int *count)
 {
     ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
-    void *st = stmt(s, STMT_CUSTOMER_LIST);
+    void *st = stmt(s, phone_hash ? STMT_CUSTOMER_BY_PHONE : STMT_CUSTOMER_LIST);
     s->driver->bind_i64(st, 1, after_id);
     s->driver->bind_i64(st, 2, limit);
+    if (phone_hash != NULL) s->driver->bind_blob(st, 3, phone_hash, 32);
     int n = 0;
     hb_err err = HB_ERR_OK;
     for (;;) {

@@ -278,9 +278,10 @@ hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *ou
 /* Customers. store_customer_insert fails with DUPLICATE for a taken id. */
 hb_err store_customer_insert(store *s, const customer *c) WARN_UNUSED;
 hb_err store_customer_get(store *s, int64_t id, customer *out) WARN_UNUSED; /* NOT_FOUND */
-/* Up to limit customers with id > after_id in id order. */
-hb_err store_customer_list(store *s, int64_t after_id, int limit, customer *out,
-                           int *count) WARN_UNUSED;
+/* Up to limit customers with id > after_id in id order; only those whose phone has this
+ * keyed hash when phone_hash is not NULL. */
+hb_err store_customer_list(store *s, int64_t after_id, int limit, const uint8_t *phone_hash,
+                           customer *out, int *count) WARN_UNUSED;
 
 /* API keys. */
 hb_err store_key_insert(store *s, const api_key *k) WARN_UNUSED;

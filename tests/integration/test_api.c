@@ -358,6 +358,22 @@ static void test_roles_and_scopes(void **state)
     r = httptest_bearer(&server, fx.token, "GET", "/v1/ledger/check", NULL, NULL);
     expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
+    /* lookups by phone (keyed hash): admin and support */
+    r = httptest_signed(&server, fx.support_key, fx.support_secret, "GET",
+                        "/v1/accounts?phone=13987654321", NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r.json, "data"), 0), "id")),
+                        fx.person2);
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "GET", "/v1/accounts?phone=13000000000", NULL, NULL);
+    expect(&r, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "data")), 0);
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "GET", "/v1/accounts?phone=12ab", NULL, NULL);
+    expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
     /* a person's list holds only itself */
     r = httptest_bearer(&server, fx.token, "GET", "/v1/accounts", NULL, NULL);
     expect(&r, 200, NULL);
