@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "http/http.h"
+#include "service/credentials.h"
 
 static const char serve_usage[] =
     "usage: hongbao serve [--db PATH] [--listen HOST:PORT] [--key-file FILE] [--threads N]\n"
@@ -159,7 +160,19 @@ int cmd_serve(int argc, char **argv)
             host, http_server_port(srv), db, cert_pem ? "true" : "false");
     int sig = 0;
     for (;;) {
-        sigwait(&stop_signals, &sig);
+        /* Wake every minute to forget nonces too old to be replayed. */
+        struct timespec minute = {60, 0};
+        sig = sigtimedwait(&stop_signals, NULL, &minute);
+        if (sig < 0) {
+            nonce_prune_cmd prune;
+            credentials_nonce_prune_prepare(&prune, "system:prune");
+            hb_err perr = engine_submit(e, &prune.base);
+            if (perr != HB_ERR_OK) {
+                fprintf(stderr, "{\"level\":\"error\",\"msg\":\"nonce pruning failed\","
+                                "\"code\":\"%s\"}\n", hb_err_name(perr));
+            }
+            continue;
+        }
         if (sig != SIGHUP) break;
         static policy next;
         if (cli_load_policy(config, &next) == EXIT_OK) {

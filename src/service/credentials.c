@@ -194,6 +194,19 @@ static hb_err exec_nonce(txn *t, command *cmd)
     return HB_ERR_OK; /* the engine recorded the nonce before running this */
 }
 
+static hb_err exec_nonce_prune(txn *t, command *cmd)
+{
+    (void)cmd;
+    int64_t before_ms = txn_now_ms(t) - 2 * LIMIT_SIGNATURE_SKEW_S * 1000;
+    return store_nonce_prune(txn_store(t), before_ms) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+}
+
+void credentials_nonce_prune_prepare(nonce_prune_cmd *c, const char *actor)
+{
+    init_command(&c->base, actor, exec_nonce_prune);
+    c->base.bookkeeping = true;
+}
+
 void credentials_nonce_prepare(nonce_cmd *c, const char *actor, const char *key_id,
                                const char *nonce, int64_t ts_ms)
 {

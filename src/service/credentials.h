@@ -43,6 +43,14 @@ typedef struct nonce_cmd {
     command base;
 } nonce_cmd;
 
+/* Deletes nonces too old to be accepted again (a request's ts must be within 300 s of now, so
+ * a nonce older than twice that can never be replayed). Bookkeeping: no audit record. */
+typedef struct nonce_prune_cmd {
+    command base;
+} nonce_prune_cmd;
+
+void credentials_nonce_prune_prepare(nonce_prune_cmd *c, const char *actor);
+
 hb_err credentials_key_create_prepare(key_create_cmd *c, const keyring *keys,
                                       const char *actor) WARN_UNUSED;
 hb_err credentials_key_revoke_prepare(key_revoke_cmd *c, const char *actor) WARN_UNUSED;

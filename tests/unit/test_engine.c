@@ -9,6 +9,7 @@
 #include "core/limits.h"
 #include "engine/audit.h"
 #include "faultvfs.h"
+#include "service/credentials.h"
 #include "service/wallet.h"
 #include "testutil.h"
 
@@ -460,6 +461,35 @@ static void test_tier_limits(void **state)
     assert_true(testutil_check(f->path).balanced);
 }
 
+/* Nonces: a used one is refused; pruning forgets only those too old to be accepted again. */
+static void test_nonces(void **state)
+{
+    fixture *f = *state;
+    engine_close(f->engine);
+    hb_clock clock;
+    clock_fixed_init(&clock, 1800000000000LL);
+    engine_options o = {.clock = &clock};
+    f->engine = testutil_engine(f->path, &o);
+    nonce_cmd n;
+    credentials_nonce_prepare(&n, "test", "hbk_1", "nonceA0000000000", clock.fixed_ms);
+    assert_int_equal(engine_submit(f->engine, &n.base), HB_ERR_OK);
+    credentials_nonce_prepare(&n, "test", "hbk_1", "nonceA0000000000", clock.fixed_ms);
+    assert_int_equal(engine_submit(f->engine, &n.base), HB_ERR_UNAUTHENTICATED);
+    credentials_nonce_prepare(&n, "test", "hbk_2", "nonceA0000000000", clock.fixed_ms);
+    assert_int_equal(engine_submit(f->engine, &n.base), HB_ERR_OK); /* per key */
+    nonce_prune_cmd prune;
+    clock.fixed_ms += 599000; /* not yet old enough */
+    credentials_nonce_prune_prepare(&prune, "test");
+    assert_int_equal(engine_submit(f->engine, &prune.base), HB_ERR_OK);
+    credentials_nonce_prepare(&n, "test", "hbk_1", "nonceA0000000000", clock.fixed_ms);
+    assert_int_equal(engine_submit(f->engine, &n.base), HB_ERR_UNAUTHENTICATED);
+    clock.fixed_ms += 2000; /* now 601 s after: gone */
+    credentials_nonce_prune_prepare(&prune, "test");
+    assert_int_equal(engine_submit(f->engine, &prune.base), HB_ERR_OK);
+    credentials_nonce_prepare(&n, "test", "hbk_1", "nonceA0000000000", clock.fixed_ms);
+    assert_int_equal(engine_submit(f->engine, &n.base), HB_ERR_OK);
+}
+
 static void test_open_errors(void **state)
 {
     fixture *f = *state;
@@ -509,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tier_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
