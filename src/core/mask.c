@@ -29,6 +29,10 @@ void mask_name(const char *name, char *out, size_t size)
     out[0] = '\0';
     size_t n = 0;
     const unsigned char *p = (const unsigned char *)name;
+    if (*p != '\0' && p[utf8_char_len(p)] == '\0') { /* one character: hide it all */
+        put(out, size, &n, "*", 1);
+        return;
+    }
     bool first = true;
     while (*p) {
         size_t len = utf8_char_len(p);

@@ -7,6 +7,7 @@
 
 #include "core/crypto.h"
 #include "core/digest.h"
+#include "core/text.h"
 #include "core/ids.h"
 #include "http/http_internal.h"
 #include "http/signature.h"
@@ -16,9 +17,19 @@
 void request_json(request *r, int status, json_t *body)
 {
     free(r->response);
-    r->response = json_dumps(body, JSON_COMPACT);
+    r->response = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    ASSERT(r->response != NULL);
+    if (r->response == NULL) {
+        /* A value that cannot be encoded (never expected: every string is checked as UTF-8
+         * when it enters). Answer a fixed envelope rather than stopping the server. */
+        static const char fallback[] =
+            "{\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"the response could not be "
+            "encoded\",\"request_id\":\"\"}}";
+        r->response = strdup(fallback);
+        ASSERT(r->response != NULL);
+        status = 503;
+        r->retry_after_s = 1;
+    }
     r->response_len = strlen(r->response);
     r->status = status;
     r->phase = PHASE_RESPOND;
@@ -26,9 +37,10 @@ void request_json(request *r, int status, json_t *body)
 
 void request_error(request *r, hb_err err, const char *detail)
 {
+    const char *message = detail && detail[0] ? detail : hb_err_message(err);
+    if (!text_valid(message, 1024, false)) message = hb_err_message(err);
     json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", hb_err_name(err), "message",
-                          detail && detail[0] ? detail : hb_err_message(err), "request_id",
-                          r->request_id);
+                          message, "request_id", r->request_id);
     if (err == HB_ERR_UNAVAILABLE || err == HB_ERR_BUSY) r->retry_after_s = 1;
     request_json(r, hb_err_status(err), e);
 }
@@ -99,7 +111,9 @@ bool request_only_fields(request *r, json_t *obj, const char *const *allowed)
         }
         if (!known) {
             char detail[120];
-            snprintf(detail, sizeof detail, "unknown field \"%.60s\"", key);
+            /* echo at most 60 bytes of the name, cut on a character boundary */
+            snprintf(detail, sizeof detail, "unknown field \"%.*s\"", (int)text_prefix(key, 60),
+                     key);
             request_error(r, HB_ERR_INVALID_ARGUMENT, detail);
             return false;
         }
@@ -129,9 +143,8 @@ bool request_string(request *r, json_t *obj, const char *name, bool required, si
     const char *text = json_string_value(v);
     if (len > max_len) return field_error(r, name, "is too long");
     if (strlen(text) != len) return field_error(r, name, "must not contain NUL");
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 0x20 || c == 0x7f) return field_error(r, name, "must not contain control characters");
+    if (!text_valid(text, max_len, true)) {
+        return field_error(r, name, "must be UTF-8 text without control characters");
     }
     if (required && len == 0) return field_error(r, name, "must not be empty");
     memcpy(out, text, len + 1);

@@ -5,33 +5,15 @@
 #include <string.h>
 
 #include "core/digest.h"
+#include "core/text.h"
 #include "core/ids.h"
 #include "core/mask.h"
 
 /* ---- validation -------------------------------------------------------------------------- */
 
-/* Valid UTF-8 without control characters, 1..max bytes. */
 static bool utf8_text_ok(const char *s, size_t max)
 {
-    size_t len = strnlen(s, max + 1);
-    if (len == 0 || len > max) return false;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                             : (c & 0xf8) == 0xf0 ? 4 : 0;
-        if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f))) return false;
-        uint32_t cp = n == 1 ? c : c & (0xffu >> (n + 1));
-        for (size_t i = 1; i < n; i++) {
-            if ((p[i] & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (p[i] & 0x3fu);
-        }
-        /* no overlong forms, surrogates or values past U+10FFFF */
-        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return false;
-        p += n;
-    }
-    return true;
+    return text_valid(s, max, false);
 }
 
 static bool phone_ok(const char *s)

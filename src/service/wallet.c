@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/digest.h"
+#include "core/text.h"
 #include "core/ids.h"
 #include "core/money.h"
 
@@ -11,14 +12,7 @@
 
 static bool text_ok(const char *text, size_t max_len, bool may_be_empty)
 {
-    size_t len = strnlen(text, max_len + 1);
-    if (len > max_len) return false;
-    if (len == 0 && !may_be_empty) return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        if (ch < 0x20 || ch == 0x7f) return false; /* no control characters */
-    }
-    return true;
+    return text_valid(text, max_len, may_be_empty);
 }
 
 /* Fill the command's common fields; the request hash covers `canonical`. */

@@ -448,6 +448,18 @@ static void test_idempotency_and_errors(void **state)
     a = httptest_raw(&server, "POST", "/v1/transfers", "x", 1, hdr);
     expect(&a, 415, "UNSUPPORTED_MEDIA_TYPE");
     httptest_reply_free(&a);
+    /* an unknown field whose name the error message would cut inside a character */
+    char field[128];
+    memset(field, 'a', 59);
+    snprintf(field + 59, sizeof field - 59, "é");
+    char odd[256];
+    snprintf(odd, sizeof odd, "{\"%s\":1}", field);
+    a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", odd, NULL);
+    expect(&a, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&a);
+    a = httptest_raw(&server, "GET", "/healthz", NULL, 0, NULL);
+    expect(&a, 200, NULL); /* still alive */
+    httptest_reply_free(&a);
     /* an oversized body */
     size_t big = 300 * 1024;
     char *huge = malloc(big + 1);

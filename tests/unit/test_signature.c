@@ -162,6 +162,8 @@ static void test_masks(void **state)
     assert_string_equal(out, "欧***");
     mask_name("Li", out, sizeof out);
     assert_string_equal(out, "L*");
+    mask_name("张", out, sizeof out);
+    assert_string_equal(out, "*");
     mask_phone("13812345678", out, sizeof out);
     assert_string_equal(out, "138****5678");
     mask_phone("12345", out, sizeof out);
