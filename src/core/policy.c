@@ -31,8 +31,8 @@ void policy_defaults(policy *p)
     p->real_name[1] = (real_name_cap){100000, 100000, 1000000};
     p->real_name[2] = (real_name_cap){5000000, 10000000, 200000000};
     p->real_name[3] = (real_name_cap){100000000, 500000000, 10000000000LL};
-    p->key_per_second = 200;
-    p->key_burst = 400;
+    p->key_per_second = 2000; /* a key may send a full batch of 1,000 every half second */
+    p->key_burst = 4000;
     p->session_per_second = 20;
     p->session_burst = 40;
 }

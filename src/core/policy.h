@@ -11,7 +11,7 @@
  *   [messages]        banned = 免单            (one phrase per line; repeat the key)
  *   [region.XX]       multiplier_bp = 5000     (limits scaled by 50% for region XX)
  *   [real_name.N]     single = …  daily = …  yearly = …    (N = 0..3)
- *   [rate_limit]      key_per_second = 200  key_burst = 400  session_per_second = 20
+ *   [rate_limit]      key_per_second = 2000  key_burst = 4000  session_per_second = 20
  *                     session_burst = 40
  *
  * Amounts are yuan with at most two decimals; rates and multipliers integer basis points. */

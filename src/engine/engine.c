@@ -567,6 +567,15 @@ void engine_set_policy(engine *e, const policy *p)
     pthread_mutex_unlock(&e->lock);
 }
 
+hb_err engine_submit_async_wait(engine *e, command *cmd, command_done_fn done, void *ctx)
+{
+    ASSERT(done != NULL);
+    cmd->done = done;
+    cmd->done_ctx = ctx;
+    cmd->completion = NULL;
+    return enqueue(e, cmd, cmd, 1, true);
+}
+
 void engine_get_stats(engine *e, engine_stats *out)
 {
     pthread_mutex_lock(&e->lock);

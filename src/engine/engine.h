@@ -117,6 +117,11 @@ hb_err engine_submit_many(engine *e, command **cmds, size_t n);
  * when its outcome is durable. HB_ERR_BUSY (done is not called) when the queue is full or stopping. */
 hb_err engine_submit_async(engine *e, command *cmd, command_done_fn done, void *ctx) WARN_UNUSED;
 
+/* As engine_submit_async, but waits while the queue is full (backpressure for callers that
+ * must not drop a command); HB_ERR_BUSY only when the engine is stopping. */
+hb_err engine_submit_async_wait(engine *e, command *cmd, command_done_fn done,
+                                void *ctx) WARN_UNUSED;
+
 void engine_get_stats(engine *e, engine_stats *out);
 /* Replace the policy; batches starting after the call use it (atomic: a batch sees one). */
 void engine_set_policy(engine *e, const policy *p);

@@ -551,9 +551,8 @@ static hb_err check_transfer(txn *t, const transfer *tr, const account *debit,
                              const account *credit, int64_t *debit_after, int64_t *credit_after)
 {
     if (debit->currency != tr->currency || credit->currency != tr->currency) {
-        txn_fail_detail(t, "currency mismatch: transfer %s, accounts %s and %s",
-                        currency_code(tr->currency), currency_code(debit->currency),
-                        currency_code(credit->currency));
+        txn_fail_detail(t, "currency mismatch: the transfer and both accounts must be in %s",
+                        currency_code(tr->currency));
         return HB_ERR_INVALID_ARGUMENT;
     }
     hb_err err = check_status(t, debit, true);

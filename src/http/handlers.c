@@ -162,7 +162,10 @@ void handlers_dispatch(request *r)
         }
     }
     if (!request_authenticate(r)) return;
-    if (!request_rate_limit(r)) return;
+    if (!request_rate_limit(r, 1)) {
+        request_refuse_recording_nonce(r);
+        return;
+    }
     if (r->caller.signed_request && strcmp(r->method, "GET") == 0) {
         /* A signed read records its nonce first, so that it cannot be replayed either. */
         r->cmd = calloc(1, sizeof *r->cmd);
@@ -480,6 +483,11 @@ static void h_account_list(request *r)
     const char *phone = NULL;
     if (!query_value(r, "phone", &phone)) return;
     uint8_t phone_hash[32];
+    if (phone != NULL && !is_admin(r)) {
+        /* support sees masked numbers: searching would let it recover them one guess at a time */
+        request_error(r, HB_ERR_FORBIDDEN, "searching by phone needs an admin key");
+        return;
+    }
     if (phone != NULL) {
         size_t len = strlen(phone);
         bool ok = len >= 5 && len <= LIMIT_PHONE_LEN;
@@ -758,6 +766,12 @@ static void h_transfer_batch(request *r)
         return;
     }
     size_t n = json_array_size(items);
+    /* a batch costs a token per transfer (the request took one already) */
+    if (n > 1 && !request_rate_limit(r, (int64_t)n - 1)) {
+        json_decref(body);
+        request_refuse_recording_nonce(r);
+        return;
+    }
     r->batch = calloc(n, sizeof *r->batch);
     r->batch_errors = calloc(n, sizeof *r->batch_errors);
     r->batch_details = calloc(n, sizeof *r->batch_details);

@@ -124,6 +124,7 @@ struct http_server {
     pthread_mutex_t readers_lock;
     store *readers[LIMIT_HTTP_THREADS + 4];
     int reader_count;
+    _Atomic bool stopping;         /* new requests are refused while the server stops */
     pthread_mutex_t rate_lock;
     rate_bucket *rates;            /* RATE_SLOTS */
     int64_t key_per_second, key_burst, session_per_second, session_burst;
@@ -159,8 +160,11 @@ bool request_authenticate(request *r);
 /* Check out / return a read connection; NULL (response set to 503) if none can be opened. */
 store *request_reader(request *r);
 void request_reader_done(request *r, store *s);
-/* Take one token from the caller's bucket; false (429 set, with Retry-After) when empty. */
-bool request_rate_limit(request *r);
+/* Take cost tokens from the caller's bucket; false (429 set, with Retry-After) when short. */
+bool request_rate_limit(request *r, int64_t cost);
+/* Keep the refusal already set, after recording a signed request's nonce (so that a refused
+ * request cannot be replayed later). */
+void request_refuse_recording_nonce(request *r);
 /* Forget a cached session (after revoking it). */
 void request_forget_session(http_server *srv, const uint8_t token_hash[32]);
 /* Submit r->cmd to the engine and suspend until it is durable; finish runs then. */

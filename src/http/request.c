@@ -325,8 +325,9 @@ static uint64_t hash_text(const char *s)
     return h;
 }
 
-bool request_rate_limit(request *r)
+bool request_rate_limit(request *r, int64_t cost)
 {
+    ASSERT(cost >= 1);
     http_server *srv = r->server;
     const caller *c = &r->caller;
     char id[48];
@@ -362,16 +363,20 @@ bool request_rate_limit(request *r)
         b->tokens_milli = b->tokens_milli + refill > burst ? burst : b->tokens_milli + refill;
         b->updated_ms = now_ms;
     }
-    bool allowed = b->tokens_milli >= 1000;
+    int64_t need = cost * 1000;
+    bool allowed = b->tokens_milli >= need;
+    bool never = need > burst;
     int64_t wait_ms = 0;
     if (allowed) {
-        b->tokens_milli -= 1000;
+        b->tokens_milli -= need;
     } else {
-        wait_ms = (1000 - b->tokens_milli + rate - 1) / rate;
+        wait_ms = (need - b->tokens_milli + rate - 1) / rate;
     }
     pthread_mutex_unlock(&srv->rate_lock);
     if (allowed) return true;
-    request_error(r, HB_ERR_RATE_LIMITED, "too many requests; see Retry-After");
+    request_error(r, HB_ERR_RATE_LIMITED,
+                  never ? "more items in one request than this caller's burst allows"
+                        : "too many requests; see Retry-After");
     r->retry_after_s = (int)((wait_ms + 999) / 1000);
     if (r->retry_after_s < 1) r->retry_after_s = 1;
     return false;
@@ -432,6 +437,28 @@ static void on_command_done(command *cmd, void *ctx)
     MHD_resume_connection(r->connection);
 }
 
+static void finish_refusal(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail); /* the nonce was a replay after all */
+        return;
+    }
+    r->phase = PHASE_RESPOND; /* the refusal prepared before stays */
+}
+
+void request_refuse_recording_nonce(request *r)
+{
+    ASSERT(r->phase == PHASE_RESPOND && r->response != NULL);
+    if (!r->caller.signed_request) return;
+    free(r->cmd);
+    r->cmd = calloc(1, sizeof *r->cmd);
+    ASSERT(r->cmd != NULL);
+    credentials_nonce_prepare(&r->cmd->nonce, r->caller.actor, r->caller.key_id, r->caller.nonce,
+                              r->caller.ts_ms);
+    request_submit(r, finish_refusal);
+}
+
 static void on_batch_item_done(command *cmd, void *ctx)
 {
     (void)cmd;
@@ -454,8 +481,8 @@ void request_submit_batch(request *r, finish_fn finish)
     MHD_suspend_connection(r->connection);
     for (size_t i = 0; i < r->batch_count; i++) {
         if (r->batch_errors[i] != HB_ERR_OK) continue;
-        if (engine_submit_async(r->server->engine, &r->batch[i].base, on_batch_item_done, r) !=
-            HB_ERR_OK) {
+        if (engine_submit_async_wait(r->server->engine, &r->batch[i].base, on_batch_item_done,
+                                     r) != HB_ERR_OK) {
             r->batch_errors[i] = HB_ERR_UNAVAILABLE;
             snprintf(r->batch_details[i], sizeof r->batch_details[i], "the server is busy; retry");
             atomic_fetch_sub(&r->batch_remaining, 1);
@@ -470,7 +497,9 @@ void request_submit(request *r, finish_fn finish)
     r->finish = finish;
     r->phase = PHASE_WAITING;
     MHD_suspend_connection(r->connection);
-    hb_err err = engine_submit_async(r->server->engine, &r->cmd->base, on_command_done, r);
+    /* Wait for room rather than refuse: a refused signed request would leave its nonce
+     * unrecorded, and so replayable. */
+    hb_err err = engine_submit_async_wait(r->server->engine, &r->cmd->base, on_command_done, r);
     if (err != HB_ERR_OK) {
         r->finish = NULL;
         request_error(r, HB_ERR_UNAVAILABLE, "the server is busy; retry");

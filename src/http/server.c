@@ -1,4 +1,5 @@
 /* The libmicrohttpd glue: daemon options, the request lifecycle, framing checks, metrics. */
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -68,11 +69,14 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     http_server *srv = cls;
     request *r = *con_cls;
     if (r == NULL) return;
-    /* A request still waiting for its command cannot be freed under the engine: MHD only
-     * completes suspended connections at shutdown, after the engine has drained. */
+    /* A suspended request is never completed here while its command is queued: MHD does not
+     * poll suspended connections, and http_server_stop waits for every request in flight
+     * before stopping MHD. Bodies and commands may hold personal data or fresh secrets. */
     record_metrics(srv, r);
+    if (r->body != NULL) OPENSSL_cleanse(r->body, r->body_cap);
     free(r->body);
     free(r->response);
+    if (r->cmd != NULL) OPENSSL_cleanse(r->cmd, sizeof *r->cmd);
     free(r->cmd);
     free(r->batch);
     free(r->batch_errors);
@@ -239,6 +243,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         request_error(r, HB_ERR_PAYLOAD_TOO_LARGE, "the body is larger than 262144 bytes");
         return queue(r);
     }
+    if (atomic_load(&r->server->stopping)) {
+        /* nothing of it was read or run: the client may send it again elsewhere */
+        r->close_connection = true;
+        request_error(r, HB_ERR_UNAVAILABLE, "the server is stopping; retry");
+        return queue(r);
+    }
     handlers_dispatch(r);
     if (r->phase == PHASE_WAITING) return MHD_YES;
     return queue(r);
@@ -333,12 +343,14 @@ uint16_t http_server_port(const http_server *s)
 void http_server_stop(http_server *srv)
 {
     if (srv == NULL) return;
-    /* Stop accepting; MHD_stop_daemon then closes connections after their handlers return.
-     * The engine is closed after this by the caller, so suspended requests have been
-     * answered: serve waits for in-flight requests before calling us. */
+    /* Stop accepting connections, refuse new requests on open ones (503, Connection: close),
+     * and wait until every request in flight has been answered: a suspended request waits for
+     * its engine command, which the engine (closed only after this) always completes. Only
+     * then may libmicrohttpd free the connections. */
+    atomic_store(&srv->stopping, true);
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET) close(fd);
-    for (int i = 0; i < 500; i++) {
+    for (;;) {
         pthread_mutex_lock(&srv->metrics_lock);
         int64_t in_flight = srv->in_flight;
         pthread_mutex_unlock(&srv->metrics_lock);

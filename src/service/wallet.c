@@ -144,7 +144,10 @@ static hb_err replay_transfer(txn *t, command *cmd, const char *result, size_t l
     return HB_ERR_OK;
 }
 
-static hb_err require_kind(txn *t, int64_t id, bool wallet_only, currency *cur)
+/* The account must be a wallet (or, for a withdrawal, a merchant's available account). A
+ * payee that is not one answers NOT_FOUND, like a missing account, so that payers cannot learn
+ * what other accounts are. */
+static hb_err require_kind(txn *t, int64_t id, bool wallet_only, bool payee, currency *cur)
 {
     const account *a = NULL;
     hb_err err = txn_account(t, id, &a);
@@ -152,9 +155,12 @@ static hb_err require_kind(txn *t, int64_t id, bool wallet_only, currency *cur)
     if (err != HB_ERR_OK) return err;
     bool ok = a->kind == ACCOUNT_WALLET ||
               (!wallet_only && a->kind == ACCOUNT_MERCHANT_AVAILABLE);
+    if (!ok && payee) {
+        txn_fail_detail(t, "no such account: acct_%lld", (long long)id);
+        return HB_ERR_NOT_FOUND;
+    }
     if (!ok) {
-        txn_fail_detail(t, "acct_%lld is a %s account, not a wallet", (long long)id,
-                        account_kind_name(a->kind));
+        txn_fail_detail(t, "acct_%lld is not a wallet", (long long)id);
         return HB_ERR_INVALID_ARGUMENT;
     }
     if (*cur == CURRENCY_NONE) *cur = a->currency;
@@ -194,16 +200,20 @@ static hb_err exec_transfer(txn *t, command *cmd)
     transfer_cmd *c = (transfer_cmd *)cmd;
     transfer *tr = &c->transfer;
     hb_err err = HB_ERR_OK;
+    /* The payer first, its limits next, the payee last: a refused payment reveals nothing
+     * about the payee. */
     switch (tr->kind) {
     case TRANSFER_TOPUP:
-        err = require_kind(t, tr->credit_id, true, &tr->currency);
+        err = require_kind(t, tr->credit_id, true, false, &tr->currency);
         break;
     case TRANSFER_WITHDRAW:
-        err = require_kind(t, tr->debit_id, false, &tr->currency);
+        err = require_kind(t, tr->debit_id, false, false, &tr->currency);
+        if (err == HB_ERR_OK) err = check_limits(t, tr->debit_id, tr->amount);
         break;
     default:
-        err = require_kind(t, tr->debit_id, true, &tr->currency);
-        if (err == HB_ERR_OK) err = require_kind(t, tr->credit_id, true, &tr->currency);
+        err = require_kind(t, tr->debit_id, true, false, &tr->currency);
+        if (err == HB_ERR_OK) err = check_limits(t, tr->debit_id, tr->amount);
+        if (err == HB_ERR_OK) err = require_kind(t, tr->credit_id, true, true, &tr->currency);
         break;
     }
     if (err != HB_ERR_OK) return err;
@@ -220,10 +230,6 @@ static hb_err exec_transfer(txn *t, command *cmd)
         } else {
             tr->credit_id = reserve->id;
         }
-    }
-    if (tr->kind != TRANSFER_TOPUP) {
-        err = check_limits(t, tr->debit_id, tr->amount);
-        if (err != HB_ERR_OK) return err;
     }
     err = txn_transfer(t, tr);
     if (err != HB_ERR_OK) return err;

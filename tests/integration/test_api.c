@@ -358,9 +358,13 @@ static void test_roles_and_scopes(void **state)
     r = httptest_bearer(&server, fx.token, "GET", "/v1/ledger/check", NULL, NULL);
     expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
-    /* lookups by phone (keyed hash): admin and support */
+    /* lookups by phone (keyed hash): admin only; support sees masked numbers and would
+     * otherwise recover them by searching */
     r = httptest_signed(&server, fx.support_key, fx.support_secret, "GET",
                         "/v1/accounts?phone=13987654321", NULL, NULL);
+    expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "GET", "/v1/accounts?phone=13987654321", NULL, NULL);
     expect(&r, 200, NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
     assert_string_equal(json_string_value(json_object_get(
@@ -700,6 +704,29 @@ static void test_config_reload(void **state)
         httptest_reply_free(&r);
     }
     assert_true(limited >= 1 && limited <= 2);
+    /* a signed request refused with 429 cannot be replayed once tokens are back */
+    write_policy(path, "[rate_limit]\nkey_per_second = 1\nkey_burst = 1\n"
+                       "session_per_second = 1\nsession_burst = 3\n");
+    kill(server.pid, SIGHUP);
+    usleep(200000);
+    char topup_path[128];
+    snprintf(topup_path, sizeof topup_path, "/v1/accounts/%s/topup", fx.person2);
+    const char *topup_body = "{\"amount\":7,\"external_ref\":\"rl-1\"}";
+    long long ts = (long long)time(NULL);
+    http_reply first = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET",
+                                          "/v1/ledger/check", NULL, ts, "rateNonce00000000001", NULL);
+    httptest_reply_free(&first);
+    http_reply limited_post = httptest_signed_at(&server, server.admin_key, server.admin_secret,
+                                                 "POST", topup_path, topup_body, ts,
+                                                 "rateNonce00000000002", NULL);
+    expect(&limited_post, 429, "RATE_LIMITED");
+    httptest_reply_free(&limited_post);
+    sleep(2);
+    http_reply replayed = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST",
+                                             topup_path, topup_body, ts, "rateNonce00000000002",
+                                             NULL);
+    expect(&replayed, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&replayed);
     /* another person has a bucket of its own */
     char own_path[128];
     snprintf(own_path, sizeof own_path, "/v1/accounts/%s", fx.person);

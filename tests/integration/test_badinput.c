@@ -608,9 +608,10 @@ static const bad_case cases[] = {
     CASE("POST", P_TR, TR_TO("acct_12345678901234567890"), C_PERSON, 404, NF),
     CASE("POST", P_TR, TR_TO("acct_9223372036854775808"), C_PERSON, 404, NF),
     CASE("POST", P_TR, TR_TO("acct_007"), C_PERSON, 404, NF),
-    CASE("POST", P_TR, TR_TO("@SYS@"), C_PERSON, 400, IA),
-    CASE("POST", P_TR, TR_TO("@MP@"), C_PERSON, 400, IA),
-    CASE("POST", P_TR, TR_TO("@MA@"), C_PERSON, 400, IA),
+    /* a payee that is not a wallet answers like a missing one: kinds are not revealed */
+    CASE("POST", P_TR, TR_TO("@SYS@"), C_PERSON, 404, NF),
+    CASE("POST", P_TR, TR_TO("@MP@"), C_PERSON, 404, NF),
+    CASE("POST", P_TR, TR_TO("@MA@"), C_PERSON, 404, NF),
     /* sources the caller does not own */
     CASE("POST", P_TR, "{\"from\":\"@Q@\",\"to\":\"@P@\",\"amount\":1}", C_PERSON, 404, NF),
     CASE("POST", P_TR, "{\"from\":\"@H@\",\"to\":\"@Q@\",\"amount\":1}", C_PERSON, 404, NF),

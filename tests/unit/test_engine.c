@@ -109,7 +109,7 @@ static void test_rejections_leave_no_trace(void **state)
         {999999, f->bob, 1, HB_ERR_NOT_FOUND},
         {f->alice, f->alice, 1, HB_ERR_INVALID_ARGUMENT},
         {f->alice, f->hk, 1, HB_ERR_INVALID_ARGUMENT}, /* CNY -> HKD */
-        {f->alice, 1, 1, HB_ERR_INVALID_ARGUMENT},     /* p2p into the custody reserve */
+        {f->alice, 1, 1, HB_ERR_NOT_FOUND},            /* p2p into the custody reserve */
         {f->alice, -3, 1, HB_ERR_NOT_FOUND},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
