@@ -550,6 +550,7 @@ static void finish_unmask(request *r)
         request_error(r, cmd->err, cmd->err_detail);
         return;
     }
+    r->replayed = cmd->replayed;
     respond_customer(r, 200, r->cmd->unmask.id, true);
 }
 
@@ -563,7 +564,7 @@ static void h_unmask(request *r)
         request_error(r, err, "");
         return;
     }
-    request_prepare_command(r, &pc->base, false);
+    request_prepare_command(r, &pc->base, true);
     request_submit(r, finish_unmask);
 }
 
@@ -934,6 +935,7 @@ static void finish_plain(request *r)
         request_error(r, cmd->err, cmd->err_detail);
         return;
     }
+    r->replayed = cmd->replayed;
     request_json(r, 200, json_pack("{s:b}", "revoked", 1));
 }
 
@@ -962,7 +964,7 @@ static void h_session_revoke(request *r)
         request_error(r, HB_ERR_UNAVAILABLE, "");
         return;
     }
-    request_prepare_command(r, &pc->base, false);
+    request_prepare_command(r, &pc->base, true);
     request_submit(r, finish_session_revoke);
 }
 
@@ -1058,7 +1060,7 @@ static void h_key_revoke(request *r)
         request_error(r, HB_ERR_NOT_FOUND, "no such key");
         return;
     }
-    request_prepare_command(r, &pc->base, false);
+    request_prepare_command(r, &pc->base, true);
     request_submit(r, finish_plain);
 }
 

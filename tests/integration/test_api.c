@@ -204,11 +204,16 @@ static void test_authentication(void **state)
     httptest_reply_free(&r);
     char revoke[128];
     snprintf(revoke, sizeof revoke, "/v1/keys/%s/revoke", key);
-    r = httptest_admin(&server, "POST", revoke, NULL, NULL);
+    r = httptest_admin(&server, "POST", revoke, NULL, "Idempotency-Key: revoke-1");
     expect(&r, 200, NULL);
     httptest_reply_free(&r);
     r = httptest_signed(&server, key, secret, "GET", "/v1/accounts", NULL, NULL);
     expect(&r, 401, "UNAUTHENTICATED");
+    httptest_reply_free(&r);
+    /* the same revocation with its key answers as before; without a key it finds nothing */
+    r = httptest_admin(&server, "POST", revoke, NULL, "Idempotency-Key: revoke-1");
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(r.headers, "Idempotent-Replayed: true"));
     httptest_reply_free(&r);
     r = httptest_admin(&server, "POST", revoke, NULL, NULL);
     expect(&r, 404, "NOT_FOUND");
