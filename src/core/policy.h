@@ -12,7 +12,8 @@
  *   [region.XX]       multiplier_bp = 5000     (limits scaled by 50% for region XX)
  *   [real_name.N]     single = …  daily = …  yearly = …    (N = 0..3)
  *   [rate_limit]      key_per_second = 2000  key_burst = 4000  session_per_second = 20
- *                     session_burst = 40
+ *                     session_burst = 40  auth_failures_per_second = 5
+ *                     auth_failures_burst = 50
  *
  * Amounts are yuan with at most two decimals; rates and multipliers integer basis points. */
 #ifndef HB_CORE_POLICY_H
@@ -70,6 +71,8 @@ typedef struct policy {
     int64_t key_burst;
     int64_t session_per_second;
     int64_t session_burst;
+    int64_t auth_failures_per_second; /* failed authentications per client address */
+    int64_t auth_failures_burst;
 } policy;
 
 /* The built-in defaults (DESIGN.md section 2). */

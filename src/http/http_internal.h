@@ -128,6 +128,7 @@ struct http_server {
     pthread_mutex_t rate_lock;
     rate_bucket *rates;            /* RATE_SLOTS */
     int64_t key_per_second, key_burst, session_per_second, session_burst;
+    int64_t auth_failures_per_second, auth_failures_burst;
     pthread_mutex_t sessions_lock;
     session_cache_entry sessions[SESSION_CACHE_SLOTS];
     /* metrics */

@@ -1,5 +1,6 @@
 /* Request helpers: responses, JSON bodies, authentication, read connections, engine
  * submission. Every function here runs in a request thread except on_command_done. */
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,21 +326,15 @@ static uint64_t hash_text(const char *s)
     return h;
 }
 
-bool request_rate_limit(request *r, int64_t cost)
+/* Take cost tokens from the bucket named id. Returns the milliseconds until they would be
+ * there: 0 when they were (and are now taken); -1 when cost exceeds the burst. */
+static int64_t bucket_take(http_server *srv, const char *id, int64_t rate, int64_t burst_tokens,
+                           int64_t cost)
 {
-    ASSERT(cost >= 1);
-    http_server *srv = r->server;
-    const caller *c = &r->caller;
-    char id[48];
-    if (c->role == ROLE_PERSON) {
-        snprintf(id, sizeof id, "s:%lld", (long long)c->account_id);
-    } else {
-        snprintf(id, sizeof id, "k:%s", c->key_id);
-    }
+    ASSERT(cost >= 1 && rate >= 1 && burst_tokens >= 1);
+    int64_t burst = burst_tokens * 1000;
     int64_t now_ms = clock_now_ms(srv->clock);
     pthread_mutex_lock(&srv->rate_lock);
-    int64_t rate = c->role == ROLE_PERSON ? srv->session_per_second : srv->key_per_second;
-    int64_t burst = (c->role == ROLE_PERSON ? srv->session_burst : srv->key_burst) * 1000;
     size_t home = (size_t)(hash_text(id) % RATE_SLOTS);
     rate_bucket *b = NULL, *stalest = NULL;
     for (size_t i = 0; i < RATE_PROBE; i++) {
@@ -364,22 +359,68 @@ bool request_rate_limit(request *r, int64_t cost)
         b->updated_ms = now_ms;
     }
     int64_t need = cost * 1000;
-    bool allowed = b->tokens_milli >= need;
-    bool never = need > burst;
     int64_t wait_ms = 0;
-    if (allowed) {
+    if (need > burst) {
+        wait_ms = -1;
+    } else if (b->tokens_milli >= need) {
         b->tokens_milli -= need;
     } else {
         wait_ms = (need - b->tokens_milli + rate - 1) / rate;
     }
     pthread_mutex_unlock(&srv->rate_lock);
-    if (allowed) return true;
+    return wait_ms;
+}
+
+static bool too_many(request *r, int64_t wait_ms, const char *why)
+{
     request_error(r, HB_ERR_RATE_LIMITED,
-                  never ? "more items in one request than this caller's burst allows"
-                        : "too many requests; see Retry-After");
-    r->retry_after_s = (int)((wait_ms + 999) / 1000);
+                  wait_ms < 0 ? "more items in one request than this caller's burst allows" : why);
+    r->retry_after_s = wait_ms < 0 ? 1 : (int)((wait_ms + 999) / 1000);
     if (r->retry_after_s < 1) r->retry_after_s = 1;
     return false;
+}
+
+bool request_rate_limit(request *r, int64_t cost)
+{
+    http_server *srv = r->server;
+    const caller *c = &r->caller;
+    char id[48];
+    pthread_mutex_lock(&srv->rate_lock);
+    int64_t rate = c->role == ROLE_PERSON ? srv->session_per_second : srv->key_per_second;
+    int64_t burst = c->role == ROLE_PERSON ? srv->session_burst : srv->key_burst;
+    pthread_mutex_unlock(&srv->rate_lock);
+    if (c->role == ROLE_PERSON) {
+        snprintf(id, sizeof id, "s:%lld", (long long)c->account_id);
+    } else {
+        snprintf(id, sizeof id, "k:%s", c->key_id);
+    }
+    int64_t wait_ms = bucket_take(srv, id, rate, burst, cost);
+    return wait_ms == 0 || too_many(r, wait_ms, "too many requests; see Retry-After");
+}
+
+/* Failed authentications are counted per client address. */
+static void client_id(request *r, char *id, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(r->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char addr[64] = "unknown";
+    if (info != NULL && info->client_addr != NULL && info->client_addr->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)info->client_addr)->sin_addr, addr,
+                  sizeof addr);
+    } else if (info != NULL && info->client_addr != NULL &&
+               info->client_addr->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)info->client_addr)->sin6_addr, addr,
+                  sizeof addr);
+    }
+    snprintf(id, size, "a:%s", addr);
+}
+
+static void auth_budget(http_server *srv, int64_t *rate, int64_t *burst)
+{
+    pthread_mutex_lock(&srv->rate_lock);
+    *rate = srv->auth_failures_per_second;
+    *burst = srv->auth_failures_burst;
+    pthread_mutex_unlock(&srv->rate_lock);
 }
 
 void request_forget_session(http_server *srv, const uint8_t token_hash[32])
@@ -393,7 +434,7 @@ void request_forget_session(http_server *srv, const uint8_t token_hash[32])
     pthread_mutex_unlock(&srv->sessions_lock);
 }
 
-bool request_authenticate(request *r)
+static bool authenticate(request *r)
 {
     const char *header =
         MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -401,6 +442,22 @@ bool request_authenticate(request *r)
     if (strncmp(header, "HB1-HMAC-SHA256 ", 16) == 0) return authenticate_signed(r, header + 16);
     if (strncmp(header, "Bearer ", 7) == 0) return authenticate_bearer(r, header + 7);
     return unauthenticated(r, "unsupported Authorization scheme");
+}
+
+bool request_authenticate(request *r)
+{
+    if (authenticate(r)) return true;
+    if (r->status != 401) return false;
+    /* A valid credential always passes (many people share one address behind a carrier's
+     * NAT); failures beyond the address's budget answer 429 instead of 401, so that guessing
+     * slows down. */
+    char id[80];
+    client_id(r, id, sizeof id);
+    int64_t rate = 0, burst = 0;
+    auth_budget(r->server, &rate, &burst);
+    int64_t wait_ms = bucket_take(r->server, id, rate, burst, 1);
+    if (wait_ms != 0) too_many(r, wait_ms, "too many failed authentications from this address");
+    return false;
 }
 
 /* ---- engine submission --------------------------------------------------------------------- */

@@ -238,6 +238,26 @@ static void test_authentication(void **state)
     r = httptest_raw(&server, "GET", "/v1/accounts", NULL, 0, hdr);
     expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
+    /* failed authentications are limited per client address: a guesser is slowed down,
+     * while valid credentials from the same address still work */
+    {
+        int limited = 0;
+        for (int i = 0; i < 80 && limited == 0; i++) {
+            http_reply g = httptest_bearer(&server, "hbs_guess", "GET", "/v1/accounts", NULL, NULL);
+            if (g.status == 429) {
+                limited = 1;
+                assert_string_equal(httptest_error_code(&g), "RATE_LIMITED");
+            } else {
+                expect(&g, 401, "UNAUTHENTICATED");
+            }
+            httptest_reply_free(&g);
+        }
+        assert_int_equal(limited, 1);
+        http_reply ok = httptest_bearer(&server, fx.token, "GET", "/v1/accounts", NULL, NULL);
+        expect(&ok, 200, NULL);
+        httptest_reply_free(&ok);
+    }
+    sleep(1); /* let the address's budget refill a little for the tests after */
 }
 
 static void test_personal_data(void **state)

@@ -1373,6 +1373,8 @@ static int setup(void **state)
     setenv("HONGBAO_RATE_LIMIT_SESSION_BURST", "1000000", 1);
     setenv("HONGBAO_RATE_LIMIT_KEY_PER_SECOND", "1000000", 1);
     setenv("HONGBAO_RATE_LIMIT_KEY_BURST", "1000000", 1);
+    setenv("HONGBAO_RATE_LIMIT_AUTH_FAILURES_PER_SECOND", "1000000", 1);
+    setenv("HONGBAO_RATE_LIMIT_AUTH_FAILURES_BURST", "1000000", 1);
     httptest_start(&server);
     create_customer("{\"tier\":\"personal\",\"name\":\"张三\",\"phone\":\"13812345678\","
                     "\"id_number\":\"110101199003071234\"}",
