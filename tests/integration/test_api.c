@@ -644,6 +644,30 @@ static void test_transfer_batch(void **state)
     assert_true(httptest_balanced(&server));
 }
 
+/* How many reload outcomes (done or refused) the server has logged. */
+static int reloads_logged(void)
+{
+    char log_path[700];
+    snprintf(log_path, sizeof log_path, "%s/serve.log", server.dir);
+    FILE *f = fopen(log_path, "r");
+    int n = 0;
+    char line[1024];
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        if (strstr(line, "\"policy reload") != NULL) n++;
+    }
+    if (f != NULL) fclose(f);
+    return n;
+}
+
+/* SIGHUP, and wait (up to 10 s) until the server has logged the outcome. */
+static void reload_policy(void)
+{
+    int before = reloads_logged();
+    assert_int_equal(kill(server.pid, SIGHUP), 0);
+    for (int i = 0; i < 1000 && reloads_logged() == before; i++) usleep(10000);
+    assert_true(reloads_logged() > before);
+}
+
 static void write_policy(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -701,19 +725,16 @@ static void test_config_reload(void **state)
     pclose(p);
     assert_true(strncmp(line, "02", 2) == 0);
     write_policy(path, "[tier.personal]\nsingle_limit = 100.00\ndaily_limit = nonsense\n");
-    kill(server.pid, SIGHUP);
-    usleep(200000);
+    reload_policy();
     /* refused: the 300.00 limit stays */
     assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 25000), 201);
     write_policy(path, "[tier.personal]\nsingle_limit = 100.00\n");
-    kill(server.pid, SIGHUP);
-    usleep(200000);
+    reload_policy();
     assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 10001), 403);
     assert_int_equal(transfer_status(fx.token2, fx.person2, fx.person, 10000), 201);
     /* rate limits: a burst of 3 at 1 per second for people; the 4th at once is 429 */
     write_policy(path, "[rate_limit]\nsession_per_second = 1\nsession_burst = 3\n");
-    kill(server.pid, SIGHUP);
-    usleep(200000);
+    reload_policy();
     char account_path[128];
     snprintf(account_path, sizeof account_path, "/v1/accounts/%s", fx.person2);
     int limited = 0;
@@ -732,8 +753,7 @@ static void test_config_reload(void **state)
     /* a signed request refused with 429 cannot be replayed once tokens are back */
     write_policy(path, "[rate_limit]\nkey_per_second = 1\nkey_burst = 1\n"
                        "session_per_second = 1\nsession_burst = 3\n");
-    kill(server.pid, SIGHUP);
-    usleep(200000);
+    reload_policy();
     char topup_path[128];
     snprintf(topup_path, sizeof topup_path, "/v1/accounts/%s/topup", fx.person2);
     const char *topup_body = "{\"amount\":7,\"external_ref\":\"rl-1\"}";
@@ -763,8 +783,7 @@ static void test_config_reload(void **state)
     expect(&again, 200, NULL);
     httptest_reply_free(&again);
     write_policy(path, "[general]\ntimezone = Asia/Shanghai\n");
-    kill(server.pid, SIGHUP);
-    usleep(200000);
+    reload_policy();
     unsetenv("HONGBAO_CONFIG");
     assert_true(httptest_balanced(&server));
 }
