@@ -135,9 +135,10 @@ const policy *txn_policy(const txn *t);
 /* The business day of the batch (days since 1970-01-01 in the process's time zone, which
  * `serve` sets from the policy). */
 int64_t txn_business_day(const txn *t);
-/* What an account has paid today, and adding to it (written with the batch). */
-hb_err txn_daily_debits(txn *t, int64_t account_id, int64_t *out) WARN_UNUSED;
-hb_err txn_add_daily_debit(txn *t, int64_t account_id, int64_t amount) WARN_UNUSED;
+/* Add amount to what the account has paid today (written with the batch), unless that would
+ * pass daily_limit: then LIMIT_EXCEEDED and nothing changes. */
+hb_err txn_charge_daily(txn *t, int64_t account_id, int64_t amount,
+                        int64_t daily_limit) WARN_UNUSED;
 /* The store, for rows a service keeps beyond the ledger's (read only through the txn for
  * accounts: the engine holds their current balances). */
 store *txn_store(txn *t);

@@ -372,37 +372,20 @@ int64_t txn_business_day(const txn *t)
     return t->business_day;
 }
 
-hb_err txn_daily_debits(txn *t, int64_t account_id, int64_t *out)
+hb_err txn_charge_daily(txn *t, int64_t account_id, int64_t amount, int64_t daily_limit)
 {
+    ASSERT(amount > 0 && daily_limit >= 0);
     cache_entry *entry = NULL;
     hb_err err = load_entry(t, account_id, &entry);
     if (err != HB_ERR_OK) return err;
-    if (entry->daily_day != t->business_day) {
-        /* A new business day: nothing paid yet (the row's count restarts when written). */
-        err = undo_push(t, entry, false);
-        if (err != HB_ERR_OK) return err;
-        ASSERT(entry->daily_pending == 0);
-        entry->daily_day = t->business_day;
-        entry->daily_debits = 0;
-    }
-    *out = entry->daily_debits;
-    return HB_ERR_OK;
-}
-
-hb_err txn_add_daily_debit(txn *t, int64_t account_id, int64_t amount)
-{
-    ASSERT(amount > 0);
-    int64_t current = 0;
-    hb_err err = txn_daily_debits(t, account_id, &current);
-    if (err != HB_ERR_OK) return err;
-    cache_entry *entry = NULL;
-    err = load_entry(t, account_id, &entry);
-    if (err != HB_ERR_OK) return err;
+    /* On a new business day nothing is paid yet (the row's count restarts when written). */
+    int64_t paid = entry->daily_day == t->business_day ? entry->daily_debits : 0;
+    if (amount > daily_limit - paid) return HB_ERR_LIMIT_EXCEEDED;
     err = undo_push(t, entry, false);
     if (err != HB_ERR_OK) return err;
-    int64_t total = 0;
-    if (!money_add(entry->daily_debits, amount, &total)) return HB_ERR_LIMIT_EXCEEDED;
-    entry->daily_debits = total;
+    ASSERT(entry->daily_day == t->business_day || entry->daily_pending == 0);
+    entry->daily_day = t->business_day;
+    entry->daily_debits = paid + amount; /* <= daily_limit: no overflow */
     entry->daily_pending += amount;
     touch(t->engine, entry);
     return HB_ERR_OK;

@@ -183,16 +183,13 @@ static hb_err check_limits(txn *t, int64_t payer_id, int64_t amount)
                         tier_name(payer->tier), limit);
         return HB_ERR_LIMIT_EXCEEDED;
     }
-    int64_t today = 0;
-    err = txn_daily_debits(t, payer_id, &today);
-    if (err != HB_ERR_OK) return err;
-    if (amount > tp->daily_limit - today) {
+    err = txn_charge_daily(t, payer_id, amount, tp->daily_limit);
+    if (err == HB_ERR_LIMIT_EXCEEDED) {
         money_format(tp->daily_limit, limit, sizeof limit);
         txn_fail_detail(t, "above the %s tier's daily limit of %s", tier_name(payer->tier),
                         limit);
-        return HB_ERR_LIMIT_EXCEEDED;
     }
-    return txn_add_daily_debit(t, payer_id, amount);
+    return err;
 }
 
 static hb_err exec_transfer(txn *t, command *cmd)
