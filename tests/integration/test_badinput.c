@@ -890,75 +890,6 @@ static const bad_case cases[] = {
 
 /* ---- sending ------------------------------------------------------------------------------- */
 
-static void hex(const unsigned char *data, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[data[i] >> 4];
-        out[2 * i + 1] = digits[data[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-/* "Authorization: HB1-HMAC-SHA256 …" over the exact body bytes. */
-static void sign(const char *key, const char *secret, const char *method, const char *target,
-                 const char *body, size_t body_len, char *out, size_t size)
-{
-    unsigned char digest[32];
-    unsigned int n = 0;
-    EVP_Digest(body ? body : "", body ? body_len : 0, digest, &n, EVP_sha256(), NULL);
-    char body_hex[65];
-    hex(digest, 32, body_hex);
-    unsigned char random[16];
-    RAND_bytes(random, sizeof random);
-    char nonce[33];
-    hex(random, sizeof random, nonce);
-    long long ts = (long long)time(NULL);
-    size_t cap = strlen(method) + strlen(target) + 256;
-    char *to_sign = malloc(cap);
-    assert_non_null(to_sign);
-    int len = snprintf(to_sign, cap, "%s\n%s\n%lld\n%s\n%s\n", method, target, ts, nonce, body_hex);
-    assert_true(len > 0 && (size_t)len < cap);
-    unsigned char mac[32];
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)to_sign, (size_t)len,
-         mac, &n);
-    free(to_sign);
-    char sig[65];
-    hex(mac, 32, sig);
-    snprintf(out, size, "Authorization: HB1-HMAC-SHA256 key=%s,ts=%lld,nonce=%s,sig=%s", key, ts,
-             nonce, sig);
-}
-
-typedef struct buffer {
-    char *data;
-    size_t len;
-} buffer;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-    buffer *b = ctx;
-    size_t n = size * nmemb;
-    char *grown = realloc(b->data, b->len + n + 1);
-    if (grown == NULL) return 0;
-    b->data = grown;
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-    char *headers = ctx;
-    size_t n = size * nmemb;
-    size_t have = strlen(headers);
-    if (have + n < 4095) {
-        memcpy(headers + have, ptr, n);
-        headers[have + n] = '\0';
-    }
-    return n;
-}
-
 typedef struct upload {
     const char *data;
     size_t len;
@@ -989,7 +920,7 @@ static http_reply send_request(const char *method, const char *target, const cha
     char *url = malloc(url_cap);
     assert_non_null(url);
     snprintf(url, url_cap, "http://127.0.0.1:%d%s", server.port, target);
-    buffer b = {NULL, 0};
+    httptest_buffer b = {NULL, 0};
     struct curl_slist *list = NULL;
     for (const char *const *h = headers; h && *h; h++)
         list = curl_slist_append(list, *h);
@@ -997,9 +928,9 @@ static http_reply send_request(const char *method, const char *target, const cha
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, httptest_collect_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, httptest_collect_headers);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, (void *)reply.headers);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
@@ -1237,18 +1168,20 @@ static bool run_case(size_t index, const bad_case *c)
     char auth[512] = "";
     switch (c->cred) {
     case C_ADMIN:
-        sign(server.admin_key, server.admin_secret, c->method, path, body, body_len, auth,
-             sizeof auth);
+        httptest_auth_header(server.admin_key, server.admin_secret, c->method, path, body, body_len,
+                             0, NULL, auth, sizeof auth);
         break;
     case C_BAD_SIG:
-        sign(server.admin_key, "hbsec_wrong", c->method, path, body, body_len, auth, sizeof auth);
+        httptest_auth_header(server.admin_key, "hbsec_wrong", c->method, path, body, body_len, 0,
+                             NULL, auth, sizeof auth);
         break;
     case C_SUPPORT:
-        sign(fx.support_key, fx.support_secret, c->method, path, body, body_len, auth, sizeof auth);
+        httptest_auth_header(fx.support_key, fx.support_secret, c->method, path, body, body_len, 0,
+                             NULL, auth, sizeof auth);
         break;
     case C_MERCHANT:
-        sign(fx.merchant_key, fx.merchant_secret, c->method, path, body, body_len, auth,
-             sizeof auth);
+        httptest_auth_header(fx.merchant_key, fx.merchant_secret, c->method, path, body, body_len,
+                             0, NULL, auth, sizeof auth);
         break;
     case C_PERSON:
     case C_PERSON2:

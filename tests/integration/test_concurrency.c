@@ -97,40 +97,10 @@ static int random_below(worker *w, int n)
 
 /* ---- one keep-alive client per thread ------------------------------------------------------ */
 
-typedef struct buffer {
-    char *data;
-    size_t len;
-} buffer;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-    buffer *b = ctx;
-    size_t n = size * nmemb;
-    char *grown = realloc(b->data, b->len + n + 1);
-    if (grown == NULL) return 0;
-    b->data = grown;
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-    char *headers = ctx;
-    size_t n = size * nmemb;
-    size_t have = strlen(headers);
-    if (have + n < 2047) {
-        memcpy(headers + have, ptr, n);
-        headers[have + n] = '\0';
-    }
-    return n;
-}
-
 typedef struct answer {
     long status;
     char *body;
-    char headers[2048];
+    char headers[HTTPTEST_HEADERS_MAX];
     char transport_error[128];
 } answer;
 
@@ -150,7 +120,7 @@ static answer post_transfer(worker *w, const char *body, const char *idem_key)
         snprintf(idem, sizeof idem, "Idempotency-Key: %s", idem_key);
         list = curl_slist_append(list, idem);
     }
-    buffer b = {NULL, 0};
+    httptest_buffer b = {NULL, 0};
     curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
@@ -261,8 +231,8 @@ static void *run_worker(void *arg)
     snprintf(w->url, sizeof w->url, "http://127.0.0.1:%d/v1/transfers", server.port);
     curl_easy_setopt(w->curl, CURLOPT_URL, w->url);
     curl_easy_setopt(w->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(w->curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, httptest_collect_body);
+    curl_easy_setopt(w->curl, CURLOPT_HEADERFUNCTION, httptest_collect_headers);
     curl_easy_setopt(w->curl, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L);
     int seq = 0;

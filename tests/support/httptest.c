@@ -120,14 +120,9 @@ void httptest_cleanup(http_server_proc *s)
     testutil_rmdir(s->dir);
 }
 
-typedef struct buffer {
-    char *data;
-    size_t len;
-} buffer;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
+size_t httptest_collect_body(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
-    buffer *b = ctx;
+    httptest_buffer *b = ctx;
     size_t n = size * nmemb;
     char *grown = realloc(b->data, b->len + n + 1);
     assert_non_null(grown);
@@ -138,12 +133,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
     return n;
 }
 
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ctx)
+size_t httptest_collect_headers(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
     char *headers = ctx;
     size_t n = size * nmemb;
     size_t have = strlen(headers);
-    if (have + n < 4095) {
+    if (have + n < HTTPTEST_HEADERS_MAX) {
         memcpy(headers + have, ptr, n);
         headers[have + n] = '\0';
     }
@@ -159,16 +154,16 @@ http_reply httptest_raw(const http_server_proc *s, const char *method, const cha
     assert_non_null(curl);
     char url[4096];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, target);
-    buffer b = {NULL, 0};
+    httptest_buffer b = {NULL, 0};
     struct curl_slist *list = NULL;
     for (const char *const *h = headers; h && *h; h++) list = curl_slist_append(list, *h);
     list = curl_slist_append(list, "Expect:");
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, httptest_collect_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, httptest_collect_headers);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, reply.headers);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
@@ -189,27 +184,44 @@ http_reply httptest_raw(const http_server_proc *s, const char *method, const cha
     return reply;
 }
 
+void httptest_auth_header(const char *key, const char *secret, const char *method,
+                          const char *target, const char *body, size_t body_len, long long ts,
+                          const char *nonce, char *out, size_t size)
+{
+    unsigned char digest[32];
+    unsigned int n = 0;
+    EVP_Digest(body ? body : "", body ? body_len : 0, digest, &n, EVP_sha256(), NULL);
+    char body_hex[65];
+    hex(digest, 32, body_hex);
+    char fresh[33];
+    if (nonce == NULL) {
+        unsigned char random[16];
+        RAND_bytes(random, sizeof random);
+        hex(random, sizeof random, fresh);
+        nonce = fresh;
+    }
+    if (ts == 0) ts = (long long)time(NULL);
+    size_t cap = strlen(method) + strlen(target) + strlen(nonce) + 128;
+    char *to_sign = malloc(cap);
+    assert_non_null(to_sign);
+    int len = snprintf(to_sign, cap, "%s\n%s\n%lld\n%s\n%s\n", method, target, ts, nonce, body_hex);
+    assert_true(len > 0 && (size_t)len < cap);
+    unsigned char mac[32];
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (unsigned char *)to_sign, (size_t)len, mac, &n);
+    free(to_sign);
+    char sig[65];
+    hex(mac, 32, sig);
+    snprintf(out, size, "Authorization: HB1-HMAC-SHA256 key=%s,ts=%lld,nonce=%s,sig=%s", key, ts,
+             nonce, sig);
+}
+
 http_reply httptest_signed_at(const http_server_proc *s, const char *key, const char *secret,
                               const char *method, const char *target, const char *body,
                               long long ts, const char *nonce, const char *extra_header)
 {
     size_t body_len = body ? strlen(body) : 0;
-    unsigned char digest[32];
-    unsigned int n = 0;
-    EVP_Digest(body ? body : "", body_len, digest, &n, EVP_sha256(), NULL);
-    char body_hex[65];
-    hex(digest, 32, body_hex);
-    char *to_sign = malloc(strlen(target) + 512);
-    sprintf(to_sign, "%s\n%s\n%lld\n%s\n%s\n", method, target, ts, nonce, body_hex);
-    unsigned char mac[32];
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (unsigned char *)to_sign, strlen(to_sign), mac,
-         &n);
-    free(to_sign);
-    char sig[65];
-    hex(mac, 32, sig);
     char auth[512];
-    snprintf(auth, sizeof auth, "Authorization: HB1-HMAC-SHA256 key=%s,ts=%lld,nonce=%s,sig=%s",
-             key, ts, nonce, sig);
+    httptest_auth_header(key, secret, method, target, body, body_len, ts, nonce, auth, sizeof auth);
     const char *headers[4] = {auth, body ? "Content-Type: application/json" : NULL, NULL, NULL};
     if (extra_header != NULL) headers[body ? 2 : 1] = extra_header;
     return httptest_raw(s, method, target, body, body_len, headers);
@@ -219,12 +231,7 @@ http_reply httptest_signed(const http_server_proc *s, const char *key, const cha
                            const char *method, const char *target, const char *body,
                            const char *extra_header)
 {
-    unsigned char random[16];
-    RAND_bytes(random, sizeof random);
-    char nonce[33];
-    hex(random, sizeof random, nonce);
-    return httptest_signed_at(s, key, secret, method, target, body, (long long)time(NULL), nonce,
-                              extra_header);
+    return httptest_signed_at(s, key, secret, method, target, body, 0, NULL, extra_header);
 }
 
 http_reply httptest_admin(const http_server_proc *s, const char *method, const char *target,

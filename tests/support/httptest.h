@@ -18,13 +18,30 @@ typedef struct http_server_proc {
     char admin_secret[96];
 } http_server_proc;
 
+#define HTTPTEST_HEADERS_MAX 4096
+
 typedef struct http_reply {
     long status;
     char *body;   /* NUL-terminated, malloc'd */
     size_t body_len;
     json_t *json; /* parsed body or NULL */
-    char headers[4096];
+    char headers[HTTPTEST_HEADERS_MAX];
 } http_reply;
+
+/* libcurl write callbacks: the body into a growing buffer, the headers into a
+ * char[HTTPTEST_HEADERS_MAX] (cut when longer). */
+typedef struct httptest_buffer {
+    char *data; /* NUL-terminated, malloc'd */
+    size_t len;
+} httptest_buffer;
+size_t httptest_collect_body(char *ptr, size_t size, size_t nmemb, void *buffer);
+size_t httptest_collect_headers(char *ptr, size_t size, size_t nmemb, void *headers);
+
+/* An "Authorization: HB1-HMAC-SHA256 …" header line over the exact body bytes, computed
+ * independently of the server's code. nonce NULL: a fresh random one; ts 0: now. */
+void httptest_auth_header(const char *key, const char *secret, const char *method,
+                          const char *target, const char *body, size_t body_len, long long ts,
+                          const char *nonce, char *out, size_t size);
 
 /* Create a store with `hongbao init --json` (capturing the admin key) and start serving it.
  * The binary comes from $HONGBAO_BIN. Asserts on failure. */
