@@ -328,6 +328,29 @@ static currency column_currency(store *s, void *st, int col)
     return currency_parse(text, len);
 }
 
+/* Read up to limit rows of a bound statement into out (items of item_size bytes) with
+ * from_row; resets the statement. *count is 0 on error. */
+typedef void (*row_reader)(store *s, void *st, void *item);
+
+static hb_err list_rows(store *s, void *st, int limit, void *out, size_t item_size,
+                        row_reader from_row, int *count)
+{
+    ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
+    int n = 0;
+    hb_err err = HB_ERR_OK;
+    for (;;) {
+        bool row = false;
+        err = s->driver->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        ASSERT(n < limit); /* the statement's LIMIT bounds it */
+        from_row(s, st, (char *)out + (size_t)n * item_size);
+        n++;
+    }
+    s->driver->reset(st);
+    *count = err == HB_ERR_OK ? n : 0;
+    return err;
+}
+
 /* ---- transactions ---------------------------------------------------------------------- */
 
 hb_err store_begin(store *s)
@@ -453,6 +476,11 @@ static void account_from_row(store *s, void *st, account *out)
     account_assert_valid(out);
 }
 
+static void account_row(store *s, void *st, void *item)
+{
+    account_from_row(s, st, item);
+}
+
 static hb_err account_select_one(store *s, void *st, account *out)
 {
     bool row = false;
@@ -531,19 +559,8 @@ hb_err store_account_list(store *s, int64_t after_id, int limit, account *out, i
     void *st = stmt(s, STMT_ACCOUNT_LIST);
     s->driver->bind_i64(st, 1, after_id);
     s->driver->bind_i64(st, 2, limit);
-    int n = 0;
-    hb_err err = HB_ERR_OK;
-    for (;;) {
-        bool row = false;
-        err = s->driver->step(st, &row);
-        if (err != HB_ERR_OK || !row) break;
-        ASSERT(n < limit);
-        account_from_row(s, st, &out[n]);
-        ASSERT(out[n].id > after_id);
-        n++;
-    }
-    s->driver->reset(st);
-    *count = err == HB_ERR_OK ? n : 0;
+    hb_err err = list_rows(s, st, limit, out, sizeof *out, account_row, count);
+    for (int i = 0; i < *count; i++) ASSERT(out[i].id > after_id);
     return err;
 }
 
@@ -790,6 +807,11 @@ static void customer_from_row(store *s, void *st, customer *out)
     ASSERT(out->id > 0 && out->tier >= TIER_PERSONAL && out->tier < TIER_COUNT);
 }
 
+static void customer_row(store *s, void *st, void *item)
+{
+    customer_from_row(s, st, item);
+}
+
 hb_err store_customer_get(store *s, int64_t id, customer *out)
 {
     void *st = stmt(s, STMT_CUSTOMER_GET);
@@ -810,18 +832,7 @@ hb_err store_customer_list(store *s, int64_t after_id, int limit, const uint8_t 
     s->driver->bind_i64(st, 1, after_id);
     s->driver->bind_i64(st, 2, limit);
     if (phone_hash != NULL) s->driver->bind_blob(st, 3, phone_hash, 32);
-    int n = 0;
-    hb_err err = HB_ERR_OK;
-    for (;;) {
-        bool row = false;
-        err = s->driver->step(st, &row);
-        if (err != HB_ERR_OK || !row) break;
-        ASSERT(n < limit);
-        customer_from_row(s, st, &out[n++]);
-    }
-    s->driver->reset(st);
-    *count = err == HB_ERR_OK ? n : 0;
-    return err;
+    return list_rows(s, st, limit, out, sizeof *out, customer_row, count);
 }
 
 /* ---- keys, sessions, nonces ------------------------------------------------------------ */
@@ -849,6 +860,11 @@ static void key_from_row(store *s, void *st, api_key *out)
     out->created_at_ms = s->driver->column_i64(st, 4);
     out->revoked_at_ms = s->driver->column_i64(st, 5);
     ASSERT(out->role > ROLE_NONE && out->role < ROLE_PERSON);
+}
+
+static void key_row(store *s, void *st, void *item)
+{
+    key_from_row(s, st, item);
 }
 
 hb_err store_key_get(store *s, const char *key_id, api_key *out)
@@ -880,18 +896,7 @@ hb_err store_key_list(store *s, const char *after, int limit, api_key *out, int 
     void *st = stmt(s, STMT_KEY_LIST);
     bind_str(s, st, 1, after);
     s->driver->bind_i64(st, 2, limit);
-    int n = 0;
-    hb_err err = HB_ERR_OK;
-    for (;;) {
-        bool row = false;
-        err = s->driver->step(st, &row);
-        if (err != HB_ERR_OK || !row) break;
-        ASSERT(n < limit);
-        key_from_row(s, st, &out[n++]);
-    }
-    s->driver->reset(st);
-    *count = err == HB_ERR_OK ? n : 0;
-    return err;
+    return list_rows(s, st, limit, out, sizeof *out, key_row, count);
 }
 
 hb_err store_session_insert(store *s, const session *x)
