@@ -326,15 +326,17 @@ static uint64_t hash_text(const char *s)
     return h;
 }
 
-/* Take cost tokens from the bucket named id. Returns the milliseconds until they would be
- * there: 0 when they were (and are now taken); -1 when cost exceeds the burst. */
-static int64_t bucket_take(http_server *srv, const char *id, int64_t rate, int64_t burst_tokens,
-                           int64_t cost)
+/* Take cost tokens from the bucket named id, refilled at *rate per second up to *burst (the
+ * server's current limits, read under the same lock). Returns the milliseconds until they
+ * would be there: 0 when they were (and are now taken); -1 when cost exceeds the burst. */
+static int64_t bucket_take(http_server *srv, const char *id, const int64_t *rate_limit,
+                           const int64_t *burst_limit, int64_t cost)
 {
-    ASSERT(cost >= 1 && rate >= 1 && burst_tokens >= 1);
-    int64_t burst = burst_tokens * 1000;
     int64_t now_ms = clock_now_ms(srv->clock);
     pthread_mutex_lock(&srv->rate_lock);
+    int64_t rate = *rate_limit;
+    int64_t burst = *burst_limit * 1000;
+    ASSERT(cost >= 1 && rate >= 1 && burst >= 1000);
     size_t home = (size_t)(hash_text(id) % RATE_SLOTS);
     rate_bucket *b = NULL, *stalest = NULL;
     for (size_t i = 0; i < RATE_PROBE; i++) {
@@ -385,16 +387,14 @@ bool request_rate_limit(request *r, int64_t cost)
     http_server *srv = r->server;
     const caller *c = &r->caller;
     char id[48];
-    pthread_mutex_lock(&srv->rate_lock);
-    int64_t rate = c->role == ROLE_PERSON ? srv->session_per_second : srv->key_per_second;
-    int64_t burst = c->role == ROLE_PERSON ? srv->session_burst : srv->key_burst;
-    pthread_mutex_unlock(&srv->rate_lock);
-    if (c->role == ROLE_PERSON) {
+    bool person = c->role == ROLE_PERSON;
+    if (person) {
         snprintf(id, sizeof id, "s:%lld", (long long)c->account_id);
     } else {
         snprintf(id, sizeof id, "k:%s", c->key_id);
     }
-    int64_t wait_ms = bucket_take(srv, id, rate, burst, cost);
+    int64_t wait_ms = bucket_take(srv, id, person ? &srv->session_per_second : &srv->key_per_second,
+                                  person ? &srv->session_burst : &srv->key_burst, cost);
     return wait_ms == 0 || too_many(r, wait_ms, "too many requests; see Retry-After");
 }
 
@@ -413,14 +413,6 @@ static void client_id(request *r, char *id, size_t size)
                   sizeof addr);
     }
     snprintf(id, size, "a:%s", addr);
-}
-
-static void auth_budget(http_server *srv, int64_t *rate, int64_t *burst)
-{
-    pthread_mutex_lock(&srv->rate_lock);
-    *rate = srv->auth_failures_per_second;
-    *burst = srv->auth_failures_burst;
-    pthread_mutex_unlock(&srv->rate_lock);
 }
 
 void request_forget_session(http_server *srv, const uint8_t token_hash[32])
@@ -453,9 +445,9 @@ bool request_authenticate(request *r)
      * slows down. */
     char id[80];
     client_id(r, id, sizeof id);
-    int64_t rate = 0, burst = 0;
-    auth_budget(r->server, &rate, &burst);
-    int64_t wait_ms = bucket_take(r->server, id, rate, burst, 1);
+    http_server *srv = r->server;
+    int64_t wait_ms = bucket_take(srv, id, &srv->auth_failures_per_second,
+                                  &srv->auth_failures_burst, 1);
     if (wait_ms != 0) too_many(r, wait_ms, "too many failed authentications from this address");
     return false;
 }
