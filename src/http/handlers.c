@@ -657,21 +657,12 @@ static hb_err parse_transfer(request *r, json_t *obj, bool batch_item, transfer_
     }
     if (ok) ok = request_account_id(r, from, &tr->debit_id) && request_account_id(r, to, &tr->credit_id);
     if (!ok) {
-        /* take the code and message from the error response just written */
-        json_t *e = NULL;
-        json_error_t error;
-        json_t *reply = json_loads(r->response, 0, &error);
-        e = reply ? json_object_get(reply, "error") : NULL;
-        hb_err err = HB_ERR_INVALID_ARGUMENT;
-        const char *code = e ? json_string_value(json_object_get(e, "code")) : NULL;
-        if (code != NULL) (void)hb_err_from_name(code, &err);
-        snprintf(detail, size, "%s",
-                 e ? json_string_value(json_object_get(e, "message")) : "invalid transfer");
-        json_decref(reply);
+        /* the validator's refusal becomes this transfer's result, not the response */
+        snprintf(detail, size, "%s", r->error_detail);
         free(r->response);
         r->response = NULL;
         r->phase = PHASE_BODY;
-        return err;
+        return r->error;
     }
     if (currency_text[0] != '\0') {
         tr->currency = currency_parse(currency_text, strlen(currency_text));

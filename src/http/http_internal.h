@@ -85,6 +85,8 @@ struct request {
     finish_fn after_nonce; /* a signed read: runs once its nonce is recorded */
 
     int status;
+    hb_err error;                                 /* the last request_error() */
+    char error_detail[LIMIT_ERR_DETAIL_LEN + 1]; /* its message */
     bool deferred;      /* an error found in the headers, answered once the body is read */
     char *response;     /* JSON text, malloc'd */
     size_t response_len;

@@ -40,6 +40,9 @@ void request_error(request *r, hb_err err, const char *detail)
 {
     const char *message = detail && detail[0] ? detail : hb_err_message(err);
     if (!text_valid(message, 1024, false)) message = hb_err_message(err);
+    r->error = err;
+    snprintf(r->error_detail, sizeof r->error_detail, "%.*s",
+             (int)text_prefix(message, sizeof r->error_detail - 1), message);
     json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", hb_err_name(err), "message",
                           message, "request_id", r->request_id);
     if (err == HB_ERR_UNAVAILABLE || err == HB_ERR_BUSY) r->retry_after_s = 1;
