@@ -29,8 +29,9 @@ static hb_err exec_key_create(txn *t, command *cmd)
         hb_err err = store_customer_get(txn_store(t), c->account_id, &owner);
         if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such customer");
         if (err != HB_ERR_OK) return err;
-        if (owner.tier == TIER_PERSONAL) {
-            txn_fail_detail(t, "personal accounts get no API key (sessions only)");
+        /* The tier's API level (policy: personal none, enterprise basic, provider full). */
+        if (txn_policy(t)->tiers[owner.tier].api == POLICY_API_NONE) {
+            txn_fail_detail(t, "this account's tier has no API access (sessions only)");
             return HB_ERR_FORBIDDEN;
         }
     }

@@ -782,8 +782,20 @@ static void test_config_reload(void **state)
     http_reply again = httptest_bearer(&server, fx.token2, "GET", account_path, NULL, NULL);
     expect(&again, 200, NULL);
     httptest_reply_free(&again);
+    /* API access follows the tier's api level in the policy */
+    write_policy(path, "[tier.enterprise]\napi = none\n");
+    reload_policy();
+    char key_body[128];
+    snprintf(key_body, sizeof key_body, "{\"role\":\"merchant\",\"account\":\"%s\"}",
+             fx.merchant);
+    http_reply no_api = httptest_admin(&server, "POST", "/v1/keys", key_body, NULL);
+    expect(&no_api, 403, "FORBIDDEN");
+    httptest_reply_free(&no_api);
     write_policy(path, "[general]\ntimezone = Asia/Shanghai\n");
     reload_policy();
+    http_reply api_back = httptest_admin(&server, "POST", "/v1/keys", key_body, NULL);
+    expect(&api_back, 201, NULL);
+    httptest_reply_free(&api_back);
     unsetenv("HONGBAO_CONFIG");
     assert_true(httptest_balanced(&server));
 }
