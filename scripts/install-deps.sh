@@ -2,12 +2,13 @@
 # Install the Debian packages hongbao needs. As root it runs apt-get; otherwise it prints the
 # exact apt-get line to run and exits 1.
 #   scripts/install-deps.sh build   what `make run` needs: compiler, CMake, libraries
-#   scripts/install-deps.sh test    also what `make test` needs: cmocka, clang's sanitizers
+#   scripts/install-deps.sh test    also what `make test` needs: cmocka, clang's sanitizers,
+#                                   PostgreSQL (the tests run on both stores)
 set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3
-                libmicrohttpd-dev libjansson-dev libinih-dev)
-test_packages=(libcmocka-dev libcurl4-openssl-dev curl openssl)
+                libmicrohttpd-dev libjansson-dev libinih-dev libpq-dev)
+test_packages=(libcmocka-dev libcurl4-openssl-dev curl openssl postgresql)
 
 want=("${build_packages[@]}")
 if [ "${1:-build}" = "test" ]; then

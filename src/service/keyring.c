@@ -5,13 +5,21 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 void keyring_default_path(const char *db, char *out, size_t size)
 {
-    snprintf(out, size, "%s.key", db);
+    const char *env = getenv("HONGBAO_KEY_FILE");
+    if (env != NULL && env[0] != '\0') {
+        snprintf(out, size, "%s", env);
+    } else if (strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0) {
+        snprintf(out, size, "hongbao.key"); /* a database url names no directory */
+    } else {
+        snprintf(out, size, "%s.key", db);
+    }
 }
 
 hb_err keyring_create(const char *path, int *created, char *err_text, size_t size)

@@ -15,7 +15,9 @@ typedef struct keyring {
     uint8_t lookup_key[CRYPTO_KEY_LEN]; /* keyed hashes of phone numbers */
 } keyring;
 
-/* "<db>.key" for a store path. */
+/* The key file when --key-file is not given: $HONGBAO_KEY_FILE if set, else "<db>.key" for
+ * a SQLite path and "hongbao.key" in the working directory for a PostgreSQL url (every node
+ * of one database needs the same file). */
 void keyring_default_path(const char *db, char *out, size_t size);
 /* Create a new key file (never overwrites one). HB_ERR_OK also when it exists already;
  * *created tells which. UNAVAILABLE with err_text on I/O errors. */

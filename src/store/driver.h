@@ -53,5 +53,6 @@ typedef struct driver_ops {
 } driver_ops;
 
 extern const driver_ops driver_sqlite;
+extern const driver_ops driver_pg;
 
 #endif

@@ -76,7 +76,8 @@
     X(SESSION_GET, "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = $1")         \
     X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 "           \
                       "AND revoked_at = 0")                                                  \
-    X(NONCE_INSERT, "INSERT INTO nonces (key_id, nonce, ts) VALUES ($1, $2, $3)")            \
+    X(NONCE_INSERT, "INSERT INTO nonces (key_id, nonce, ts) VALUES ($1, $2, $3) "            \
+                    "ON CONFLICT DO NOTHING")                                                \
     X(NONCE_PRUNE, "DELETE FROM nonces WHERE ts < $1")                                       \
     X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
                     "(SELECT COUNT(*) FROM transfers), "                                     \
@@ -211,7 +212,7 @@ transfer_kind transfer_kind_parse(const char *name)
 static const driver_ops *driver_for(const char *url)
 {
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        return NULL; /* the PostgreSQL store is a later issue */
+        return &driver_pg;
     }
     return &driver_sqlite;
 }
@@ -230,10 +231,6 @@ hb_err store_open(const char *url, const store_options *options, store **out, ch
         return HB_ERR_INVALID_ARGUMENT;
     }
     const driver_ops *driver = driver_for(url);
-    if (driver == NULL) {
-        snprintf(err_text, err_text_size, "this build has no PostgreSQL store yet");
-        return HB_ERR_INVALID_ARGUMENT;
-    }
     store *s = calloc(1, sizeof *s);
     if (s == NULL) return HB_ERR_UNAVAILABLE;
     s->driver = driver;
@@ -946,7 +943,11 @@ hb_err store_nonce_insert(store *s, const char *key_id, const char *nonce, int64
     bind_str(s, st, 1, key_id);
     bind_str(s, st, 2, nonce);
     s->driver->bind_i64(st, 3, ts_ms);
-    return run(s, st);
+    /* ON CONFLICT DO NOTHING rather than a unique violation: on PostgreSQL an error would
+     * abort the whole batch's transaction, and the nonce runs outside any savepoint. */
+    hb_err err = run(s, st);
+    if (err == HB_ERR_OK && s->driver->changes(s->conn) != 1) err = HB_ERR_DUPLICATE;
+    return err;
 }
 
 hb_err store_nonce_prune(store *s, int64_t before_ms)

@@ -499,8 +499,14 @@ static void test_open_errors(void **state)
     assert_int_equal(engine_open(testutil_path(f->dir, "missing.db"), &o, &e, err_text,
                                  sizeof err_text),
                      HB_ERR_NOT_FOUND);
-    assert_int_equal(engine_open("postgres://localhost/x", &o, &e, err_text, sizeof err_text),
+    /* PostgreSQL: an unparsable url, and a server that does not answer */
+    assert_int_equal(engine_open("postgresql://h/x?nosuchoption=1", &o, &e, err_text,
+                                 sizeof err_text),
                      HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(engine_open("postgresql://127.0.0.1:1/x?connect_timeout=2", &o, &e, err_text,
+                                 sizeof err_text),
+                     HB_ERR_UNAVAILABLE);
+    assert_non_null(strstr(err_text, "cannot connect to PostgreSQL"));
     assert_int_equal(engine_open("", &o, &e, err_text, sizeof err_text), HB_ERR_INVALID_ARGUMENT);
     /* A database that is not a hongbao store is refused and left untouched. */
     const char *foreign = testutil_path(f->dir, "foreign.db");

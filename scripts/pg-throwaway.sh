@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL for tests and benchmarks: initdb in a temporary directory, listen on
+# a Unix socket in it (and on a free loopback port), stop and remove everything on `stop`.
+#
+#   scripts/pg-throwaway.sh start DIR   initdb + start; prints the base URL (no database name)
+#   scripts/pg-throwaway.sh stop DIR    stop the server and remove DIR
+#   scripts/pg-throwaway.sh run CMD...  start, run CMD with HB_TEST_PG set to the URL, stop
+#
+# As root the server runs as the `postgres` user (initdb refuses root). Durability is
+# PostgreSQL's default (fsync on, synchronous_commit on): benchmarks measure real commits.
+set -euo pipefail
+
+pgbin() {
+    local d
+    for d in /usr/lib/postgresql/*/bin; do
+        [ -x "$d/initdb" ] && { echo "$d"; return; }
+    done
+    command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return; }
+    echo "pg-throwaway: PostgreSQL is not installed (apt-get install postgresql)" >&2
+    exit 1
+}
+
+as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start() {
+    local dir=$1 bin port
+    bin=$(pgbin)
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    as_owner "$bin/initdb" -D "$dir/data" -U hongbao -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log" >&2; exit 1; }
+    port=$(free_port)
+    cat >>"$dir/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+synchronous_commit = on
+EOF
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+        { cat "$dir/server.log" >&2; exit 1; }
+    echo "$port" >"$dir/port"
+    echo "postgresql://hongbao@127.0.0.1:$port"
+}
+
+stop() {
+    local dir=$1 bin
+    bin=$(pgbin)
+    if [ -d "$dir/data" ]; then
+        as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+}
+
+case "${1:-}" in
+start) start "$2" ;;
+stop) stop "$2" ;;
+run)
+    shift
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-pg.XXXXXX")
+    trap 'stop "$dir"' EXIT
+    url=$(start "$dir")
+    HB_TEST_PG=$url "$@"
+    ;;
+*)
+    echo "usage: $0 start DIR | stop DIR | run CMD..." >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,695 @@
+/* The scale-out store's driver: PostgreSQL over libpq.
+ *
+ * store.c's statements are prepared once per connection (PQprepare; PostgreSQL reads the $n
+ * parameters natively); transaction control (BEGIN, SAVEPOINT, COMMIT, ...) cannot be
+ * prepared and runs as plain commands. Results come back in binary form: integers are
+ * bigint, blobs bytea, text as is.
+ *
+ * Several nodes write through one database. A write transaction starts by taking one
+ * transaction-scoped advisory lock, so batches of different nodes run one after another,
+ * each a single group commit, and never deadlock; then it bumps a one-row epoch. When the
+ * epoch a node finds is the one its own last commit left, no other node has written since,
+ * and the writer's cached rows (balances, ids, the statement chain) are still exact: this is
+ * the driver's data_version, as SQLite's is for another connection's commit. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/invariant.h"
+#include "store/driver.h"
+
+#define PG_PARAMS_MAX 16
+/* The advisory lock that serialises write transactions ("hongbao" in ASCII, shortened). */
+#define PG_WRITE_LOCK 0x686f6e6762616fLL
+
+typedef struct pg_conn {
+    PGconn *pg;
+    bool read_only;
+    bool in_write;        /* inside a write transaction begun with begin_sql */
+    int64_t own_epoch;    /* the epoch our last successful commit left; -1 = unknown */
+    int64_t pending_epoch; /* the epoch the open write transaction will leave */
+    int64_t version;      /* data_version: changes when another writer committed */
+    int64_t changes;
+    int statement_count;
+    char error[512];
+} pg_conn;
+
+typedef struct pg_stmt {
+    pg_conn *conn;
+    char name[16];
+    char *sql;
+    bool utility; /* transaction control: run with PQexec, not prepared */
+    int param_count;
+    char *values[PG_PARAMS_MAX];
+    int lengths[PG_PARAMS_MAX];
+    int formats[PG_PARAMS_MAX];
+    PGresult *result;
+    int row;  /* the current row; -1 before the first step */
+    int rows;
+    bool executed;
+} pg_stmt;
+
+/* The marker begin_sql points to: pg_exec recognises it and starts a write transaction. */
+static const char pg_begin_write[] = "BEGIN /* hongbao write */";
+
+static void set_error(pg_conn *c, const char *what, const PGresult *res)
+{
+    const char *msg = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+    snprintf(c->error, sizeof c->error, "%s: %s", what, msg != NULL ? msg : "");
+    size_t n = strlen(c->error);
+    while (n > 0 && (c->error[n - 1] == '\n' || c->error[n - 1] == ' ')) c->error[--n] = '\0';
+}
+
+/* Map a failed result: a unique violation is DUPLICATE, anything else (lost connection,
+ * serialization failure, deadlock, disk full on the server) UNAVAILABLE. */
+static hb_err map_result(pg_conn *c, const char *what, PGresult *res)
+{
+    set_error(c, what, res);
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && strcmp(state, "23505") == 0) return HB_ERR_DUPLICATE;
+    return HB_ERR_UNAVAILABLE;
+}
+
+/* Run a command that returns no rows (or whose rows are ignored). */
+static hb_err command(pg_conn *c, const char *sql)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    ExecStatusType st = PQresultStatus(res);
+    hb_err err = HB_ERR_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) err = map_result(c, sql, res);
+    PQclear(res);
+    return err;
+}
+
+static hb_err query_i64(pg_conn *c, const char *sql, int64_t *out)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    hb_err err = HB_ERR_UNAVAILABLE;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        err = HB_ERR_OK;
+    } else {
+        set_error(c, sql, res);
+    }
+    PQclear(res);
+    return err;
+}
+
+/* ---- schema ----------------------------------------------------------------------------- */
+
+static const char *const migrations[] = {
+    /* 1: everything the SQLite store has after its migration 4, in PostgreSQL types: every
+     * integer (money above all) is bigint, blobs are bytea. */
+    "CREATE TABLE hb_epoch (id integer PRIMARY KEY CHECK (id = 1), n bigint NOT NULL);"
+    "INSERT INTO hb_epoch VALUES (1, 0);"
+    "CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);"
+    "CREATE TABLE accounts ("
+    "  id bigint PRIMARY KEY,"
+    "  owner text NOT NULL,"
+    "  kind bigint NOT NULL CHECK (kind BETWEEN 1 AND 6),"
+    "  tier bigint NOT NULL CHECK (tier BETWEEN 0 AND 3),"
+    "  currency text NOT NULL CHECK (length(currency) = 3),"
+    "  flags bigint NOT NULL CHECK (flags BETWEEN 0 AND 3),"
+    "  status bigint NOT NULL CHECK (status BETWEEN 0 AND 2),"
+    "  restricted_until bigint NOT NULL,"
+    "  created_at bigint NOT NULL);"
+    "CREATE TABLE balances ("
+    "  account_id bigint PRIMARY KEY REFERENCES accounts(id),"
+    "  balance bigint NOT NULL,"
+    "  debit_day bigint NOT NULL DEFAULT 0,"
+    "  day_debits bigint NOT NULL DEFAULT 0,"
+    "  last_transfer bigint NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX accounts_system ON accounts(kind, currency) WHERE tier = 0;"
+    "CREATE TABLE transfers ("
+    "  id bigint PRIMARY KEY,"
+    "  idem_key text NOT NULL,"
+    "  debit_id bigint NOT NULL,"
+    "  credit_id bigint NOT NULL,"
+    "  amount bigint NOT NULL CHECK (amount > 0),"
+    "  currency text NOT NULL,"
+    "  kind bigint NOT NULL,"
+    "  reference text NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  prev_debit bigint NOT NULL DEFAULT 0,"
+    "  prev_credit bigint NOT NULL DEFAULT 0,"
+    "  CHECK (debit_id <> credit_id));"
+    "CREATE TABLE idempotency ("
+    "  scope text NOT NULL,"
+    "  key text NOT NULL,"
+    "  request_hash bytea NOT NULL,"
+    "  result text NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  PRIMARY KEY (scope, key));"
+    "CREATE TABLE audit ("
+    "  node text NOT NULL,"
+    "  seq bigint NOT NULL,"
+    "  time bigint NOT NULL,"
+    "  actor text NOT NULL,"
+    "  action text NOT NULL,"
+    "  object text NOT NULL,"
+    "  digest bytea NOT NULL,"
+    "  prev_hash bytea NOT NULL,"
+    "  hash bytea NOT NULL,"
+    "  PRIMARY KEY (node, seq));"
+    "CREATE TABLE customers ("
+    "  id bigint PRIMARY KEY,"
+    "  tier bigint NOT NULL CHECK (tier BETWEEN 1 AND 3),"
+    "  region text NOT NULL,"
+    "  name_box bytea NOT NULL,"
+    "  phone_box bytea NOT NULL,"
+    "  phone_hash bytea NOT NULL,"
+    "  id_number_box bytea NOT NULL,"
+    "  pending_id bigint NOT NULL,"
+    "  available_id bigint NOT NULL,"
+    "  created_at bigint NOT NULL);"
+    "CREATE INDEX customers_phone ON customers(phone_hash);"
+    "CREATE TABLE api_keys ("
+    "  key_id text PRIMARY KEY,"
+    "  secret_box bytea NOT NULL,"
+    "  role bigint NOT NULL CHECK (role BETWEEN 1 AND 3),"
+    "  account_id bigint NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  revoked_at bigint NOT NULL);"
+    "CREATE TABLE sessions ("
+    "  token_hash bytea PRIMARY KEY,"
+    "  account_id bigint NOT NULL,"
+    "  expires_at bigint NOT NULL,"
+    "  revoked_at bigint NOT NULL,"
+    "  created_at bigint NOT NULL);"
+    "CREATE TABLE nonces ("
+    "  key_id text NOT NULL,"
+    "  nonce text NOT NULL,"
+    "  ts bigint NOT NULL,"
+    "  PRIMARY KEY (key_id, nonce));"
+    "CREATE INDEX nonces_ts ON nonces(ts);",
+};
+
+#define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))
+
+/* Bring the schema up to date under the write lock, so that nodes starting together
+ * migrate once. Refuses a database that holds tables but no hongbao schema. */
+static hb_err migrate(pg_conn *c, bool read_only, char *err_text, size_t err_text_size)
+{
+    hb_err err = command(c, "BEGIN");
+    if (err == HB_ERR_OK && !read_only) {
+        char lock[96];
+        snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%lld)", (long long)PG_WRITE_LOCK);
+        err = command(c, lock);
+    }
+    int64_t has_schema = 0, tables = 0, version = 0;
+    if (err == HB_ERR_OK) {
+        err = query_i64(c, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() "
+                           "AND tablename = 'hb_schema'", &has_schema);
+    }
+    if (err == HB_ERR_OK) {
+        err = query_i64(c, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()",
+                        &tables);
+    }
+    if (err == HB_ERR_OK && has_schema) {
+        err = query_i64(c, "SELECT version FROM hb_schema", &version);
+    }
+    if (err != HB_ERR_OK) {
+        snprintf(err_text, err_text_size, "cannot read the schema: %s", c->error);
+        goto fail;
+    }
+    if (!has_schema && tables > 0) {
+        snprintf(err_text, err_text_size, "this database is not a hongbao store");
+        err = HB_ERR_INVALID_ARGUMENT;
+        goto fail;
+    }
+    if (version > MIGRATION_COUNT) {
+        snprintf(err_text, err_text_size, "store schema version %lld is newer than this build (%lld)",
+                 (long long)version, (long long)MIGRATION_COUNT);
+        err = HB_ERR_UNAVAILABLE;
+        goto fail;
+    }
+    if (read_only) {
+        command(c, "ROLLBACK");
+        if (version != MIGRATION_COUNT) {
+            snprintf(err_text, err_text_size, "the database is not an initialised hongbao store");
+            return version == 0 ? HB_ERR_NOT_FOUND : HB_ERR_UNAVAILABLE;
+        }
+        return HB_ERR_OK;
+    }
+    if (!has_schema) {
+        err = command(c, "CREATE TABLE hb_schema (version bigint NOT NULL);"
+                         "INSERT INTO hb_schema VALUES (0)");
+    }
+    for (int64_t v = version; err == HB_ERR_OK && v < MIGRATION_COUNT; v++) {
+        char set_version[64];
+        snprintf(set_version, sizeof set_version, "UPDATE hb_schema SET version = %lld",
+                 (long long)v + 1);
+        err = command(c, migrations[v]);
+        if (err == HB_ERR_OK) err = command(c, set_version);
+        if (err != HB_ERR_OK) {
+            snprintf(err_text, err_text_size, "migration %lld failed: %s", (long long)v + 1,
+                     c->error);
+        }
+    }
+    if (err == HB_ERR_OK) err = command(c, "COMMIT");
+    if (err == HB_ERR_OK) return HB_ERR_OK;
+    if (err_text[0] == '\0') snprintf(err_text, err_text_size, "%s", c->error);
+fail:
+    command(c, "ROLLBACK");
+    return err == HB_ERR_INVALID_ARGUMENT ? err : HB_ERR_UNAVAILABLE;
+}
+
+/* ---- open and close --------------------------------------------------------------------- */
+
+/* Connect with the url's parameters, dbname replaced when given. */
+static PGconn *connect_with(const char *url, const char *dbname)
+{
+    char *parse_error = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &parse_error);
+    if (opts == NULL) {
+        PQfreemem(parse_error);
+        return NULL;
+    }
+    const char *keys[64];
+    const char *values[64];
+    int n = 0;
+    for (PQconninfoOption *o = opts; o->keyword != NULL && n < 62; o++) {
+        if (strcmp(o->keyword, "dbname") == 0 && dbname != NULL) continue;
+        if (o->val == NULL) continue;
+        keys[n] = o->keyword;
+        values[n] = o->val;
+        n++;
+    }
+    if (dbname != NULL) {
+        keys[n] = "dbname";
+        values[n] = dbname;
+        n++;
+    }
+    keys[n] = NULL;
+    values[n] = NULL;
+    PGconn *pg = PQconnectdbParams(keys, values, 0);
+    PQconninfoFree(opts);
+    return pg;
+}
+
+/* `hongbao init` on a database that does not exist yet: create it through the server's
+ * maintenance database, as createdb would. */
+static bool create_database(const char *url, char *err_text, size_t err_text_size)
+{
+    char *parse_error = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &parse_error);
+    if (opts == NULL) {
+        PQfreemem(parse_error);
+        return false;
+    }
+    char name[128] = "";
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "dbname") == 0 && o->val != NULL) {
+            snprintf(name, sizeof name, "%s", o->val);
+        }
+    }
+    PQconninfoFree(opts);
+    if (name[0] == '\0') return false;
+    PGconn *admin = connect_with(url, "postgres");
+    bool ok = false;
+    if (admin != NULL && PQstatus(admin) == CONNECTION_OK) {
+        char *ident = PQescapeIdentifier(admin, name, strlen(name));
+        if (ident != NULL) {
+            char sql[256];
+            snprintf(sql, sizeof sql, "CREATE DATABASE %s", ident);
+            PQfreemem(ident);
+            PGresult *res = PQexec(admin, sql);
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            /* 42P04: another node created it at the same moment */
+            ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+                 (state != NULL && strcmp(state, "42P04") == 0);
+            if (!ok) snprintf(err_text, err_text_size, "cannot create the database: %s",
+                              PQresultErrorMessage(res));
+            PQclear(res);
+        }
+    }
+    PQfinish(admin);
+    return ok;
+}
+
+static void notice_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* NOTICEs (e.g. "relation exists") are not errors; keep stderr clean */
+}
+
+static hb_err pg_open(const char *url, const store_options *options, void **conn, char *err_text,
+                      size_t err_text_size)
+{
+    char *parse_error = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(url, &parse_error);
+    if (parsed == NULL) {
+        snprintf(err_text, err_text_size, "bad PostgreSQL url: %s",
+                 parse_error != NULL ? parse_error : "out of memory");
+        PQfreemem(parse_error);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    PQconninfoFree(parsed);
+    pg_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) return HB_ERR_UNAVAILABLE;
+    c->read_only = options->read_only;
+    c->own_epoch = -1;
+    c->pg = connect_with(url, NULL);
+    if (c->pg != NULL && PQstatus(c->pg) != CONNECTION_OK && options->create &&
+        !options->read_only && strstr(PQerrorMessage(c->pg), "does not exist") != NULL) {
+        PQfinish(c->pg);
+        c->pg = create_database(url, err_text, err_text_size) ? connect_with(url, NULL) : NULL;
+    }
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+        if (err_text[0] == '\0') {
+            snprintf(err_text, err_text_size, "cannot connect to PostgreSQL: %s",
+                     c->pg != NULL ? PQerrorMessage(c->pg) : "bad connection url");
+        }
+        bool missing = c->pg != NULL && strstr(PQerrorMessage(c->pg), "does not exist") != NULL;
+        PQfinish(c->pg);
+        free(c);
+        return missing ? HB_ERR_NOT_FOUND : HB_ERR_UNAVAILABLE;
+    }
+    PQsetNoticeProcessor(c->pg, notice_quiet, NULL);
+    hb_err err = command(c, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
+    if (err != HB_ERR_OK) {
+        snprintf(err_text, err_text_size, "cannot configure the connection: %s", c->error);
+    } else {
+        err = migrate(c, options->read_only, err_text, err_text_size);
+    }
+    if (err == HB_ERR_OK && options->read_only) {
+        err = command(c, "SET default_transaction_read_only = on");
+    }
+    if (err != HB_ERR_OK) {
+        PQfinish(c->pg);
+        free(c);
+        return err;
+    }
+    *conn = c;
+    return HB_ERR_OK;
+}
+
+static void pg_close(void *conn)
+{
+    pg_conn *c = conn;
+    if (c == NULL) return;
+    PQfinish(c->pg);
+    free(c);
+}
+
+/* ---- transactions ----------------------------------------------------------------------- */
+
+/* A write transaction: the cluster-wide write lock, then the epoch. */
+static hb_err begin_write(pg_conn *c)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "BEGIN; SELECT pg_advisory_xact_lock(%lld)", (long long)PG_WRITE_LOCK);
+    hb_err err = command(c, sql);
+    int64_t epoch = 0;
+    if (err == HB_ERR_OK) {
+        err = query_i64(c, "UPDATE hb_epoch SET n = n + 1 WHERE id = 1 RETURNING n", &epoch);
+    }
+    if (err != HB_ERR_OK) {
+        command(c, "ROLLBACK");
+        c->own_epoch = -1;
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (epoch - 1 != c->own_epoch) c->version++; /* someone else wrote since our last commit */
+    c->pending_epoch = epoch;
+    c->in_write = true;
+    return HB_ERR_OK;
+}
+
+/* Ends of transactions go through here: a commit we cannot confirm leaves the epoch unknown,
+ * so the next write transaction reloads. PostgreSQL answers COMMIT of an aborted transaction
+ * with "ROLLBACK" and no error: that is a failure too. */
+static hb_err end_transaction(pg_conn *c, const char *sql)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    bool commit = strncmp(sql, "COMMIT", 6) == 0;
+    hb_err err = HB_ERR_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        err = map_result(c, sql, res);
+    } else if (commit && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+        snprintf(c->error, sizeof c->error, "the transaction was aborted and rolled back");
+        err = HB_ERR_UNAVAILABLE;
+    }
+    PQclear(res);
+    if (c->in_write) {
+        c->own_epoch = commit && err == HB_ERR_OK ? c->pending_epoch : -1;
+        c->in_write = false;
+    }
+    return err == HB_ERR_DUPLICATE ? HB_ERR_UNAVAILABLE : err;
+}
+
+static hb_err pg_exec(void *conn, const char *sql)
+{
+    pg_conn *c = conn;
+    if (sql == pg_begin_write) return begin_write(c);
+    if (strncmp(sql, "COMMIT", 6) == 0 || strncmp(sql, "ROLLBACK", 8) == 0) {
+        if (strncmp(sql, "ROLLBACK TO", 11) != 0) return end_transaction(c, sql);
+    }
+    return command(c, sql);
+}
+
+/* ---- statements ------------------------------------------------------------------------- */
+
+static bool is_utility(const char *sql)
+{
+    static const char *const words[] = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strncmp(sql, words[i], strlen(words[i])) == 0) return true;
+    }
+    return false;
+}
+
+static int highest_param(const char *sql)
+{
+    int max = 0;
+    for (const char *p = sql; *p; p++) {
+        if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+            int n = (int)strtol(p + 1, NULL, 10);
+            if (n > max) max = n;
+        }
+    }
+    return max;
+}
+
+static hb_err pg_prepare(void *conn, const char *sql, void **out)
+{
+    pg_conn *c = conn;
+    pg_stmt *s = calloc(1, sizeof *s);
+    if (s == NULL) return HB_ERR_UNAVAILABLE;
+    s->conn = c;
+    s->sql = strdup(sql);
+    s->utility = is_utility(sql);
+    s->param_count = highest_param(sql);
+    s->row = -1;
+    if (s->sql == NULL || s->param_count > PG_PARAMS_MAX) {
+        free(s->sql);
+        free(s);
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (!s->utility) {
+        snprintf(s->name, sizeof s->name, "hb%d", c->statement_count++);
+        PGresult *res = PQprepare(c->pg, s->name, sql, 0, NULL);
+        hb_err err = PQresultStatus(res) == PGRES_COMMAND_OK ? HB_ERR_OK
+                                                              : map_result(c, "prepare", res);
+        PQclear(res);
+        if (err != HB_ERR_OK) {
+            free(s->sql);
+            free(s);
+            return HB_ERR_UNAVAILABLE;
+        }
+    }
+    *out = s;
+    return HB_ERR_OK;
+}
+
+static void clear_params(pg_stmt *s)
+{
+    for (int i = 0; i < PG_PARAMS_MAX; i++) {
+        free(s->values[i]);
+        s->values[i] = NULL;
+        s->lengths[i] = 0;
+        s->formats[i] = 0;
+    }
+}
+
+static void pg_reset(void *stmt)
+{
+    pg_stmt *s = stmt;
+    PQclear(s->result);
+    s->result = NULL;
+    s->row = -1;
+    s->rows = 0;
+    s->executed = false;
+    clear_params(s);
+}
+
+static void pg_finalize(void *stmt)
+{
+    pg_stmt *s = stmt;
+    if (s == NULL) return;
+    pg_reset(s);
+    free(s->sql);
+    free(s);
+}
+
+static void set_param(pg_stmt *s, int param, const void *data, size_t len, int format)
+{
+    ASSERT(param >= 1 && param <= s->param_count);
+    int i = param - 1;
+    free(s->values[i]);
+    s->values[i] = malloc(len + 1);
+    ASSERT(s->values[i] != NULL);
+    if (len > 0) memcpy(s->values[i], data, len);
+    s->values[i][len] = '\0';
+    s->lengths[i] = (int)len;
+    s->formats[i] = format;
+}
+
+static void pg_bind_i64(void *stmt, int param, int64_t value)
+{
+    char text[24];
+    int n = snprintf(text, sizeof text, "%lld", (long long)value);
+    set_param(stmt, param, text, (size_t)n, 0);
+}
+
+static void pg_bind_text(void *stmt, int param, const char *text, size_t len)
+{
+    set_param(stmt, param, text, len, 0);
+}
+
+static void pg_bind_blob(void *stmt, int param, const void *data, size_t len)
+{
+    set_param(stmt, param, data, len, 1);
+}
+
+static hb_err pg_step(void *stmt, bool *row)
+{
+    pg_stmt *s = stmt;
+    pg_conn *c = s->conn;
+    *row = false;
+    if (!s->executed) {
+        s->executed = true;
+        if (s->utility) {
+            bool ends = strncmp(s->sql, "COMMIT", 6) == 0 ||
+                        (strncmp(s->sql, "ROLLBACK", 8) == 0 && strncmp(s->sql, "ROLLBACK TO", 11) != 0);
+            if (ends) return end_transaction(c, s->sql);
+            return command(c, s->sql);
+        }
+        s->result = PQexecPrepared(c->pg, s->name, s->param_count,
+                                   (const char *const *)s->values, s->lengths, s->formats, 1);
+        ExecStatusType st = PQresultStatus(s->result);
+        if (st == PGRES_COMMAND_OK) {
+            const char *tuples = PQcmdTuples(s->result);
+            c->changes = tuples[0] != '\0' ? strtoll(tuples, NULL, 10) : 0;
+            return HB_ERR_OK;
+        }
+        if (st != PGRES_TUPLES_OK) {
+            hb_err err = map_result(c, s->name, s->result);
+            PQclear(s->result);
+            s->result = NULL;
+            return err;
+        }
+        s->rows = PQntuples(s->result);
+        const char *tuples = PQcmdTuples(s->result);
+        c->changes = tuples[0] != '\0' ? strtoll(tuples, NULL, 10) : 0;
+    }
+    if (s->result == NULL) return HB_ERR_OK;
+    if (s->row + 1 < s->rows) {
+        s->row++;
+        *row = true;
+    }
+    return HB_ERR_OK;
+}
+
+static uint64_t be_read(const unsigned char *p, int len)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < len; i++) v = (v << 8) | p[i];
+    return v;
+}
+
+static int64_t pg_column_i64(void *stmt, int col)
+{
+    pg_stmt *s = stmt;
+    ASSERT(s->result != NULL && s->row >= 0);
+    if (PQgetisnull(s->result, s->row, col)) return 0;
+    const unsigned char *p = (const unsigned char *)PQgetvalue(s->result, s->row, col);
+    int len = PQgetlength(s->result, s->row, col);
+    switch (len) {
+    case 8:
+        return (int64_t)be_read(p, 8);
+    case 4:
+        return (int32_t)(uint32_t)be_read(p, 4);
+    case 2:
+        return (int16_t)(uint16_t)be_read(p, 2);
+    case 1:
+        return p[0]; /* boolean */
+    default:
+        ASSERT(!"an integer column of unexpected width");
+        return 0;
+    }
+}
+
+static const char *pg_column_text(void *stmt, int col, size_t *len)
+{
+    pg_stmt *s = stmt;
+    ASSERT(s->result != NULL && s->row >= 0);
+    *len = (size_t)PQgetlength(s->result, s->row, col);
+    return PQgetvalue(s->result, s->row, col);
+}
+
+static const void *pg_column_blob(void *stmt, int col, size_t *len)
+{
+    return pg_column_text(stmt, col, len);
+}
+
+static bool pg_column_null(void *stmt, int col)
+{
+    pg_stmt *s = stmt;
+    ASSERT(s->result != NULL && s->row >= 0);
+    return PQgetisnull(s->result, s->row, col);
+}
+
+static int64_t pg_changes(void *conn)
+{
+    return ((pg_conn *)conn)->changes;
+}
+
+static const char *pg_last_error(void *conn)
+{
+    pg_conn *c = conn;
+    return c != NULL ? c->error : "not open";
+}
+
+static hb_err pg_data_version(void *conn, int64_t *out)
+{
+    *out = ((pg_conn *)conn)->version;
+    return HB_ERR_OK;
+}
+
+const driver_ops driver_pg = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .exec = pg_exec,
+    .prepare = pg_prepare,
+    .finalize = pg_finalize,
+    .bind_i64 = pg_bind_i64,
+    .bind_text = pg_bind_text,
+    .bind_blob = pg_bind_blob,
+    .step = pg_step,
+    .column_i64 = pg_column_i64,
+    .column_text = pg_column_text,
+    .column_blob = pg_column_blob,
+    .column_null = pg_column_null,
+    .changes = pg_changes,
+    .reset = pg_reset,
+    .last_error = pg_last_error,
+    .data_version = pg_data_version,
+    .begin_sql = pg_begin_write,
+    .begin_read_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    /* Writers are serialised by the advisory lock and data_version tells when another node
+     * wrote, so a writer's cached rows are as trustworthy as with SQLite. */
+    .exclusive_writer = true,
+};
