@@ -50,6 +50,12 @@ typedef struct driver_ops {
     /* SQL that starts a read-only transaction with one consistent snapshot. */
     const char *begin_read_sql;
     bool exclusive_writer;
+    /* Run a statement whose rows are not read, inside a transaction. The driver may send it
+     * and return before the server has answered (PostgreSQL pipelines them); a failure, or a
+     * row count other than expect_changes (when >= 0), then surfaces as UNAVAILABLE from a
+     * later step, exec or commit on the connection, and the transaction cannot commit.
+     * NULL: store.c steps the statement and checks the count itself. */
+    hb_err (*step_deferred)(void *stmt, int64_t expect_changes);
 } driver_ops;
 
 extern const driver_ops driver_sqlite;

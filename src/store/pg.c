@@ -20,6 +20,9 @@
 #include "store/driver.h"
 
 #define PG_PARAMS_MAX 16
+/* Pipelined statements in flight before the driver reads their answers (the server stops
+ * reading when its answers are not read, so the pipeline must not grow without bound). */
+#define PG_PIPELINE_MAX 256
 /* The advisory lock that serialises write transactions ("hongbao" in ASCII, shortened). */
 #define PG_WRITE_LOCK 0x686f6e6762616fLL
 
@@ -32,6 +35,12 @@ typedef struct pg_conn {
     int64_t version;      /* data_version: changes when another writer committed */
     int64_t changes;
     int statement_count;
+    /* Pipeline mode, during write transactions: statements sent whose answers are not read
+     * yet, each with the row count it must report (-1: any). */
+    bool pipeline;
+    bool failed; /* a pipelined statement failed: nothing more until the transaction ends */
+    int pending;
+    int64_t expect[PG_PIPELINE_MAX];
     char error[512];
 } pg_conn;
 
@@ -393,6 +402,111 @@ static void pg_close(void *conn)
     free(c);
 }
 
+/* ---- pipeline ---------------------------------------------------------------------------- */
+
+/* Send one statement into the pipeline (prepared, or plain SQL when name is NULL). */
+static bool pipe_send(pg_conn *c, const pg_stmt *s)
+{
+    int ok = s->utility ? PQsendQueryParams(c->pg, s->sql, 0, NULL, NULL, NULL, NULL, 1)
+                        : PQsendQueryPrepared(c->pg, s->name, s->param_count,
+                                              (const char *const *)s->values, s->lengths,
+                                              s->formats, 1);
+    if (!ok) {
+        set_error(c, "send", NULL);
+        c->failed = true;
+    }
+    return ok;
+}
+
+/* Read the answer of one pipelined statement (its result, then the NULL that ends it).
+ * Returns the result for the caller to keep when keep is set. */
+static PGresult *pipe_read_one(pg_conn *c, int64_t expect, bool keep, hb_err *err)
+{
+    PGresult *res = PQgetResult(c->pg);
+    *err = HB_ERR_OK;
+    if (res == NULL) {
+        set_error(c, "pipeline", NULL);
+        *err = HB_ERR_UNAVAILABLE;
+        c->failed = true;
+        return NULL;
+    }
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        const char *tuples = PQcmdTuples(res);
+        c->changes = tuples[0] != '\0' ? strtoll(tuples, NULL, 10) : 0;
+        if (expect >= 0 && c->changes != expect) {
+            snprintf(c->error, sizeof c->error,
+                     "a pipelined statement changed %lld rows, not %lld", (long long)c->changes,
+                     (long long)expect);
+            *err = HB_ERR_UNAVAILABLE;
+        }
+    } else if (st == PGRES_PIPELINE_ABORTED) {
+        *err = HB_ERR_UNAVAILABLE;
+    } else {
+        *err = map_result(c, "pipeline", res);
+    }
+    PGresult *end = PQgetResult(c->pg); /* NULL between statements */
+    PQclear(end);
+    if (*err != HB_ERR_OK && expect != -2) c->failed = true;
+    if (!keep || *err != HB_ERR_OK) {
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+/* Ask the server for every answer so far and read the pipelined ones; the first failure
+ * among them is returned (the statements after it were skipped by the server). */
+static hb_err pipe_read_pending(pg_conn *c)
+{
+    hb_err first = HB_ERR_OK;
+    for (int i = 0; i < c->pending; i++) {
+        hb_err err;
+        pipe_read_one(c, c->expect[i], false, &err);
+        if (err != HB_ERR_OK && first == HB_ERR_OK) first = HB_ERR_UNAVAILABLE;
+    }
+    c->pending = 0;
+    return first;
+}
+
+static hb_err pipe_flush(pg_conn *c)
+{
+    if (PQsendFlushRequest(c->pg) != 1 || PQflush(c->pg) != 0) {
+        set_error(c, "flush", NULL);
+        c->failed = true;
+        return HB_ERR_UNAVAILABLE;
+    }
+    return HB_ERR_OK;
+}
+
+/* After a failure in the pipeline: a sync point lets the server accept statements again
+ * (the transaction itself stays failed until ROLLBACK or ROLLBACK TO SAVEPOINT). */
+static void pipe_resync(pg_conn *c)
+{
+    if (PQpipelineSync(c->pg) != 1) return;
+    for (;;) {
+        PGresult *res = PQgetResult(c->pg);
+        if (res == NULL) {
+            if (PQstatus(c->pg) != CONNECTION_OK) return;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(res);
+        PQclear(res);
+        if (st == PGRES_PIPELINE_SYNC) return;
+    }
+}
+
+/* Leave pipeline mode: sync, read everything, exit. */
+static void pipe_end(pg_conn *c)
+{
+    if (!c->pipeline) return;
+    c->pending = 0;
+    pipe_resync(c);
+    PQexitPipelineMode(c->pg);
+    c->pipeline = false;
+    c->failed = false;
+}
+
 /* ---- transactions ----------------------------------------------------------------------- */
 
 /* A write transaction: the cluster-wide write lock, then the epoch. */
@@ -414,6 +528,16 @@ static hb_err begin_write(pg_conn *c)
     if (epoch - 1 != c->own_epoch) c->version++; /* someone else wrote since our last commit */
     c->pending_epoch = epoch;
     c->in_write = true;
+    if (PQenterPipelineMode(c->pg) != 1) {
+        set_error(c, "pipeline", NULL);
+        command(c, "ROLLBACK");
+        c->in_write = false;
+        c->own_epoch = -1;
+        return HB_ERR_UNAVAILABLE;
+    }
+    c->pipeline = true;
+    c->failed = false;
+    c->pending = 0;
     return HB_ERR_OK;
 }
 
@@ -422,16 +546,61 @@ static hb_err begin_write(pg_conn *c)
  * with "ROLLBACK" and no error: that is a failure too. */
 static hb_err end_transaction(pg_conn *c, const char *sql)
 {
-    PGresult *res = PQexec(c->pg, sql);
     bool commit = strncmp(sql, "COMMIT", 6) == 0;
     hb_err err = HB_ERR_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        err = map_result(c, sql, res);
-    } else if (commit && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-        snprintf(c->error, sizeof c->error, "the transaction was aborted and rolled back");
-        err = HB_ERR_UNAVAILABLE;
+    if (c->pipeline && commit && !c->failed) {
+        /* COMMIT rides the pipeline behind everything pending, with a sync point: one round
+         * trip reads every answer, and any failure among them means nothing was kept. */
+        bool sent = PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 1) == 1 &&
+                    PQpipelineSync(c->pg) == 1;
+        if (!sent) {
+            set_error(c, "commit", NULL);
+            err = HB_ERR_UNAVAILABLE;
+        } else {
+            err = pipe_read_pending(c);
+            hb_err commit_err;
+            PGresult *res = pipe_read_one(c, -2, true, &commit_err);
+            if (commit_err == HB_ERR_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+                snprintf(c->error, sizeof c->error, "the transaction was aborted and rolled back");
+                commit_err = HB_ERR_UNAVAILABLE;
+            }
+            PQclear(res);
+            if (err == HB_ERR_OK) err = commit_err;
+            c->pending = 0;
+            for (;;) { /* up to the sync point */
+                PGresult *r = PQgetResult(c->pg);
+                if (r == NULL) {
+                    if (PQstatus(c->pg) != CONNECTION_OK) break;
+                    continue;
+                }
+                ExecStatusType st = PQresultStatus(r);
+                PQclear(r);
+                if (st == PGRES_PIPELINE_SYNC) break;
+            }
+        }
+        PQexitPipelineMode(c->pg);
+        c->pipeline = false;
+        c->failed = false;
+    } else {
+        if (c->pipeline) {
+            pipe_end(c);
+            if (commit) err = HB_ERR_UNAVAILABLE; /* a pipelined statement failed */
+        }
+        PGresult *res = PQexec(c->pg, err == HB_ERR_OK ? sql : "ROLLBACK");
+        if (err == HB_ERR_OK) {
+            if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                err = map_result(c, sql, res);
+            } else if (commit && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+                snprintf(c->error, sizeof c->error, "the transaction was aborted and rolled back");
+                err = HB_ERR_UNAVAILABLE;
+            }
+        }
+        PQclear(res);
     }
-    PQclear(res);
+    if (err != HB_ERR_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        PGresult *rb = PQexec(c->pg, "ROLLBACK");
+        PQclear(rb);
+    }
     if (c->in_write) {
         c->own_epoch = commit && err == HB_ERR_OK ? c->pending_epoch : -1;
         c->in_write = false;
@@ -568,7 +737,30 @@ static hb_err pg_step(void *stmt, bool *row)
     pg_stmt *s = stmt;
     pg_conn *c = s->conn;
     *row = false;
-    if (!s->executed) {
+    if (!s->executed && c->pipeline) {
+        s->executed = true;
+        bool ends = strncmp(s->sql, "COMMIT", 6) == 0 ||
+                    (strncmp(s->sql, "ROLLBACK", 8) == 0 && strncmp(s->sql, "ROLLBACK TO", 11) != 0);
+        if (ends) return end_transaction(c, s->sql);
+        /* After a pipelined statement failed nothing runs, not even ROLLBACK TO: the failure
+         * may belong to an earlier command, so the whole transaction must go. */
+        if (c->failed) return HB_ERR_UNAVAILABLE;
+        if (!pipe_send(c, s) || pipe_flush(c) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        hb_err pending_err = pipe_read_pending(c);
+        hb_err err;
+        s->result = pipe_read_one(c, -2, true, &err);
+        if (pending_err != HB_ERR_OK) err = HB_ERR_UNAVAILABLE;
+        if (err != HB_ERR_OK) {
+            /* This statement's own failure (a unique violation in a savepoint) leaves the
+             * transaction for ROLLBACK TO; the pipeline needs a sync point first. */
+            PQclear(s->result);
+            s->result = NULL;
+            pipe_resync(c);
+            c->failed = pending_err != HB_ERR_OK;
+            return err;
+        }
+        s->rows = PQntuples(s->result);
+    } else if (!s->executed) {
         s->executed = true;
         if (s->utility) {
             bool ends = strncmp(s->sql, "COMMIT", 6) == 0 ||
@@ -599,6 +791,29 @@ static hb_err pg_step(void *stmt, bool *row)
         s->row++;
         *row = true;
     }
+    return HB_ERR_OK;
+}
+
+static hb_err pg_step_deferred(void *stmt, int64_t expect_changes)
+{
+    pg_stmt *s = stmt;
+    pg_conn *c = s->conn;
+    if (!c->pipeline) {
+        bool row = false;
+        hb_err err = pg_step(stmt, &row);
+        if (err == HB_ERR_OK && expect_changes >= 0 && c->changes != expect_changes) {
+            err = HB_ERR_NOT_FOUND;
+        }
+        return err;
+    }
+    if (c->failed) return HB_ERR_UNAVAILABLE;
+    if (c->pending == PG_PIPELINE_MAX) {
+        if (pipe_flush(c) != HB_ERR_OK || pipe_read_pending(c) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+    }
+    if (!pipe_send(c, s)) return HB_ERR_UNAVAILABLE;
+    c->expect[c->pending++] = expect_changes;
     return HB_ERR_OK;
 }
 
@@ -692,4 +907,5 @@ const driver_ops driver_pg = {
     /* Writers are serialised by the advisory lock and data_version tells when another node
      * wrote, so a writer's cached rows are as trustworthy as with SQLite. */
     .exclusive_writer = true,
+    .step_deferred = pg_step_deferred,
 };

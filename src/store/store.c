@@ -300,6 +300,24 @@ static hb_err run(store *s, void *st)
     return err;
 }
 
+/* Run a statement that returns no rows inside a transaction, where only a storage fault can
+ * make it fail: the driver may pipeline it (step_deferred). expect_changes >= 0 is the row
+ * count it must change; otherwise NOT_FOUND (or, pipelined, a later UNAVAILABLE). */
+static hb_err run_write(store *s, void *st, int64_t expect_changes)
+{
+    ASSERT(s->in_transaction);
+    if (s->driver->step_deferred != NULL) {
+        hb_err err = s->driver->step_deferred(st, expect_changes);
+        s->driver->reset(st);
+        return err;
+    }
+    hb_err err = run(s, st);
+    if (err == HB_ERR_OK && expect_changes >= 0 && s->driver->changes(s->conn) != expect_changes) {
+        err = HB_ERR_NOT_FOUND;
+    }
+    return err;
+}
+
 /* Copy a text column into a fixed buffer; ASSERT it fits (the schema bounds it). */
 static void column_copy(store *s, void *st, int col, char *dst, size_t dst_size)
 {
@@ -378,7 +396,7 @@ void store_rollback(store *s)
 hb_err store_savepoint(store *s)
 {
     ASSERT(s->in_transaction && !s->in_savepoint);
-    hb_err err = run(s, stmt(s, STMT_SAVEPOINT));
+    hb_err err = run_write(s, stmt(s, STMT_SAVEPOINT), -1);
     if (err == HB_ERR_OK) s->in_savepoint = true;
     return err == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
@@ -387,7 +405,7 @@ hb_err store_savepoint_release(store *s)
 {
     ASSERT(s->in_savepoint);
     s->in_savepoint = false;
-    return run(s, stmt(s, STMT_RELEASE)) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+    return run_write(s, stmt(s, STMT_RELEASE), -1) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
 
 hb_err store_savepoint_rollback(store *s)
@@ -516,9 +534,7 @@ hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t da
     s->driver->bind_i64(st, 3, day);
     s->driver->bind_i64(st, 4, day_debit);
     s->driver->bind_i64(st, 5, last_transfer_id);
-    hb_err err = run(s, st);
-    if (err == HB_ERR_OK && s->driver->changes(s->conn) != 1) err = HB_ERR_NOT_FOUND;
-    return err;
+    return run_write(s, st, 1);
 }
 
 hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *day,
@@ -588,7 +604,7 @@ hb_err store_transfer_insert(store *s, const transfer *t)
     d->bind_i64(st, 9, t->created_at_ms);
     d->bind_i64(st, 10, t->prev_debit_id);
     d->bind_i64(st, 11, t->prev_credit_id);
-    return run(s, st);
+    return run_write(s, st, 1);
 }
 
 static void transfer_from_row(store *s, void *st, transfer *out);
@@ -698,7 +714,7 @@ hb_err store_idem_put(store *s, const char *scope, const char *key, const idem_r
     d->bind_blob(st, 3, r->request_hash, 32);
     d->bind_text(st, 4, r->result, r->result_len);
     d->bind_i64(st, 5, created_at_ms);
-    return run(s, st);
+    return run_write(s, st, 1);
 }
 
 /* ---- audit ------------------------------------------------------------------------------- */
@@ -717,7 +733,7 @@ hb_err store_audit_append(store *s, const audit_record *r)
     d->bind_blob(st, 7, r->digest, 32);
     d->bind_blob(st, 8, r->prev_hash, 32);
     d->bind_blob(st, 9, r->hash, 32);
-    return run(s, st);
+    return run_write(s, st, 1);
 }
 
 static hb_err audit_select_one(store *s, void *st, audit_record *out)

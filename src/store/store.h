@@ -233,12 +233,18 @@ hb_err store_savepoint_rollback(store *s) WARN_UNUSED;
 typedef enum store_sequence { STORE_SEQ_ACCOUNT, STORE_SEQ_TRANSFER } store_sequence;
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 
+/* Writes marked "pipelined" below run inside a transaction and fail only on a storage fault:
+ * a driver may send them without waiting for the answer (PostgreSQL), so such a fault, or a
+ * missing row, can surface as UNAVAILABLE from a later call on the connection instead, and
+ * the transaction then cannot commit. */
+
 /* Accounts. */
 hb_err store_account_insert(store *s, const account *a) WARN_UNUSED;
 hb_err store_account_get(store *s, int64_t id, account *out) WARN_UNUSED; /* NOT_FOUND */
 /* Add delta to the balance of one account and day_debit to what it paid on business day
  * `day` (restarting the count when the stored day is another). The engine calls it once per
- * touched account per batch, in id order. NOT_FOUND if the account does not exist. */
+ * touched account per batch, in id order. NOT_FOUND if the account does not exist.
+ * Pipelined. */
 hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
                                  int64_t day_debit, int64_t last_transfer_id) WARN_UNUSED;
 /* The stored balance row alone (for read-back checks). NOT_FOUND. */
@@ -253,7 +259,7 @@ hb_err store_account_list(store *s, int64_t after_id, int limit, account *out,
 hb_err store_account_find_system(store *s, account_kind kind, currency cur,
                                  account *out) WARN_UNUSED;
 
-/* Transfers. */
+/* Transfers. Insert is pipelined. */
 hb_err store_transfer_insert(store *s, const transfer *t) WARN_UNUSED;
 hb_err store_transfer_get(store *s, int64_t id, transfer *out) WARN_UNUSED; /* NOT_FOUND */
 hb_err store_transfer_count(store *s, int64_t *out) WARN_UNUSED;
@@ -263,13 +269,13 @@ hb_err store_transfer_count(store *s, int64_t *out) WARN_UNUSED;
 hb_err store_transfer_list(store *s, int64_t account_id, int64_t before_id, int limit,
                            transfer *out, int *count) WARN_UNUSED;
 
-/* Idempotency records, keyed by (scope, key). put fails with DUPLICATE if present. */
+/* Idempotency records, keyed by (scope, key). put (pipelined) fails if present. */
 hb_err store_idem_get(store *s, const char *scope, const char *key,
                       idem_record *out) WARN_UNUSED; /* NOT_FOUND */
 hb_err store_idem_put(store *s, const char *scope, const char *key, const idem_record *r,
                       int64_t created_at_ms) WARN_UNUSED;
 
-/* Audit records: one append-only hash chain per node. */
+/* Audit records: one append-only hash chain per node. Append is pipelined. */
 hb_err store_audit_append(store *s, const audit_record *r) WARN_UNUSED;
 /* The newest record of a node's chain; NOT_FOUND when the chain is empty. */
 hb_err store_audit_last(store *s, const char *node, audit_record *out) WARN_UNUSED;
