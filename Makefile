@@ -37,9 +37,10 @@ run: release
 	@exec $(HONGBAO) serve --db $(DB) --listen $(LISTEN)
 
 # Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer
-# (with LeakSanitizer). The sanitizer pass runs the heavy tests at a reduced scale.
+# (with LeakSanitizer), on SQLite and on a throwaway PostgreSQL (scripts/pg-throwaway.sh) that
+# lives for the whole run. The sanitizer pass runs the heavy tests at a reduced scale.
 test: deps-test release asan
-	@$(MAKE) --no-print-directory test-release test-asan
+	@scripts/pg-throwaway.sh around $(MAKE) --no-print-directory test-release test-asan
 
 test-release:
 	@cd $(BUILD)/release && ctest --output-on-failure -j 1

@@ -4,7 +4,12 @@
 #
 #   scripts/pg-throwaway.sh start DIR   initdb + start; prints the base URL (no database name)
 #   scripts/pg-throwaway.sh stop DIR    stop the server and remove DIR
-#   scripts/pg-throwaway.sh run CMD...  start, run CMD with HB_TEST_PG set to the URL, stop
+#   scripts/pg-throwaway.sh run CMD...  run CMD with HB_TEST_PG set to a server's URL: the one
+#                                       in $HB_TEST_PG_SERVER, else a throwaway started and
+#                                       stopped around CMD (the tests run on PostgreSQL when
+#                                       HB_TEST_PG is set)
+#   scripts/pg-throwaway.sh around CMD...  start one, run CMD with HB_TEST_PG_SERVER set (so
+#                                       that every `run` inside shares it), stop
 #
 # As root the server runs as the `postgres` user (initdb refuses root). Durability is
 # PostgreSQL's default (fsync on, synchronous_commit on): benchmarks measure real commits.
@@ -70,13 +75,23 @@ start) start "$2" ;;
 stop) stop "$2" ;;
 run)
     shift
+    if [ -n "${HB_TEST_PG_SERVER:-}" ]; then
+        HB_TEST_PG=$HB_TEST_PG_SERVER exec "$@"
+    fi
     dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-pg.XXXXXX")
     trap 'stop "$dir"' EXIT
     url=$(start "$dir")
     HB_TEST_PG=$url "$@"
     ;;
+around)
+    shift
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-pg.XXXXXX")
+    trap 'stop "$dir"' EXIT
+    url=$(start "$dir")
+    HB_TEST_PG_SERVER=$url "$@"
+    ;;
 *)
-    echo "usage: $0 start DIR | stop DIR | run CMD..." >&2
+    echo "usage: $0 start DIR | stop DIR | run CMD... | around CMD..." >&2
     exit 2
     ;;
 esac

@@ -40,6 +40,10 @@ int cmd_config(int argc, char **argv);
 int cli_open_engine(const char *db, bool create, engine **out);
 /* Load the policy: defaults, the INI file at path (NULL for none), the environment. Prints
  * the offending file line on error. */
+/* The store's url as messages show it: without a password (static buffer). */
+const char *cli_shown(const char *db);
+/* A node name for the audit chain: 1..LIMIT_NODE_LEN of [A-Za-z0-9._-]. */
+bool cli_valid_node(const char *name);
 int cli_load_policy(const char *path, policy *out);
 /* Open a read connection to an existing store. */
 int cli_open_store(const char *db, store **out);

@@ -25,15 +25,35 @@ int cli_open_engine(const char *db, bool create, engine **out)
     char err_text[512];
     hb_err err = engine_open(db, &options, out, err_text, sizeof err_text);
     if (err == HB_ERR_NOT_FOUND) {
-        fprintf(stderr, "hongbao: no store at %s (create one with: hongbao init --db %s)\n", db,
-                db);
+        fprintf(stderr, "hongbao: no store at %s (create one with: hongbao init --db %s)\n",
+                cli_shown(db), cli_shown(db));
         return EXIT_UNAVAILABLE;
     }
     if (err != HB_ERR_OK) {
-        fprintf(stderr, "hongbao: cannot open %s: %s\n", db, err_text);
+        fprintf(stderr, "hongbao: cannot open %s: %s\n", cli_shown(db), err_text);
         return err == HB_ERR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_UNAVAILABLE;
     }
     return EXIT_OK;
+}
+
+const char *cli_shown(const char *db)
+{
+    static char shown[LIMIT_PATH_LEN + 1];
+    store_url_redacted(db, shown, sizeof shown);
+    return shown;
+}
+
+bool cli_valid_node(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > LIMIT_NODE_LEN) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
 }
 
 int cli_load_policy(const char *path, policy *out)
@@ -57,12 +77,12 @@ int cli_open_store(const char *db, store **out)
     char err_text[512];
     hb_err err = store_open(db, &options, out, err_text, sizeof err_text);
     if (err == HB_ERR_NOT_FOUND) {
-        fprintf(stderr, "hongbao: no store at %s (create one with: hongbao init --db %s)\n", db,
-                db);
+        fprintf(stderr, "hongbao: no store at %s (create one with: hongbao init --db %s)\n",
+                cli_shown(db), cli_shown(db));
         return EXIT_UNAVAILABLE;
     }
     if (err != HB_ERR_OK) {
-        fprintf(stderr, "hongbao: cannot open %s: %s\n", db, err_text);
+        fprintf(stderr, "hongbao: cannot open %s: %s\n", cli_shown(db), err_text);
         return err == HB_ERR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_UNAVAILABLE;
     }
     return EXIT_OK;

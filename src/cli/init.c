@@ -85,12 +85,13 @@ int cmd_init(int argc, char **argv)
     }
     store_close(reader);
     if (rc == EXIT_OK && count == 0) {
-        if (!json) printf("store ready: %s (key file %s)\nfirst admin key:\n", db, key_file);
+        if (!json) printf("store ready: %s (key file %s)\nfirst admin key:\n", cli_shown(db), key_file);
         rc = cli_create_key(e, &keys, ROLE_ADMIN, 0, json);
     } else if (rc == EXIT_OK && !json) {
-        printf("store ready: %s (key file %s; admin keys exist already)\n", db, key_file);
+        printf("store ready: %s (key file %s; admin keys exist already)\n", cli_shown(db),
+               key_file);
     } else if (rc == EXIT_OK) {
-        printf("{\"db\":\"%s\",\"admin_key\":null}\n", db);
+        printf("{\"db\":\"%s\",\"admin_key\":null}\n", cli_shown(db));
     }
     keyring_clear(&keys);
     engine_close(e);

@@ -11,10 +11,15 @@
 #include "service/credentials.h"
 
 static const char serve_usage[] =
-    "usage: hongbao serve [--db PATH] [--listen HOST:PORT] [--key-file FILE] [--threads N]\n"
-    "                     [--batch N] [--config FILE] [--tls-cert PEM --tls-key PEM]\n"
+    "usage: hongbao serve [--db PATH|URL] [--listen HOST:PORT] [--key-file FILE] [--threads N]\n"
+    "                     [--batch N] [--node NAME] [--config FILE]\n"
+    "                     [--tls-cert PEM --tls-key PEM]\n"
     "\n"
     "Run the HTTP API (default 127.0.0.1:8080, store ./hongbao.db, key file PATH.key).\n"
+    "--db postgresql://USER@HOST:PORT/DB runs on PostgreSQL, where several nodes may serve\n"
+    "one database (key file ./hongbao.key or $HONGBAO_KEY_FILE, the same file on every node).\n"
+    "--node names this node's audit chain (letters, digits, '.', '_', '-'; default \"local\"):\n"
+    "give every node of one database its own.\n"
     "Request threads default to one per core. --config names the policy file (INI; see\n"
     "docs/policy.ini); SIGHUP reloads it atomically, and a bad file is refused with the old\n"
     "policy kept (the time zone applies from the next start). SIGTERM or SIGINT stops\n"
@@ -57,6 +62,7 @@ int cmd_serve(int argc, char **argv)
                                             {"key-file", required_argument, NULL, 'k'},
                                             {"threads", required_argument, NULL, 't'},
                                             {"batch", required_argument, NULL, 'b'},
+                                            {"node", required_argument, NULL, 'n'},
                                             {"config", required_argument, NULL, 'c'},
                                             {"tls-cert", required_argument, NULL, 'C'},
                                             {"tls-key", required_argument, NULL, 'K'},
@@ -64,7 +70,7 @@ int cmd_serve(int argc, char **argv)
                                             {0, 0, 0, 0}};
     const char *db = CLI_DEFAULT_DB, *listen = "127.0.0.1:8080", *key_file = NULL;
     const char *config = getenv("HONGBAO_CONFIG");
-    const char *tls_cert = NULL, *tls_key = NULL;
+    const char *tls_cert = NULL, *tls_key = NULL, *node = "local";
     int64_t threads = 0, batch = 0;
     bool ok = true;
     optind = 1;
@@ -77,6 +83,7 @@ int cmd_serve(int argc, char **argv)
         case 't': ok = ok && cli_parse_count(optarg, 1, LIMIT_HTTP_THREADS, &threads); break;
         case 'b': ok = ok && cli_parse_count(optarg, 1, LIMIT_BATCH_MAX, &batch); break;
         case 'c': config = optarg; break;
+        case 'n': node = optarg; ok = ok && cli_valid_node(node); break;
         case 'C': tls_cert = optarg; break;
         case 'K': tls_key = optarg; break;
         case 'h': fputs(serve_usage, stdout); return EXIT_OK;
@@ -127,7 +134,7 @@ int cmd_serve(int argc, char **argv)
     }
     keyring_set_suite(&keys, current.national_crypto ? CRYPTO_SUITE_SM4_SM3 : CRYPTO_SUITE_AES_GCM);
     engine_options engine_opts = {.preload_accounts = true, .batch_max = (int)batch,
-                                  .policy = &current};
+                                  .policy = &current, .node = node};
     engine *e = NULL;
     char err_text[512];
     hb_err err = engine_open(db, &engine_opts, &e, err_text, sizeof err_text);
@@ -137,7 +144,7 @@ int cmd_serve(int argc, char **argv)
         free(key_pem);
         if (err == HB_ERR_NOT_FOUND) {
             fprintf(stderr, "hongbao: no store at %s (create one with: hongbao init --db %s)\n",
-                    db, db);
+                    cli_shown(db), cli_shown(db));
             return EXIT_UNAVAILABLE;
         }
         return cli_fail(err, err_text);
@@ -154,10 +161,12 @@ int cmd_serve(int argc, char **argv)
         free(key_pem);
         return cli_fail(err, err_text);
     }
+    char shown[LIMIT_PATH_LEN + 1];
+    store_url_redacted(db, shown, sizeof shown); /* never a password in the log */
     fprintf(stderr,
             "{\"level\":\"info\",\"msg\":\"listening\",\"address\":\"%s:%u\",\"db\":\"%s\","
-            "\"tls\":%s}\n",
-            host, http_server_port(srv), db, cert_pem ? "true" : "false");
+            "\"node\":\"%s\",\"tls\":%s}\n",
+            host, http_server_port(srv), shown, node, cert_pem ? "true" : "false");
     int sig = 0;
     for (;;) {
         /* Wake every minute to forget nonces too old to be replayed. */

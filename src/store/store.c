@@ -12,6 +12,8 @@
 #include "core/money.h"
 #include "store/driver.h"
 
+#include <libpq-fe.h>
+
 #define ACCOUNT_COLUMNS                                                                      \
     "a.id, a.owner, a.kind, a.tier, a.currency, b.balance, a.flags, a.status, "              \
     "a.restricted_until, a.created_at, b.debit_day, b.day_debits, b.last_transfer"
@@ -250,6 +252,32 @@ hb_err store_open(const char *url, const store_options *options, store **out, ch
     }
     *out = s;
     return HB_ERR_OK;
+}
+
+void store_url_redacted(const char *url, char *out, size_t size)
+{
+    if (driver_for(url) != &driver_pg) {
+        snprintf(out, size, "%s", url);
+        return;
+    }
+    char *parse_error = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &parse_error);
+    if (opts == NULL) {
+        PQfreemem(parse_error);
+        snprintf(out, size, "postgresql://(unparsable)");
+        return;
+    }
+    const char *user = "", *host = "", *port = "", *db = "";
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (o->val == NULL) continue;
+        if (strcmp(o->keyword, "user") == 0) user = o->val;
+        if (strcmp(o->keyword, "host") == 0) host = o->val;
+        if (strcmp(o->keyword, "port") == 0) port = o->val;
+        if (strcmp(o->keyword, "dbname") == 0) db = o->val;
+    }
+    snprintf(out, size, "postgresql://%s%s%s%s%s/%s", user, user[0] ? "@" : "", host,
+             port[0] ? ":" : "", port, db);
+    PQconninfoFree(opts);
 }
 
 void store_close(store *s)

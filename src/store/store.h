@@ -208,6 +208,9 @@ typedef struct store_options {
  * url), UNAVAILABLE (cannot open or migrate; see the message in err_text when non-NULL). */
 hb_err store_open(const char *url, const store_options *options, store **out, char *err_text,
                   size_t err_text_size) WARN_UNUSED;
+/* The store's url for logs and messages: a PostgreSQL url without its password (user, host,
+ * port and database only); a SQLite path as is. */
+void store_url_redacted(const char *url, char *out, size_t size);
 /* Close and free; NULL is ignored. Rolls back an open transaction. */
 void store_close(store *s);
 /* The driver's last error message for diagnostics (never contains row data). */

@@ -180,7 +180,7 @@ static void test_kill9(void **state)
 {
     (void)state;
     const char *dir = testutil_tempdir();
-    snprintf(db_path, sizeof db_path, "%s/crash.db", dir);
+    snprintf(db_path, sizeof db_path, "%s", testutil_store(dir, "crash.db"));
     snprintf(log_path, sizeof log_path, "%s/acks.log", dir);
     engine *e = testutil_engine(db_path, NULL);
     for (int i = 0; i < WALLETS; i++) {

@@ -232,7 +232,7 @@ static void test_random_operations(void **state)
     (void)state;
     const char *dir = testutil_tempdir();
     char path[1024];
-    snprintf(path, sizeof path, "%s/prop.db", dir);
+    snprintf(path, sizeof path, "%s", testutil_store(dir, "prop.db"));
     /* Limits far above what the test moves: this test is about the ledger, not the tiers. */
     static policy p;
     policy_defaults(&p);

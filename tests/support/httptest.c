@@ -95,7 +95,13 @@ void httptest_start(http_server_proc *s)
     assert_non_null(bin);
     snprintf(s->hongbao, sizeof s->hongbao, "%s", bin);
     snprintf(s->dir, sizeof s->dir, "%s", testutil_tempdir());
-    snprintf(s->db, sizeof s->db, "%s/api.db", s->dir);
+    snprintf(s->db, sizeof s->db, "%s", testutil_store(s->dir, "api"));
+    if (testutil_pg() != NULL) {
+        /* the key file of a database url: one per test server, inherited by init and serve */
+        char key_file[600];
+        snprintf(key_file, sizeof key_file, "%s/api.key", s->dir);
+        setenv("HONGBAO_KEY_FILE", key_file, 1);
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     run_init(s);
     spawn(s);
@@ -283,4 +289,57 @@ bool httptest_balanced(const http_server_proc *s)
     bool balanced = json_is_true(json_object_get(r.json, "balanced"));
     httptest_reply_free(&r);
     return balanced;
+}
+
+void httptest_sql(const http_server_proc *s, const char *sql, char *out, size_t size)
+{
+    char cmd[2048];
+    if (testutil_pg() != NULL) {
+        snprintf(cmd, sizeof cmd, "psql -XAtq '%s' -c \"%s\"", s->db, sql);
+    } else {
+        snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"%s\"", s->db, sql);
+    }
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    out[0] = '\0';
+    assert_non_null(fgets(out, (int)size, p));
+    pclose(p);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+static void append_file(const char *path, char **data, size_t *len)
+{
+    FILE *in = fopen(path, "rb");
+    if (in == NULL) return;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0) {
+        *data = realloc(*data, *len + n + 1);
+        assert_non_null(*data);
+        memcpy(*data + *len, chunk, n);
+        *len += n;
+    }
+    fclose(in);
+}
+
+char *httptest_store_bytes(const http_server_proc *s, size_t *len)
+{
+    char *data = malloc(1);
+    assert_non_null(data);
+    *len = 0;
+    char path[1024];
+    if (testutil_pg() != NULL) {
+        snprintf(path, sizeof path, "%s/store.dump", s->dir);
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "pg_dump --data-only '%s' > '%s'", s->db, path);
+        assert_int_equal(system(cmd), 0);
+        append_file(path, &data, len);
+        assert_true(*len > 0);
+    } else {
+        append_file(s->db, &data, len);
+        snprintf(path, sizeof path, "%s-wal", s->db);
+        append_file(path, &data, len);
+    }
+    data[*len] = '\0';
+    return data;
 }

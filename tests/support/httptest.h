@@ -80,5 +80,11 @@ long long httptest_int(const http_reply *r, const char *name);
 
 /* The ledger check over the API (admin): asserts it answered, returns balanced. */
 bool httptest_balanced(const http_server_proc *s);
+/* Run one SQL query on the server's store with the store's own client (sqlite3 or psql) and
+ * return the first line of its output (trailing newline removed) in out. */
+void httptest_sql(const http_server_proc *s, const char *sql, char *out, size_t size);
+/* Everything the store holds as bytes on disk or in a dump: the SQLite file and its WAL, or
+ * a pg_dump of the PostgreSQL database. malloc'd, *len bytes. */
+char *httptest_store_bytes(const http_server_proc *s, size_t *len);
 
 #endif

@@ -46,6 +46,29 @@ const char *testutil_path(const char *dir, const char *name)
     return path;
 }
 
+const char *testutil_pg(void)
+{
+    const char *base = getenv("HB_TEST_PG");
+    return base != NULL && base[0] != '\0' ? base : NULL;
+}
+
+const char *testutil_store(const char *dir, const char *name)
+{
+    static char url[1024];
+    static int counter;
+    const char *base = testutil_pg();
+    if (base == NULL) return testutil_path(dir, name);
+    /* a fresh database per store: the engine creates it (engine_options.create) */
+    char db[64];
+    size_t n = 0;
+    for (const char *p = name; *p && n < 20; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) db[n++] = *p;
+    }
+    db[n] = '\0';
+    snprintf(url, sizeof url, "%s/hbt_%ld_%d_%s", base, (long)getpid(), ++counter, db);
+    return url;
+}
+
 engine *testutil_engine(const char *path, const engine_options *options)
 {
     engine_options defaults = {0};
@@ -117,10 +140,11 @@ ledger_report testutil_check(const char *path)
 
 int64_t testutil_scaled(int64_t n)
 {
-    const char *scale = getenv("HB_TEST_SCALE");
-    if (scale == NULL || scale[0] == '\0') return n;
-    long percent = strtol(scale, NULL, 10);
-    if (percent <= 0) return n;
-    int64_t scaled = n * percent / 100;
-    return scaled > 0 ? scaled : 1;
+    static const char *const knobs[] = {"HB_TEST_SCALE", "HB_TEST_PG_SCALE"};
+    for (int i = 0; i < (testutil_pg() != NULL ? 2 : 1); i++) {
+        const char *scale = getenv(knobs[i]);
+        long percent = scale != NULL && scale[0] != '\0' ? strtol(scale, NULL, 10) : 100;
+        if (percent > 0) n = n * percent / 100;
+    }
+    return n > 0 ? n : 1;
 }

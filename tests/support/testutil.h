@@ -23,6 +23,13 @@ void testutil_rmdir(const char *path);
 /* "dir/name" in a static buffer. */
 const char *testutil_path(const char *dir, const char *name);
 
+/* The PostgreSQL server the tests run on ($HB_TEST_PG, a url without a database name), or
+ * NULL for SQLite. */
+const char *testutil_pg(void);
+/* Where a new store lives: "dir/name" (SQLite), or the url of a fresh database on
+ * $HB_TEST_PG. Static buffer, valid until the next call. */
+const char *testutil_store(const char *dir, const char *name);
+
 /* Open an engine on a new store at path with system accounts for CNY and HKD. */
 engine *testutil_engine(const char *path, const engine_options *options);
 /* Create a wallet (personal, CNY unless cur given) and return its id; asserts success. */
@@ -34,7 +41,9 @@ hb_err testutil_transfer(engine *e, int64_t from, int64_t to, int64_t amount_fen
                          const char *idem_key, int64_t *id_out);
 /* Run the ledger check on a separate read connection; asserts it could run. */
 ledger_report testutil_check(const char *path);
-/* How many environment-scaled iterations: $HB_TEST_SCALE percent of n (default 100). */
+/* How many environment-scaled iterations: $HB_TEST_SCALE percent of n (default 100), and on
+ * PostgreSQL $HB_TEST_PG_SCALE percent of that (the heavy suites set it: there every
+ * one-command batch is a round trip and a commit of its own). */
 int64_t testutil_scaled(int64_t n);
 
 #endif

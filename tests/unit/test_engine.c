@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "core/limits.h"
@@ -26,7 +28,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     f->dir = strdup(testutil_tempdir());
-    snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
+    snprintf(f->path, sizeof f->path, "%s", testutil_store(f->dir, "ledger.db"));
     f->engine = testutil_engine(f->path, NULL);
     f->alice = testutil_wallet(f->engine, "alice", CURRENCY_CNY);
     f->bob = testutil_wallet(f->engine, "bob", CURRENCY_CNY);
@@ -371,9 +373,72 @@ static void run_fault(fixture *f, fault_mode mode)
     assert_true(testutil_check(f->path).balanced);
 }
 
+/* Run SQL on the test's PostgreSQL server (maintenance database); asserts success. */
+static void pg_admin(const char *sql)
+{
+    char url[1024];
+    snprintf(url, sizeof url, "%s/postgres", testutil_pg());
+    PGconn *pg = PQconnectdb(url);
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    PGresult *res = PQexec(pg, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
+        fail();
+    }
+    PQclear(res);
+    PQfinish(pg);
+}
+
+/* PostgreSQL: the engine's connection is killed under it (a server restart or a failover
+ * looks the same to it): the batch fails UNAVAILABLE, the engine reconnects by itself, and
+ * retries with the same keys land each transfer exactly once. */
+static void run_pg_connection_loss(fixture *f)
+{
+    counts before = counts_of(f);
+    int64_t alice = balance_of(f, f->alice);
+    enum { N = 16 };
+    transfer_cmd cmds[N];
+    command *ptrs[N];
+    for (int i = 0; i < N; i++) {
+        memset(&cmds[i], 0, sizeof cmds[i]);
+        cmds[i].transfer.kind = TRANSFER_P2P;
+        cmds[i].transfer.debit_id = f->alice;
+        cmds[i].transfer.credit_id = f->bob;
+        cmds[i].transfer.amount = 10;
+        char key[32];
+        snprintf(key, sizeof key, "loss-%d", i);
+        assert_int_equal(wallet_transfer_prepare(&cmds[i], "test", key), HB_ERR_OK);
+        ptrs[i] = &cmds[i].base;
+    }
+    const char *db = strrchr(f->path, '/') + 1;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' "
+             "AND pid <> pg_backend_pid()", db);
+    pg_admin(sql);
+    assert_int_equal(engine_submit_many(f->engine, ptrs, N), HB_ERR_OK);
+    for (int i = 0; i < N; i++) assert_int_equal(cmds[i].base.err, HB_ERR_UNAVAILABLE);
+    counts after = counts_of(f);
+    assert_int_equal(after.transfers, before.transfers);
+    assert_money_eq(balance_of(f, f->alice), alice);
+    assert_int_equal(engine_submit_many(f->engine, ptrs, N), HB_ERR_OK);
+    for (int i = 0; i < N; i++) assert_int_equal(cmds[i].base.err, HB_ERR_OK);
+    assert_int_equal(engine_submit_many(f->engine, ptrs, N), HB_ERR_OK);
+    for (int i = 0; i < N; i++) assert_true(cmds[i].base.replayed);
+    assert_int_equal(counts_of(f).transfers, before.transfers + N);
+    assert_money_eq(balance_of(f, f->alice), alice - 10 * N);
+    assert_true(testutil_check(f->path).balanced);
+}
+
 static void test_storage_faults(void **state)
 {
     fixture *f = *state;
+    if (testutil_pg() != NULL) {
+        /* SQLite's VFS injects disk faults below; PostgreSQL's own storage is the server's,
+         * so what the engine can meet is a lost connection. */
+        run_pg_connection_loss(f);
+        return;
+    }
     run_fault(f, FAULT_WRITE_IO);
     run_fault(f, FAULT_WRITE_FULL);
     run_fault(f, FAULT_SYNC);
@@ -508,6 +573,29 @@ static void test_open_errors(void **state)
                      HB_ERR_UNAVAILABLE);
     assert_non_null(strstr(err_text, "cannot connect to PostgreSQL"));
     assert_int_equal(engine_open("", &o, &e, err_text, sizeof err_text), HB_ERR_INVALID_ARGUMENT);
+    if (testutil_pg() != NULL) {
+        /* A PostgreSQL database that is not a hongbao store is refused and left untouched;
+         * one that does not exist is NOT_FOUND unless asked to create it. */
+        char sql[256], url[1024];
+        snprintf(sql, sizeof sql, "CREATE DATABASE hbt_foreign_%ld", (long)getpid());
+        pg_admin(sql);
+        snprintf(url, sizeof url, "%s/hbt_foreign_%ld", testutil_pg(), (long)getpid());
+        PGconn *pg = PQconnectdb(url);
+        assert_int_equal(PQstatus(pg), CONNECTION_OK);
+        PQclear(PQexec(pg, "CREATE TABLE t (x int); INSERT INTO t VALUES (1)"));
+        o.create = true;
+        assert_int_equal(engine_open(url, &o, &e, err_text, sizeof err_text),
+                         HB_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(err_text, "not a hongbao store"));
+        PGresult *res = PQexec(pg, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'");
+        assert_string_equal(PQgetvalue(res, 0, 0), "1");
+        PQclear(res);
+        PQfinish(pg);
+        o.create = false;
+        snprintf(url, sizeof url, "%s/hbt_missing_%ld", testutil_pg(), (long)getpid());
+        assert_int_equal(engine_open(url, &o, &e, err_text, sizeof err_text), HB_ERR_NOT_FOUND);
+        return;
+    }
     /* A database that is not a hongbao store is refused and left untouched. */
     const char *foreign = testutil_path(f->dir, "foreign.db");
     sqlite3 *db = NULL;
