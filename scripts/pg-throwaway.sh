@@ -4,10 +4,12 @@
 #
 #   scripts/pg-throwaway.sh start DIR   initdb + start; prints the base URL (no database name)
 #   scripts/pg-throwaway.sh stop DIR    stop the server and remove DIR
+#   scripts/pg-throwaway.sh restart DIR stop (fast: connections are cut) and start again
 #   scripts/pg-throwaway.sh run CMD...  run CMD with HB_TEST_PG set to a server's URL: the one
 #                                       in $HB_TEST_PG_SERVER, else a throwaway started and
 #                                       stopped around CMD (the tests run on PostgreSQL when
-#                                       HB_TEST_PG is set)
+#                                       HB_TEST_PG is set; HB_TEST_PG_DIR names the server's
+#                                       directory, for `restart`)
 #   scripts/pg-throwaway.sh around CMD...  start one, run CMD with HB_TEST_PG_SERVER set (so
 #                                       that every `run` inside shares it), stop
 #
@@ -70,9 +72,16 @@ stop() {
     rm -rf "$dir"
 }
 
+restart() {
+    local dir=$1 bin
+    bin=$(pgbin)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
+}
+
 case "${1:-}" in
 start) start "$2" ;;
 stop) stop "$2" ;;
+restart) restart "$2" ;;
 run)
     shift
     if [ -n "${HB_TEST_PG_SERVER:-}" ]; then
@@ -81,14 +90,14 @@ run)
     dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-pg.XXXXXX")
     trap 'stop "$dir"' EXIT
     url=$(start "$dir")
-    HB_TEST_PG=$url "$@"
+    HB_TEST_PG=$url HB_TEST_PG_DIR=$dir "$@"
     ;;
 around)
     shift
     dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-pg.XXXXXX")
     trap 'stop "$dir"' EXIT
     url=$(start "$dir")
-    HB_TEST_PG_SERVER=$url "$@"
+    HB_TEST_PG_SERVER=$url HB_TEST_PG_DIR=$dir "$@"
     ;;
 *)
     echo "usage: $0 start DIR | stop DIR | run CMD... | around CMD..." >&2

@@ -217,7 +217,9 @@ void request_reader_done(request *r, store *s)
 {
     http_server *srv = r->server;
     pthread_mutex_lock(&srv->readers_lock);
-    bool kept = (size_t)srv->reader_count < sizeof srv->readers / sizeof srv->readers[0];
+    /* a connection lost with its server (PostgreSQL restarted) is not pooled again */
+    bool kept = store_alive(s) &&
+                (size_t)srv->reader_count < sizeof srv->readers / sizeof srv->readers[0];
     if (kept) srv->readers[srv->reader_count++] = s;
     pthread_mutex_unlock(&srv->readers_lock);
     if (!kept) store_close(s);

@@ -56,6 +56,9 @@ typedef struct driver_ops {
      * later step, exec or commit on the connection, and the transaction cannot commit.
      * NULL: store.c steps the statement and checks the count itself. */
     hb_err (*step_deferred)(void *stmt, int64_t expect_changes);
+    /* False once the connection is lost for good (a restarted server): the owner closes it
+     * and opens another. NULL: always usable. */
+    bool (*alive)(void *conn);
 } driver_ops;
 
 extern const driver_ops driver_sqlite;

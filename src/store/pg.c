@@ -877,6 +877,11 @@ static const char *pg_last_error(void *conn)
     return c != NULL ? c->error : "not open";
 }
 
+static bool pg_alive(void *conn)
+{
+    return PQstatus(((pg_conn *)conn)->pg) == CONNECTION_OK;
+}
+
 static hb_err pg_data_version(void *conn, int64_t *out)
 {
     *out = ((pg_conn *)conn)->version;
@@ -908,4 +913,5 @@ const driver_ops driver_pg = {
      * wrote, so a writer's cached rows are as trustworthy as with SQLite. */
     .exclusive_writer = true,
     .step_deferred = pg_step_deferred,
+    .alive = pg_alive,
 };

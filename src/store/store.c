@@ -290,6 +290,11 @@ void store_close(store *s)
     free(s);
 }
 
+bool store_alive(const store *s)
+{
+    return s->driver->alive == NULL || s->driver->alive(s->conn);
+}
+
 const char *store_last_error(const store *s)
 {
     return s->driver->last_error(s->conn);

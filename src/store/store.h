@@ -213,6 +213,9 @@ hb_err store_open(const char *url, const store_options *options, store **out, ch
 void store_url_redacted(const char *url, char *out, size_t size);
 /* Close and free; NULL is ignored. Rolls back an open transaction. */
 void store_close(store *s);
+/* False once the connection is lost for good (PostgreSQL restarted): close it and open
+ * another. A SQLite connection always answers true. */
+bool store_alive(const store *s);
 /* The driver's last error message for diagnostics (never contains row data). */
 const char *store_last_error(const store *s);
 /* True when this connection is the only writer of the database (SQLite), so the writer may

@@ -53,7 +53,8 @@ static void run_init(http_server_proc *s)
 static void spawn(http_server_proc *s)
 {
     char log_path[700];
-    snprintf(log_path, sizeof log_path, "%s/serve.log", s->dir);
+    snprintf(log_path, sizeof log_path, "%s/serve%s%s.log", s->dir, s->node[0] ? "-" : "",
+             s->node);
     FILE *truncate_log = fopen(log_path, "w");
     assert_non_null(truncate_log);
     fclose(truncate_log);
@@ -64,8 +65,13 @@ static void spawn(http_server_proc *s)
         if (fd < 0) _exit(126);
         dup2(fd, 2);
         close(fd);
-        execl(s->hongbao, s->hongbao, "serve", "--db", s->db, "--listen", "127.0.0.1:0",
-              (char *)NULL);
+        if (s->node[0] != '\0') {
+            execl(s->hongbao, s->hongbao, "serve", "--db", s->db, "--listen", "127.0.0.1:0",
+                  "--node", s->node, (char *)NULL);
+        } else {
+            execl(s->hongbao, s->hongbao, "serve", "--db", s->db, "--listen", "127.0.0.1:0",
+                  (char *)NULL);
+        }
         _exit(127);
     }
     s->pid = pid;
@@ -110,6 +116,20 @@ void httptest_start(http_server_proc *s)
 void httptest_restart(http_server_proc *s)
 {
     spawn(s);
+}
+
+void httptest_add_node(http_server_proc *s, const http_server_proc *first, const char *node)
+{
+    *s = *first;
+    snprintf(s->node, sizeof s->node, "%s", node);
+    spawn(s);
+}
+
+void httptest_kill(http_server_proc *s)
+{
+    assert_int_equal(kill(s->pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
 }
 
 void httptest_stop(http_server_proc *s)

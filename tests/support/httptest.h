@@ -16,6 +16,7 @@ typedef struct http_server_proc {
     int port;
     char admin_key[64];
     char admin_secret[96];
+    char node[32]; /* --node (audit chain), "" for the default */
 } http_server_proc;
 
 #define HTTPTEST_HEADERS_MAX 4096
@@ -48,6 +49,10 @@ void httptest_auth_header(const char *key, const char *secret, const char *metho
 void httptest_start(http_server_proc *s);
 /* Start the server again on the same store (after httptest_stop). */
 void httptest_restart(http_server_proc *s);
+/* Another node on first's store (same key file and admin key), with its own audit chain. */
+void httptest_add_node(http_server_proc *s, const http_server_proc *first, const char *node);
+/* kill -9 the server and reap it. */
+void httptest_kill(http_server_proc *s);
 /* SIGTERM, wait, check it exited 0. */
 void httptest_stop(http_server_proc *s);
 /* Remove the temporary directory. */
