@@ -7,7 +7,12 @@
  *
  *  - kill -9 one node mid-load and start it again;
  *  - on PostgreSQL, restart the database server mid-load: the nodes answer 503 with
- *    Retry-After meanwhile (never a 500, never a wrong answer) and reconnect by themselves.
+ *    Retry-After meanwhile (never a 500, never a wrong answer) and reconnect by themselves;
+ *  - on PostgreSQL, kill the primary mid-load (it has a synchronous standby), promote the
+ *    standby and point the nodes at it.
+ *
+ * On PostgreSQL the test runs on its own primary and synchronous standby
+ * (scripts/pg-throwaway.sh start-pair), not on the shared test server.
  *
  * Afterwards every unknown request is sent again with its key until it has an answer, and:
  * every acknowledged transfer exists once with its fields, the store holds exactly one
@@ -65,6 +70,7 @@ typedef struct worker {
 } worker;
 
 static worker workers[THREADS];
+static int load_case; /* numbers the keys of each load: "mn<case>-..." */
 
 static double now_s(void)
 {
@@ -158,7 +164,8 @@ static void *run_worker(void *arg)
         rng ^= rng >> 7;
         rng ^= rng << 17;
         request_rec *rec = &w->recs[w->count++];
-        snprintf(rec->key, sizeof rec->key, "mn-%d-%d-%d", w->index, k, (int)(rng % 100000));
+        snprintf(rec->key, sizeof rec->key, "mn%d-%d-%d-%d", load_case, w->index, k,
+                 (int)(rng % 100000));
         rec->from = (int)(rng % WALLETS);
         rec->to = (rec->from + 1 + (int)((rng >> 8) % (WALLETS - 1))) % WALLETS;
         rec->amount = 1 + (int)((rng >> 16) % 50);
@@ -217,6 +224,7 @@ typedef void (*fault_fn)(double duration);
 static void run_load(double duration, fault_fn fault)
 {
     pthread_t ids[THREADS];
+    load_case++;
     double start = now_s();
     for (int i = 0; i < THREADS; i++) {
         worker *w = &workers[i];
@@ -287,10 +295,10 @@ static void verify(const char *what)
         }
     }
     /* exactly one transfer per acknowledged key, none twice */
-    char line[64];
-    httptest_sql(&nodes[0], "SELECT COUNT(*), COUNT(DISTINCT reference) FROM transfers "
-                            "WHERE reference LIKE 'mn-%'",
-                 line, sizeof line);
+    char line[64], sql[160];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*), COUNT(DISTINCT reference) FROM transfers "
+             "WHERE reference LIKE 'mn%d-%%'", load_case);
+    httptest_sql(&nodes[0], sql, line, sizeof line);
     long long stored = 0, distinct = 0;
     assert_int_equal(sscanf(line, "%lld%*[|]%lld", &stored, &distinct), 2);
     assert_int_equal(stored, distinct);
@@ -320,13 +328,43 @@ static void test_kill_one_node(void **state)
     verify("kill -9 one node");
 }
 
+static char pair_dir[512];
+static char standby_url[256];
+
+static void throwaway(const char *verb, const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/pg-throwaway.sh' %s '%s'", HB_SOURCE_DIR, verb, dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void restart_database(double duration)
 {
     usleep((useconds_t)(duration * 1e6 / 3));
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s/scripts/pg-throwaway.sh' restart '%s'", HB_SOURCE_DIR,
-             getenv("HB_TEST_PG_DIR"));
-    assert_int_equal(system(cmd), 0);
+    throwaway("restart", getenv("HB_TEST_PG_DIR"));
+}
+
+/* The primary dies; the standby is promoted; every node is restarted on the standby's url
+ * (the database name stays). */
+static void fail_over(double duration)
+{
+    usleep((useconds_t)(duration * 1e6 / 3));
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/primary", pair_dir);
+    throwaway("kill", dir);
+    usleep(200000);
+    snprintf(dir, sizeof dir, "%s/standby", pair_dir);
+    throwaway("promote", dir);
+    const char *db = strrchr(nodes[0].db, '/');
+    assert_non_null(db);
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", standby_url, db);
+    for (int i = 0; i < NODES; i++) {
+        httptest_kill(&nodes[i]);
+        snprintf(nodes[i].db, sizeof nodes[i].db, "%s", url);
+        httptest_restart(&nodes[i]);
+        atomic_store(&ports[i], nodes[i].port);
+    }
 }
 
 /* On PostgreSQL: restart the database server mid-load. */
@@ -340,11 +378,49 @@ static void test_database_restart(void **state)
     verify("PostgreSQL restarted");
 }
 
+/* On PostgreSQL: the primary is lost with a synchronous standby in place. */
+static void test_failover(void **state)
+{
+    (void)state;
+    if (pair_dir[0] == '\0') {
+        skip(); /* SQLite has no standby; PostgreSQL's streaming replication is the way */
+    }
+    run_load(4.0 * (double)testutil_scaled(100) / 100.0 + 2.0, fail_over);
+    verify("primary lost, standby promoted");
+}
+
+/* PostgreSQL: a primary with a synchronous standby of our own for this binary. */
+static void start_pair(void)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(pair_dir, sizeof pair_dir, "%s/hongbao-pair-XXXXXX", base && base[0] ? base : "/tmp");
+    assert_non_null(mkdtemp(pair_dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/pg-throwaway.sh' start-pair '%s'", HB_SOURCE_DIR,
+             pair_dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char primary[256] = "";
+    assert_non_null(fgets(primary, sizeof primary, p));
+    assert_non_null(fgets(standby_url, sizeof standby_url, p));
+    assert_int_equal(pclose(p), 0);
+    primary[strcspn(primary, "\n")] = '\0';
+    standby_url[strcspn(standby_url, "\n")] = '\0';
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/primary", pair_dir);
+    setenv("HB_TEST_PG", primary, 1);
+    setenv("HB_TEST_PG_DIR", dir, 1);
+}
+
 int main(void)
 {
+    if (testutil_pg() != NULL) start_pair();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill_one_node),
         cmocka_unit_test(test_database_restart),
+        cmocka_unit_test(test_failover),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    if (pair_dir[0] != '\0') throwaway("stop", pair_dir);
+    return failed;
 }
