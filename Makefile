@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
-.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http \
+.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-pg \
         clean format
 
 all: release
@@ -56,6 +56,10 @@ bench: release
 
 bench-http: release
 	@bench/http.sh $(HONGBAO)
+
+# pgbench's TPC-B and hongbao's ledger and HTTP benchmarks on one throwaway PostgreSQL.
+bench-pg: release
+	@bench/pg.sh $(HONGBAO)
 
 format:
 	@clang-format -i src/*/*.c src/*/*.h tests/*/*.c tests/*/*.h

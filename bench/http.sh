@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTP benchmark: durable p2p transfers with person bearer tokens over keep-alive connections,
 # and GET /healthz as the bare-HTTP ceiling, in one run against one fresh server.
-#   bench/http.sh [path/to/hongbao]     (CONNECTIONS, DURATION, PEOPLE, THREADS override)
+#   bench/http.sh [path/to/hongbao]     (CONNECTIONS, DURATION, PEOPLE, THREADS override;
+#                                        BENCH_DB=postgresql://... runs on that database,
+#                                        which must not exist yet, instead of a SQLite file)
 # Prints transfers/s, p50/p99 and the ratio transfers/s / healthz req/s, then the ledger check.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,14 +21,16 @@ if ! command -v wrk >/dev/null; then
     fi
 fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-bench.XXXXXX")
+db=${BENCH_DB:-$dir/b.db}
+export HONGBAO_KEY_FILE=$dir/b.key
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
-"$hongbao" init --db "$dir/b.db" --json > "$dir/admin.json"
-"$hongbao" demo --db "$dir/b.db" --people "$people" --tokens "$dir/tokens" > /dev/null
+"$hongbao" init --db "$db" --json > "$dir/admin.json"
+"$hongbao" demo --db "$db" --people "$people" --tokens "$dir/tokens" > /dev/null
 # Rate limits high enough not to be what is measured (the limiter still runs per request).
 HONGBAO_RATE_LIMIT_SESSION_PER_SECOND=1000000 HONGBAO_RATE_LIMIT_SESSION_BURST=1000000 \
-    "$hongbao" serve --db "$dir/b.db" --listen 127.0.0.1:0 2> "$dir/serve.log" &
+    "$hongbao" serve --db "$db" --listen 127.0.0.1:0 2> "$dir/serve.log" &
 pid=$!
 port=
 for _ in $(seq 200); do
@@ -43,7 +47,7 @@ wrk -t"$threads" -c"$connections" -d"${duration}s" -s "$here/healthz.lua" "$url/
 transfers=$(sed -n 's/^RESULT //p' "$dir/transfers.out")
 healthz=$(sed -n 's/^RESULT //p' "$dir/healthz.out")
 kill -TERM "$pid"; wait "$pid" || true; pid=
-check=$("$hongbao" ledger check --db "$dir/b.db" --json)
+check=$("$hongbao" ledger check --db "$db" --json)
 python3 - "$transfers" "$healthz" "$check" "$connections" <<'PY'
 import json, sys
 t, h, c = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
