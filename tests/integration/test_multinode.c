@@ -173,6 +173,7 @@ static void *run_worker(void *arg)
         rec->result = send_transfer(w, w->curl[node], node, rec);
         if (rec->result == OUT_UNKNOWN) usleep(20000); /* a killed node or a restarting store */
     }
+    for (int n = 0; n < NODES; n++) curl_easy_cleanup(w->curl[n]);
     return NULL;
 }
 
