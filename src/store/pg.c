@@ -278,7 +278,7 @@ static PGconn *connect_with(const char *url, const char *dbname)
     const char *keys[64];
     const char *values[64];
     int n = 0;
-    for (PQconninfoOption *o = opts; o->keyword != NULL && n < 62; o++) {
+    for (PQconninfoOption *o = opts; o->keyword != NULL && n < 52; o++) {
         if (strcmp(o->keyword, "dbname") == 0 && dbname != NULL) continue;
         if (o->val == NULL) continue;
         keys[n] = o->keyword;
@@ -289,6 +289,25 @@ static PGconn *connect_with(const char *url, const char *dbname)
         keys[n] = "dbname";
         values[n] = dbname;
         n++;
+    }
+    /* Never hang on a silent network: bounded connect, TCP keepalives, and a bound on
+     * unacknowledged sends, unless the url says otherwise. */
+    static const char *const defaults[][2] = {{"connect_timeout", "10"},
+                                              {"keepalives", "1"},
+                                              {"keepalives_idle", "10"},
+                                              {"keepalives_interval", "5"},
+                                              {"keepalives_count", "3"},
+                                              {"tcp_user_timeout", "30000"}};
+    for (size_t d = 0; d < sizeof defaults / sizeof defaults[0] && n < 62; d++) {
+        bool given = false;
+        for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+            if (strcmp(o->keyword, defaults[d][0]) == 0 && o->val != NULL) given = true;
+        }
+        if (!given) {
+            keys[n] = defaults[d][0];
+            values[n] = defaults[d][1];
+            n++;
+        }
     }
     keys[n] = NULL;
     values[n] = NULL;
@@ -376,7 +395,15 @@ static hb_err pg_open(const char *url, const store_options *options, void **conn
         return missing ? HB_ERR_NOT_FOUND : HB_ERR_UNAVAILABLE;
     }
     PQsetNoticeProcessor(c->pg, notice_quiet, NULL);
+    /* A writer that stops in the middle of a batch must not hold the write lock for long,
+     * and nobody waits for it for ever: the server ends such transactions, and a writer
+     * waiting for the lock gives up with UNAVAILABLE (503) rather than hang its callers.
+     * Readers (the ledger check over a large store) are not bounded. */
     hb_err err = command(c, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
+    if (err == HB_ERR_OK && !options->read_only) {
+        err = command(c, "SET statement_timeout = '60s'; SET lock_timeout = '15s'; "
+                         "SET idle_in_transaction_session_timeout = '60s'");
+    }
     if (err != HB_ERR_OK) {
         snprintf(err_text, err_text_size, "cannot configure the connection: %s", c->error);
     } else {
