@@ -325,7 +325,7 @@ hb_err ledger__apply_batch(engine *e)
         ASSERT(entry->daily_day >= 0);
         hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending,
                                                entry->daily_day, entry->daily_pending,
-                                               entry->acct.last_transfer_id);
+                                               entry->acct.last_transfer_id, entry->acct.flags);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
 #ifndef NDEBUG
         /* Debug builds read every write back: the store and the writer's copy agree. */

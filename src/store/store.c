@@ -45,7 +45,8 @@
     X(ACCOUNT_SET_STATUS, "UPDATE accounts SET status = $2, restricted_until = $3 WHERE id = $1") \
     X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2, day_debits = CASE WHEN "     \
                    "debit_day = $3 THEN day_debits + $4 ELSE $4 END, debit_day = $3, "       \
-                   "last_transfer = $5 WHERE account_id = $1")                               \
+                   "last_transfer = $5 WHERE account_id = $1 "                               \
+                   "AND ($6 = 0 OR balance + $2 >= 0) AND ($7 = 0 OR balance + $2 <= 0)")    \
     X(BALANCE_GET, "SELECT balance, debit_day, day_debits, last_transfer FROM balances "     \
                    "WHERE account_id = $1")                                                  \
     X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
@@ -558,7 +559,7 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur, acco
 }
 
 hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
-                                 int64_t day_debit, int64_t last_transfer_id)
+                                 int64_t day_debit, int64_t last_transfer_id, uint32_t flags)
 {
     ASSERT(day >= 0 && day_debit >= 0 && last_transfer_id >= 0);
     void *st = stmt(s, STMT_BALANCE_ADD);
@@ -567,6 +568,9 @@ hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t da
     s->driver->bind_i64(st, 3, day);
     s->driver->bind_i64(st, 4, day_debit);
     s->driver->bind_i64(st, 5, last_transfer_id);
+    /* The database refuses what the flags forbid, whatever the writer believed. */
+    s->driver->bind_i64(st, 6, (flags & ACCOUNT_FLAG_NO_NEGATIVE) != 0);
+    s->driver->bind_i64(st, 7, (flags & ACCOUNT_FLAG_NO_POSITIVE) != 0);
     return run_write(s, st, 1);
 }
 

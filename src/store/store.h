@@ -249,10 +249,12 @@ hb_err store_account_insert(store *s, const account *a) WARN_UNUSED;
 hb_err store_account_get(store *s, int64_t id, account *out) WARN_UNUSED; /* NOT_FOUND */
 /* Add delta to the balance of one account and day_debit to what it paid on business day
  * `day` (restarting the count when the stored day is another). The engine calls it once per
- * touched account per batch, in id order. NOT_FOUND if the account does not exist.
- * Pipelined. */
+ * touched account per batch, in id order. The update is conditional on the account's flags
+ * (never below zero for NO_NEGATIVE, never above for NO_POSITIVE): NOT_FOUND if the account
+ * does not exist or the stored balance would break them. Pipelined. */
 hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
-                                 int64_t day_debit, int64_t last_transfer_id) WARN_UNUSED;
+                                 int64_t day_debit, int64_t last_transfer_id,
+                                 uint32_t flags) WARN_UNUSED;
 /* The stored balance row alone (for read-back checks). NOT_FOUND. */
 hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *day,
                              int64_t *day_debits, int64_t *last_transfer_id) WARN_UNUSED;

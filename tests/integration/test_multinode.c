@@ -379,6 +379,34 @@ static void test_database_restart(void **state)
     verify("PostgreSQL restarted");
 }
 
+/* A signed request replayed to another node is refused: the nonce is in the store, written
+ * in the same transaction as the top-up it carried. */
+static void test_replay_to_another_node(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "/v1/accounts/%s/topup", wallets[0].id);
+    const char *body = "{\"amount\":5,\"external_ref\":\"replay-1\"}";
+    long long ts = (long long)time(NULL);
+    const char *nonce = "crossNodeNonce000001";
+    http_reply first = httptest_signed_at(&nodes[0], nodes[0].admin_key, nodes[0].admin_secret,
+                                          "POST", path, body, ts, nonce, NULL);
+    expect_status(&first, 201);
+    httptest_reply_free(&first);
+    for (int i = 1; i < NODES; i++) {
+        http_reply again = httptest_signed_at(&nodes[i], nodes[0].admin_key,
+                                              nodes[0].admin_secret, "POST", path, body, ts,
+                                              nonce, NULL);
+        expect_status(&again, 401);
+        assert_string_equal(httptest_error_code(&again), "UNAUTHENTICATED");
+        httptest_reply_free(&again);
+    }
+    char line[64];
+    httptest_sql(&nodes[0], "SELECT COUNT(*) FROM transfers WHERE reference = 'replay-1'", line,
+                 sizeof line);
+    assert_int_equal(atoi(line), 1);
+}
+
 /* On PostgreSQL: the primary is lost with a synchronous standby in place. */
 static void test_failover(void **state)
 {
@@ -417,6 +445,7 @@ int main(void)
 {
     if (testutil_pg() != NULL) start_pair();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_replay_to_another_node),
         cmocka_unit_test(test_kill_one_node),
         cmocka_unit_test(test_database_restart),
         cmocka_unit_test(test_failover),

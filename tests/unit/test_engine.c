@@ -444,6 +444,43 @@ static void test_storage_faults(void **state)
     run_fault(f, FAULT_SYNC);
 }
 
+/* The store itself refuses a balance update that breaks the account's flags, whatever the
+ * writer believed (a stale cache on another node, a bug): the last line of defence of
+ * "never below zero", on both stores. On PostgreSQL the update is pipelined, so the refusal
+ * arrives at commit. */
+static void test_store_refuses_flag_breaks(void **state)
+{
+    fixture *f = *state;
+    int64_t alice = balance_of(f, f->alice);
+    store *s = NULL;
+    store_options o = {0};
+    assert_int_equal(store_open(f->path, &o, &s, NULL, 0), HB_ERR_OK);
+    int64_t stored = 0, day = 0, debits = 0, last = 0;
+    assert_int_equal(store_account_balance(s, f->alice, &stored, &day, &debits, &last), HB_ERR_OK);
+    assert_money_eq(stored, alice);
+    assert_int_equal(store_begin(s), HB_ERR_OK);
+    hb_err err = store_account_add_balance(s, f->alice, -(alice + 1), day, 0, last,
+                                           ACCOUNT_FLAG_NO_NEGATIVE);
+    if (err == HB_ERR_OK) err = store_commit(s);
+    assert_int_not_equal(err, HB_ERR_OK);
+    store_rollback(s);
+    /* the custody reserve (never positive) cannot go above zero either */
+    account reserve;
+    assert_int_equal(store_account_find_system(s, ACCOUNT_CUSTODY_RESERVE, CURRENCY_CNY, &reserve),
+                     HB_ERR_OK);
+    assert_int_equal(store_begin(s), HB_ERR_OK);
+    err = store_account_add_balance(s, reserve.id, -reserve.balance + 1, day, 0,
+                                    reserve.last_transfer_id, ACCOUNT_FLAG_NO_POSITIVE);
+    if (err == HB_ERR_OK) err = store_commit(s);
+    assert_int_not_equal(err, HB_ERR_OK);
+    store_rollback(s);
+    store_close(s);
+    assert_money_eq(balance_of(f, f->alice), alice);
+    assert_true(testutil_check(f->path).balanced);
+    /* and the engine goes on as before */
+    assert_int_equal(testutil_transfer(f->engine, f->alice, f->bob, 1, NULL, NULL), HB_ERR_OK);
+}
+
 /* Another connection writing the same store (a CLI beside a server): the engine notices and
  * reloads, so its cached balances never go stale. */
 static void test_second_writer(void **state)
@@ -631,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_frozen_and_restricted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_refuses_flag_breaks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tier_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
