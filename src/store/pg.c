@@ -635,13 +635,18 @@ static hb_err end_transaction(pg_conn *c, const char *sql)
     return err == HB_ERR_DUPLICATE ? HB_ERR_UNAVAILABLE : err;
 }
 
+/* COMMIT or ROLLBACK (not ROLLBACK TO SAVEPOINT): the end of a transaction. */
+static bool ends_transaction(const char *sql)
+{
+    return strncmp(sql, "COMMIT", 6) == 0 ||
+           (strncmp(sql, "ROLLBACK", 8) == 0 && strncmp(sql, "ROLLBACK TO", 11) != 0);
+}
+
 static hb_err pg_exec(void *conn, const char *sql)
 {
     pg_conn *c = conn;
     if (sql == pg_begin_write) return begin_write(c);
-    if (strncmp(sql, "COMMIT", 6) == 0 || strncmp(sql, "ROLLBACK", 8) == 0) {
-        if (strncmp(sql, "ROLLBACK TO", 11) != 0) return end_transaction(c, sql);
-    }
+    if (ends_transaction(sql)) return end_transaction(c, sql);
     return command(c, sql);
 }
 
@@ -766,9 +771,7 @@ static hb_err pg_step(void *stmt, bool *row)
     *row = false;
     if (!s->executed && c->pipeline) {
         s->executed = true;
-        bool ends = strncmp(s->sql, "COMMIT", 6) == 0 ||
-                    (strncmp(s->sql, "ROLLBACK", 8) == 0 && strncmp(s->sql, "ROLLBACK TO", 11) != 0);
-        if (ends) return end_transaction(c, s->sql);
+        if (ends_transaction(s->sql)) return end_transaction(c, s->sql);
         /* After a pipelined statement failed nothing runs, not even ROLLBACK TO: the failure
          * may belong to an earlier command, so the whole transaction must go. */
         if (c->failed) return HB_ERR_UNAVAILABLE;
@@ -790,9 +793,7 @@ static hb_err pg_step(void *stmt, bool *row)
     } else if (!s->executed) {
         s->executed = true;
         if (s->utility) {
-            bool ends = strncmp(s->sql, "COMMIT", 6) == 0 ||
-                        (strncmp(s->sql, "ROLLBACK", 8) == 0 && strncmp(s->sql, "ROLLBACK TO", 11) != 0);
-            if (ends) return end_transaction(c, s->sql);
+            if (ends_transaction(s->sql)) return end_transaction(c, s->sql);
             return command(c, s->sql);
         }
         s->result = PQexecPrepared(c->pg, s->name, s->param_count,

@@ -1302,12 +1302,7 @@ static int setup(void **state)
     (void)state;
     /* Rate limits (if the server applies them) must not answer for the validation under
      * test: hundreds of requests go out per second on one session and one key. */
-    setenv("HONGBAO_RATE_LIMIT_SESSION_PER_SECOND", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_SESSION_BURST", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_KEY_PER_SECOND", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_KEY_BURST", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_AUTH_FAILURES_PER_SECOND", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_AUTH_FAILURES_BURST", "1000000", 1);
+    httptest_lift_rate_limits();
     httptest_start(&server);
     create_customer("{\"tier\":\"personal\",\"name\":\"张三\",\"phone\":\"13812345678\","
                     "\"id_number\":\"110101199003071234\"}",

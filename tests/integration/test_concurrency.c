@@ -321,10 +321,7 @@ static int setup(void **state)
     (void)state;
     /* The policy's rate limits and daily caps (if the server applies them) are not what this
      * test measures: lift them for this server. */
-    setenv("HONGBAO_RATE_LIMIT_SESSION_PER_SECOND", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_SESSION_BURST", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_KEY_PER_SECOND", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_KEY_BURST", "1000000", 1);
+    httptest_lift_rate_limits();
     setenv("HONGBAO_TIER_PERSONAL_DAILY_LIMIT", "100000000.00", 1);
     httptest_start(&server);
     for (int i = 0; i < WALLETS; i++) {

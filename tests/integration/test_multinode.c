@@ -180,10 +180,7 @@ static void *run_worker(void *arg)
 static int setup(void **state)
 {
     (void)state;
-    setenv("HONGBAO_RATE_LIMIT_SESSION_PER_SECOND", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_SESSION_BURST", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_KEY_PER_SECOND", "1000000", 1);
-    setenv("HONGBAO_RATE_LIMIT_KEY_BURST", "1000000", 1);
+    httptest_lift_rate_limits();
     setenv("HONGBAO_TIER_PERSONAL_DAILY_LIMIT", "100000000.00", 1);
     httptest_start(&nodes[0]);
     for (int i = 1; i < NODES; i++) httptest_add_node(&nodes[i], &nodes[0], node_names[i]);

@@ -94,6 +94,15 @@ static void spawn(http_server_proc *s)
     assert_true(s->port > 0);
 }
 
+void httptest_lift_rate_limits(void)
+{
+    static const char *const names[] = {
+        "HONGBAO_RATE_LIMIT_SESSION_PER_SECOND", "HONGBAO_RATE_LIMIT_SESSION_BURST",
+        "HONGBAO_RATE_LIMIT_KEY_PER_SECOND", "HONGBAO_RATE_LIMIT_KEY_BURST",
+        "HONGBAO_RATE_LIMIT_AUTH_FAILURES_PER_SECOND", "HONGBAO_RATE_LIMIT_AUTH_FAILURES_BURST"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) setenv(names[i], "1000000", 1);
+}
+
 void httptest_start(http_server_proc *s)
 {
     memset(s, 0, sizeof *s);

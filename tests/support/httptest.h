@@ -46,6 +46,9 @@ void httptest_auth_header(const char *key, const char *secret, const char *metho
 
 /* Create a store with `hongbao init --json` (capturing the admin key) and start serving it.
  * The binary comes from $HONGBAO_BIN. Asserts on failure. */
+/* Lift the rate limits (per session, per key, failed authentications) for servers started
+ * from now on, when they are not what a test measures. */
+void httptest_lift_rate_limits(void);
 void httptest_start(http_server_proc *s);
 /* Start the server again on the same store (after httptest_stop). */
 void httptest_restart(http_server_proc *s);

@@ -331,6 +331,23 @@ static void test_frozen_and_restricted(void **state)
     assert_true(testutil_check(f->path).balanced);
 }
 
+/* n transfers of 10 fen from alice to bob with the keys "<prefix>-<i>". */
+static void prepare_transfers(fixture *f, transfer_cmd *cmds, command **ptrs, int n,
+                              const char *prefix)
+{
+    for (int i = 0; i < n; i++) {
+        memset(&cmds[i], 0, sizeof cmds[i]);
+        cmds[i].transfer.kind = TRANSFER_P2P;
+        cmds[i].transfer.debit_id = f->alice;
+        cmds[i].transfer.credit_id = f->bob;
+        cmds[i].transfer.amount = 10;
+        char key[48];
+        snprintf(key, sizeof key, "%s-%d", prefix, i);
+        assert_int_equal(wallet_transfer_prepare(&cmds[i], "test", key), HB_ERR_OK);
+        ptrs[i] = &cmds[i].base;
+    }
+}
+
 /* A storage fault fails the whole batch with UNAVAILABLE, keeps nothing of it, and the
  * engine recovers by itself once the fault is gone. */
 static void run_fault(fixture *f, fault_mode mode)
@@ -340,17 +357,9 @@ static void run_fault(fixture *f, fault_mode mode)
     enum { N = 16 };
     transfer_cmd cmds[N];
     command *ptrs[N];
-    for (int i = 0; i < N; i++) {
-        memset(&cmds[i], 0, sizeof cmds[i]);
-        cmds[i].transfer.kind = TRANSFER_P2P;
-        cmds[i].transfer.debit_id = f->alice;
-        cmds[i].transfer.credit_id = f->bob;
-        cmds[i].transfer.amount = 10;
-        char key[32];
-        snprintf(key, sizeof key, "fault-%d-%d", (int)mode, i);
-        assert_int_equal(wallet_transfer_prepare(&cmds[i], "test", key), HB_ERR_OK);
-        ptrs[i] = &cmds[i].base;
-    }
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "fault-%d", (int)mode);
+    prepare_transfers(f, cmds, ptrs, N, prefix);
     long failures = faultvfs_failures();
     faultvfs_set(mode);
     assert_int_equal(engine_submit_many(f->engine, ptrs, N), HB_ERR_OK);
@@ -399,17 +408,7 @@ static void run_pg_connection_loss(fixture *f)
     enum { N = 16 };
     transfer_cmd cmds[N];
     command *ptrs[N];
-    for (int i = 0; i < N; i++) {
-        memset(&cmds[i], 0, sizeof cmds[i]);
-        cmds[i].transfer.kind = TRANSFER_P2P;
-        cmds[i].transfer.debit_id = f->alice;
-        cmds[i].transfer.credit_id = f->bob;
-        cmds[i].transfer.amount = 10;
-        char key[32];
-        snprintf(key, sizeof key, "loss-%d", i);
-        assert_int_equal(wallet_transfer_prepare(&cmds[i], "test", key), HB_ERR_OK);
-        ptrs[i] = &cmds[i].base;
-    }
+    prepare_transfers(f, cmds, ptrs, N, "loss");
     const char *db = strrchr(f->path, '/') + 1;
     char sql[512];
     snprintf(sql, sizeof sql,
