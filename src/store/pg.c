@@ -39,6 +39,7 @@ typedef struct pg_conn {
      * yet, each with the row count it must report (-1: any). */
     bool pipeline;
     bool failed; /* a pipelined statement failed: nothing more until the transaction ends */
+    bool broken; /* out of step with the server: the connection must be closed */
     int pending;
     int64_t expect[PG_PIPELINE_MAX];
     char error[512];
@@ -398,11 +399,14 @@ static hb_err pg_open(const char *url, const store_options *options, void **conn
     /* A writer that stops in the middle of a batch must not hold the write lock for long,
      * and nobody waits for it for ever: the server ends such transactions, and a writer
      * waiting for the lock gives up with UNAVAILABLE (503) rather than hang its callers.
+     * The server's own keepalives find a writer whose host or network died mid-batch.
      * Readers (the ledger check over a large store) are not bounded. */
     hb_err err = command(c, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
     if (err == HB_ERR_OK && !options->read_only) {
         err = command(c, "SET statement_timeout = '60s'; SET lock_timeout = '15s'; "
-                         "SET idle_in_transaction_session_timeout = '60s'");
+                         "SET idle_in_transaction_session_timeout = '60s'; "
+                         "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+                         "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 30000");
     }
     if (err != HB_ERR_OK) {
         snprintf(err_text, err_text_size, "cannot configure the connection: %s", c->error);
@@ -431,7 +435,16 @@ static void pg_close(void *conn)
 
 /* ---- pipeline ---------------------------------------------------------------------------- */
 
-/* Send one statement into the pipeline (prepared, or plain SQL when name is NULL). */
+/* The connection lost its place in the protocol (or pipeline mode could not end): nothing on
+ * it can be trusted any more; pg_alive() says so and its owner closes it. */
+static void pipe_broken(pg_conn *c, const char *why)
+{
+    if (!c->broken) snprintf(c->error, sizeof c->error, "pipeline: %s", why);
+    c->broken = true;
+    c->failed = true;
+}
+
+/* Send one statement into the pipeline. */
 static bool pipe_send(pg_conn *c, const pg_stmt *s)
 {
     int ok = s->utility ? PQsendQueryParams(c->pg, s->sql, 0, NULL, NULL, NULL, NULL, 1)
@@ -445,22 +458,22 @@ static bool pipe_send(pg_conn *c, const pg_stmt *s)
     return ok;
 }
 
-/* Read the answer of one pipelined statement (its result, then the NULL that ends it).
- * Returns the result for the caller to keep when keep is set. */
+/* Read the answer of one pipelined statement: its result, then the NULL that ends it. A row
+ * count other than expect (when >= 0) is a failure. Returns the result when keep is set and
+ * the statement succeeded. */
 static PGresult *pipe_read_one(pg_conn *c, int64_t expect, bool keep, hb_err *err)
 {
     PGresult *res = PQgetResult(c->pg);
-    *err = HB_ERR_OK;
+    *err = HB_ERR_UNAVAILABLE;
     if (res == NULL) {
-        set_error(c, "pipeline", NULL);
-        *err = HB_ERR_UNAVAILABLE;
-        c->failed = true;
+        pipe_broken(c, "an answer is missing");
         return NULL;
     }
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         const char *tuples = PQcmdTuples(res);
         c->changes = tuples[0] != '\0' ? strtoll(tuples, NULL, 10) : 0;
+        *err = HB_ERR_OK;
         if (expect >= 0 && c->changes != expect) {
             snprintf(c->error, sizeof c->error,
                      "a pipelined statement changed %lld rows, not %lld", (long long)c->changes,
@@ -468,13 +481,17 @@ static PGresult *pipe_read_one(pg_conn *c, int64_t expect, bool keep, hb_err *er
             *err = HB_ERR_UNAVAILABLE;
         }
     } else if (st == PGRES_PIPELINE_ABORTED) {
-        *err = HB_ERR_UNAVAILABLE;
+        if (c->error[0] == '\0') snprintf(c->error, sizeof c->error, "pipeline aborted");
+    } else if (st == PGRES_PIPELINE_SYNC) {
+        pipe_broken(c, "a sync point came before an answer");
     } else {
         *err = map_result(c, "pipeline", res);
     }
-    PGresult *end = PQgetResult(c->pg); /* NULL between statements */
-    PQclear(end);
-    if (*err != HB_ERR_OK && expect != -2) c->failed = true;
+    PGresult *end = PQgetResult(c->pg);
+    if (end != NULL) {
+        PQclear(end);
+        pipe_broken(c, "an answer did not end where it should");
+    }
     if (!keep || *err != HB_ERR_OK) {
         PQclear(res);
         return NULL;
@@ -482,56 +499,50 @@ static PGresult *pipe_read_one(pg_conn *c, int64_t expect, bool keep, hb_err *er
     return res;
 }
 
-/* Ask the server for every answer so far and read the pipelined ones; the first failure
- * among them is returned (the statements after it were skipped by the server). */
-static hb_err pipe_read_pending(pg_conn *c)
+/* Put a sync point behind everything sent, and read every answer up to it: the pending
+ * writes (with their row counts), then, when own is given, the caller's statement sent
+ * last (*own is its result, *own_err its outcome). Returns the first failure among the
+ * pending writes; after any failure the server has skipped what followed it, and the
+ * transaction waits for ROLLBACK or ROLLBACK TO SAVEPOINT. A sync point also lets the server
+ * count the connection as idle in its transaction (idle_in_transaction_session_timeout). */
+static hb_err pipe_sync(pg_conn *c, PGresult **own, hb_err *own_err)
 {
+    if (PQpipelineSync(c->pg) != 1) {
+        set_error(c, "sync", NULL);
+        pipe_broken(c, "cannot send a sync point");
+        return HB_ERR_UNAVAILABLE;
+    }
     hb_err first = HB_ERR_OK;
-    for (int i = 0; i < c->pending; i++) {
+    for (int i = 0; i < c->pending && !c->broken; i++) {
         hb_err err;
         pipe_read_one(c, c->expect[i], false, &err);
         if (err != HB_ERR_OK && first == HB_ERR_OK) first = HB_ERR_UNAVAILABLE;
     }
     c->pending = 0;
-    return first;
-}
-
-static hb_err pipe_flush(pg_conn *c)
-{
-    if (PQsendFlushRequest(c->pg) != 1 || PQflush(c->pg) != 0) {
-        set_error(c, "flush", NULL);
-        c->failed = true;
-        return HB_ERR_UNAVAILABLE;
+    if (own != NULL) {
+        *own = c->broken ? NULL : pipe_read_one(c, -1, true, own_err);
+        if (c->broken) *own_err = HB_ERR_UNAVAILABLE;
     }
-    return HB_ERR_OK;
-}
-
-/* After a failure in the pipeline: a sync point lets the server accept statements again
- * (the transaction itself stays failed until ROLLBACK or ROLLBACK TO SAVEPOINT). */
-static void pipe_resync(pg_conn *c)
-{
-    if (PQpipelineSync(c->pg) != 1) return;
-    for (;;) {
-        PGresult *res = PQgetResult(c->pg);
-        if (res == NULL) {
-            if (PQstatus(c->pg) != CONNECTION_OK) return;
-            continue;
+    if (!c->broken) {
+        PGresult *sync = PQgetResult(c->pg);
+        if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+            pipe_broken(c, "the sync point is missing");
         }
-        ExecStatusType st = PQresultStatus(res);
-        PQclear(res);
-        if (st == PGRES_PIPELINE_SYNC) return;
+        PQclear(sync);
     }
+    if (first != HB_ERR_OK || c->broken) c->failed = true;
+    return c->broken ? HB_ERR_UNAVAILABLE : first;
 }
 
-/* Leave pipeline mode: sync, read everything, exit. */
+/* Leave pipeline mode, reading whatever is left. */
 static void pipe_end(pg_conn *c)
 {
     if (!c->pipeline) return;
-    c->pending = 0;
-    pipe_resync(c);
-    PQexitPipelineMode(c->pg);
+    if (!c->broken) (void)pipe_sync(c, NULL, NULL);
+    if (!c->broken && PQexitPipelineMode(c->pg) != 1) pipe_broken(c, "cannot leave pipeline mode");
     c->pipeline = false;
-    c->failed = false;
+    c->pending = 0;
+    if (!c->broken) c->failed = false;
 }
 
 /* ---- transactions ----------------------------------------------------------------------- */
@@ -539,6 +550,7 @@ static void pipe_end(pg_conn *c)
 /* A write transaction: the cluster-wide write lock, then the epoch. */
 static hb_err begin_write(pg_conn *c)
 {
+    if (c->broken) return HB_ERR_UNAVAILABLE;
     char sql[160];
     snprintf(sql, sizeof sql,
              "BEGIN; SELECT pg_advisory_xact_lock(%lld)", (long long)PG_WRITE_LOCK);
@@ -570,49 +582,21 @@ static hb_err begin_write(pg_conn *c)
 
 /* Ends of transactions go through here: a commit we cannot confirm leaves the epoch unknown,
  * so the next write transaction reloads. PostgreSQL answers COMMIT of an aborted transaction
- * with "ROLLBACK" and no error: that is a failure too. */
+ * with "ROLLBACK" and no error: that is a failure too. In pipeline mode every pending write
+ * is read (one sync point) before COMMIT is sent: a write that changed the wrong number of
+ * rows is no error to the server, which would otherwise commit the rest. */
 static hb_err end_transaction(pg_conn *c, const char *sql)
 {
     bool commit = strncmp(sql, "COMMIT", 6) == 0;
     hb_err err = HB_ERR_OK;
-    if (c->pipeline && commit && !c->failed) {
-        /* COMMIT rides the pipeline behind everything pending, with a sync point: one round
-         * trip reads every answer, and any failure among them means nothing was kept. */
-        bool sent = PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 1) == 1 &&
-                    PQpipelineSync(c->pg) == 1;
-        if (!sent) {
-            set_error(c, "commit", NULL);
-            err = HB_ERR_UNAVAILABLE;
-        } else {
-            err = pipe_read_pending(c);
-            hb_err commit_err;
-            PGresult *res = pipe_read_one(c, -2, true, &commit_err);
-            if (commit_err == HB_ERR_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-                snprintf(c->error, sizeof c->error, "the transaction was aborted and rolled back");
-                commit_err = HB_ERR_UNAVAILABLE;
-            }
-            PQclear(res);
-            if (err == HB_ERR_OK) err = commit_err;
-            c->pending = 0;
-            for (;;) { /* up to the sync point */
-                PGresult *r = PQgetResult(c->pg);
-                if (r == NULL) {
-                    if (PQstatus(c->pg) != CONNECTION_OK) break;
-                    continue;
-                }
-                ExecStatusType st = PQresultStatus(r);
-                PQclear(r);
-                if (st == PGRES_PIPELINE_SYNC) break;
-            }
-        }
-        PQexitPipelineMode(c->pg);
-        c->pipeline = false;
-        c->failed = false;
+    if (c->pipeline) {
+        if (commit && !c->failed) err = pipe_sync(c, NULL, NULL);
+        if (commit && c->failed) err = HB_ERR_UNAVAILABLE;
+        pipe_end(c);
+    }
+    if (c->broken) {
+        err = HB_ERR_UNAVAILABLE; /* the server rolls back when the owner closes it */
     } else {
-        if (c->pipeline) {
-            pipe_end(c);
-            if (commit) err = HB_ERR_UNAVAILABLE; /* a pipelined statement failed */
-        }
         PGresult *res = PQexec(c->pg, err == HB_ERR_OK ? sql : "ROLLBACK");
         if (err == HB_ERR_OK) {
             if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -623,10 +607,10 @@ static hb_err end_transaction(pg_conn *c, const char *sql)
             }
         }
         PQclear(res);
-    }
-    if (err != HB_ERR_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
-        PGresult *rb = PQexec(c->pg, "ROLLBACK");
-        PQclear(rb);
+        if (err != HB_ERR_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+            PGresult *rb = PQexec(c->pg, "ROLLBACK");
+            PQclear(rb);
+        }
     }
     if (c->in_write) {
         c->own_epoch = commit && err == HB_ERR_OK ? c->pending_epoch : -1;
@@ -772,23 +756,19 @@ static hb_err pg_step(void *stmt, bool *row)
     if (!s->executed && c->pipeline) {
         s->executed = true;
         if (ends_transaction(s->sql)) return end_transaction(c, s->sql);
-        /* After a pipelined statement failed nothing runs, not even ROLLBACK TO: the failure
-         * may belong to an earlier command, so the whole transaction must go. */
-        if (c->failed) return HB_ERR_UNAVAILABLE;
-        if (!pipe_send(c, s) || pipe_flush(c) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-        hb_err pending_err = pipe_read_pending(c);
-        hb_err err;
-        s->result = pipe_read_one(c, -2, true, &err);
-        if (pending_err != HB_ERR_OK) err = HB_ERR_UNAVAILABLE;
-        if (err != HB_ERR_OK) {
-            /* This statement's own failure (a unique violation in a savepoint) leaves the
-             * transaction for ROLLBACK TO; the pipeline needs a sync point first. */
-            PQclear(s->result);
-            s->result = NULL;
-            pipe_resync(c);
-            c->failed = pending_err != HB_ERR_OK;
-            return err;
+        /* After a pipelined write failed nothing runs, not even ROLLBACK TO: the failure may
+         * belong to an earlier command, so the whole transaction must go. */
+        if (c->failed || !pipe_send(c, s)) return HB_ERR_UNAVAILABLE;
+        hb_err err = HB_ERR_UNAVAILABLE;
+        PGresult *own = NULL;
+        if (pipe_sync(c, &own, &err) != HB_ERR_OK) {
+            PQclear(own);
+            return HB_ERR_UNAVAILABLE;
         }
+        /* This statement's own failure (a unique violation in a savepoint) leaves the
+         * transaction waiting for ROLLBACK TO; the sync point is behind it already. */
+        if (err != HB_ERR_OK) return err;
+        s->result = own;
         s->rows = PQntuples(s->result);
     } else if (!s->executed) {
         s->executed = true;
@@ -835,10 +815,8 @@ static hb_err pg_step_deferred(void *stmt, int64_t expect_changes)
         return err;
     }
     if (c->failed) return HB_ERR_UNAVAILABLE;
-    if (c->pending == PG_PIPELINE_MAX) {
-        if (pipe_flush(c) != HB_ERR_OK || pipe_read_pending(c) != HB_ERR_OK) {
-            return HB_ERR_UNAVAILABLE;
-        }
+    if (c->pending == PG_PIPELINE_MAX && pipe_sync(c, NULL, NULL) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
     }
     if (!pipe_send(c, s)) return HB_ERR_UNAVAILABLE;
     c->expect[c->pending++] = expect_changes;
@@ -907,7 +885,8 @@ static const char *pg_last_error(void *conn)
 
 static bool pg_alive(void *conn)
 {
-    return PQstatus(((pg_conn *)conn)->pg) == CONNECTION_OK;
+    const pg_conn *c = conn;
+    return !c->broken && PQstatus(c->pg) == CONNECTION_OK;
 }
 
 static hb_err pg_data_version(void *conn, int64_t *out)

@@ -457,12 +457,22 @@ static void test_store_refuses_flag_breaks(void **state)
     int64_t stored = 0, day = 0, debits = 0, last = 0;
     assert_int_equal(store_account_balance(s, f->alice, &stored, &day, &debits, &last), HB_ERR_OK);
     assert_money_eq(stored, alice);
+    int64_t bob = balance_of(f, f->bob);
+    int64_t bob_day = 0, bob_debits = 0, bob_last = 0;
+    assert_int_equal(store_account_balance(s, f->bob, &stored, &bob_day, &bob_debits, &bob_last),
+                     HB_ERR_OK);
+    /* a good write first, in the same transaction: it must not survive the bad one */
     assert_int_equal(store_begin(s), HB_ERR_OK);
-    hb_err err = store_account_add_balance(s, f->alice, -(alice + 1), day, 0, last,
+    hb_err err = store_account_add_balance(s, f->bob, 7, bob_day, 0, bob_last,
                                            ACCOUNT_FLAG_NO_NEGATIVE);
+    if (err == HB_ERR_OK) {
+        err = store_account_add_balance(s, f->alice, -(alice + 1), day, 0, last,
+                                        ACCOUNT_FLAG_NO_NEGATIVE);
+    }
     if (err == HB_ERR_OK) err = store_commit(s);
     assert_int_not_equal(err, HB_ERR_OK);
     store_rollback(s);
+    assert_money_eq(balance_of(f, f->bob), bob);
     /* the custody reserve (never positive) cannot go above zero either */
     account reserve;
     assert_int_equal(store_account_find_system(s, ACCOUNT_CUSTODY_RESERVE, CURRENCY_CNY, &reserve),
