@@ -6,6 +6,7 @@ DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
 .PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-pg \
+        fuzz fuzz-build \
         clean format
 
 all: release
@@ -39,8 +40,9 @@ run: release
 # Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (with LeakSanitizer), on SQLite and on a throwaway PostgreSQL (scripts/pg-throwaway.sh) that
 # lives for the whole run. The sanitizer pass runs the heavy tests at a reduced scale.
-test: deps-test release asan
+test: deps-test release asan fuzz-build
 	@scripts/pg-throwaway.sh around $(MAKE) --no-print-directory test-release test-asan
+	@scripts/fuzz.sh $(FUZZ_SHORT)
 
 test-release:
 	@cd $(BUILD)/release && ctest --output-on-failure -j 1
@@ -48,6 +50,17 @@ test-release:
 test-asan:
 	@cd $(BUILD)/asan && HB_TEST_SCALE=10 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 1
+
+# libFuzzer harnesses (clang, ASan+UBSan): `make fuzz FUZZ_SECONDS=600` runs each for that
+# long; make test runs each for FUZZ_SHORT seconds.
+FUZZ_SECONDS ?= 600
+FUZZ_SHORT   ?= 15
+fuzz-build: deps-test
+	@cmake -S . -B $(BUILD)/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHB_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD)/fuzz -j $(JOBS) --target $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: release
 	@rm -f bench.db bench.db-wal bench.db-shm

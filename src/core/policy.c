@@ -264,27 +264,44 @@ static hb_err apply_env(policy *p, char *why, size_t size)
     return HB_ERR_OK;
 }
 
+/* The rest of a load after the file or text was read: its outcome rc (ini_parse's), then
+ * the environment's overrides and the checks across keys. */
+static hb_err finish_load(int rc, policy *p, int *line, char *why, size_t size)
+{
+    if (rc != 0) {
+        *line = rc;
+        if (why[0] == '\0') snprintf(why, size, "syntax error");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    hb_err err = apply_env(p, why, size);
+    if (err == HB_ERR_OK) err = check(p, why, size);
+    return err;
+}
+
 hb_err policy_load(const char *path, policy *p, int *line, char *why, size_t size)
 {
     policy_defaults(p);
     *line = 0;
     why[0] = '\0';
+    int rc = 0;
     if (path != NULL) {
         load_state s = {p, why, size};
-        int rc = ini_parse(path, on_ini, &s);
+        rc = ini_parse(path, on_ini, &s);
         if (rc == -1) {
             snprintf(why, size, "cannot open %s", path);
             return HB_ERR_NOT_FOUND;
         }
-        if (rc != 0) {
-            *line = rc;
-            if (why[0] == '\0') snprintf(why, size, "syntax error");
-            return HB_ERR_INVALID_ARGUMENT;
-        }
     }
-    hb_err err = apply_env(p, why, size);
-    if (err == HB_ERR_OK) err = check(p, why, size);
-    return err;
+    return finish_load(rc, p, line, why, size);
+}
+
+hb_err policy_parse_text(const char *text, policy *p, int *line, char *why, size_t size)
+{
+    policy_defaults(p);
+    *line = 0;
+    why[0] = '\0';
+    load_state s = {p, why, size};
+    return finish_load(ini_parse_string(text, on_ini, &s), p, line, why, size);
 }
 
 int64_t policy_region_multiplier(const policy *p, const char *region)

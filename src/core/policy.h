@@ -84,6 +84,10 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
 /* Defaults, then the file (NULL for none), then the environment. On error *line is the
  * offending line of the file (0 when the error is not in the file) and why says what. */
 hb_err policy_load(const char *path, policy *p, int *line, char *why, size_t size) WARN_UNUSED;
+/* As policy_load, from the text of a file (NUL-terminated) rather than its path: for tests
+ * and fuzzers. */
+hb_err policy_parse_text(const char *text, policy *p, int *line, char *why,
+                         size_t size) WARN_UNUSED;
 /* The region's multiplier in basis points (10000 when the region has none). */
 int64_t policy_region_multiplier(const policy *p, const char *region);
 /* The first banned phrase that text contains, or NULL. */
