@@ -6,7 +6,7 @@ DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
 .PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-pg \
-        fuzz fuzz-build \
+        fuzz fuzz-build lint \
         clean format
 
 all: release
@@ -43,6 +43,11 @@ run: release
 test: deps-test release asan fuzz-build
 	@scripts/pg-throwaway.sh around $(MAKE) --no-print-directory test-release test-asan
 	@scripts/fuzz.sh $(FUZZ_SHORT)
+	@scripts/lint.sh $(BUILD)/release
+
+# cppcheck and clang-tidy on src/ with the committed configuration (.clang-tidy).
+lint: release
+	@scripts/lint.sh $(BUILD)/release
 
 test-release:
 	@cd $(BUILD)/release && ctest --output-on-failure -j 1

@@ -8,7 +8,8 @@ set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3
                 libmicrohttpd-dev libjansson-dev libinih-dev libpq-dev)
-test_packages=(libcmocka-dev libcurl4-openssl-dev curl openssl postgresql clang libclang-rt-14-dev)
+test_packages=(libcmocka-dev libcurl4-openssl-dev curl openssl postgresql clang libclang-rt-14-dev
+                cppcheck clang-tidy valgrind)
 
 want=("${build_packages[@]}")
 if [ "${1:-build}" = "test" ]; then

@@ -161,7 +161,12 @@ static int setup_accounts(engine *e, store *reader, const bench_config *config, 
     account_create_cmd *creates = calloc(chunk, sizeof *creates);
     transfer_cmd *topups = calloc(chunk, sizeof *topups);
     command **cmds = calloc(chunk, sizeof *cmds);
-    if (creates == NULL || topups == NULL || cmds == NULL) return cli_fail(HB_ERR_UNAVAILABLE, "out of memory");
+    if (creates == NULL || topups == NULL || cmds == NULL) {
+        free(creates);
+        free(topups);
+        free(cmds);
+        return cli_fail(HB_ERR_UNAVAILABLE, "out of memory");
+    }
     int rc = EXIT_OK;
     *first = 0;
     for (int64_t done = 0; done < config->accounts && rc == EXIT_OK;) {
@@ -259,7 +264,7 @@ static void print_results(const bench_config *c, bench_thread *threads, double s
         rejected += threads[i].rejected;
         unavailable += threads[i].unavailable;
     }
-    int64_t *all = malloc((size_t)total * sizeof *all);
+    int64_t *all = malloc((size_t)(total > 0 ? total : 1) * sizeof *all);
     ASSERT(all != NULL);
     int64_t n = 0;
     for (int i = 0; i < c->threads; i++) {

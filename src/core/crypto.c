@@ -31,7 +31,7 @@ hb_err crypto_keys_derive(const uint8_t master[CRYPTO_KEY_LEN], const char *purp
                           crypto_suite seal_suite, crypto_keys *out)
 {
     char label[96];
-    uint8_t sm4_full[CRYPTO_KEY_LEN];
+    uint8_t sm4_full[CRYPTO_KEY_LEN] = {0}; /* copied out even when a derivation failed */
     snprintf(label, sizeof label, "%s aes-256-gcm", purpose);
     hb_err err = crypto_derive(master, label, out->aes);
     snprintf(label, sizeof label, "%s sm4-ctr", purpose);

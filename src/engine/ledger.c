@@ -400,6 +400,7 @@ void txn_fail_detail(txn *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above */
     vsnprintf(t->cmd->err_detail, sizeof t->cmd->err_detail, fmt, ap);
     va_end(ap);
 }

@@ -383,7 +383,7 @@ static void h_account_create(request *r)
                                          "currency", "region", NULL};
     pending_command *pc = new_command(r);
     customer_input *in = &pc->customer.input;
-    char tier_text[16], currency_text[8];
+    char tier_text[16] = "", currency_text[8] = ""; /* read below even when ok is false */
     bool ok = request_only_fields(r, body, fields) &&
               request_string(r, body, "tier", true, 15, tier_text, sizeof tier_text) &&
               request_string(r, body, "name", true, LIMIT_NAME_LEN, in->name, sizeof in->name) &&

@@ -210,7 +210,7 @@ static hb_err exec_nonce(txn *t, command *cmd)
 static hb_err exec_nonce_prune(txn *t, command *cmd)
 {
     (void)cmd;
-    int64_t before_ms = txn_now_ms(t) - 2 * LIMIT_SIGNATURE_SKEW_S * 1000;
+    int64_t before_ms = txn_now_ms(t) - (int64_t)2 * LIMIT_SIGNATURE_SKEW_S * 1000;
     return store_nonce_prune(txn_store(t), before_ms) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
 

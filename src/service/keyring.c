@@ -36,7 +36,7 @@ hb_err keyring_create(const char *path, int *created, char *err_text, size_t siz
     hb_err err = HB_ERR_UNAVAILABLE;
     if (RAND_bytes(master, sizeof master) == 1) {
         crypto_hex(master, sizeof master, line);
-        line[2 * CRYPTO_KEY_LEN] = '\n';
+        line[(size_t)2 * CRYPTO_KEY_LEN] = '\n';
         ssize_t n = write(fd, line, sizeof line - 1);
         if (n == (ssize_t)(sizeof line - 1) && fsync(fd) == 0) err = HB_ERR_OK;
     }

@@ -519,7 +519,7 @@ static hb_err pipe_sync(pg_conn *c, PGresult **own, hb_err *own_err)
         if (err != HB_ERR_OK && first == HB_ERR_OK) first = HB_ERR_UNAVAILABLE;
     }
     c->pending = 0;
-    if (own != NULL) {
+    if (own != NULL && own_err != NULL) {
         *own = c->broken ? NULL : pipe_read_one(c, -1, true, own_err);
         if (c->broken) *own_err = HB_ERR_UNAVAILABLE;
     }
