@@ -6,7 +6,7 @@ DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
 .PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-pg \
-        fuzz fuzz-build lint \
+        fuzz fuzz-build lint valgrind \
         clean format
 
 all: release
@@ -44,6 +44,11 @@ test: deps-test release asan fuzz-build
 	@scripts/pg-throwaway.sh around $(MAKE) --no-print-directory test-release test-asan
 	@scripts/fuzz.sh $(FUZZ_SHORT)
 	@scripts/lint.sh $(BUILD)/release
+	@scripts/valgrind-smoke.sh $(HONGBAO)
+
+# The CLI smoke test with every hongbao process under valgrind memcheck.
+valgrind: release
+	@scripts/valgrind-smoke.sh $(HONGBAO)
 
 # cppcheck and clang-tidy on src/ with the committed configuration (.clang-tidy).
 lint: release

@@ -289,7 +289,7 @@ if command -v openssl >/dev/null && command -v curl >/dev/null; then
         --tls-key "$TMP/tls.key" 2> "$TMP/tls.log" &
     TLS_PID=$!
     TLS_PORT=
-    for _ in $(seq 200); do
+    for _ in $(seq "${SMOKE_WAIT_STEPS:-200}"); do
         TLS_PORT=$(sed -n 's/.*"address":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$TMP/tls.log")
         [ -n "$TLS_PORT" ] && break
         sleep 0.05

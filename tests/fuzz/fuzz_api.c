@@ -8,6 +8,7 @@
  * JSON: an error envelope {"error":{"code","message","request_id"}} for 4xx. The ledger
  * must stay balanced (checked every 4096 inputs and at exit). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -42,6 +43,9 @@ static char paths[16][128];
 static int path_count;
 static unsigned long long nonce_counter;
 static unsigned long runs;
+static int last_status;
+static unsigned long retries;
+static bool last_closes;
 
 static void die(const char *what)
 {
@@ -89,6 +93,8 @@ static void connect_server(void)
 
 static void cleanup(void)
 {
+    fprintf(stderr, "fuzz_api: %lu inputs, %lu sent again after a closed connection\n", runs,
+            retries);
     static const char *const suffixes[] = {"", "-wal", "-shm", ".key"};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         char path[600];
@@ -157,18 +163,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Read one response: status, and body into a malloc'd buffer. Returns false when the
- * server closed the connection without a complete response. */
-static bool read_response(int *status, char **body, size_t *body_len, bool *closes)
+ * server closed the connection (or timed out) without a complete response; *got says how
+ * many bytes had arrived. */
+static bool read_response(int *status, char **body, size_t *body_len, bool *closes, size_t *got)
 {
     static char buf[1 << 20];
     size_t len = 0;
     char *end = NULL;
+    *got = 0;
     while (end == NULL) {
-        if (len == sizeof buf) return false;
-        ssize_t n = recv(sock, buf + len, sizeof buf - len, 0);
+        if (len == sizeof buf - 1) return false;
+        ssize_t n = recv(sock, buf + len, sizeof buf - 1 - len, 0);
         if (n <= 0) return false;
         len += (size_t)n;
-        buf[len < sizeof buf ? len : sizeof buf - 1] = '\0';
+        *got = len;
+        buf[len] = '\0';
         end = strstr(buf, "\r\n\r\n");
     }
     if (sscanf(buf, "HTTP/1.1 %d", status) != 1) return false;
@@ -177,10 +186,11 @@ static bool read_response(int *status, char **body, size_t *body_len, bool *clos
     size_t content = cl != NULL && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
     *closes = strcasestr(buf, "\r\nConnection: close") != NULL;
     while (len < head + content) {
-        if (len == sizeof buf) return false;
-        ssize_t n = recv(sock, buf + len, sizeof buf - len, 0);
+        if (len == sizeof buf - 1) return false;
+        ssize_t n = recv(sock, buf + len, sizeof buf - 1 - len, 0);
         if (n <= 0) return false;
         len += (size_t)n;
+        *got = len;
     }
     *body = malloc(content + 1);
     memcpy(*body, buf + head, content);
@@ -226,17 +236,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(message, head, (size_t)n);
     if (body_len > 0) memcpy(message + n, body, body_len);
     size_t total = (size_t)n + body_len;
-    for (int attempt = 0;; attempt++) {
-        if (send(sock, message, total, MSG_NOSIGNAL) == (ssize_t)total) break;
-        if (attempt == 1) die("cannot send");
-        connect_server();
-    }
-    free(message);
     int status = 0;
     char *reply = NULL;
-    size_t reply_len = 0;
+    size_t reply_len = 0, got = 0;
     bool closes = false;
-    if (!read_response(&status, &reply, &reply_len, &closes)) die("no complete response");
+    for (int attempt = 0;; attempt++) {
+        bool sent = send(sock, message, total, MSG_NOSIGNAL) == (ssize_t)total;
+        if (sent && read_response(&status, &reply, &reply_len, &closes, &got)) break;
+        /* A server may close an idle keep-alive connection before reading a request: then,
+         * and only then (nothing of an answer came), send it again on a new connection.
+         * The nonce makes a second copy harmless (401 if the first was applied). */
+        if (attempt == 0 && got == 0) {
+            if (++retries <= 5) {
+                fprintf(stderr, "fuzz_api: the connection closed before an answer; sending again "
+                                "(errno %d; the previous answer was %d %s)\n",
+                        errno, last_status, last_closes ? "with close" : "keep-alive");
+            }
+            connect_server();
+            continue;
+        }
+        fprintf(stderr, "fuzz_api: %s: no complete response (sent %d, %zu bytes came, errno %d; "
+                        "the previous answer was %d %s)\n",
+                path, sent, got, errno, last_status, last_closes ? "with close" : "keep-alive");
+        abort();
+    }
+    free(message);
+    last_status = status;
+    last_closes = closes;
     if (status < 200 || status >= 500) {
         fprintf(stderr, "fuzz_api: %s answered %d: %s\n", path, status, reply);
         abort();

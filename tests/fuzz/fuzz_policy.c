@@ -1,5 +1,7 @@
 /* Fuzz: the policy file. Any text either loads into a policy that passes its own checks
- * (limits positive, daily at least single, fee ranges ordered) or is refused with a reason
+ * (limits positive, daily at least single, fee ranges ordered, region multipliers within
+ * 0..100000 basis points; 0 closes a region to paying, as real-name level 0 does) or is
+ * refused with a reason
  * (and a line number when the fault is in the text). */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (tp->fee_min_bp < 0 || tp->fee_max_bp < tp->fee_min_bp) abort();
         }
         for (int i = 0; i < p.region_count; i++) {
-            if (p.regions[i].multiplier_bp <= 0) abort();
+            if (p.regions[i].multiplier_bp < 0 || p.regions[i].multiplier_bp > 100000) abort();
         }
     } else if (why[0] == '\0' || line < 0) {
         abort();
