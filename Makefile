@@ -6,7 +6,7 @@ DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
 .PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-pg \
-        fuzz fuzz-build lint valgrind \
+        fuzz fuzz-build lint valgrind crash \
         clean format
 
 all: release
@@ -45,6 +45,13 @@ test: deps-test release asan fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SHORT)
 	@scripts/lint.sh $(BUILD)/release
 	@scripts/valgrind-smoke.sh $(HONGBAO)
+
+# The crash campaign, long: the server killed with SIGKILL mid-load CYCLES times on each store.
+CYCLES ?= 50
+crash: release
+	@cd $(BUILD)/release && scripts_dir=$(CURDIR)/scripts && \
+	    HB_CAMPAIGN_CYCLES=$(CYCLES) $$scripts_dir/pg-throwaway.sh around \
+	    ctest --output-on-failure -R 'crash/campaign'
 
 # The CLI smoke test with every hongbao process under valgrind memcheck.
 valgrind: release
