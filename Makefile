@@ -6,7 +6,7 @@ DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
 .PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-pg \
-        fuzz fuzz-build lint valgrind crash \
+        fuzz fuzz-build lint valgrind crash soak \
         clean format
 
 all: release
@@ -52,6 +52,11 @@ crash: release
 	@cd $(BUILD)/release && scripts_dir=$(CURDIR)/scripts && \
 	    HB_CAMPAIGN_CYCLES=$(CYCLES) $$scripts_dir/pg-throwaway.sh around \
 	    ctest --output-on-failure -R 'crash/campaign'
+
+# One hour of paced mixed load; RSS must stay flat after warm-up, with no error at all.
+SOAK_SECONDS ?= 3600
+soak: release
+	@SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh $(HONGBAO)
 
 # The CLI smoke test with every hongbao process under valgrind memcheck.
 valgrind: release
