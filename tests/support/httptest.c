@@ -152,6 +152,10 @@ void httptest_stop(http_server_proc *s)
 
 void httptest_cleanup(http_server_proc *s)
 {
+    if (getenv("HB_TEST_KEEP") != NULL) { /* for a look at a failed run's store and logs */
+        fprintf(stderr, "kept %s\n", s->dir);
+        return;
+    }
     testutil_rmdir(s->dir);
 }
 

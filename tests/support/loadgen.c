@@ -313,6 +313,8 @@ long loadgen_verify(loadgen *g, const char *what)
         assert_int_equal(w->bad, 0);
     }
     curl_easy_cleanup(curl);
+    g->last_unavailable = unavailable;
+    g->last_unknown = unknown;
     fprintf(stderr, "loadgen (%s): %ld acknowledged, %ld refused, %ld unknown then settled "
                     "(%ld answered 503, %ld without an answer), %ld keys replayed\n",
             what, acked, refused, unknown, unavailable, transport, replays);

@@ -35,6 +35,8 @@ typedef struct loadgen {
     bool batches; /* also send POST /v1/transfers/batch */
     loadgen_wallet wallets[LOADGEN_WALLETS];
     int load_case; /* numbers each load's keys: "lg<case>-..." */
+    long last_unavailable; /* set by loadgen_verify: answers 503 during the last load */
+    long last_unknown;     /* and requests whose outcome was unknown until settled */
     struct loadgen_worker *workers;
 } loadgen;
 
