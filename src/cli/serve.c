@@ -168,10 +168,10 @@ int cmd_serve(int argc, char **argv)
             "\"node\":\"%s\",\"tls\":%s}\n",
             host, http_server_port(srv), shown, node, cert_pem ? "true" : "false");
     int sig = 0;
-    for (;;) {
-        /* Wake every minute to forget nonces too old to be replayed. */
-        struct timespec minute = {60, 0};
-        sig = sigtimedwait(&stop_signals, NULL, &minute);
+    for (bool first = true;; first = false) {
+        /* At start and then every minute, forget nonces too old to be replayed. */
+        struct timespec wait = {first ? 0 : 60, 0};
+        sig = sigtimedwait(&stop_signals, NULL, &wait);
         if (sig < 0) {
             nonce_prune_cmd prune;
             credentials_nonce_prune_prepare(&prune, "system:prune");

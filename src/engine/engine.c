@@ -30,6 +30,7 @@ static hb_err load_state(engine *e)
     } else {
         return HB_ERR_UNAVAILABLE;
     }
+    if (store_nonce_horizon(e->store, &e->nonce_horizon_ms) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     e->next_account_id = max_account + 1;
     e->next_transfer_id = max_transfer + 1;
     ledger__cache_clear(&e->cache);
@@ -153,6 +154,14 @@ static hb_err run_command(engine *e, command *cmd, int64_t now_ms)
     int64_t saved_account_id = e->next_account_id;
     int64_t saved_transfer_id = e->next_transfer_id;
 
+    if (cmd->nonce[0] != '\0' && cmd->nonce_ts_ms <= e->nonce_horizon_ms) {
+        /* Its nonce may have been pruned already: whatever the clock says now (it may have
+         * jumped back), such a request cannot be checked for replay, so it is refused. */
+        cmd->err = HB_ERR_UNAUTHENTICATED;
+        snprintf(cmd->err_detail, sizeof cmd->err_detail,
+                 "the request is older than the replay window the server still remembers");
+        return HB_ERR_OK;
+    }
     if (cmd->nonce[0] != '\0') {
         /* Outside the command's savepoint: the nonce stays used whatever the outcome. */
         hb_err err = store_nonce_insert(e->store, cmd->nonce_key_id, cmd->nonce,

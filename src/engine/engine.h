@@ -142,6 +142,8 @@ hb_err txn_charge_daily(txn *t, int64_t account_id, int64_t amount,
 /* The store, for rows a service keeps beyond the ledger's (read only through the txn for
  * accounts: the engine holds their current balances). */
 store *txn_store(txn *t);
+/* Nonces signed at or before ms were pruned (the store keeps the horizon too). */
+void txn_raise_nonce_horizon(txn *t, int64_t ms);
 /* The account as this command sees it (balance includes earlier commands of the batch).
  * The pointer is valid until the command returns. NOT_FOUND, UNAVAILABLE. */
 hb_err txn_account(txn *t, int64_t id, const account **out) WARN_UNUSED;

@@ -126,6 +126,7 @@ struct engine {
     int64_t data_version;
     int64_t next_account_id;
     int64_t next_transfer_id;
+    int64_t nonce_horizon_ms; /* requests signed at or before it are refused (store_nonce_prune) */
     int64_t audit_seq;
     uint8_t audit_hash[32];
     const EVP_MD *sha256;

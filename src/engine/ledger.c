@@ -378,17 +378,25 @@ hb_err txn_charge_daily(txn *t, int64_t account_id, int64_t amount, int64_t dail
     cache_entry *entry = NULL;
     hb_err err = load_entry(t, account_id, &entry);
     if (err != HB_ERR_OK) return err;
-    /* On a new business day nothing is paid yet (the row's count restarts when written). */
-    int64_t paid = entry->daily_day == t->business_day ? entry->daily_debits : 0;
+    /* On a new business day nothing is paid yet (the row's count restarts when written). The
+     * counted day never goes back: if the clock jumps back to an earlier day, payments keep
+     * counting into the later one instead of starting a fresh allowance. */
+    int64_t day = t->business_day > entry->daily_day ? t->business_day : entry->daily_day;
+    int64_t paid = entry->daily_day == day ? entry->daily_debits : 0;
     if (amount > daily_limit - paid) return HB_ERR_LIMIT_EXCEEDED;
     err = undo_push(t, entry, false);
     if (err != HB_ERR_OK) return err;
-    ASSERT(entry->daily_day == t->business_day || entry->daily_pending == 0);
-    entry->daily_day = t->business_day;
+    ASSERT(entry->daily_day == day || entry->daily_pending == 0);
+    entry->daily_day = day;
     entry->daily_debits = paid + amount; /* <= daily_limit: no overflow */
     entry->daily_pending += amount;
     touch(t->engine, entry);
     return HB_ERR_OK;
+}
+
+void txn_raise_nonce_horizon(txn *t, int64_t ms)
+{
+    if (ms > t->engine->nonce_horizon_ms) t->engine->nonce_horizon_ms = ms;
 }
 
 store *txn_store(txn *t)

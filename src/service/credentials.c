@@ -211,7 +211,9 @@ static hb_err exec_nonce_prune(txn *t, command *cmd)
 {
     (void)cmd;
     int64_t before_ms = txn_now_ms(t) - (int64_t)2 * LIMIT_SIGNATURE_SKEW_S * 1000;
-    return store_nonce_prune(txn_store(t), before_ms) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+    if (store_nonce_prune(txn_store(t), before_ms) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    txn_raise_nonce_horizon(t, before_ms);
+    return HB_ERR_OK;
 }
 
 void credentials_nonce_prune_prepare(nonce_prune_cmd *c, const char *actor)

@@ -82,6 +82,9 @@
     X(NONCE_INSERT, "INSERT INTO nonces (key_id, nonce, ts) VALUES ($1, $2, $3) "            \
                     "ON CONFLICT DO NOTHING")                                                \
     X(NONCE_PRUNE, "DELETE FROM nonces WHERE ts < $1")                                       \
+    X(META_GET, "SELECT value FROM meta WHERE key = $1")                                     \
+    X(META_PUT, "INSERT INTO meta (key, value) VALUES ($1, $2) "                             \
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value")                    \
     X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
                     "(SELECT COUNT(*) FROM transfers), "                                     \
                     "(SELECT COUNT(*) FROM accounts a LEFT JOIN balances b "                 \
@@ -1003,8 +1006,40 @@ hb_err store_nonce_insert(store *s, const char *key_id, const char *nonce, int64
     return err;
 }
 
+hb_err store_nonce_horizon(store *s, int64_t *out_ms)
+{
+    void *st = stmt(s, STMT_META_GET);
+    bind_str(s, st, 1, "nonce_horizon_ms");
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    *out_ms = 0;
+    if (err == HB_ERR_OK && row) {
+        size_t len = 0;
+        const char *text = s->driver->column_text(st, 0, &len);
+        char buf[24];
+        ASSERT(len < sizeof buf);
+        memcpy(buf, text, len);
+        buf[len] = '\0';
+        *out_ms = strtoll(buf, NULL, 10);
+    }
+    s->driver->reset(st);
+    return err;
+}
+
 hb_err store_nonce_prune(store *s, int64_t before_ms)
 {
+    int64_t horizon = 0;
+    hb_err err = store_nonce_horizon(s, &horizon);
+    if (err == HB_ERR_OK && before_ms > horizon) {
+        /* first the horizon, in the same transaction: no pruned nonce is ever replayable */
+        void *st = stmt(s, STMT_META_PUT);
+        char text[24];
+        snprintf(text, sizeof text, "%lld", (long long)before_ms);
+        bind_str(s, st, 1, "nonce_horizon_ms");
+        bind_str(s, st, 2, text);
+        err = run(s, st);
+    }
+    if (err != HB_ERR_OK) return err;
     void *st = stmt(s, STMT_NONCE_PRUNE);
     s->driver->bind_i64(st, 1, before_ms);
     return run(s, st);

@@ -312,10 +312,13 @@ hb_err store_session_get(store *s, const uint8_t token_hash[32], session *out) W
 hb_err store_session_revoke(store *s, const uint8_t token_hash[32], int64_t at_ms) WARN_UNUSED;
 
 /* Request nonces against replay: DUPLICATE when (key_id, nonce) was seen. Nonces older than
- * the signature window are pruned. */
+ * the signature window are pruned; pruning raises the horizon, the time at or before which
+ * no request can be checked for replay any more and must be refused whatever the clock
+ * says later (0 = never pruned). */
 hb_err store_nonce_insert(store *s, const char *key_id, const char *nonce,
                           int64_t ts_ms) WARN_UNUSED;
 hb_err store_nonce_prune(store *s, int64_t before_ms) WARN_UNUSED;
+hb_err store_nonce_horizon(store *s, int64_t *out_ms) WARN_UNUSED;
 
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;

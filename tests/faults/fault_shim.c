@@ -1,14 +1,19 @@
-/* LD_PRELOAD shim for storage fault tests: makes write, pwrite and fsync/fdatasync fail with
- * EIO on files under $HB_FAULT_PATH while the file $HB_FAULT_CONTROL says so ("write" or
- * "fsync"; anything else, or no file, lets every call through). Built as a shared library
- * and loaded into `hongbao serve` only (tests/faults/test_storage_faults.c). */
+/* LD_PRELOAD shim for fault tests, loaded into `hongbao serve` only:
+ *  - storage: write, pwrite and fsync/fdatasync fail with EIO on files under $HB_FAULT_PATH
+ *    while the file $HB_FAULT_CONTROL says so ("write" or "fsync"; anything else, or no
+ *    file, lets every call through) (tests/faults/test_storage_faults.c);
+ *  - clock: the wall clock (CLOCK_REALTIME, time, gettimeofday) runs ahead by the number of
+ *    seconds in the file $HB_CLOCK_OFFSET (negative: behind) (tests/faults/test_clock_faults.c).
+ * Monotonic clocks are left alone, as a jumping wall clock leaves them. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef ssize_t (*write_fn)(int, const void *, size_t);
@@ -102,4 +107,49 @@ int fdatasync(int fd)
         return -1;
     }
     return real(fd);
+}
+
+/* ---- the wall clock ---------------------------------------------------------------------- */
+
+typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
+
+static long long offset_s(void)
+{
+    const char *path = getenv("HB_CLOCK_OFFSET");
+    if (path == NULL) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char text[32] = "";
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    return n > 0 ? strtoll(text, NULL, 10) : 0;
+}
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    static clock_gettime_fn real;
+    if (real == NULL) real = (clock_gettime_fn)dlsym(RTLD_NEXT, "clock_gettime");
+    int rc = real(id, ts);
+    if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE)) {
+        ts->tv_sec += (time_t)offset_s();
+    }
+    return rc;
+}
+
+time_t time(time_t *out)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (out != NULL) *out = ts.tv_sec;
+    return ts.tv_sec;
+}
+
+int gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+    (void)tz;
+    struct timespec ts;
+    int rc = clock_gettime(CLOCK_REALTIME, &ts);
+    tv->tv_sec = ts.tv_sec; /* glibc declares tv nonnull */
+    tv->tv_usec = (suseconds_t)(ts.tv_nsec / 1000);
+    return rc;
 }
