@@ -162,6 +162,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* recv, again when a signal (libFuzzer's timer) interrupted it. */
+static ssize_t recv_some(char *buf, size_t len)
+{
+    ssize_t n;
+    do {
+        n = recv(sock, buf, len, 0);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
 /* Read one response: status, and body into a malloc'd buffer. Returns false when the
  * server closed the connection (or timed out) without a complete response; *got says how
  * many bytes had arrived. */
@@ -173,7 +183,7 @@ static bool read_response(int *status, char **body, size_t *body_len, bool *clos
     *got = 0;
     while (end == NULL) {
         if (len == sizeof buf - 1) return false;
-        ssize_t n = recv(sock, buf + len, sizeof buf - 1 - len, 0);
+        ssize_t n = recv_some(buf + len, sizeof buf - 1 - len);
         if (n <= 0) return false;
         len += (size_t)n;
         *got = len;
@@ -187,7 +197,7 @@ static bool read_response(int *status, char **body, size_t *body_len, bool *clos
     *closes = strcasestr(buf, "\r\nConnection: close") != NULL;
     while (len < head + content) {
         if (len == sizeof buf - 1) return false;
-        ssize_t n = recv(sock, buf + len, sizeof buf - 1 - len, 0);
+        ssize_t n = recv_some(buf + len, sizeof buf - 1 - len);
         if (n <= 0) return false;
         len += (size_t)n;
         *got = len;
@@ -241,7 +251,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t reply_len = 0, got = 0;
     bool closes = false;
     for (int attempt = 0;; attempt++) {
-        bool sent = send(sock, message, total, MSG_NOSIGNAL) == (ssize_t)total;
+        ssize_t wrote;
+        do {
+            wrote = send(sock, message, total, MSG_NOSIGNAL);
+        } while (wrote < 0 && errno == EINTR);
+        bool sent = wrote == (ssize_t)total;
         if (sent && read_response(&status, &reply, &reply_len, &closes, &got)) break;
         /* A server may close an idle keep-alive connection before reading a request: then,
          * and only then (nothing of an answer came), send it again on a new connection.
