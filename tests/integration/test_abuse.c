@@ -1,0 +1,224 @@
+/* Abusive clients against the real server, while honest ones must still get through:
+ *  - a few sessions sending as fast as they can are rate limited (429 with Retry-After),
+ *    while other people's sessions at a normal pace never see a 429;
+ *  - slow clients (slowloris: 1,100 connections from 127.0.0.2 each holding half a request
+ *    header), a flood of connections opened and dropped (127.0.0.3), and a request with a
+ *    200 KB header: the server stays responsive on 127.0.0.1 within its bounds (per-address
+ *    and total connection limits, header memory), answering promptly. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "httptest.h"
+#include "testutil.h"
+
+#define PEOPLE 8
+#define ABUSERS 3
+
+static http_server_proc server;
+static char ids[PEOPLE][32], tokens[PEOPLE][128];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    setenv("HONGBAO_RATE_LIMIT_SESSION_PER_SECOND", "20", 1);
+    setenv("HONGBAO_RATE_LIMIT_SESSION_BURST", "20", 1);
+    httptest_start(&server);
+    for (int i = 0; i < PEOPLE; i++) {
+        char body[128], path[320];
+        snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"Abuse %d\"}", i);
+        http_reply r = httptest_admin(&server, "POST", "/v1/accounts", body, NULL);
+        assert_int_equal(r.status, 201);
+        snprintf(ids[i], sizeof ids[i], "%s", httptest_str(&r, "id"));
+        httptest_reply_free(&r);
+        snprintf(path, sizeof path, "/v1/accounts/%s/topup", ids[i]);
+        r = httptest_admin(&server, "POST", path, "{\"amount\":1000000,\"external_ref\":\"abuse\"}",
+                           NULL);
+        assert_int_equal(r.status, 201);
+        httptest_reply_free(&r);
+        snprintf(path, sizeof path, "/v1/accounts/%s/sessions", ids[i]);
+        r = httptest_admin(&server, "POST", path, NULL, NULL);
+        assert_int_equal(r.status, 201);
+        snprintf(tokens[i], sizeof tokens[i], "%s", httptest_str(&r, "token"));
+        httptest_reply_free(&r);
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    httptest_stop(&server);
+    httptest_cleanup(&server);
+    return 0;
+}
+
+typedef struct client {
+    int person;
+    double until;
+    double pause_s;
+    long ok, limited, other;
+    bool retry_after_missing;
+} client;
+
+static void *run_client(void *arg)
+{
+    client *c = arg;
+    char path[96];
+    snprintf(path, sizeof path, "/v1/accounts/%s", ids[c->person]);
+    while (now_s() < c->until) {
+        http_reply r = httptest_bearer(&server, tokens[c->person], "GET", path, NULL, NULL);
+        if (r.status == 200) {
+            c->ok++;
+        } else if (r.status == 429) {
+            c->limited++;
+            if (strstr(r.headers, "Retry-After:") == NULL) c->retry_after_missing = true;
+        } else {
+            c->other++;
+        }
+        httptest_reply_free(&r);
+        if (c->pause_s > 0) usleep((useconds_t)(c->pause_s * 1e6));
+    }
+    return NULL;
+}
+
+static void test_rate_limits(void **state)
+{
+    (void)state;
+    client clients[PEOPLE];
+    pthread_t threads[PEOPLE];
+    double until = now_s() + 3.0;
+    for (int i = 0; i < PEOPLE; i++) {
+        /* the first ABUSERS people hammer; the others ask 4 times a second */
+        clients[i] = (client){.person = i, .until = until, .pause_s = i < ABUSERS ? 0 : 0.25};
+        assert_int_equal(pthread_create(&threads[i], NULL, run_client, &clients[i]), 0);
+    }
+    for (int i = 0; i < PEOPLE; i++) assert_int_equal(pthread_join(threads[i], NULL), 0);
+    long abusive = 0, limited = 0, honest = 0;
+    for (int i = 0; i < PEOPLE; i++) {
+        assert_int_equal(clients[i].other, 0);
+        assert_false(clients[i].retry_after_missing);
+        if (i < ABUSERS) {
+            abusive += clients[i].ok + clients[i].limited;
+            limited += clients[i].limited;
+            /* 20 per second and a burst of 20: at most about 80 in 3 s got through */
+            assert_true(clients[i].ok <= 90);
+        } else {
+            assert_int_equal(clients[i].limited, 0);
+            assert_true(clients[i].ok >= 8);
+            honest += clients[i].ok;
+        }
+    }
+    fprintf(stderr, "abuse: %ld requests from %d hammering sessions, %ld refused with 429; %ld "
+                    "honest requests from %d others, none refused\n",
+            abusive, ABUSERS, limited, honest, PEOPLE - ABUSERS);
+    assert_true(limited > abusive / 2);
+}
+
+/* A TCP connection to the server from a given loopback source address, or -1. */
+static int connect_from(const char *source)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, source, &src.sin_addr);
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server.port)};
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
+        connect(fd, (struct sockaddr *)&dst, sizeof dst) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* An honest request must be answered within a second. */
+static void honest_request(const char *when)
+{
+    double start = now_s();
+    http_reply r = httptest_raw(&server, "GET", "/healthz", NULL, 0, NULL);
+    double took = now_s() - start;
+    if (r.status != 200 || took > 1.0) {
+        fprintf(stderr, "%s: GET /healthz answered %ld in %.3f s\n", when, r.status, took);
+    }
+    assert_int_equal(r.status, 200);
+    assert_true(took <= 1.0);
+    httptest_reply_free(&r);
+}
+
+static void test_slow_clients_floods_and_huge_headers(void **state)
+{
+    (void)state;
+    struct rlimit fds = {4096, 4096};
+    if (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < 4096 && fds.rlim_max >= 4096) {
+        fds.rlim_cur = 4096;
+        setrlimit(RLIMIT_NOFILE, &fds);
+    }
+    /* slowloris: 1,100 half-sent requests from one address */
+    enum { SLOW = 1100 };
+    static int slow[SLOW];
+    int opened = 0;
+    for (int i = 0; i < SLOW; i++) {
+        slow[i] = connect_from("127.0.0.2");
+        if (slow[i] < 0) continue;
+        opened++;
+        const char *part = "GET /healthz HTTP/1.1\r\nHost: slow\r\nX-Slow: ";
+        (void)send(slow[i], part, strlen(part), MSG_NOSIGNAL);
+    }
+    assert_true(opened > 0);
+    honest_request("with 1,100 slow clients");
+    for (int i = 0; i < SLOW; i += 50) {
+        if (slow[i] >= 0) (void)send(slow[i], "a", 1, MSG_NOSIGNAL); /* still trickling */
+    }
+    honest_request("with slow clients trickling");
+    /* a flood: 3,000 connections opened and dropped at once */
+    for (int i = 0; i < 3000; i++) {
+        int fd = connect_from("127.0.0.3");
+        if (fd >= 0) close(fd);
+    }
+    honest_request("after a flood of connections");
+    /* a 200 KB header: refused, and nothing else suffers */
+    size_t big = 200 * 1024;
+    char *header = malloc(big + 16);
+    assert_non_null(header);
+    memcpy(header, "X-Big: ", 7);
+    memset(header + 7, 'a', big);
+    header[7 + big] = '\0';
+    const char *headers[] = {header, NULL};
+    http_reply r = httptest_raw(&server, "GET", "/healthz", NULL, 0, headers);
+    assert_true(r.status == 0 || (r.status >= 400 && r.status < 500)); /* 0: closed at once */
+    httptest_reply_free(&r);
+    free(header);
+    honest_request("after a huge header");
+    for (int i = 0; i < SLOW; i++) {
+        if (slow[i] >= 0) close(slow[i]);
+    }
+    honest_request("after the slow clients left");
+    fprintf(stderr, "abuse: %d slow connections held, 3000 flooded, a 200 KB header refused; "
+                    "honest requests answered within 1 s throughout\n",
+            opened);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rate_limits),
+        cmocka_unit_test(test_slow_clients_floods_and_huge_headers),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
