@@ -35,6 +35,8 @@ void policy_defaults(policy *p)
     p->key_burst = 4000;
     p->session_per_second = 20;
     p->session_burst = 40;
+    p->device_per_second = 5;
+    p->device_burst = 20;
     p->auth_failures_per_second = 5;
     p->auth_failures_burst = 50;
 }
@@ -176,6 +178,12 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
             return set_int(value, 1, 1000000, &p->session_per_second, why, size);
         }
         if (strcmp(key, "session_burst") == 0) return set_int(value, 1, 1000000, &p->session_burst, why, size);
+        if (strcmp(key, "device_per_second") == 0) {
+            return set_int(value, 1, 1000000, &p->device_per_second, why, size);
+        }
+        if (strcmp(key, "device_burst") == 0) {
+            return set_int(value, 1, 1000000, &p->device_burst, why, size);
+        }
         if (strcmp(key, "auth_failures_per_second") == 0) {
             return set_int(value, 1, 1000000, &p->auth_failures_per_second, why, size);
         }
@@ -234,7 +242,8 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"general", "national_crypto"},
         {"rate_limit", "key_per_second"}, {"rate_limit", "key_burst"},
         {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"},
-        {"rate_limit", "auth_failures_per_second"}, {"rate_limit", "auth_failures_burst"}};
+        {"rate_limit", "auth_failures_per_second"}, {"rate_limit", "auth_failures_burst"},
+        {"rate_limit", "device_per_second"}, {"rate_limit", "device_burst"}};
     char pairs[64][2][32];
     int n = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {

@@ -13,7 +13,7 @@
  *   [real_name.N]     single = …  daily = …  yearly = …    (N = 0..3)
  *   [rate_limit]      key_per_second = 2000  key_burst = 4000  session_per_second = 20
  *                     session_burst = 40  auth_failures_per_second = 5
- *                     auth_failures_burst = 50
+ *                     auth_failures_burst = 50  device_per_second = 5  device_burst = 20
  *
  * Amounts are yuan with at most two decimals; rates and multipliers integer basis points. */
 #ifndef HB_CORE_POLICY_H
@@ -71,6 +71,8 @@ typedef struct policy {
     int64_t key_burst;
     int64_t session_per_second;
     int64_t session_burst;
+    int64_t device_per_second;        /* money movements per device fingerprint */
+    int64_t device_burst;
     int64_t auth_failures_per_second; /* failed authentications per client address */
     int64_t auth_failures_burst;
 } policy;

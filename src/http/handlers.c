@@ -676,6 +676,12 @@ static hb_err parse_transfer(request *r, json_t *obj, bool batch_item, transfer_
         snprintf(detail, size, "no such account");
         return HB_ERR_NOT_FOUND;
     }
+    int64_t device_wait = request_device_wait(r, device);
+    if (device_wait != 0) {
+        r->retry_after_s = (int)((device_wait + 999) / 1000);
+        snprintf(detail, size, "too many payments from this device; see Retry-After");
+        return HB_ERR_RATE_LIMITED;
+    }
     tr->kind = TRANSFER_P2P;
     hb_err err = wallet_transfer_prepare(c, r->caller.actor, NULL);
     if (err != HB_ERR_OK) snprintf(detail, size, "invalid transfer");
@@ -696,6 +702,8 @@ static void h_transfer_create(request *r)
     json_decref(body);
     if (err != HB_ERR_OK) {
         request_error(r, err, detail);
+        /* refused for its rate, a signed request must not be replayable once tokens are back */
+        if (err == HB_ERR_RATE_LIMITED) request_refuse_recording_nonce(r);
         return;
     }
     request_prepare_command(r, &pc->base, true);

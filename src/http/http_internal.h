@@ -131,6 +131,7 @@ struct http_server {
     rate_bucket *rates;            /* RATE_SLOTS */
     int64_t key_per_second, key_burst, session_per_second, session_burst;
     int64_t auth_failures_per_second, auth_failures_burst;
+    int64_t device_per_second, device_burst;
     pthread_mutex_t sessions_lock;
     session_cache_entry sessions[SESSION_CACHE_SLOTS];
     /* metrics */
@@ -165,6 +166,9 @@ store *request_reader(request *r);
 void request_reader_done(request *r, store *s);
 /* Take cost tokens from the caller's bucket; false (429 set, with Retry-After) when short. */
 bool request_rate_limit(request *r, int64_t cost);
+/* The device fingerprint's own budget for money movements (whoever sends them): 0 when the
+ * movement may go (or no device was given), else the milliseconds until it may. */
+int64_t request_device_wait(request *r, const char *device);
 /* Keep the refusal already set, after recording a signed request's nonce (so that a refused
  * request cannot be replayed later). */
 void request_refuse_recording_nonce(request *r);

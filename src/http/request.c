@@ -46,6 +46,7 @@ void request_error(request *r, hb_err err, const char *detail)
     json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", hb_err_name(err), "message",
                           message, "request_id", r->request_id);
     if (err == HB_ERR_UNAVAILABLE || err == HB_ERR_BUSY) r->retry_after_s = 1;
+    if (err == HB_ERR_RATE_LIMITED && r->retry_after_s < 1) r->retry_after_s = 1;
     request_json(r, hb_err_status(err), e);
 }
 
@@ -401,6 +402,16 @@ bool request_rate_limit(request *r, int64_t cost)
     int64_t wait_ms = bucket_take(srv, id, person ? &srv->session_per_second : &srv->key_per_second,
                                   person ? &srv->session_burst : &srv->key_burst, cost);
     return wait_ms == 0 || too_many(r, wait_ms, "too many requests; see Retry-After");
+}
+
+int64_t request_device_wait(request *r, const char *device)
+{
+    if (device == NULL || device[0] == '\0') return 0;
+    http_server *srv = r->server;
+    char id[48];
+    snprintf(id, sizeof id, "d:%016llx", (unsigned long long)hash_text(device));
+    int64_t wait_ms = bucket_take(srv, id, &srv->device_per_second, &srv->device_burst, 1);
+    return wait_ms < 0 ? 1000 : wait_ms;
 }
 
 /* Failed authentications are counted per client address. */

@@ -375,6 +375,8 @@ void http_server_set_policy(http_server *srv, const policy *p)
     srv->session_per_second = p->session_per_second;
     srv->session_burst = p->session_burst;
     srv->auth_failures_per_second = p->auth_failures_per_second;
+    srv->device_per_second = p->device_per_second;
+    srv->device_burst = p->device_burst;
     srv->auth_failures_burst = p->auth_failures_burst;
     pthread_mutex_unlock(&srv->rate_lock);
 }

@@ -1,6 +1,7 @@
 /* Abusive clients against the real server, while honest ones must still get through:
  *  - a few sessions sending as fast as they can are rate limited (429 with Retry-After),
- *    while other people's sessions at a normal pace never see a 429;
+ *    while other people's sessions at a normal pace never see a 429; so is a key, and so is
+ *    one device behind several people's sessions, while people on their own devices pay on;
  *  - slow clients (slowloris: 1,100 connections from 127.0.0.2 each holding half a request
  *    header), a flood of connections opened and dropped (127.0.0.3), and a request with a
  *    200 KB header: the server stays responsive on 127.0.0.1 within its bounds (per-address
@@ -26,6 +27,8 @@
 static http_server_proc server;
 static char ids[PEOPLE][32], tokens[PEOPLE][128];
 
+static char merchant[32], merchant_key[64], merchant_secret[96];
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -38,6 +41,10 @@ static int setup(void **state)
     (void)state;
     setenv("HONGBAO_RATE_LIMIT_SESSION_PER_SECOND", "20", 1);
     setenv("HONGBAO_RATE_LIMIT_SESSION_BURST", "20", 1);
+    setenv("HONGBAO_RATE_LIMIT_KEY_PER_SECOND", "50", 1);
+    setenv("HONGBAO_RATE_LIMIT_KEY_BURST", "60", 1);
+    setenv("HONGBAO_RATE_LIMIT_DEVICE_PER_SECOND", "5", 1);
+    setenv("HONGBAO_RATE_LIMIT_DEVICE_BURST", "10", 1);
     httptest_start(&server);
     for (int i = 0; i < PEOPLE; i++) {
         char body[128], path[320];
@@ -57,6 +64,19 @@ static int setup(void **state)
         snprintf(tokens[i], sizeof tokens[i], "%s", httptest_str(&r, "token"));
         httptest_reply_free(&r);
     }
+    http_reply r = httptest_admin(&server, "POST", "/v1/accounts",
+                                  "{\"tier\":\"enterprise\",\"name\":\"Abuse Shop\"}", NULL);
+    assert_int_equal(r.status, 201);
+    snprintf(merchant, sizeof merchant, "%s", httptest_str(&r, "id"));
+    httptest_reply_free(&r);
+    char body[128];
+    snprintf(body, sizeof body, "{\"role\":\"merchant\",\"account\":\"%s\"}", merchant);
+    r = httptest_admin(&server, "POST", "/v1/keys", body, NULL);
+    assert_int_equal(r.status, 201);
+    snprintf(merchant_key, sizeof merchant_key, "%s", httptest_str(&r, "key_id"));
+    snprintf(merchant_secret, sizeof merchant_secret, "%s", httptest_str(&r, "secret"));
+    httptest_reply_free(&r);
+    sleep(2); /* the admin key's bucket refills after the setup */
     return 0;
 }
 
@@ -95,6 +115,105 @@ static void *run_client(void *arg)
         if (c->pause_s > 0) usleep((useconds_t)(c->pause_s * 1e6));
     }
     return NULL;
+}
+
+/* A merchant key sending as fast as it can. */
+static void *run_key_abuser(void *arg)
+{
+    client *c = arg;
+    char path[96];
+    snprintf(path, sizeof path, "/v1/accounts/%s", merchant);
+    while (now_s() < c->until) {
+        http_reply r = httptest_signed(&server, merchant_key, merchant_secret, "GET", path, NULL,
+                                       NULL);
+        if (r.status == 200) {
+            c->ok++;
+        } else if (r.status == 429) {
+            c->limited++;
+            if (strstr(r.headers, "Retry-After:") == NULL) c->retry_after_missing = true;
+        } else {
+            c->other++;
+        }
+        httptest_reply_free(&r);
+    }
+    return NULL;
+}
+
+/* Payments of 1 fen from the client's person, from a given device, at its pace. */
+typedef struct payer {
+    client c;
+    const char *device;
+} payer;
+
+static void *run_payer(void *arg)
+{
+    payer *p = arg;
+    client *c = &p->c;
+    char body[256];
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":1,\"device\":\"%s\"}",
+             ids[c->person], ids[(c->person + 1) % PEOPLE], p->device);
+    while (now_s() < c->until) {
+        http_reply r = httptest_bearer(&server, tokens[c->person], "POST", "/v1/transfers", body,
+                                       NULL);
+        if (r.status == 201) {
+            c->ok++;
+        } else if (r.status == 429) {
+            c->limited++;
+            if (strstr(r.headers, "Retry-After:") == NULL) c->retry_after_missing = true;
+        } else {
+            c->other++;
+        }
+        httptest_reply_free(&r);
+        usleep((useconds_t)(c->pause_s * 1e6));
+    }
+    return NULL;
+}
+
+/* One device behind several people's sessions (a phone farm) is held to the device's budget,
+ * each session staying within its own; people on their own devices pay on. A key sending as
+ * fast as it can is held to the key's budget. */
+static void test_keys_and_devices(void **state)
+{
+    (void)state;
+    enum { FARM = 3 };
+    payer payers[PEOPLE];
+    client key_abuser = {.until = now_s() + 3.0};
+    pthread_t threads[PEOPLE], key_thread;
+    double until = now_s() + 3.0;
+    for (int i = 0; i < FARM + 2; i++) {
+        static char own[8][32];
+        snprintf(own[i], sizeof own[i], "own-phone-%d", i);
+        payers[i] = (payer){.c = {.person = i, .until = until, .pause_s = 0.125},
+                            .device = i < FARM ? "farm-phone-1" : own[i]};
+        assert_int_equal(pthread_create(&threads[i], NULL, run_payer, &payers[i]), 0);
+    }
+    assert_int_equal(pthread_create(&key_thread, NULL, run_key_abuser, &key_abuser), 0);
+    for (int i = 0; i < FARM + 2; i++) assert_int_equal(pthread_join(threads[i], NULL), 0);
+    assert_int_equal(pthread_join(key_thread, NULL), 0);
+    long farm_ok = 0, farm_limited = 0, own_ok = 0;
+    for (int i = 0; i < FARM + 2; i++) {
+        assert_int_equal(payers[i].c.other, 0);
+        assert_false(payers[i].c.retry_after_missing);
+        if (i < FARM) {
+            farm_ok += payers[i].c.ok;
+            farm_limited += payers[i].c.limited;
+        } else {
+            assert_int_equal(payers[i].c.limited, 0); /* 8 a second from their own phones */
+            own_ok += payers[i].c.ok;
+        }
+    }
+    /* the farm's device: a burst of 10 and 5 a second, about 25 in 3 s */
+    assert_true(farm_ok <= 30);
+    assert_true(farm_limited > farm_ok);
+    assert_int_equal(key_abuser.other, 0);
+    assert_false(key_abuser.retry_after_missing);
+    assert_true(key_abuser.ok <= 60 + 50 * 3 + 10);
+    assert_true(key_abuser.limited > 0);
+    fprintf(stderr, "abuse: one device behind %d sessions: %ld paid, %ld refused with 429; %ld "
+                    "payments from people's own devices, none refused; a key hammering: %ld "
+                    "answered, %ld refused with 429\n",
+            FARM, farm_ok, farm_limited, own_ok, key_abuser.ok, key_abuser.limited);
+    assert_true(httptest_balanced(&server));
 }
 
 static void test_rate_limits(void **state)
@@ -218,6 +337,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rate_limits),
+        cmocka_unit_test(test_keys_and_devices),
         cmocka_unit_test(test_slow_clients_floods_and_huge_headers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
