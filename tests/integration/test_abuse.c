@@ -47,22 +47,9 @@ static int setup(void **state)
     setenv("HONGBAO_RATE_LIMIT_DEVICE_BURST", "10", 1);
     httptest_start(&server);
     for (int i = 0; i < PEOPLE; i++) {
-        char body[128], path[320];
-        snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"Abuse %d\"}", i);
-        http_reply r = httptest_admin(&server, "POST", "/v1/accounts", body, NULL);
-        assert_int_equal(r.status, 201);
-        snprintf(ids[i], sizeof ids[i], "%s", httptest_str(&r, "id"));
-        httptest_reply_free(&r);
-        snprintf(path, sizeof path, "/v1/accounts/%s/topup", ids[i]);
-        r = httptest_admin(&server, "POST", path, "{\"amount\":1000000,\"external_ref\":\"abuse\"}",
-                           NULL);
-        assert_int_equal(r.status, 201);
-        httptest_reply_free(&r);
-        snprintf(path, sizeof path, "/v1/accounts/%s/sessions", ids[i]);
-        r = httptest_admin(&server, "POST", path, NULL, NULL);
-        assert_int_equal(r.status, 201);
-        snprintf(tokens[i], sizeof tokens[i], "%s", httptest_str(&r, "token"));
-        httptest_reply_free(&r);
+        char name[32];
+        snprintf(name, sizeof name, "Abuse %d", i);
+        httptest_person(&server, name, 1000000, ids[i], tokens[i]);
     }
     http_reply r = httptest_admin(&server, "POST", "/v1/accounts",
                                   "{\"tier\":\"enterprise\",\"name\":\"Abuse Shop\"}", NULL);
@@ -96,6 +83,21 @@ typedef struct client {
     bool retry_after_missing;
 } client;
 
+/* Count an answer: the expected success, a 429 (which must say when to come back), or
+ * anything else. */
+static void tally(client *c, http_reply *r, long success)
+{
+    if (r->status == success) {
+        c->ok++;
+    } else if (r->status == 429) {
+        c->limited++;
+        if (strstr(r->headers, "Retry-After:") == NULL) c->retry_after_missing = true;
+    } else {
+        c->other++;
+    }
+    httptest_reply_free(r);
+}
+
 static void *run_client(void *arg)
 {
     client *c = arg;
@@ -103,15 +105,7 @@ static void *run_client(void *arg)
     snprintf(path, sizeof path, "/v1/accounts/%s", ids[c->person]);
     while (now_s() < c->until) {
         http_reply r = httptest_bearer(&server, tokens[c->person], "GET", path, NULL, NULL);
-        if (r.status == 200) {
-            c->ok++;
-        } else if (r.status == 429) {
-            c->limited++;
-            if (strstr(r.headers, "Retry-After:") == NULL) c->retry_after_missing = true;
-        } else {
-            c->other++;
-        }
-        httptest_reply_free(&r);
+        tally(c, &r, 200);
         if (c->pause_s > 0) usleep((useconds_t)(c->pause_s * 1e6));
     }
     return NULL;
@@ -126,15 +120,7 @@ static void *run_key_abuser(void *arg)
     while (now_s() < c->until) {
         http_reply r = httptest_signed(&server, merchant_key, merchant_secret, "GET", path, NULL,
                                        NULL);
-        if (r.status == 200) {
-            c->ok++;
-        } else if (r.status == 429) {
-            c->limited++;
-            if (strstr(r.headers, "Retry-After:") == NULL) c->retry_after_missing = true;
-        } else {
-            c->other++;
-        }
-        httptest_reply_free(&r);
+        tally(c, &r, 200);
     }
     return NULL;
 }
@@ -155,15 +141,7 @@ static void *run_payer(void *arg)
     while (now_s() < c->until) {
         http_reply r = httptest_bearer(&server, tokens[c->person], "POST", "/v1/transfers", body,
                                        NULL);
-        if (r.status == 201) {
-            c->ok++;
-        } else if (r.status == 429) {
-            c->limited++;
-            if (strstr(r.headers, "Retry-After:") == NULL) c->retry_after_missing = true;
-        } else {
-            c->other++;
-        }
-        httptest_reply_free(&r);
+        tally(c, &r, 201);
         usleep((useconds_t)(c->pause_s * 1e6));
     }
     return NULL;

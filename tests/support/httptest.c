@@ -376,3 +376,28 @@ char *httptest_store_bytes(const http_server_proc *s, size_t *len)
     data[*len] = '\0';
     return data;
 }
+
+void httptest_person(const http_server_proc *via, const char *name, long long funding,
+                     char id[32], char token[128])
+{
+    char body[192], path[128];
+    snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"%s\"}", name);
+    http_reply r = httptest_admin(via, "POST", "/v1/accounts", body, NULL);
+    if (r.status != 201) fprintf(stderr, "creating %s: %ld %s\n", name, r.status, r.body);
+    assert_int_equal(r.status, 201);
+    snprintf(id, 32, "%s", httptest_str(&r, "id"));
+    httptest_reply_free(&r);
+    if (funding > 0) {
+        snprintf(path, sizeof path, "/v1/accounts/%s/topup", id);
+        snprintf(body, sizeof body, "{\"amount\":%lld,\"external_ref\":\"fund-%s\"}", funding, id);
+        r = httptest_admin(via, "POST", path, body, NULL);
+        assert_int_equal(r.status, 201);
+        httptest_reply_free(&r);
+    }
+    snprintf(path, sizeof path, "/v1/accounts/%s/sessions", id);
+    r = httptest_admin(via, "POST", path, NULL, NULL);
+    assert_int_equal(r.status, 201);
+    snprintf(token, 128, "%s", httptest_str(&r, "token"));
+    httptest_reply_free(&r);
+    assert_true(strncmp(token, "hbs_", 4) == 0);
+}

@@ -88,6 +88,10 @@ long long httptest_int(const http_reply *r, const char *name);
 
 /* The ledger check over the API (admin): asserts it answered, returns balanced. */
 bool httptest_balanced(const http_server_proc *s);
+/* A personal CNY wallet named name, topped up with funding fen (none when 0), and a bearer
+ * session for it (via, signed with the admin key): its id and token. Asserts success. */
+void httptest_person(const http_server_proc *via, const char *name, long long funding,
+                     char id[32], char token[128]);
 /* Run one SQL query on the server's store with the store's own client (sqlite3 or psql) and
  * return the first line of its output (trailing newline removed) in out. */
 void httptest_sql(const http_server_proc *s, const char *sql, char *out, size_t size);

@@ -225,23 +225,10 @@ void loadgen_init(loadgen *g, http_server_proc *nodes, int node_count, int threa
     assert_non_null(g->workers);
     for (int i = 0; i < node_count; i++) loadgen_node_moved(g, i);
     for (int i = 0; i < LOADGEN_WALLETS; i++) {
-        http_server_proc *via = &nodes[i % node_count];
-        char body[160], path[128];
-        snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"Load wallet %d\"}", i);
-        http_reply r = httptest_admin(via, "POST", "/v1/accounts", body, NULL);
-        assert_int_equal(r.status, 201);
-        snprintf(g->wallets[i].id, sizeof g->wallets[i].id, "%s", httptest_str(&r, "id"));
-        httptest_reply_free(&r);
-        snprintf(path, sizeof path, "/v1/accounts/%s/topup", g->wallets[i].id);
-        snprintf(body, sizeof body, "{\"amount\":%d,\"external_ref\":\"fund-%d\"}", FUNDING, i);
-        r = httptest_admin(&nodes[(i + 1) % node_count], "POST", path, body, NULL);
-        assert_int_equal(r.status, 201);
-        httptest_reply_free(&r);
-        snprintf(path, sizeof path, "/v1/accounts/%s/sessions", g->wallets[i].id);
-        r = httptest_admin(&nodes[(i + 2) % node_count], "POST", path, NULL, NULL);
-        assert_int_equal(r.status, 201);
-        snprintf(g->wallets[i].token, sizeof g->wallets[i].token, "%s", httptest_str(&r, "token"));
-        httptest_reply_free(&r);
+        char name[32];
+        snprintf(name, sizeof name, "Load wallet %d", i);
+        httptest_person(&nodes[i % node_count], name, FUNDING, g->wallets[i].id,
+                        g->wallets[i].token);
     }
 }
 
