@@ -125,6 +125,7 @@ struct http_server {
     /* read connections, one per request thread, checked out while a handler reads */
     pthread_mutex_t readers_lock;
     store *readers[LIMIT_HTTP_THREADS + 4];
+    int64_t reader_idle_since_ms[LIMIT_HTTP_THREADS + 4];
     int reader_count;
     _Atomic bool stopping;         /* new requests are refused while the server stops */
     pthread_mutex_t rate_lock;

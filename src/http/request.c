@@ -200,10 +200,25 @@ bool request_account_id(request *r, const char *text, int64_t *out)
 store *request_reader(request *r)
 {
     http_server *srv = r->server;
-    pthread_mutex_lock(&srv->readers_lock);
-    store *s = srv->reader_count > 0 ? srv->readers[--srv->reader_count] : NULL;
-    pthread_mutex_unlock(&srv->readers_lock);
-    if (s != NULL) return s;
+    for (;;) {
+        pthread_mutex_lock(&srv->readers_lock);
+        store *s = NULL;
+        int64_t idle_since = 0;
+        if (srv->reader_count > 0) {
+            srv->reader_count--;
+            s = srv->readers[srv->reader_count];
+            idle_since = srv->reader_idle_since_ms[srv->reader_count];
+        }
+        pthread_mutex_unlock(&srv->readers_lock);
+        if (s == NULL) break;
+        /* A connection idle for a second may have lost its server (a database restart or a
+         * failover): ask before using it, and open another rather than fail the request. */
+        if (clock_monotonic_ns() / 1000000 - idle_since < 1000 || store_ping(s) == HB_ERR_OK) {
+            return s;
+        }
+        store_close(s);
+    }
+    store *s = NULL;
     store_options options = {.read_only = true, .cache_kib = 16384};
     char err_text[256];
     if (store_open(srv->db, &options, &s, err_text, sizeof err_text) != HB_ERR_OK) {
@@ -221,7 +236,10 @@ void request_reader_done(request *r, store *s)
     /* a connection lost with its server (PostgreSQL restarted) is not pooled again */
     bool kept = store_alive(s) &&
                 (size_t)srv->reader_count < sizeof srv->readers / sizeof srv->readers[0];
-    if (kept) srv->readers[srv->reader_count++] = s;
+    if (kept) {
+        srv->reader_idle_since_ms[srv->reader_count] = clock_monotonic_ns() / 1000000;
+        srv->readers[srv->reader_count++] = s;
+    }
     pthread_mutex_unlock(&srv->readers_lock);
     if (!kept) store_close(s);
 }

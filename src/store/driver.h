@@ -59,6 +59,9 @@ typedef struct driver_ops {
     /* False once the connection is lost for good (a restarted server): the owner closes it
      * and opens another. NULL: always usable. */
     bool (*alive)(void *conn);
+    /* One round trip to the server: HB_ERR_OK while the connection works. NULL: nothing to
+     * ask (an embedded store). */
+    hb_err (*ping)(void *conn);
 } driver_ops;
 
 extern const driver_ops driver_sqlite;

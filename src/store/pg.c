@@ -889,6 +889,11 @@ static bool pg_alive(void *conn)
     return !c->broken && PQstatus(c->pg) == CONNECTION_OK;
 }
 
+static hb_err pg_ping(void *conn)
+{
+    return command(conn, "SELECT 1");
+}
+
 static hb_err pg_data_version(void *conn, int64_t *out)
 {
     *out = ((pg_conn *)conn)->version;
@@ -921,4 +926,5 @@ const driver_ops driver_pg = {
     .exclusive_writer = true,
     .step_deferred = pg_step_deferred,
     .alive = pg_alive,
+    .ping = pg_ping,
 };

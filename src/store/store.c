@@ -294,6 +294,11 @@ void store_close(store *s)
     free(s);
 }
 
+hb_err store_ping(store *s)
+{
+    return s->driver->ping == NULL ? HB_ERR_OK : s->driver->ping(s->conn);
+}
+
 bool store_alive(const store *s)
 {
     return s->driver->alive == NULL || s->driver->alive(s->conn);

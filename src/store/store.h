@@ -216,6 +216,8 @@ void store_close(store *s);
 /* False once the connection is lost for good (PostgreSQL restarted): close it and open
  * another. A SQLite connection always answers true. */
 bool store_alive(const store *s);
+/* Ask the server whether the connection still works (PostgreSQL; SQLite: always OK). */
+hb_err store_ping(store *s) WARN_UNUSED;
 /* The driver's last error message for diagnostics (never contains row data). */
 const char *store_last_error(const store *s);
 /* True when this connection is the only writer of the database (SQLite), so the writer may
