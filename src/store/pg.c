@@ -63,12 +63,21 @@ typedef struct pg_stmt {
 /* The marker begin_sql points to: pg_exec recognises it and starts a write transaction. */
 static const char pg_begin_write[] = "BEGIN /* hongbao write */";
 
+/* libpq's messages span lines; logs and answers keep one line each. */
+static void one_line(char *text)
+{
+    for (char *p = text; *p; p++) {
+        if (*p == '\n' || *p == '\t' || *p == '\r') *p = ' ';
+    }
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == ' ') text[--n] = '\0';
+}
+
 static void set_error(pg_conn *c, const char *what, const PGresult *res)
 {
     const char *msg = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
     snprintf(c->error, sizeof c->error, "%s: %s", what, msg != NULL ? msg : "");
-    size_t n = strlen(c->error);
-    while (n > 0 && (c->error[n - 1] == '\n' || c->error[n - 1] == ' ')) c->error[--n] = '\0';
+    one_line(c->error);
 }
 
 /* Map a failed result: a unique violation is DUPLICATE, anything else (lost connection,
@@ -390,6 +399,7 @@ static hb_err pg_open(const char *url, const store_options *options, void **conn
             snprintf(err_text, err_text_size, "cannot connect to PostgreSQL: %s",
                      c->pg != NULL ? PQerrorMessage(c->pg) : "bad connection url");
         }
+        one_line(err_text);
         bool missing = c->pg != NULL && strstr(PQerrorMessage(c->pg), "does not exist") != NULL;
         PQfinish(c->pg);
         free(c);

@@ -55,8 +55,10 @@ static void spawn(http_server_proc *s)
     char log_path[700];
     snprintf(log_path, sizeof log_path, "%s/serve%s%s.log", s->dir, s->node[0] ? "-" : "",
              s->node);
-    FILE *truncate_log = fopen(log_path, "w");
+    /* a new log for a new server; a restart appends, so that a crash's report stays */
+    FILE *truncate_log = fopen(log_path, s->pid == 0 ? "w" : "a");
     assert_non_null(truncate_log);
+    long start = ftell(truncate_log);
     fclose(truncate_log);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -79,6 +81,7 @@ static void spawn(http_server_proc *s)
     for (int attempt = 0; attempt < 1000 && s->port == 0; attempt++) {
         FILE *log = fopen(log_path, "r");
         char line[1024];
+        if (log != NULL) fseek(log, start, SEEK_SET); /* this start's lines only */
         while (log != NULL && fgets(line, sizeof line, log) != NULL) {
             const char *addr = strstr(line, "\"address\":\"127.0.0.1:");
             if (addr != NULL) s->port = atoi(addr + strlen("\"address\":\"127.0.0.1:"));
