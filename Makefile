@@ -51,7 +51,7 @@ CYCLES ?= 50
 crash: release
 	@cd $(BUILD)/release && scripts_dir=$(CURDIR)/scripts && \
 	    HB_CAMPAIGN_CYCLES=$(CYCLES) $$scripts_dir/pg-throwaway.sh around \
-	    ctest --output-on-failure -R 'crash/campaign'
+	    ctest --output-on-failure -R 'crash/test_campaign'
 
 # One hour of paced mixed load; RSS must stay flat after warm-up, with no error at all.
 SOAK_SECONDS ?= 3600

@@ -186,9 +186,7 @@ static void test_failover(void **state)
 /* PostgreSQL: a primary with a synchronous standby of our own for this binary. */
 static void start_pair(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(pair_dir, sizeof pair_dir, "%s/hongbao-pair-XXXXXX", base && base[0] ? base : "/tmp");
-    assert_non_null(mkdtemp(pair_dir));
+    snprintf(pair_dir, sizeof pair_dir, "%s", testutil_tempdir());
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "'%s/scripts/pg-throwaway.sh' start-pair '%s'", HB_SOURCE_DIR,
              pair_dir);
