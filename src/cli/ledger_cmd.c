@@ -11,7 +11,8 @@ static const char ledger_usage[] =
     "account's stored balance equals its credits minus its debits; no balance breaks its\n"
     "account's flags (customer money never negative, the reserve never positive); every\n"
     "transfer's currency matches both accounts; and the custody reserve equals minus what\n"
-    "is owed to customers plus the platform's own fee revenue (100% custody).\n"
+    "is owed to customers plus the platform's own fee revenue (100% custody); and each\n"
+    "currency's packet escrow holds exactly the unclaimed, unrefunded part of its packets.\n"
     "Exits 0 when all hold, 4 when one does not.\n";
 
 static void print_report(const ledger_report *r, bool json)
@@ -19,11 +20,12 @@ static void print_report(const ledger_report *r, bool json)
     if (json) {
         printf("{\"balanced\":%s,\"accounts\":%lld,\"transfers\":%lld,"
                "\"balance_mismatches\":%lld,\"first_mismatch\":%lld,\"flag_violations\":%lld,"
-               "\"currency_mismatches\":%lld,\"unclassified_accounts\":%lld,\"currencies\":[",
+               "\"currency_mismatches\":%lld,\"unclassified_accounts\":%lld,"
+               "\"escrow_mismatches\":%lld,\"currencies\":[",
                r->balanced ? "true" : "false", (long long)r->accounts, (long long)r->transfers,
                (long long)r->balance_mismatches, (long long)r->first_mismatch_id,
                (long long)r->flag_violations, (long long)r->currency_mismatches,
-               (long long)r->unclassified_kinds);
+               (long long)r->unclassified_kinds, (long long)r->escrow_mismatches);
         for (int i = 0; i < r->currency_count; i++) {
             const ledger_currency_report *c = &r->currencies[i];
             printf("%s{\"currency\":\"%s\",\"sum\":%lld,\"custody_reserve\":%lld,"
@@ -50,9 +52,10 @@ static void print_report(const ledger_report *r, bool json)
     }
     printf("  balance mismatches %lld", (long long)r->balance_mismatches);
     if (r->first_mismatch_id) printf(" (first: acct_%lld)", (long long)r->first_mismatch_id);
-    printf(", flag violations %lld, currency mismatches %lld, unclassified accounts %lld\n",
+    printf(", flag violations %lld, currency mismatches %lld, unclassified accounts %lld,\n"
+           "  packet escrow mismatches %lld\n",
            (long long)r->flag_violations, (long long)r->currency_mismatches,
-           (long long)r->unclassified_kinds);
+           (long long)r->unclassified_kinds, (long long)r->escrow_mismatches);
 }
 
 int cmd_ledger(int argc, char **argv)

@@ -9,11 +9,12 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "service/credentials.h"
+#include "service/packet.h"
 
 static const char serve_usage[] =
     "usage: hongbao serve [--db PATH|URL] [--listen HOST:PORT] [--key-file FILE] [--threads N]\n"
     "                     [--batch N] [--node NAME] [--config FILE]\n"
-    "                     [--tls-cert PEM --tls-key PEM]\n"
+    "                     [--tls-cert PEM --tls-key PEM] [--public-url URL]\n"
     "\n"
     "Run the HTTP API (default 127.0.0.1:8080, store ./hongbao.db, key file PATH.key).\n"
     "--db postgresql://USER@HOST:PORT/DB runs on PostgreSQL, where several nodes may serve\n"
@@ -25,7 +26,11 @@ static const char serve_usage[] =
     "policy kept (the time zone applies from the next start). SIGTERM or SIGINT stops\n"
     "accepting, finishes the requests in flight and their batches, and closes the store.\n"
     "--tls-cert/--tls-key serve HTTPS with libmicrohttpd's own TLS (GnuTLS; TLS 1.3\n"
-    "preferred, 1.2 allowed); or keep plain HTTP on loopback behind a TLS reverse proxy.\n";
+    "preferred, 1.2 allowed); or keep plain HTTP on loopback behind a TLS reverse proxy.\n"
+    "--public-url is the base of the links handed out (a red packet's claim_url and QR),\n"
+    "e.g. https://pay.example.com behind a proxy; default http(s)://HOST:PORT.\n"
+    "Every 15 seconds the server refunds expired red packets (see hongbao sweep) and\n"
+    "every minute forgets request nonces too old to be replayed.\n";
 
 /* The whole file as a NUL-terminated string (at most 1 MiB), or NULL. */
 static char *read_file(const char *path)
@@ -66,11 +71,12 @@ int cmd_serve(int argc, char **argv)
                                             {"config", required_argument, NULL, 'c'},
                                             {"tls-cert", required_argument, NULL, 'C'},
                                             {"tls-key", required_argument, NULL, 'K'},
+                                            {"public-url", required_argument, NULL, 'u'},
                                             {"help", no_argument, NULL, 'h'},
                                             {0, 0, 0, 0}};
     const char *db = CLI_DEFAULT_DB, *listen = "127.0.0.1:8080", *key_file = NULL;
     const char *config = getenv("HONGBAO_CONFIG");
-    const char *tls_cert = NULL, *tls_key = NULL, *node = "local";
+    const char *tls_cert = NULL, *tls_key = NULL, *node = "local", *public_url = NULL;
     int64_t threads = 0, batch = 0;
     bool ok = true;
     optind = 1;
@@ -86,6 +92,11 @@ int cmd_serve(int argc, char **argv)
         case 'n': node = optarg; ok = ok && cli_valid_node(node); break;
         case 'C': tls_cert = optarg; break;
         case 'K': tls_key = optarg; break;
+        case 'u':
+            public_url = optarg;
+            ok = ok && strlen(optarg) <= LIMIT_PUBLIC_URL_LEN &&
+                 (strncmp(optarg, "http://", 7) == 0 || strncmp(optarg, "https://", 8) == 0);
+            break;
         case 'h': fputs(serve_usage, stdout); return EXIT_OK;
         default: ok = false; break;
         }
@@ -151,7 +162,7 @@ int cmd_serve(int argc, char **argv)
     }
     http_options http_opts = {.db = db, .host = host, .port = port, .threads = (unsigned)threads,
                               .keys = &keys, .policy = &current, .tls_cert_pem = cert_pem,
-                              .tls_key_pem = key_pem};
+                              .tls_key_pem = key_pem, .public_url = public_url};
     http_server *srv = NULL;
     err = http_server_start(e, &http_opts, &srv, err_text, sizeof err_text);
     if (err != HB_ERR_OK) {
@@ -168,11 +179,24 @@ int cmd_serve(int argc, char **argv)
             "\"node\":\"%s\",\"tls\":%s}\n",
             host, http_server_port(srv), shown, node, cert_pem ? "true" : "false");
     int sig = 0;
-    for (bool first = true;; first = false) {
-        /* At start and then every minute, forget nonces too old to be replayed. */
-        struct timespec wait = {first ? 0 : 60, 0};
+    for (int64_t round = 0;; round++) {
+        /* At start and then every 15 seconds, refund expired red packets; every minute,
+         * forget nonces too old to be replayed. */
+        struct timespec wait = {round == 0 ? 0 : 15, 0};
         sig = sigtimedwait(&stop_signals, NULL, &wait);
         if (sig < 0) {
+            int64_t refunded = 0, refused = 0;
+            char sweep_error[256] = "";
+            hb_err serr = packet_sweep(e, db, clock_now_ms(clock_real()), &refunded, &refused,
+                                       sweep_error, sizeof sweep_error);
+            if (serr != HB_ERR_OK) {
+                fprintf(stderr, "{\"level\":\"error\",\"msg\":\"packet sweep failed\","
+                                "\"code\":\"%s\"}\n", hb_err_name(serr));
+            } else if (refunded > 0) {
+                fprintf(stderr, "{\"level\":\"info\",\"msg\":\"expired packets refunded\","
+                                "\"count\":%lld}\n", (long long)refunded);
+            }
+            if (round % 4 != 0) continue;
             nonce_prune_cmd prune;
             credentials_nonce_prune_prepare(&prune, "system:prune");
             hb_err perr = engine_submit(e, &prune.base);

@@ -269,3 +269,38 @@ void crypto_base64url(const void *data, size_t len, char *out)
     }
     out[n] = '\0';
 }
+
+static int base64url_value(char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+}
+
+bool crypto_unbase64url(const char *text, size_t len, uint8_t *out, size_t out_size,
+                        size_t *out_len)
+{
+    if (len % 4 == 1) return false;
+    size_t need = len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
+    if (need > out_size) return false;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = base64url_value(text[i]);
+        if (v < 0) return false;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0) return false; /* the encoder leaves the spare bits zero */
+    *out_len = n;
+    return true;
+}

@@ -67,5 +67,10 @@ void crypto_hex(const void *data, size_t len, char *out);
 bool crypto_unhex(const char *text, size_t text_len, uint8_t *out, size_t len);
 /* base64url without padding of data into out (4*ceil(len/3) + 1 bytes is always enough). */
 void crypto_base64url(const void *data, size_t len, char *out);
+/* Decode exactly len characters of base64url without padding into out (at most out_size
+ * bytes; *out_len receives the count). False for any other character, a length no encoder
+ * produces (len % 4 == 1), non-zero trailing bits, or too little room. */
+bool crypto_unbase64url(const char *text, size_t len, uint8_t *out, size_t out_size,
+                        size_t *out_len);
 
 #endif

@@ -60,6 +60,18 @@
 #define LIMIT_MEMO_LEN 128
 #define LIMIT_DEVICE_LEN 128
 
+/* Red packets. */
+#define LIMIT_PACKET_SHARES_MAX 100000       /* the provider tier's max shares */
+#define LIMIT_WISHING_CHARS 128              /* characters of UTF-8 */
+#define LIMIT_WISHING_LEN (4 * LIMIT_WISHING_CHARS) /* bytes */
+#define LIMIT_SCENE_LEN 32
+#define LIMIT_PACKET_EXPIRES_MIN_S 10
+#define LIMIT_PACKET_EXPIRES_MAX_S (7 * 86400)
+#define LIMIT_PACKET_EXPIRES_DEFAULT_S 86400
+#define LIMIT_FISSION_SHARES_MIN 3
+#define LIMIT_FISSION_SHARES_MAX 20
+#define LIMIT_SHARE_CHUNK 256                /* shares per stored row */
+#define LIMIT_PUBLIC_URL_LEN 200
 /* Listing. */
 #define LIMIT_PAGE_MAX 1000
 #define LIMIT_PAGE_DEFAULT 50

@@ -159,6 +159,11 @@ hb_err txn_account_set_status(txn *t, int64_t id, account_status status,
  * statuses (ACCOUNT_FROZEN, ACCOUNT_RESTRICTED), flags (INSUFFICIENT_FUNDS), bounds
  * (LIMIT_EXCEEDED); assigns tr->id and tr->created_at_ms and records the transfer. */
 hb_err txn_transfer(txn *t, transfer *tr) WARN_UNUSED;
+/* Add a row a service wrote (beyond the ledger's own accounts and transfers) to the
+ * digest its audit record holds: the table's name, the integers, then the texts, in the
+ * ledger's canonical encoding. At most 60 integers. UNAVAILABLE if the digest fails. */
+hb_err txn_digest_row(txn *t, const char *table, const int64_t *ints, size_t n_ints,
+                      const char *const *texts, size_t n_texts) WARN_UNUSED;
 /* Name the command's audit record (required for every successful command). */
 void txn_audit(txn *t, const char *action, const char *object);
 /* The text stored with the idempotency key, handed to replay() on a repeat. */

@@ -212,6 +212,25 @@ static hb_err row_digest(txn *t, const row_buf *r)
     return HB_ERR_OK;
 }
 
+hb_err txn_digest_row(txn *t, const char *table, const int64_t *ints, size_t n_ints,
+                      const char *const *texts, size_t n_texts)
+{
+    row_buf r = {.len = 0};
+    row_str(&r, table);
+    for (size_t i = 0; i < n_ints; i++) row_i64(&r, ints[i]);
+    hb_err err = row_digest(t, &r);
+    for (size_t i = 0; err == HB_ERR_OK && i < n_texts; i++) {
+        size_t n = strlen(texts[i]);
+        ASSERT(n <= 0xffff);
+        uint8_t len_be[2] = {(uint8_t)(n >> 8), (uint8_t)(n & 0xff)};
+        if (EVP_DigestUpdate(t->digest, len_be, 2) != 1 ||
+            EVP_DigestUpdate(t->digest, texts[i], n) != 1) {
+            err = HB_ERR_UNAVAILABLE;
+        }
+    }
+    return err;
+}
+
 /* Save an account's state before the command first changes it (once per command). */
 static hb_err undo_push(txn *t, cache_entry *e, bool created)
 {

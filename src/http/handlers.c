@@ -63,6 +63,12 @@ static const route routes[] = {
     {"POST", "/v1/keys/*/revoke", h_key_revoke, false, "POST /v1/keys/{id}/revoke"},
     {"POST", "/v1/sessions/revoke", h_session_revoke, false, "POST /v1/sessions/revoke"},
     {"GET", "/v1/ledger/check", h_ledger_check, false, "GET /v1/ledger/check"},
+    {"POST", "/v1/packets", h_packet_create, false, "POST /v1/packets"},
+    {"GET", "/v1/packets", h_packet_list, false, "GET /v1/packets"},
+    {"GET", "/v1/packets/*", h_packet_get, false, "GET /v1/packets/{id}"},
+    {"POST", "/v1/packets/*/claims", h_packet_claim, false, "POST /v1/packets/{id}/claims"},
+    {"GET", "/v1/scenes", h_scenes, false, "GET /v1/scenes"},
+    {"GET", "/v1/stats/packets", h_packet_stats, false, "GET /v1/stats/packets"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
@@ -181,14 +187,14 @@ void handlers_dispatch(request *r)
 
 /* ---- shared pieces ----------------------------------------------------------------------- */
 
-static bool is_admin(const request *r)
+bool handler_is_admin(const request *r)
 {
     return r->caller.role == ROLE_ADMIN;
 }
 
-static bool require_admin(request *r)
+bool handler_require_admin(request *r)
 {
-    if (is_admin(r)) return true;
+    if (handler_is_admin(r)) return true;
     request_error(r, HB_ERR_FORBIDDEN, "this needs an admin key");
     return false;
 }
@@ -209,7 +215,7 @@ static bool may_see_customer(const request *r, int64_t id)
     }
 }
 
-static pending_command *new_command(request *r)
+pending_command *handler_new_command(request *r)
 {
     free(r->cmd);
     r->cmd = calloc(1, sizeof *r->cmd);
@@ -376,12 +382,12 @@ static void finish_account_create(request *r)
 
 static void h_account_create(request *r)
 {
-    if (!require_admin(r)) return;
+    if (!handler_require_admin(r)) return;
     json_t *body = request_body_object(r);
     if (body == NULL) return;
     static const char *const fields[] = {"tier", "name", "phone", "id_number",
                                          "currency", "region", NULL};
-    pending_command *pc = new_command(r);
+    pending_command *pc = handler_new_command(r);
     customer_input *in = &pc->customer.input;
     char tier_text[16] = "", currency_text[8] = ""; /* read below even when ok is false */
     bool ok = request_only_fields(r, body, fields) &&
@@ -432,7 +438,7 @@ static void h_account_get(request *r)
 }
 
 /* A query parameter's decoded value; false (response set) when it holds a NUL byte. */
-static bool query_value(request *r, const char *name, const char **out)
+bool handler_query_value(request *r, const char *name, const char **out)
 {
     size_t len = 0;
     *out = NULL;
@@ -450,10 +456,10 @@ static bool query_value(request *r, const char *name, const char **out)
 
 /* ?limit=1..100 (default 50) and ?cursor=<prefixed id of the last item seen>; false with the
  * response set when either is malformed. */
-static bool page_params(request *r, id_kind kind, int64_t *limit, int64_t *cursor_id)
+bool handler_page_params(request *r, id_kind kind, int64_t *limit, int64_t *cursor_id)
 {
     const char *limit_text = NULL, *cursor = NULL;
-    if (!query_value(r, "limit", &limit_text) || !query_value(r, "cursor", &cursor)) return false;
+    if (!handler_query_value(r, "limit", &limit_text) || !handler_query_value(r, "cursor", &cursor)) return false;
     *limit = LIMIT_PAGE_DEFAULT;
     *cursor_id = 0;
     if (limit_text != NULL) {
@@ -477,13 +483,13 @@ static bool page_params(request *r, id_kind kind, int64_t *limit, int64_t *curso
 static void h_account_list(request *r)
 {
     int64_t limit = 0, after = 0;
-    if (!page_params(r, ID_ACCOUNT, &limit, &after)) return;
+    if (!handler_page_params(r, ID_ACCOUNT, &limit, &after)) return;
     /* ?phone= finds customers by the keyed hash of their number; the number is never stored
      * or compared in clear */
     const char *phone = NULL;
-    if (!query_value(r, "phone", &phone)) return;
+    if (!handler_query_value(r, "phone", &phone)) return;
     uint8_t phone_hash[32];
-    if (phone != NULL && !is_admin(r)) {
+    if (phone != NULL && !handler_is_admin(r)) {
         /* support sees masked numbers: searching would let it recover them one guess at a time */
         request_error(r, HB_ERR_FORBIDDEN, "searching by phone needs an admin key");
         return;
@@ -556,8 +562,8 @@ static void finish_unmask(request *r)
 
 static void h_unmask(request *r)
 {
-    if (!require_admin(r)) return;
-    pending_command *pc = new_command(r);
+    if (!handler_require_admin(r)) return;
+    pending_command *pc = handler_new_command(r);
     if (!request_account_id(r, r->segments[2], &pc->unmask.id)) return;
     hb_err err = customer_unmask_prepare(&pc->unmask, r->caller.actor);
     if (err != HB_ERR_OK) {
@@ -583,13 +589,13 @@ static void finish_transfer(request *r)
 
 static void bank_movement(request *r, transfer_kind kind)
 {
-    if (!require_admin(r)) return;
+    if (!handler_require_admin(r)) return;
     int64_t id = 0;
     if (!request_account_id(r, r->segments[2], &id)) return;
     json_t *body = request_body_object(r);
     if (body == NULL) return;
     static const char *const fields[] = {"amount", "external_ref", "device", "region", NULL};
-    pending_command *pc = new_command(r);
+    pending_command *pc = handler_new_command(r);
     transfer *tr = &pc->transfer.transfer;
     char device[LIMIT_DEVICE_LEN + 1], region[LIMIT_REGION_LEN + 1];
     bool ok = request_only_fields(r, body, fields) && request_amount(r, body, "amount", &tr->amount) &&
@@ -672,7 +678,7 @@ static hb_err parse_transfer(request *r, json_t *obj, bool batch_item, transfer_
         }
     }
     /* Only an admin moves other people's money; everyone else pays from their own wallet. */
-    if (!is_admin(r) && tr->debit_id != r->caller.account_id) {
+    if (!handler_is_admin(r) && tr->debit_id != r->caller.account_id) {
         snprintf(detail, size, "no such account");
         return HB_ERR_NOT_FOUND;
     }
@@ -696,7 +702,7 @@ static void h_transfer_create(request *r)
     }
     json_t *body = request_body_object(r);
     if (body == NULL) return;
-    pending_command *pc = new_command(r);
+    pending_command *pc = handler_new_command(r);
     char idem[LIMIT_IDEM_KEY_LEN + 1], detail[LIMIT_ERR_DETAIL_LEN + 1];
     hb_err err = parse_transfer(r, body, false, &pc->transfer, idem, detail, sizeof detail);
     json_decref(body);
@@ -800,7 +806,7 @@ static void h_transfer_batch(request *r)
     json_decref(body);
     if (r->caller.signed_request) {
         /* the batch's nonce first: a replayed batch must not run any of its transfers */
-        pending_command *pc = new_command(r);
+        pending_command *pc = handler_new_command(r);
         credentials_nonce_prepare(&pc->nonce, r->caller.actor, r->caller.key_id, r->caller.nonce,
                                   r->caller.ts_ms);
         request_submit(r, submit_transfer_batch);
@@ -814,7 +820,7 @@ static void h_account_transfers(request *r)
     int64_t id = 0;
     if (!request_account_id(r, r->segments[2], &id)) return;
     int64_t limit = 0, before = 0;
-    if (!page_params(r, ID_TRANSFER, &limit, &before)) return;
+    if (!handler_page_params(r, ID_TRANSFER, &limit, &before)) return;
     store *s = request_reader(r);
     if (s == NULL) return;
     bool visible = r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT;
@@ -904,8 +910,8 @@ static void finish_session_create(request *r)
 
 static void h_session_create(request *r)
 {
-    if (!require_admin(r)) return;
-    pending_command *pc = new_command(r);
+    if (!handler_require_admin(r)) return;
+    pending_command *pc = handler_new_command(r);
     session_create_cmd *c = &pc->session_create;
     if (!request_account_id(r, r->segments[2], &c->account_id)) return;
     if (r->body_len > 0) {
@@ -948,7 +954,7 @@ static void finish_session_revoke(request *r)
 
 static void h_session_revoke(request *r)
 {
-    if (!require_admin(r)) return;
+    if (!handler_require_admin(r)) return;
     json_t *body = request_body_object(r);
     if (body == NULL) return;
     static const char *const fields[] = {"token", NULL};
@@ -957,7 +963,7 @@ static void h_session_revoke(request *r)
               request_string(r, body, "token", true, CREDENTIALS_TOKEN_LEN, token, sizeof token);
     json_decref(body);
     if (!ok) return;
-    pending_command *pc = new_command(r);
+    pending_command *pc = handler_new_command(r);
     if (credentials_token_hash(token, strlen(token), pc->session_revoke.token_hash) != HB_ERR_OK ||
         credentials_session_revoke_prepare(&pc->session_revoke, r->caller.actor) != HB_ERR_OK) {
         request_error(r, HB_ERR_UNAVAILABLE, "");
@@ -981,7 +987,7 @@ static void finish_key_create(request *r)
 
 static void h_key_create(request *r)
 {
-    if (!require_admin(r)) return;
+    if (!handler_require_admin(r)) return;
     json_t *body = request_body_object(r);
     if (body == NULL) return;
     static const char *const fields[] = {"role", "account", NULL};
@@ -991,7 +997,7 @@ static void h_key_create(request *r)
               request_string(r, body, "account", false, 31, account_text, sizeof account_text);
     json_decref(body);
     if (!ok) return;
-    pending_command *pc = new_command(r);
+    pending_command *pc = handler_new_command(r);
     key_create_cmd *c = &pc->key_create;
     c->role = role_parse(role_text);
     if (c->role == ROLE_PERSON || c->role == ROLE_NONE) {
@@ -1016,7 +1022,7 @@ static void h_key_create(request *r)
 
 static void h_key_list(request *r)
 {
-    if (!require_admin(r)) return;
+    if (!handler_require_admin(r)) return;
     store *s = request_reader(r);
     if (s == NULL) return;
     api_key *page = calloc(LIMIT_PAGE_MAX, sizeof *page);
@@ -1048,8 +1054,8 @@ static void h_key_list(request *r)
 
 static void h_key_revoke(request *r)
 {
-    if (!require_admin(r)) return;
-    pending_command *pc = new_command(r);
+    if (!handler_require_admin(r)) return;
+    pending_command *pc = handler_new_command(r);
     if (strlen(r->segments[2]) > LIMIT_KEY_ID_LEN) {
         request_error(r, HB_ERR_NOT_FOUND, "no such key");
         return;
@@ -1067,7 +1073,7 @@ static void h_key_revoke(request *r)
 
 static void h_ledger_check(request *r)
 {
-    if (!require_admin(r)) return;
+    if (!handler_require_admin(r)) return;
     store *s = request_reader(r);
     if (s == NULL) return;
     ledger_report rep;
@@ -1088,10 +1094,11 @@ static void h_ledger_check(request *r)
                       (json_int_t)c->platform_own));
     }
     request_json(r, 200,
-                 json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "balanced", rep.balanced, "accounts",
-                           (json_int_t)rep.accounts, "transfers", (json_int_t)rep.transfers,
-                           "balance_mismatches", (json_int_t)rep.balance_mismatches,
-                           "flag_violations", (json_int_t)rep.flag_violations,
-                           "currency_mismatches", (json_int_t)rep.currency_mismatches,
-                           "currencies", currencies));
+                 json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "balanced", rep.balanced,
+                           "accounts", (json_int_t)rep.accounts, "transfers",
+                           (json_int_t)rep.transfers, "balance_mismatches",
+                           (json_int_t)rep.balance_mismatches, "flag_violations",
+                           (json_int_t)rep.flag_violations, "currency_mismatches",
+                           (json_int_t)rep.currency_mismatches, "escrow_mismatches",
+                           (json_int_t)rep.escrow_mismatches, "currencies", currencies));
 }

@@ -27,6 +27,9 @@ typedef struct http_options {
     const policy *policy;  /* rate limits; NULL = policy_defaults() */
     const char *tls_cert_pem; /* with tls_key_pem: serve HTTPS (TLS 1.3 preferred, 1.2 allowed) */
     const char *tls_key_pem;
+    /* The base of links the server hands out (a red packet's claim_url and QR text), e.g.
+     * https://pay.example.com; NULL = http(s)://host:port as bound. */
+    const char *public_url;
 } http_options;
 
 /* Start serving. err_text receives the reason on failure. */

@@ -9,9 +9,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "core/ids.h"
 #include "http/http.h"
 #include "service/credentials.h"
 #include "service/customer.h"
+#include "service/packet.h"
 #include "service/wallet.h"
 
 #define ROUTE_SEGMENTS_MAX 6
@@ -31,6 +33,8 @@ typedef union pending_command {
     nonce_cmd nonce;
     status_cmd status;
     unmask_cmd unmask;
+    packet_create_cmd packet_create;
+    packet_claim_cmd packet_claim;
 } pending_command;
 
 typedef enum request_phase {
@@ -83,6 +87,7 @@ struct request {
     hb_err *batch_errors; /* validation errors found before submitting; OK = submitted */
     char (*batch_details)[LIMIT_ERR_DETAIL_LEN + 1];
     finish_fn after_nonce; /* a signed read: runs once its nonce is recorded */
+    int64_t *shares;       /* POST /v1/packets: the split the command stores */
 
     int status;
     hb_err error;                                 /* the last request_error() */
@@ -117,6 +122,7 @@ typedef struct rate_bucket {
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    char public_url[LIMIT_PUBLIC_URL_LEN + 1]; /* base of claim links */
     engine *engine;
     const keyring *keys;
     const hb_clock *clock;
@@ -185,6 +191,23 @@ void request_prepare_command(request *r, command *cmd, bool idempotent);
 
 /* handlers.c */
 void handlers_dispatch(request *r);
+bool handler_is_admin(const request *r);
+/* false with 403 set unless the caller is an admin */
+bool handler_require_admin(request *r);
+/* A fresh zeroed command for the request (replacing any earlier one). */
+pending_command *handler_new_command(request *r);
+/* A query parameter's decoded value (NULL when absent); false with 400 set for a NUL byte. */
+bool handler_query_value(request *r, const char *name, const char **out);
+/* ?limit=1..100 and ?cursor=<prefixed id>; false with the response set when malformed. */
+bool handler_page_params(request *r, id_kind kind, int64_t *limit, int64_t *cursor_id);
+
+/* packets.c: red packets, scenes, statistics */
+void h_packet_create(request *r);
+void h_packet_list(request *r);
+void h_packet_get(request *r);
+void h_packet_claim(request *r);
+void h_scenes(request *r);
+void h_packet_stats(request *r);
 int handlers_route_count(void);
 const char *handlers_route_name(int route);
 

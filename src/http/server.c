@@ -81,6 +81,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     free(r->batch);
     free(r->batch_errors);
     free(r->batch_details);
+    free(r->shares);
     free(r);
     *con_cls = NULL;
 }
@@ -331,6 +332,15 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : options->port;
+    if (options->public_url != NULL && options->public_url[0] != '\0') {
+        size_t n = strlen(options->public_url);
+        while (n > 0 && options->public_url[n - 1] == '/') n--; /* links add their own */
+        snprintf(srv->public_url, sizeof srv->public_url, "%.*s", (int)n, options->public_url);
+    } else {
+        snprintf(srv->public_url, sizeof srv->public_url, "%s://%s:%u",
+                 options->tls_cert_pem ? "https" : "http",
+                 strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, (unsigned)srv->port);
+    }
     *out = srv;
     return HB_ERR_OK;
 }

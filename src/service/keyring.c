@@ -76,6 +76,7 @@ hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size)
     if (crypto_unhex(text, len, master, sizeof master)) {
         err = crypto_keys_derive(master, "hongbao data key v1", CRYPTO_SUITE_AES_GCM, &out->data);
         if (err == HB_ERR_OK) err = crypto_derive(master, "hongbao lookup key v1", out->lookup_key);
+        if (err == HB_ERR_OK) err = packet_token_keys_derive(master, &out->packet_tokens);
     }
     OPENSSL_cleanse(master, sizeof master);
     OPENSSL_cleanse(text, sizeof text);

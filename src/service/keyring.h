@@ -8,11 +8,13 @@
 #include <stdint.h>
 
 #include "core/crypto.h"
+#include "core/packet_token.h"
 #include "core/error.h"
 
 typedef struct keyring {
     crypto_keys data;                  /* seals personal data and API secrets */
     uint8_t lookup_key[CRYPTO_KEY_LEN]; /* keyed hashes of phone numbers */
+    packet_token_keys packet_tokens;   /* red packets' claim and share tokens */
 } keyring;
 
 /* The key file when --key-file is not given: $HONGBAO_KEY_FILE if set, else "<db>.key" for

@@ -16,7 +16,7 @@ static bool text_ok(const char *text, size_t max_len, bool may_be_empty)
 }
 
 /* Fill the command's common fields; the request hash covers `canonical`. */
-static hb_err command_init(command *cmd, const char *actor, const char *idem_key,
+hb_err wallet_command_init(command *cmd, const char *actor, const char *idem_key,
                            const char *canonical, size_t canonical_len)
 {
     if (actor == NULL || !text_ok(actor, LIMIT_ACTOR_LEN, false)) return HB_ERR_INVALID_ARGUMENT;
@@ -124,7 +124,7 @@ hb_err wallet_account_create_prepare(account_create_cmd *c, const char *actor,
     int n = snprintf(canonical, sizeof canonical, "account.create|%zu:%s|%d|%d|%s",
                      strlen(a->owner), a->owner, a->kind, a->tier, currency_code(a->currency));
     ASSERT(n > 0 && (size_t)n < sizeof canonical);
-    hb_err err = command_init(&c->base, actor, idem_key, canonical, (size_t)n);
+    hb_err err = wallet_command_init(&c->base, actor, idem_key, canonical, (size_t)n);
     c->base.exec = exec_account_create;
     c->base.replay = replay_account;
     return err;
@@ -169,7 +169,7 @@ static hb_err require_kind(txn *t, int64_t id, bool wallet_only, bool payee, cur
 
 /* The payer's tier limits (DESIGN.md section 2): one movement at most single_limit, and what
  * it pays in a business day at most daily_limit. System accounts have none. */
-static hb_err check_limits(txn *t, int64_t payer_id, int64_t amount)
+hb_err wallet_check_limits(txn *t, int64_t payer_id, int64_t amount)
 {
     const account *payer = NULL;
     hb_err err = txn_account(t, payer_id, &payer);
@@ -205,11 +205,11 @@ static hb_err exec_transfer(txn *t, command *cmd)
         break;
     case TRANSFER_WITHDRAW:
         err = require_kind(t, tr->debit_id, false, false, &tr->currency);
-        if (err == HB_ERR_OK) err = check_limits(t, tr->debit_id, tr->amount);
+        if (err == HB_ERR_OK) err = wallet_check_limits(t, tr->debit_id, tr->amount);
         break;
     default:
         err = require_kind(t, tr->debit_id, true, false, &tr->currency);
-        if (err == HB_ERR_OK) err = check_limits(t, tr->debit_id, tr->amount);
+        if (err == HB_ERR_OK) err = wallet_check_limits(t, tr->debit_id, tr->amount);
         if (err == HB_ERR_OK) err = require_kind(t, tr->credit_id, true, true, &tr->currency);
         break;
     }
@@ -232,8 +232,8 @@ static hb_err exec_transfer(txn *t, command *cmd)
     if (err != HB_ERR_OK) return err;
     char object[IDS_TEXT_MAX];
     int n = ids_format(ID_TRANSFER, tr->id, object, sizeof object);
-    static const char *const actions[TRANSFER_KIND_COUNT] = {"", "transfer.topup",
-                                                             "transfer.withdraw", "transfer.p2p"};
+    static const char *const actions[TRANSFER_P2P + 1] = {"", "transfer.topup",
+                                                          "transfer.withdraw", "transfer.p2p"};
     txn_audit(t, actions[tr->kind], object);
     txn_set_result(t, object, (size_t)n);
     return HB_ERR_OK;
@@ -242,7 +242,8 @@ static hb_err exec_transfer(txn *t, command *cmd)
 hb_err wallet_transfer_prepare(transfer_cmd *c, const char *actor, const char *idem_key)
 {
     transfer *tr = &c->transfer;
-    if (tr->kind <= TRANSFER_KIND_NONE || tr->kind >= TRANSFER_KIND_COUNT ||
+    /* packet movements run only inside the packet commands (packet.c) */
+    if (tr->kind <= TRANSFER_KIND_NONE || tr->kind > TRANSFER_P2P ||
         !text_ok(tr->reference, LIMIT_REFERENCE_LEN, true) ||
         (tr->currency != CURRENCY_NONE && !currency_valid(tr->currency))) {
         return HB_ERR_INVALID_ARGUMENT;
@@ -262,7 +263,7 @@ hb_err wallet_transfer_prepare(transfer_cmd *c, const char *actor, const char *i
                      (long long)tr->amount, currency_code(tr->currency), strlen(tr->reference),
                      tr->reference);
     ASSERT(n > 0 && (size_t)n < sizeof canonical);
-    hb_err err = command_init(&c->base, actor, idem_key, canonical, (size_t)n);
+    hb_err err = wallet_command_init(&c->base, actor, idem_key, canonical, (size_t)n);
     c->base.exec = exec_transfer;
     c->base.replay = replay_transfer;
     return err;
@@ -325,7 +326,7 @@ hb_err wallet_status_prepare(status_cmd *c, const char *actor, const char *idem_
     int n = snprintf(canonical, sizeof canonical, "account.status|%lld|%d|%lld",
                      (long long)c->account_id, c->status, (long long)c->restricted_until_ms);
     ASSERT(n > 0 && (size_t)n < sizeof canonical);
-    hb_err err = command_init(&c->base, actor, idem_key, canonical, (size_t)n);
+    hb_err err = wallet_command_init(&c->base, actor, idem_key, canonical, (size_t)n);
     c->base.exec = exec_status;
     c->base.replay = replay_status;
     return err;

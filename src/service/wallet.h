@@ -48,6 +48,15 @@ hb_err wallet_transfer_prepare(transfer_cmd *c, const char *actor,
 
 hb_err wallet_status_prepare(status_cmd *c, const char *actor, const char *idem_key) WARN_UNUSED;
 
+/* Fill a command's common fields (actor, idempotency key) and its request hash over
+ * `canonical`. INVALID_ARGUMENT for an empty or overlong actor or key. */
+hb_err wallet_command_init(command *cmd, const char *actor, const char *idem_key,
+                           const char *canonical, size_t canonical_len) WARN_UNUSED;
+
+/* In a command: the payer's tier limits for a movement of amount (single and, charged to
+ * the payer's business day, daily). LIMIT_EXCEEDED with a detail; system accounts have none. */
+hb_err wallet_check_limits(txn *t, int64_t payer_id, int64_t amount) WARN_UNUSED;
+
 /* Create the system accounts of a currency (custody reserve, fee revenue, packet escrow)
  * when missing. Idempotent. */
 hb_err wallet_init_system(engine *e, currency cur, char *err_text, size_t err_text_size) WARN_UNUSED;

@@ -19,7 +19,7 @@
 #include "core/invariant.h"
 #include "store/driver.h"
 
-#define PG_PARAMS_MAX 16
+#define PG_PARAMS_MAX 24
 /* Pipelined statements in flight before the driver reads their answers (the server stops
  * reading when its answers are not read, so the pipeline must not grow without bound). */
 #define PG_PIPELINE_MAX 256
@@ -202,6 +202,50 @@ static const char *const migrations[] = {
     "  ts bigint NOT NULL,"
     "  PRIMARY KEY (key_id, nonce));"
     "CREATE INDEX nonces_ts ON nonces(ts);",
+    /* 2: red packets, their shares and claims (SQLite's migration 5). */
+    "CREATE TABLE packets ("
+    "  id bigint PRIMARY KEY,"
+    "  sender_id bigint NOT NULL,"
+    "  currency text NOT NULL,"
+    "  total bigint NOT NULL CHECK (total > 0),"
+    "  count bigint NOT NULL CHECK (count > 0 AND count <= total),"
+    "  mode bigint NOT NULL CHECK (mode BETWEEN 1 AND 2),"
+    "  fission bigint NOT NULL CHECK (fission BETWEEN 0 AND 1),"
+    "  seed_id bigint NOT NULL,"
+    "  allow_sender bigint NOT NULL CHECK (allow_sender BETWEEN 0 AND 1),"
+    "  wishing text NOT NULL,"
+    "  scene text NOT NULL,"
+    "  status bigint NOT NULL CHECK (status IN (0, 1, 3)),"
+    "  claimed_count bigint NOT NULL CHECK (claimed_count BETWEEN 0 AND count),"
+    "  claimed_amount bigint NOT NULL CHECK (claimed_amount >= 0),"
+    "  refunded_amount bigint NOT NULL CHECK (refunded_amount >= 0),"
+    "  best_seq bigint NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  expires_at bigint NOT NULL,"
+    "  finished_at bigint NOT NULL,"
+    "  fund_transfer bigint NOT NULL,"
+    "  refund_transfer bigint NOT NULL,"
+    "  CHECK (claimed_amount + refunded_amount <= total));"
+    /* the sweeper finds sent packets by expiry; a sender lists its own */
+    "CREATE INDEX packets_open ON packets(expires_at) WHERE status = 0;"
+    "CREATE INDEX packets_sender ON packets(sender_id, id);"
+    "CREATE INDEX packets_created ON packets(created_at);"
+    /* the split, computed at creation, LIMIT_SHARE_CHUNK little-endian int64s a row */
+    "CREATE TABLE packet_shares ("
+    "  packet_id bigint NOT NULL,"
+    "  chunk bigint NOT NULL,"
+    "  amounts bytea NOT NULL,"
+    "  PRIMARY KEY (packet_id, chunk));"
+    "CREATE TABLE claims ("
+    "  packet_id bigint NOT NULL,"
+    "  seq bigint NOT NULL,"
+    "  claimer_id bigint NOT NULL,"
+    "  amount bigint NOT NULL CHECK (amount > 0),"
+    "  transfer_id bigint NOT NULL,"
+    "  claimed_at bigint NOT NULL,"
+    "  PRIMARY KEY (packet_id, seq));"
+    /* one share per account per packet, whatever any node believed */
+    "CREATE UNIQUE INDEX claims_claimer ON claims(packet_id, claimer_id);",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

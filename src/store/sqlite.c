@@ -11,7 +11,7 @@
 #include "core/invariant.h"
 #include "store/driver.h"
 
-#define SQLITE_PARAMS_MAX 16
+#define SQLITE_PARAMS_MAX 24
 
 typedef struct sqlite_stmt {
     sqlite3_stmt *stmt;
@@ -131,6 +131,50 @@ static const char *const migrations[] = {
     "ALTER TABLE transfers ADD COLUMN prev_debit INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE transfers ADD COLUMN prev_credit INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE balances ADD COLUMN last_transfer INTEGER NOT NULL DEFAULT 0;",
+    /* 5: red packets, their shares and claims. */
+    "CREATE TABLE packets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sender_id INTEGER NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  total INTEGER NOT NULL CHECK (total > 0),"
+    "  count INTEGER NOT NULL CHECK (count > 0 AND count <= total),"
+    "  mode INTEGER NOT NULL CHECK (mode BETWEEN 1 AND 2),"
+    "  fission INTEGER NOT NULL CHECK (fission BETWEEN 0 AND 1),"
+    "  seed_id INTEGER NOT NULL,"
+    "  allow_sender INTEGER NOT NULL CHECK (allow_sender BETWEEN 0 AND 1),"
+    "  wishing TEXT NOT NULL,"
+    "  scene TEXT NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status IN (0, 1, 3)),"
+    "  claimed_count INTEGER NOT NULL CHECK (claimed_count BETWEEN 0 AND count),"
+    "  claimed_amount INTEGER NOT NULL CHECK (claimed_amount >= 0),"
+    "  refunded_amount INTEGER NOT NULL CHECK (refunded_amount >= 0),"
+    "  best_seq INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  finished_at INTEGER NOT NULL,"
+    "  fund_transfer INTEGER NOT NULL,"
+    "  refund_transfer INTEGER NOT NULL,"
+    "  CHECK (claimed_amount + refunded_amount <= total));"
+    /* the sweeper finds sent packets by expiry; a sender lists its own */
+    "CREATE INDEX packets_open ON packets(expires_at) WHERE status = 0;"
+    "CREATE INDEX packets_sender ON packets(sender_id, id);"
+    "CREATE INDEX packets_created ON packets(created_at);"
+    /* the split, computed at creation, LIMIT_SHARE_CHUNK little-endian int64s a row */
+    "CREATE TABLE packet_shares ("
+    "  packet_id INTEGER NOT NULL,"
+    "  chunk INTEGER NOT NULL,"
+    "  amounts BLOB NOT NULL,"
+    "  PRIMARY KEY (packet_id, chunk)) WITHOUT ROWID;"
+    "CREATE TABLE claims ("
+    "  packet_id INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  claimer_id INTEGER NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  transfer_id INTEGER NOT NULL,"
+    "  claimed_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (packet_id, seq)) WITHOUT ROWID;"
+    /* one share per account per packet, whatever any node believed */
+    "CREATE UNIQUE INDEX claims_claimer ON claims(packet_id, claimer_id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -26,6 +26,15 @@
     "available_id, created_at"
 #define KEY_COLUMNS "key_id, secret_box, role, account_id, created_at, revoked_at"
 #define SESSION_COLUMNS "token_hash, account_id, expires_at, revoked_at, created_at"
+#define PACKET_COLUMNS                                                                       \
+    "id, sender_id, currency, total, count, mode, fission, seed_id, allow_sender, wishing, "  \
+    "scene, status, claimed_count, claimed_amount, refunded_amount, best_seq, created_at, "   \
+    "expires_at, finished_at, fund_transfer, refund_transfer"
+#define CLAIM_COLUMNS "packet_id, seq, claimer_id, amount, transfer_id, claimed_at"
+/* Packets created in [$1, $2), of sender $3 (0 = all) and scene $4 ('' = all). */
+#define PACKET_FILTER                                                                        \
+    "p.created_at >= $1 AND p.created_at < $2 AND ($3 = 0 OR p.sender_id = $3) "             \
+    "AND ($4 = '' OR p.scene = $4)"
 
 #define STATEMENTS(X)                                                                        \
     X(SAVEPOINT, "SAVEPOINT cmd")                                                            \
@@ -85,6 +94,47 @@
     X(META_GET, "SELECT value FROM meta WHERE key = $1")                                     \
     X(META_PUT, "INSERT INTO meta (key, value) VALUES ($1, $2) "                             \
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value")                    \
+    X(PACKET_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM packets")                             \
+    X(PACKET_INSERT, "INSERT INTO packets (" PACKET_COLUMNS ") VALUES ($1, $2, $3, $4, $5, " \
+                     "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)") \
+    X(PACKET_GET, "SELECT " PACKET_COLUMNS " FROM packets WHERE id = $1")                    \
+    X(PACKET_LIST, "SELECT " PACKET_COLUMNS " FROM packets WHERE ($1 = 0 OR sender_id = $1) " \
+                   "AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3")                      \
+    X(PACKET_SHARES_PUT, "INSERT INTO packet_shares (packet_id, chunk, amounts) "           \
+                         "VALUES ($1, $2, $3)")                                              \
+    X(PACKET_SHARES_GET, "SELECT amounts FROM packet_shares WHERE packet_id = $1 AND chunk = $2") \
+    X(PACKET_CLAIMED, "UPDATE packets SET claimed_count = claimed_count + 1, "               \
+                      "claimed_amount = claimed_amount + $3, status = $4, finished_at = $5 "  \
+                      "WHERE id = $1 AND claimed_count = $2 AND status = 0")                 \
+    X(PACKET_REFUNDED, "UPDATE packets SET status = 3, refunded_amount = $3, "               \
+                       "refund_transfer = $4, finished_at = $5 "                             \
+                       "WHERE id = $1 AND claimed_count = $2 AND status = 0")                \
+    X(PACKET_EXPIRED_LIST, "SELECT id FROM packets WHERE status = 0 AND expires_at <= $1 "   \
+                           "ORDER BY expires_at, id LIMIT $2")                               \
+    X(CLAIM_INSERT, "INSERT INTO claims (" CLAIM_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)") \
+    X(CLAIM_FIND, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND claimer_id = $2") \
+    X(CLAIM_GET, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND seq = $2")   \
+    X(CLAIM_LIST, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND seq > $2 "  \
+                  "ORDER BY seq LIMIT $3")                                                   \
+    X(STATS_PACKETS, "SELECT COUNT(*), CAST(COALESCE(SUM(p.total), 0) AS BIGINT), "          \
+                     "CAST(COALESCE(SUM(p.count), 0) AS BIGINT), "                           \
+                     "CAST(COALESCE(SUM(p.claimed_count), 0) AS BIGINT), "                   \
+                     "CAST(COALESCE(SUM(p.claimed_amount), 0) AS BIGINT), "                  \
+                     "CAST(COALESCE(SUM(p.refunded_amount), 0) AS BIGINT) "                  \
+                     "FROM packets p WHERE " PACKET_FILTER)                                  \
+    X(STATS_HISTOGRAM, "SELECT CASE WHEN c.amount < 100 THEN 0 WHEN c.amount < 500 THEN 1 "  \
+                       "WHEN c.amount < 1000 THEN 2 WHEN c.amount < 5000 THEN 3 "            \
+                       "WHEN c.amount < 10000 THEN 4 WHEN c.amount < 20000 THEN 5 ELSE 6 END " \
+                       "AS b, COUNT(*) FROM claims c JOIN packets p ON p.id = c.packet_id "  \
+                       "WHERE " PACKET_FILTER " GROUP BY b ORDER BY b")                      \
+    X(STATS_HOURS, "SELECT c.claimed_at / 3600000 AS h, COUNT(*), "                          \
+                   "CAST(SUM(c.amount) AS BIGINT) FROM claims c "                            \
+                   "JOIN packets p ON p.id = c.packet_id WHERE " PACKET_FILTER               \
+                   " GROUP BY h ORDER BY h LIMIT 744")                                       \
+    X(CHECK_ESCROW, "SELECT COUNT(*) FROM accounts a JOIN balances b ON b.account_id = a.id " \
+                    "WHERE a.kind = 4 AND a.tier = 0 AND b.balance <> (SELECT "              \
+                    "CAST(COALESCE(SUM(p.total - p.claimed_amount - p.refunded_amount), 0) " \
+                    "AS BIGINT) FROM packets p WHERE p.currency = a.currency)")              \
     X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
                     "(SELECT COUNT(*) FROM transfers), "                                     \
                     "(SELECT COUNT(*) FROM accounts a LEFT JOIN balances b "                 \
@@ -140,8 +190,15 @@ static const char *const account_kind_names[ACCOUNT_KIND_COUNT] = {
 static const char *const tier_names[TIER_COUNT] = {"system", "personal", "enterprise",
                                                    "provider"};
 static const char *const status_names[ACCOUNT_STATUS_COUNT] = {"active", "frozen", "closed"};
-static const char *const transfer_kind_names[TRANSFER_KIND_COUNT] = {"", "topup", "withdraw",
-                                                                     "p2p"};
+static const char *const transfer_kind_names[TRANSFER_KIND_COUNT] = {
+    "", "topup", "withdraw", "p2p", "packet_send", "packet_claim", "packet_refund"};
+static const char *const packet_status_names[PACKET_STATUS_COUNT] = {"sent", "claimed_out",
+                                                                     "expired", "refunded"};
+
+const char *packet_status_name(packet_status st)
+{
+    return (unsigned)st < PACKET_STATUS_COUNT ? packet_status_names[st] : "";
+}
 static const char *const role_names[ROLE_COUNT] = {"", "admin", "merchant", "support", "person"};
 
 const char *role_name(role r)
@@ -473,8 +530,9 @@ static hb_err select_i64(store *s, stmt_id id, int64_t *out)
 
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out)
 {
-    return select_i64(s, seq == STORE_SEQ_ACCOUNT ? STMT_ACCOUNT_MAX_ID : STMT_TRANSFER_MAX_ID,
-                      out);
+    static const stmt_id ids[] = {STMT_ACCOUNT_MAX_ID, STMT_TRANSFER_MAX_ID, STMT_PACKET_MAX_ID};
+    ASSERT((unsigned)seq < sizeof ids / sizeof ids[0]);
+    return select_i64(s, ids[seq], out);
 }
 
 /* ---- accounts ---------------------------------------------------------------------------- */
@@ -725,6 +783,327 @@ hb_err store_transfer_list(store *s, int64_t account_id, int64_t before_id, int 
 hb_err store_transfer_count(store *s, int64_t *out)
 {
     return select_i64(s, STMT_TRANSFER_COUNT, out);
+}
+
+/* ---- red packets ------------------------------------------------------------------------ */
+
+static void packet_assert_valid(const packet *p)
+{
+    ASSERT(p->id > 0 && p->sender_id > 0 && currency_valid(p->currency));
+    ASSERT(p->count >= 1 && p->count <= LIMIT_PACKET_SHARES_MAX);
+    ASSERT(p->total >= p->count && p->total <= LIMIT_AMOUNT_MAX_FEN);
+    ASSERT(p->mode == 1 || p->mode == 2);
+    ASSERT((unsigned)p->status < PACKET_STATUS_COUNT && p->status != PACKET_EXPIRED);
+    ASSERT(p->claimed_count >= 0 && p->claimed_count <= p->count);
+    ASSERT(p->claimed_amount >= 0 && p->refunded_amount >= 0 &&
+           p->claimed_amount <= p->total - p->refunded_amount);
+    ASSERT(p->best_seq >= 0 && p->best_seq < p->count);
+}
+
+hb_err store_packet_insert(store *s, const packet *p)
+{
+    packet_assert_valid(p);
+    void *st = stmt(s, STMT_PACKET_INSERT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, p->id);
+    d->bind_i64(st, 2, p->sender_id);
+    bind_str(s, st, 3, currency_code(p->currency));
+    d->bind_i64(st, 4, p->total);
+    d->bind_i64(st, 5, p->count);
+    d->bind_i64(st, 6, p->mode);
+    d->bind_i64(st, 7, p->fission);
+    d->bind_i64(st, 8, p->seed_id);
+    d->bind_i64(st, 9, p->allow_sender);
+    bind_str(s, st, 10, p->wishing);
+    bind_str(s, st, 11, p->scene);
+    d->bind_i64(st, 12, p->status);
+    d->bind_i64(st, 13, p->claimed_count);
+    d->bind_i64(st, 14, p->claimed_amount);
+    d->bind_i64(st, 15, p->refunded_amount);
+    d->bind_i64(st, 16, p->best_seq);
+    d->bind_i64(st, 17, p->created_at_ms);
+    d->bind_i64(st, 18, p->expires_at_ms);
+    d->bind_i64(st, 19, p->finished_at_ms);
+    d->bind_i64(st, 20, p->fund_transfer_id);
+    d->bind_i64(st, 21, p->refund_transfer_id);
+    return run_write(s, st, 1);
+}
+
+static void packet_from_row(store *s, void *st, packet *out)
+{
+    const driver_ops *d = s->driver;
+    memset(out, 0, sizeof *out);
+    out->id = d->column_i64(st, 0);
+    out->sender_id = d->column_i64(st, 1);
+    out->currency = column_currency(s, st, 2);
+    out->total = d->column_i64(st, 3);
+    out->count = d->column_i64(st, 4);
+    out->mode = (int)d->column_i64(st, 5);
+    out->fission = d->column_i64(st, 6) != 0;
+    out->seed_id = d->column_i64(st, 7);
+    out->allow_sender = d->column_i64(st, 8) != 0;
+    column_copy(s, st, 9, out->wishing, sizeof out->wishing);
+    column_copy(s, st, 10, out->scene, sizeof out->scene);
+    out->status = (packet_status)d->column_i64(st, 11);
+    out->claimed_count = d->column_i64(st, 12);
+    out->claimed_amount = d->column_i64(st, 13);
+    out->refunded_amount = d->column_i64(st, 14);
+    out->best_seq = d->column_i64(st, 15);
+    out->created_at_ms = d->column_i64(st, 16);
+    out->expires_at_ms = d->column_i64(st, 17);
+    out->finished_at_ms = d->column_i64(st, 18);
+    out->fund_transfer_id = d->column_i64(st, 19);
+    out->refund_transfer_id = d->column_i64(st, 20);
+    packet_assert_valid(out);
+}
+
+static void packet_row(store *s, void *st, void *item)
+{
+    packet_from_row(s, st, item);
+}
+
+hb_err store_packet_get(store *s, int64_t id, packet *out)
+{
+    void *st = stmt(s, STMT_PACKET_GET);
+    s->driver->bind_i64(st, 1, id);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        packet_from_row(s, st, out);
+        ASSERT(out->id == id);
+    }
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_packet_list(store *s, int64_t sender_id, int64_t before_id, int limit, packet *out,
+                         int *count)
+{
+    void *st = stmt(s, STMT_PACKET_LIST);
+    s->driver->bind_i64(st, 1, sender_id);
+    s->driver->bind_i64(st, 2, before_id);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, packet_row, count);
+}
+
+hb_err store_packet_shares_put(store *s, int64_t packet_id, int64_t first, const int64_t *amounts,
+                               int n)
+{
+    ASSERT(first % LIMIT_SHARE_CHUNK == 0 && n >= 1 && n <= LIMIT_SHARE_CHUNK);
+    uint8_t blob[LIMIT_SHARE_CHUNK * 8];
+    for (int i = 0; i < n; i++) {
+        ASSERT(amounts[i] >= 1 && amounts[i] <= LIMIT_AMOUNT_MAX_FEN);
+        for (int b = 0; b < 8; b++) blob[i * 8 + b] = (uint8_t)((uint64_t)amounts[i] >> (8 * b));
+    }
+    void *st = stmt(s, STMT_PACKET_SHARES_PUT);
+    s->driver->bind_i64(st, 1, packet_id);
+    s->driver->bind_i64(st, 2, first / LIMIT_SHARE_CHUNK);
+    s->driver->bind_blob(st, 3, blob, (size_t)n * 8);
+    return run_write(s, st, 1);
+}
+
+hb_err store_packet_share(store *s, int64_t packet_id, int64_t seq, int64_t *amount)
+{
+    ASSERT(seq >= 0);
+    void *st = stmt(s, STMT_PACKET_SHARES_GET);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, packet_id);
+    d->bind_i64(st, 2, seq / LIMIT_SHARE_CHUNK);
+    bool row = false;
+    hb_err err = d->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        size_t len = 0;
+        const uint8_t *blob = d->column_blob(st, 0, &len);
+        size_t at = (size_t)(seq % LIMIT_SHARE_CHUNK) * 8;
+        if (blob == NULL || len % 8 != 0 || at + 8 > len) {
+            err = HB_ERR_NOT_FOUND;
+        } else {
+            uint64_t v = 0;
+            for (int b = 7; b >= 0; b--) v = (v << 8) | blob[at + (size_t)b];
+            *amount = (int64_t)v;
+            ASSERT(*amount >= 1 && *amount <= LIMIT_AMOUNT_MAX_FEN);
+        }
+    }
+    d->reset(st);
+    return err;
+}
+
+hb_err store_packet_claimed(store *s, int64_t id, int64_t expect_count, int64_t amount, bool last,
+                            int64_t now_ms)
+{
+    ASSERT(amount > 0 && expect_count >= 0);
+    void *st = stmt(s, STMT_PACKET_CLAIMED);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, id);
+    d->bind_i64(st, 2, expect_count);
+    d->bind_i64(st, 3, amount);
+    d->bind_i64(st, 4, last ? PACKET_CLAIMED_OUT : PACKET_SENT);
+    d->bind_i64(st, 5, last ? now_ms : 0);
+    return run_write(s, st, 1);
+}
+
+hb_err store_packet_refunded(store *s, int64_t id, int64_t expect_count, int64_t amount,
+                             int64_t transfer_id, int64_t now_ms)
+{
+    ASSERT(amount > 0 && transfer_id > 0);
+    void *st = stmt(s, STMT_PACKET_REFUNDED);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, id);
+    d->bind_i64(st, 2, expect_count);
+    d->bind_i64(st, 3, amount);
+    d->bind_i64(st, 4, transfer_id);
+    d->bind_i64(st, 5, now_ms);
+    return run_write(s, st, 1);
+}
+
+static void id_row(store *s, void *st, void *item)
+{
+    *(int64_t *)item = s->driver->column_i64(st, 0);
+}
+
+hb_err store_packet_list_expired(store *s, int64_t now_ms, int limit, int64_t *ids, int *count)
+{
+    void *st = stmt(s, STMT_PACKET_EXPIRED_LIST);
+    s->driver->bind_i64(st, 1, now_ms);
+    s->driver->bind_i64(st, 2, limit);
+    return list_rows(s, st, limit, ids, sizeof *ids, id_row, count);
+}
+
+static void claim_from_row(store *s, void *st, claim *out)
+{
+    const driver_ops *d = s->driver;
+    out->packet_id = d->column_i64(st, 0);
+    out->seq = d->column_i64(st, 1);
+    out->claimer_id = d->column_i64(st, 2);
+    out->amount = d->column_i64(st, 3);
+    out->transfer_id = d->column_i64(st, 4);
+    out->claimed_at_ms = d->column_i64(st, 5);
+    ASSERT(out->seq >= 0 && out->amount > 0 && out->transfer_id > 0);
+}
+
+static void claim_row(store *s, void *st, void *item)
+{
+    claim_from_row(s, st, item);
+}
+
+hb_err store_claim_insert(store *s, const claim *c)
+{
+    ASSERT(c->packet_id > 0 && c->seq >= 0 && c->claimer_id > 0 && c->amount > 0);
+    void *st = stmt(s, STMT_CLAIM_INSERT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, c->packet_id);
+    d->bind_i64(st, 2, c->seq);
+    d->bind_i64(st, 3, c->claimer_id);
+    d->bind_i64(st, 4, c->amount);
+    d->bind_i64(st, 5, c->transfer_id);
+    d->bind_i64(st, 6, c->claimed_at_ms);
+    return run_write(s, st, 1);
+}
+
+static hb_err claim_select_one(store *s, void *st, claim *out)
+{
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) claim_from_row(s, st, out);
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_claim_find(store *s, int64_t packet_id, int64_t claimer_id, claim *out)
+{
+    void *st = stmt(s, STMT_CLAIM_FIND);
+    s->driver->bind_i64(st, 1, packet_id);
+    s->driver->bind_i64(st, 2, claimer_id);
+    return claim_select_one(s, st, out);
+}
+
+hb_err store_claim_get(store *s, int64_t packet_id, int64_t seq, claim *out)
+{
+    void *st = stmt(s, STMT_CLAIM_GET);
+    s->driver->bind_i64(st, 1, packet_id);
+    s->driver->bind_i64(st, 2, seq);
+    return claim_select_one(s, st, out);
+}
+
+hb_err store_claim_list(store *s, int64_t packet_id, int64_t after_seq, int limit, claim *out,
+                        int *count)
+{
+    void *st = stmt(s, STMT_CLAIM_LIST);
+    s->driver->bind_i64(st, 1, packet_id);
+    s->driver->bind_i64(st, 2, after_seq);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, claim_row, count);
+}
+
+static void bind_packet_filter(store *s, void *st, int64_t from_ms, int64_t to_ms,
+                               int64_t sender_id, const char *scene)
+{
+    s->driver->bind_i64(st, 1, from_ms);
+    s->driver->bind_i64(st, 2, to_ms);
+    s->driver->bind_i64(st, 3, sender_id);
+    bind_str(s, st, 4, scene);
+}
+
+static hb_err packet_stats_in_snapshot(store *s, int64_t from_ms, int64_t to_ms,
+                                       int64_t sender_id, const char *scene, packet_stats *out)
+{
+    const driver_ops *d = s->driver;
+    void *st = stmt(s, STMT_STATS_PACKETS);
+    bind_packet_filter(s, st, from_ms, to_ms, sender_id, scene);
+    bool row = false;
+    hb_err err = d->step(st, &row);
+    if (err == HB_ERR_OK && row) {
+        out->sent_count = d->column_i64(st, 0);
+        out->sent_amount = d->column_i64(st, 1);
+        out->shares = d->column_i64(st, 2);
+        out->claimed_count = d->column_i64(st, 3);
+        out->claimed_amount = d->column_i64(st, 4);
+        out->refunded_amount = d->column_i64(st, 5);
+    }
+    d->reset(st);
+    if (err != HB_ERR_OK) return err;
+    st = stmt(s, STMT_STATS_HISTOGRAM);
+    bind_packet_filter(s, st, from_ms, to_ms, sender_id, scene);
+    for (;;) {
+        err = d->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        int64_t bucket = d->column_i64(st, 0);
+        ASSERT(bucket >= 0 && bucket < PACKET_HISTOGRAM_BUCKETS);
+        out->histogram[bucket] = d->column_i64(st, 1);
+    }
+    d->reset(st);
+    if (err != HB_ERR_OK) return err;
+    st = stmt(s, STMT_STATS_HOURS);
+    bind_packet_filter(s, st, from_ms, to_ms, sender_id, scene);
+    for (;;) {
+        err = d->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        ASSERT(out->hour_count < PACKET_HOURS_MAX);
+        out->hour_start_ms[out->hour_count] = d->column_i64(st, 0) * 3600000;
+        out->hour_claims[out->hour_count] = d->column_i64(st, 1);
+        out->hour_amount[out->hour_count] = d->column_i64(st, 2);
+        out->hour_count++;
+    }
+    d->reset(st);
+    return err;
+}
+
+hb_err store_packet_stats(store *s, int64_t from_ms, int64_t to_ms, int64_t sender_id,
+                          const char *scene, packet_stats *out)
+{
+    ASSERT(!s->in_transaction);
+    memset(out, 0, sizeof *out);
+    /* one snapshot, so that the figures agree with each other */
+    if (s->driver->exec(s->conn, s->driver->begin_read_sql) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    s->in_transaction = true;
+    hb_err err = packet_stats_in_snapshot(s, from_ms, to_ms, sender_id, scene, out);
+    store_rollback(s);
+    return err;
 }
 
 /* ---- idempotency ------------------------------------------------------------------------- */
@@ -1145,6 +1524,8 @@ static hb_err ledger_check_in_snapshot(store *s, ledger_report *out)
     if (err != HB_ERR_OK) return err;
     err = select_i64(s, STMT_CHECK_CURRENCY, &out->currency_mismatches);
     if (err != HB_ERR_OK) return err;
+    err = select_i64(s, STMT_CHECK_ESCROW, &out->escrow_mismatches);
+    if (err != HB_ERR_OK) return err;
 
     for (int c = 1; c < CURRENCY_COUNT; c++) {
         ledger_currency_report *r = &out->currencies[c];
@@ -1163,7 +1544,8 @@ static hb_err ledger_check_in_snapshot(store *s, ledger_report *out)
         }
     }
     if (out->balance_mismatches != 0 || out->flag_violations != 0 ||
-        out->currency_mismatches != 0 || out->unclassified_kinds != 0) {
+        out->currency_mismatches != 0 || out->unclassified_kinds != 0 ||
+        out->escrow_mismatches != 0) {
         out->balanced = false;
     }
     return HB_ERR_OK;

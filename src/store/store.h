@@ -90,7 +90,10 @@ typedef enum transfer_kind {
     TRANSFER_TOPUP = 1,    /* custody reserve -> wallet: money arrived at the custody bank */
     TRANSFER_WITHDRAW = 2, /* wallet -> custody reserve: money left to the customer's bank */
     TRANSFER_P2P = 3,      /* wallet -> wallet */
-    TRANSFER_KIND_COUNT = 4
+    TRANSFER_PACKET_SEND = 4,   /* sender's wallet -> packet escrow: a red packet's total */
+    TRANSFER_PACKET_CLAIM = 5,  /* packet escrow -> claimer's wallet: one share */
+    TRANSFER_PACKET_REFUND = 6, /* packet escrow -> sender's wallet: an expired remainder */
+    TRANSFER_KIND_COUNT = 7
 } transfer_kind;
 
 /* A transfer: append-only and immutable; a correction is a new transfer. */
@@ -174,6 +177,62 @@ typedef struct customer {
     int64_t created_at_ms;
 } customer;
 
+/* Red packets. Statuses are stored; never renumber. A packet past its expiry that still
+ * shows PACKET_SENT is expired and waits for the sweeper's refund. */
+typedef enum packet_status {
+    PACKET_SENT = 0,
+    PACKET_CLAIMED_OUT = 1, /* every share claimed */
+    PACKET_EXPIRED = 2,     /* shown for a sent packet past its expiry; never stored */
+    PACKET_REFUNDED = 3,    /* expired, the remainder returned to the sender */
+    PACKET_STATUS_COUNT = 4
+} packet_status;
+
+typedef struct packet {
+    int64_t id;
+    int64_t sender_id; /* the sender's wallet */
+    currency currency;
+    int64_t total;
+    int64_t count;
+    int mode;          /* split_mode: 1 random, 2 fixed */
+    bool fission;      /* a group packet opened by its seed */
+    int64_t seed_id;   /* fission: the seed recipient's wallet; 0 otherwise */
+    bool allow_sender; /* the sender may claim a share too */
+    char wishing[LIMIT_WISHING_LEN + 1];
+    char scene[LIMIT_SCENE_LEN + 1];
+    packet_status status;
+    int64_t claimed_count;
+    int64_t claimed_amount;
+    int64_t refunded_amount;
+    int64_t best_seq; /* the largest share's position (lowest on a tie): 手气最佳 */
+    int64_t created_at_ms;
+    int64_t expires_at_ms;
+    int64_t finished_at_ms;     /* claimed out or refunded; 0 while open */
+    int64_t fund_transfer_id;   /* sender -> escrow */
+    int64_t refund_transfer_id; /* escrow -> sender; 0 = none */
+} packet;
+
+typedef struct claim {
+    int64_t packet_id;
+    int64_t seq; /* 0-based position: the claim took share seq */
+    int64_t claimer_id;
+    int64_t amount;
+    int64_t transfer_id; /* escrow -> claimer; also the claim's public id (clm_N) */
+    int64_t claimed_at_ms;
+} claim;
+
+/* What GET /v1/stats/packets reports, over packets created in [from, to). */
+#define PACKET_HISTOGRAM_BUCKETS 7
+#define PACKET_HOURS_MAX 744 /* 31 days of hours */
+typedef struct packet_stats {
+    int64_t sent_count, sent_amount, shares;
+    int64_t claimed_count, claimed_amount, refunded_amount;
+    int64_t histogram[PACKET_HISTOGRAM_BUCKETS]; /* claims by amount, see store_packet_stats */
+    int64_t hour_start_ms[PACKET_HOURS_MAX];
+    int64_t hour_claims[PACKET_HOURS_MAX];
+    int64_t hour_amount[PACKET_HOURS_MAX];
+    int hour_count;
+} packet_stats;
+
 /* The ledger's invariants, as measured by store_ledger_check(). */
 typedef struct ledger_currency_report {
     currency currency;
@@ -195,6 +254,9 @@ typedef struct ledger_report {
     int64_t flag_violations;      /* balances that break their account's flags */
     int64_t currency_mismatches;  /* transfers whose currency differs from an account's */
     int64_t unclassified_kinds;   /* accounts of a kind the check does not know */
+    /* currencies whose packet escrow balance differs from what their open packets hold
+     * (totals less claimed and refunded amounts) */
+    int64_t escrow_mismatches;
 } ledger_report;
 
 typedef struct store_options {
@@ -238,7 +300,7 @@ hb_err store_savepoint_release(store *s) WARN_UNUSED;
 hb_err store_savepoint_rollback(store *s) WARN_UNUSED;
 
 /* The largest id used in a table so far (0 when empty), for id allocation at open. */
-typedef enum store_sequence { STORE_SEQ_ACCOUNT, STORE_SEQ_TRANSFER } store_sequence;
+typedef enum store_sequence { STORE_SEQ_ACCOUNT, STORE_SEQ_TRANSFER, STORE_SEQ_PACKET } store_sequence;
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 
 /* Writes marked "pipelined" below run inside a transaction and fail only on a storage fault:
@@ -322,6 +384,43 @@ hb_err store_nonce_insert(store *s, const char *key_id, const char *nonce,
 hb_err store_nonce_prune(store *s, int64_t before_ms) WARN_UNUSED;
 hb_err store_nonce_horizon(store *s, int64_t *out_ms) WARN_UNUSED;
 
+/* Red packets. Inserts and the conditional updates are pipelined: an update whose condition
+ * does not hold (the packet moved under the caller) fails the transaction. */
+hb_err store_packet_insert(store *s, const packet *p) WARN_UNUSED;
+hb_err store_packet_get(store *s, int64_t id, packet *out) WARN_UNUSED; /* NOT_FOUND */
+/* Shares first..first+n-1 of a packet (first a multiple of LIMIT_SHARE_CHUNK, n at most it). */
+hb_err store_packet_shares_put(store *s, int64_t packet_id, int64_t first, const int64_t *amounts,
+                               int n) WARN_UNUSED;
+/* The amount of share seq. NOT_FOUND. */
+hb_err store_packet_share(store *s, int64_t packet_id, int64_t seq, int64_t *amount) WARN_UNUSED;
+/* One more share claimed: only when claimed_count is still expect_count and the packet is
+ * sent; status becomes claimed_out with the last share. */
+hb_err store_packet_claimed(store *s, int64_t id, int64_t expect_count, int64_t amount,
+                            bool last, int64_t now_ms) WARN_UNUSED;
+/* The remainder refunded: only when the packet is still sent with expect_count claims. */
+hb_err store_packet_refunded(store *s, int64_t id, int64_t expect_count, int64_t amount,
+                             int64_t transfer_id, int64_t now_ms) WARN_UNUSED;
+/* Up to limit ids of sent packets that expired at or before now_ms, oldest expiry first. */
+hb_err store_packet_list_expired(store *s, int64_t now_ms, int limit, int64_t *ids,
+                                 int *count) WARN_UNUSED;
+/* Up to limit packets with id < before_id (0 = from the newest), newest first; only the
+ * sender's when sender_id is not 0. */
+hb_err store_packet_list(store *s, int64_t sender_id, int64_t before_id, int limit, packet *out,
+                         int *count) WARN_UNUSED;
+hb_err store_claim_insert(store *s, const claim *c) WARN_UNUSED; /* pipelined */
+/* The claimer's claim on a packet. NOT_FOUND. */
+hb_err store_claim_find(store *s, int64_t packet_id, int64_t claimer_id, claim *out) WARN_UNUSED;
+hb_err store_claim_get(store *s, int64_t packet_id, int64_t seq, claim *out) WARN_UNUSED;
+/* Up to limit claims of a packet with seq > after_seq (-1 = from the first), in order. */
+hb_err store_claim_list(store *s, int64_t packet_id, int64_t after_seq, int limit, claim *out,
+                        int *count) WARN_UNUSED;
+/* Statistics of packets created in [from_ms, to_ms), only the sender's when sender_id is not
+ * 0, only a scene's when scene is not "". Histogram buckets of claim amounts in fen:
+ * [1,100) [100,500) [500,1000) [1000,5000) [5000,10000) [10000,20000) [20000,...). Claims
+ * per hour (hours with claims only, oldest first, at most PACKET_HOURS_MAX). */
+hb_err store_packet_stats(store *s, int64_t from_ms, int64_t to_ms, int64_t sender_id,
+                          const char *scene, packet_stats *out) WARN_UNUSED;
+
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;
 
@@ -333,6 +432,7 @@ const char *tier_name(tier t);
 tier tier_parse(const char *name); /* TIER_COUNT for unknown */
 const char *account_status_name(account_status s);
 const char *transfer_kind_name(transfer_kind k);
+const char *packet_status_name(packet_status s);
 const char *role_name(role r);
 role role_parse(const char *name); /* ROLE_NONE for unknown */
 transfer_kind transfer_kind_parse(const char *name);
