@@ -5,8 +5,18 @@
  * exactly once with its fields, keys sent again return the original transfer, the store holds
  * one transfer per acknowledged key and no other, and the ledger check passes.
  *
+ * The hot-grab campaign kills the server the same way while 16 threads grab one red packet
+ * for 400 claimers, each claim with its own Idempotency-Key and sent again after a transport
+ * error or a 503 until it has a definite answer. After each cycle: exactly `count` claimers
+ * won, each once, each winner's answer matches its stored claim and its wallet, no claimer
+ * holds two shares, the packet's claimed amount is the sum of its claims, and the ledger
+ * check (which includes the packet escrow) passes.
+ *
  * $HB_CAMPAIGN_CYCLES cycles (default 5; `make crash` runs 50 on each store). */
+#include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +65,183 @@ static void test_campaign(void **state)
             cycles, acked);
 }
 
+/* ---- hot grab ------------------------------------------------------------------------------- */
+
+#define GRAB_CLAIMERS 400
+#define GRAB_SHARES 300
+#define GRAB_THREADS 16
+
+static char grab_ids[GRAB_CLAIMERS][32];
+
+typedef struct grab_worker {
+    int first;
+    const char *pkt;
+    const char *token;
+    long status[GRAB_CLAIMERS];
+    long long amount[GRAB_CLAIMERS];
+    char claim_id[GRAB_CLAIMERS][32];
+    long retries;
+} grab_worker;
+
+static grab_worker grab_workers[GRAB_THREADS];
+
+/* One claim attempt with the admin key; status 0 for a transport error. */
+static long grab_once(CURL *curl, const char *pkt, const char *token, int i, json_t **reply)
+{
+    char path[96], url[160], body[192], auth[400], idem[96];
+    snprintf(path, sizeof path, "/v1/packets/%s/claims", pkt);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", server.port, path);
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"claimer\":\"%s\"}", token, grab_ids[i]);
+    httptest_auth_header(server.admin_key, server.admin_secret, "POST", path, body, strlen(body), 0,
+                         NULL, auth, sizeof auth);
+    snprintf(idem, sizeof idem, "Idempotency-Key: grab-%s-%d", pkt, i);
+    struct curl_slist *list = NULL;
+    list = curl_slist_append(list, auth);
+    list = curl_slist_append(list, idem);
+    list = curl_slist_append(list, "Content-Type: application/json");
+    list = curl_slist_append(list, "Expect:");
+    httptest_buffer b = {NULL, 0};
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, httptest_collect_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(curl);
+    curl_slist_free_all(list);
+    long status = 0;
+    if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    json_error_t error;
+    *reply = rc == CURLE_OK && b.data ? json_loads(b.data, 0, &error) : NULL;
+    free(b.data);
+    return status;
+}
+
+static void *run_grab_worker(void *arg)
+{
+    grab_worker *w = arg;
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    for (int i = w->first; i < GRAB_CLAIMERS; i += GRAB_THREADS) {
+        for (;;) {
+            json_t *j = NULL;
+            long status = grab_once(curl, w->pkt, w->token, i, &j);
+            if (status == 0 || status == 503) { /* unknown outcome: same key again */
+                json_decref(j);
+                w->retries++;
+                usleep(20000);
+                continue;
+            }
+            w->status[i] = status;
+            if (status == 201) {
+                w->amount[i] = json_integer_value(json_object_get(j, "amount"));
+                snprintf(w->claim_id[i], 32, "%s", json_string_value(json_object_get(j, "id")));
+            } else if (status != 410) {
+                fprintf(stderr, "grab %d: %ld %s\n", i, status, j ? "" : "(no JSON)");
+            }
+            json_decref(j);
+            break;
+        }
+    }
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+static long long admin_int(const char *path, const char *name)
+{
+    http_reply r = httptest_admin(&server, "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    long long v = httptest_int(&r, name);
+    httptest_reply_free(&r);
+    return v;
+}
+
+static void test_hot_grab_campaign(void **state)
+{
+    (void)state;
+    long cycles = 5;
+    const char *env = getenv("HB_CAMPAIGN_CYCLES");
+    if (env != NULL && atol(env) > 0) cycles = atol(env);
+    /* an enterprise sends it: 300 shares are above a person's 100 */
+    http_reply made = httptest_admin(&server, "POST", "/v1/accounts",
+                                     "{\"tier\":\"enterprise\",\"name\":\"GrabShop\"}", NULL);
+    assert_int_equal(made.status, 201);
+    char sender[32], fund_path[96], fund[96];
+    snprintf(sender, sizeof sender, "%s", httptest_str(&made, "id"));
+    httptest_reply_free(&made);
+    snprintf(fund_path, sizeof fund_path, "/v1/accounts/%s/topup", sender);
+    snprintf(fund, sizeof fund, "{\"amount\":%ld,\"external_ref\":\"grab-fund\"}", cycles * 20000);
+    made = httptest_admin(&server, "POST", fund_path, fund, NULL);
+    assert_int_equal(made.status, 201);
+    httptest_reply_free(&made);
+    for (int i = 0; i < GRAB_CLAIMERS; i++) {
+        char body[96];
+        snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"Grab%d\"}", i);
+        http_reply r = httptest_admin(&server, "POST", "/v1/accounts", body, NULL);
+        assert_int_equal(r.status, 201);
+        snprintf(grab_ids[i], 32, "%s", httptest_str(&r, "id"));
+        httptest_reply_free(&r);
+    }
+    long long *held = calloc(GRAB_CLAIMERS, sizeof *held); /* what each claimer won so far */
+    assert_non_null(held);
+    long retries = 0;
+    for (long c = 1; c <= cycles; c++) {
+        char create[128];
+        snprintf(create, sizeof create, "{\"sender\":\"%s\",\"total\":20000,\"count\":300}",
+                 sender);
+        http_reply r = httptest_admin(&server, "POST", "/v1/packets", create, NULL);
+        if (r.status != 201) fprintf(stderr, "create: %ld %s\n", r.status, r.body);
+        assert_int_equal(r.status, 201);
+        char pkt[32], token[64];
+        snprintf(pkt, sizeof pkt, "%s", httptest_str(&r, "id"));
+        snprintf(token, sizeof token, "%s", httptest_str(&r, "claim_token"));
+        httptest_reply_free(&r);
+        pthread_t th[GRAB_THREADS];
+        for (int t = 0; t < GRAB_THREADS; t++) {
+            memset(&grab_workers[t], 0, sizeof grab_workers[t]);
+            grab_workers[t].first = t;
+            grab_workers[t].pkt = pkt;
+            grab_workers[t].token = token;
+            assert_int_equal(pthread_create(&th[t], NULL, run_grab_worker, &grab_workers[t]), 0);
+        }
+        usleep((useconds_t)(uniform() * 0.6e6)); /* somewhere in the grab */
+        httptest_kill(&server);
+        httptest_restart(&server);
+        for (int t = 0; t < GRAB_THREADS; t++) pthread_join(th[t], NULL);
+        int winners = 0;
+        long long sum = 0;
+        for (int i = 0; i < GRAB_CLAIMERS; i++) {
+            const grab_worker *w = &grab_workers[i % GRAB_THREADS];
+            if (w->status[i] == 201) {
+                winners++;
+                sum += w->amount[i];
+                held[i] += w->amount[i];
+            } else {
+                assert_int_equal(w->status[i], 410);
+            }
+            char path[96];
+            snprintf(path, sizeof path, "/v1/accounts/%s", grab_ids[i]);
+            assert_int_equal(admin_int(path, "balance"), held[i]);
+        }
+        for (int t = 0; t < GRAB_THREADS; t++) retries += grab_workers[t].retries;
+        assert_int_equal(winners, GRAB_SHARES);
+        assert_int_equal(sum, 20000);
+        char path[96], sql[160], out[64];
+        snprintf(path, sizeof path, "/v1/packets/%s", pkt);
+        assert_int_equal(admin_int(path, "claimed_count"), GRAB_SHARES);
+        assert_int_equal(admin_int(path, "claimed_amount"), 20000);
+        snprintf(sql, sizeof sql, "SELECT COUNT(DISTINCT claimer_id) FROM claims WHERE packet_id = %s",
+                 pkt + 4);
+        httptest_sql(&server, sql, out, sizeof out);
+        assert_int_equal(atoll(out), GRAB_SHARES);
+        assert_true(httptest_balanced(&server));
+    }
+    free(held);
+    fprintf(stderr, "hot grab: %ld kill -9 cycles, %d shares each claimed exactly once, %ld "
+                    "claims sent again after an unknown outcome\n",
+            cycles, GRAB_SHARES, retries);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -76,6 +263,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_campaign)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_campaign),
+                                       cmocka_unit_test(test_hot_grab_campaign)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
