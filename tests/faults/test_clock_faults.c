@@ -4,6 +4,8 @@
  *    stays refused when the clock goes back;
  *  - daily limits: a day's allowance is not granted again when the clock goes back to an
  *    earlier day (the counted day never moves back);
+ *  - red packets: a packet is expired once the clock passes its expiry, the sweep refunds it
+ *    once, and when the clock comes back it stays refunded: no claim, no second refund;
  *  - nonce windows: once the server has pruned the nonces of a time (the clock ran ahead),
  *    no request signed at or before it is accepted again, even after the clock and the
  *    server come back; fresh requests in that span are refused too (fail closed) while
@@ -105,6 +107,80 @@ static int teardown(void **state)
     return 0;
 }
 
+static long long packet_int(const char *token, const char *path, const char *name, char *status,
+                             size_t status_size)
+{
+    http_reply r = httptest_bearer(&server, token, "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    long long v = httptest_int(&r, name);
+    if (status != NULL) snprintf(status, status_size, "%s", httptest_str(&r, "status"));
+    httptest_reply_free(&r);
+    return v;
+}
+
+static long grab(const char *token, const char *pkt, const char *claim_token)
+{
+    char path[96], body[128];
+    snprintf(path, sizeof path, "/v1/packets/%s/claims", pkt);
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", claim_token);
+    http_reply r = httptest_bearer(&server, token, "POST", path, body, NULL);
+    long status = r.status;
+    if (status == 410) assert_string_equal(httptest_error_code(&r), "PACKET_EXPIRED");
+    httptest_reply_free(&r);
+    return status;
+}
+
+static void sweep_expect(const char *expected)
+{
+    /* the CLI runs under the same shifted clock (LD_PRELOAD and HB_CLOCK_OFFSET are set) */
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "%s sweep --db '%s' --json", getenv("HONGBAO_BIN"), server.db);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[128] = "";
+    assert_non_null(fgets(line, sizeof line, p));
+    assert_int_equal(pclose(p), 0);
+    if (strstr(line, expected) == NULL) fprintf(stderr, "sweep said %s", line);
+    assert_non_null(strstr(line, expected));
+}
+
+static void test_packet_expiry(void **state)
+{
+    (void)state;
+    char carol[32], path[96], status[32];
+    create("Clock Carol", carol, sizeof carol);
+    char bob_token[128], carol_token[128];
+    snprintf(bob_token, sizeof bob_token, "%s", session_for(bob, 7 * 86400));
+    snprintf(carol_token, sizeof carol_token, "%s", session_for(carol, 7 * 86400));
+    http_reply r = httptest_bearer(&server, bob_token, "POST", "/v1/packets",
+                                   "{\"total\":1000,\"count\":3,\"expires_in\":3600}", NULL);
+    assert_int_equal(r.status, 201);
+    char pkt[32], token[64];
+    snprintf(pkt, sizeof pkt, "%s", httptest_str(&r, "id"));
+    snprintf(token, sizeof token, "%s", httptest_str(&r, "claim_token"));
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/packets/%s", pkt);
+    assert_int_equal(grab(alice_token, pkt, token), 201);
+    long long claimed = packet_int(bob_token, path, "claimed_amount", NULL, 0);
+    set_offset(7200); /* two hours ahead: past the expiry */
+    assert_int_equal(grab(carol_token, pkt, token), 410);
+    packet_int(bob_token, path, "claimed_amount", status, sizeof status);
+    assert_string_equal(status, "expired");
+    sweep_expect("\"refunded\":1,");
+    set_offset(0); /* the clock comes back: the packet stays refunded */
+    assert_int_equal(packet_int(bob_token, path, "refunded_amount", status, sizeof status),
+                     1000 - claimed);
+    assert_string_equal(status, "refunded");
+    assert_int_equal(grab(carol_token, pkt, token), 410);
+    sweep_expect("\"refunded\":0,");
+    char sql[160], out[32];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM transfers WHERE kind = 6 AND reference = '%s'",
+             pkt);
+    httptest_sql(&server, sql, out, sizeof out);
+    assert_int_equal(atoi(out), 1);
+    assert_true(httptest_balanced(&server));
+}
+
 static void test_sessions(void **state)
 {
     (void)state;
@@ -194,6 +270,7 @@ static void test_nonce_window(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_packet_expiry),
         cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_daily_limit),
         cmocka_unit_test(test_nonce_window), /* last: it closes the signed API for an hour */
