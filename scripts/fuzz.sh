@@ -31,7 +31,7 @@ for name in "${harnesses[@]}"; do
         echo "fuzz $name: ${runs:-?} executions in ${took:-?} s, no finding"
     else
         echo "fuzz $name: FAILED after ${runs:-?} executions (see $log):" >&2
-        grep -E 'ERROR|SUMMARY|fuzz_[a-z]+:' "$log" | head -5 >&2
+        grep -E 'ERROR|SUMMARY|fuzz_[a-z_]+:' "$log" | head -5 >&2
         failed=1
     fi
 done
