@@ -2,6 +2,9 @@
  *  - a few sessions sending as fast as they can are rate limited (429 with Retry-After),
  *    while other people's sessions at a normal pace never see a 429; so is a key, and so is
  *    one device behind several people's sessions, while people on their own devices pay on;
+ *  - a bot grabbing a red packet with 30 accounts from one device wins no more than the
+ *    device's budget, each refused claim a 429 with Retry-After, while people grabbing from
+ *    their own phones all get their share;
  *  - slow clients (slowloris: 1,100 connections from 127.0.0.2 each holding half a request
  *    header), a flood of connections opened and dropped (127.0.0.3), and a request with a
  *    200 KB header: the server stays responsive on 127.0.0.1 within its bounds (per-address
@@ -194,6 +197,86 @@ static void test_keys_and_devices(void **state)
     assert_true(httptest_balanced(&server));
 }
 
+/* One claim of a packet by a session from a device. */
+typedef struct grabber {
+    const char *token;
+    const char *packet;
+    const char *claim_token;
+    const char *device;
+    long status;
+    bool retry_after;
+} grabber;
+
+static void *run_grabber(void *arg)
+{
+    grabber *g = arg;
+    char path[96], body[256];
+    snprintf(path, sizeof path, "/v1/packets/%s/claims", g->packet);
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"device\":\"%s\"}", g->claim_token,
+             g->device);
+    http_reply r = httptest_bearer(&server, g->token, "POST", path, body, NULL);
+    g->status = r.status;
+    g->retry_after = strstr(r.headers, "Retry-After:") != NULL;
+    httptest_reply_free(&r);
+    return NULL;
+}
+
+static void test_bot_grabbing(void **state)
+{
+    (void)state;
+    enum { BOTS = 30, HONEST = 4 };
+    static char bot_ids[BOTS][32], bot_tokens[BOTS][128];
+    for (int i = 0; i < BOTS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Bot %d", i);
+        httptest_person(&server, name, 0, bot_ids[i], bot_tokens[i]);
+        usleep(60000); /* within the admin key's own budget */
+    }
+    http_reply r = httptest_bearer(&server, tokens[PEOPLE - 1], "POST", "/v1/packets",
+                                   "{\"total\":10000,\"count\":100}", NULL);
+    assert_int_equal(r.status, 201);
+    char pkt[32], claim_token[64];
+    snprintf(pkt, sizeof pkt, "%s", httptest_str(&r, "id"));
+    snprintf(claim_token, sizeof claim_token, "%s", httptest_str(&r, "claim_token"));
+    httptest_reply_free(&r);
+    sleep(1);
+    grabber gs[BOTS + HONEST];
+    pthread_t th[BOTS + HONEST];
+    static char phones[HONEST][32];
+    for (int i = 0; i < BOTS + HONEST; i++) {
+        bool bot = i < BOTS;
+        if (!bot) snprintf(phones[i - BOTS], sizeof phones[0], "own-grab-phone-%d", i);
+        gs[i] = (grabber){.token = bot ? bot_tokens[i] : tokens[i - BOTS], .packet = pkt,
+                          .claim_token = claim_token, .device = bot ? "bot-phone" : phones[i - BOTS]};
+        assert_int_equal(pthread_create(&th[i], NULL, run_grabber, &gs[i]), 0);
+    }
+    for (int i = 0; i < BOTS + HONEST; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    long bot_won = 0, bot_refused = 0;
+    for (int i = 0; i < BOTS; i++) {
+        if (gs[i].status == 201) {
+            bot_won++;
+        } else {
+            assert_int_equal(gs[i].status, 429);
+            assert_true(gs[i].retry_after);
+            bot_refused++;
+        }
+    }
+    for (int i = BOTS; i < BOTS + HONEST; i++) assert_int_equal(gs[i].status, 201);
+    /* the device's burst of 10 and 5 a second: the grab takes well under two seconds */
+    assert_true(bot_won <= 10 + 10);
+    assert_true(bot_refused >= BOTS - 20);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/packets/%s", pkt);
+    r = httptest_bearer(&server, tokens[PEOPLE - 1], "GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(httptest_int(&r, "claimed_count"), bot_won + HONEST);
+    httptest_reply_free(&r);
+    fprintf(stderr, "abuse: a bot with %d accounts on one phone won %ld shares, %ld claims "
+                    "refused with 429; %d people on their own phones all won theirs\n",
+            BOTS, bot_won, bot_refused, HONEST);
+    assert_true(httptest_balanced(&server));
+}
+
 static void test_rate_limits(void **state)
 {
     (void)state;
@@ -316,6 +399,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rate_limits),
         cmocka_unit_test(test_keys_and_devices),
+        cmocka_unit_test(test_bot_grabbing),
         cmocka_unit_test(test_slow_clients_floods_and_huge_headers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
