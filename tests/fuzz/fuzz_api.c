@@ -5,7 +5,9 @@
  * free loopback port. Each input's first byte picks an endpoint; the rest is the body, sent
  * with a valid admin signature (fresh nonce) over one keep-alive connection. Whatever the
  * body, the answer must be a complete HTTP response with a status below 500, and its body
- * JSON: an error envelope {"error":{"code","message","request_id"}} for 4xx. The ledger
+ * JSON: an error envelope {"error":{"code","message","request_id"}} for 4xx. A red packet
+ * (pkt_1, 100,000 shares) exists; "@TOKEN@" in a body becomes its claim token, so that
+ * claims get past the token check. The ledger
  * must stay balanced (checked every 4096 inputs and at exit). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +26,9 @@
 #include "http/signature.h"
 #include "service/credentials.h"
 #include "service/customer.h"
+#include "core/packet_token.h"
 #include "service/keyring.h"
+#include "service/packet.h"
 #include "service/wallet.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -45,6 +49,7 @@ static unsigned long long nonce_counter;
 static unsigned long runs;
 static int last_status;
 static unsigned long retries;
+static char claim_token[PACKET_TOKEN_TEXT_LEN + 1];
 static bool last_closes;
 
 static void die(const char *what)
@@ -110,6 +115,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setenv("HONGBAO_RATE_LIMIT_KEY_PER_SECOND", "1000000", 1);
     setenv("HONGBAO_RATE_LIMIT_KEY_BURST", "1000000", 1);
     setenv("HONGBAO_TIER_PERSONAL_DAILY_LIMIT", "100000000.00", 1);
+    setenv("HONGBAO_TIER_PERSONAL_SINGLE_LIMIT", "1000000.00", 1);
+    setenv("HONGBAO_TIER_PERSONAL_MAX_SHARES", "100000", 1);
     int line = 0;
     char why[256];
     if (policy_load(NULL, &pol, &line, why, sizeof why) != HB_ERR_OK) die(why);
@@ -136,6 +143,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         die("cannot create the admin key");
     }
     snprintf(key_id, sizeof key_id, "%s", k.key_id);
+    /* a packet to claim from: pkt_1, 100,000 shares of alice's */
+    static int64_t shares[100000];
+    packet_create_cmd pc;
+    memset(&pc, 0, sizeof pc);
+    pc.packet.sender_id = a;
+    pc.packet.total = 10000000;
+    pc.packet.count = 100000;
+    pc.packet.mode = 1;
+    pc.expires_in_s = LIMIT_PACKET_EXPIRES_MAX_S;
+    if (packet_create_prepare(&pc, shares, "fuzz", NULL, why, sizeof why) != HB_ERR_OK ||
+        engine_submit(eng, &pc.base) != HB_ERR_OK) {
+        fprintf(stderr, "fuzz_api: %s %s\n", why, pc.base.err_detail);
+        die("cannot create the packet");
+    }
+    packet_token pt = {.kind = PACKET_TOKEN_CLAIM, .packet_id = pc.packet.id,
+                       .not_after_ms = pc.packet.expires_at_ms};
+    if (packet_token_seal(&keys.packet_tokens, &pt, claim_token) != HB_ERR_OK) die("seal");
     snprintf(secret, sizeof secret, "%s", k.secret);
     http_options ho = {.db = db, .port = 0, .threads = 2, .keys = &keys, .policy = &pol};
     if (http_server_start(eng, &ho, &srv, err_text, sizeof err_text) != HB_ERR_OK) die(err_text);
@@ -147,6 +171,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         {"/v1/accounts/", "/unmask"},   {"/v1/transfers", ""},
         {"/v1/transfers/batch", ""},    {"/v1/keys", ""},
         {"/v1/keys/hbk_0000000000000000/revoke", ""}, {"/v1/sessions/revoke", ""},
+        {"/v1/packets", ""},            {"/v1/packets/pkt_1/claims", ""},
     };
     path_count = (int)(sizeof templates / sizeof templates[0]);
     for (int i = 0; i < path_count; i++) {
@@ -225,8 +250,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0 || size > 70000) return 0;
     const char *path = paths[data[0] % path_count];
-    const uint8_t *body = data + 1;
-    size_t body_len = size - 1;
+    /* the body, with "@TOKEN@" replaced by pkt_1's claim token */
+    static uint8_t expanded[70000 * 7];
+    size_t body_len = 0;
+    for (size_t i = 1; i < size; i++) {
+        if (i + 7 <= size && memcmp(data + i, "@TOKEN@", 7) == 0) {
+            memcpy(expanded + body_len, claim_token, PACKET_TOKEN_TEXT_LEN);
+            body_len += PACKET_TOKEN_TEXT_LEN;
+            i += 6;
+        } else {
+            expanded[body_len++] = data[i];
+        }
+    }
+    const uint8_t *body = expanded;
     char ts[24], nonce[40], hex[65];
     snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
     snprintf(nonce, sizeof nonce, "fuzz%020llu", ++nonce_counter);
