@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
-.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-pg \
+.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-packets bench-pg \
         fuzz fuzz-build lint valgrind crash soak \
         clean format
 
@@ -91,6 +91,10 @@ bench: release
 
 bench-http: release
 	@bench/http.sh $(HONGBAO)
+
+# Red-packet grabs over HTTP: one hot 100,000-share packet against claims spread over many.
+bench-packets: release
+	@bench/packets.sh $(HONGBAO)
 
 # pgbench's TPC-B and hongbao's ledger and HTTP benchmarks on one throwaway PostgreSQL.
 bench-pg: release

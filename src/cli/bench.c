@@ -27,7 +27,10 @@ static const char bench_usage[] =
     "size (default 8192), --cache-mib the store's page cache (default 512), --idempotency\n"
     "gives every transfer its own idempotency key, --check runs the ledger check after.\n"
     "Prints JSON: transfers/s, submit-to-durable latency p50/p99/max, batch sizes.\n"
-    "Use a scratch store: the benchmark adds accounts and transfers to it.\n";
+    "Use a scratch store: the benchmark adds accounts and transfers to it.\n"
+    "\n"
+    "hongbao bench packets-setup prepares a store for the red-packet grab benchmark\n"
+    "(bench/packets.sh, `make bench-packets`); see its --help.\n";
 
 typedef struct bench_config {
     const char *db;
@@ -300,6 +303,9 @@ static void print_results(const bench_config *c, bench_thread *threads, double s
 
 int cmd_bench(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "packets-setup") == 0) {
+        return cli_bench_packets_setup(argc - 1, argv + 1);
+    }
     if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
         bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
         fputs(bench_usage, help ? stdout : stderr);

@@ -35,6 +35,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cli_bench_packets_setup(int argc, char **argv);
 
 /* Open the engine on an existing store (or create it); prints the reason and returns the
  * exit code on failure, EXIT_OK on success. */
