@@ -34,6 +34,7 @@ static hb_err load_state(engine *e)
     e->next_account_id = max_account + 1;
     e->next_transfer_id = max_transfer + 1;
     ledger__cache_clear(&e->cache);
+    memset(e->system_ids, 0, sizeof e->system_ids);
     if (e->preload && !e->preloaded && store_exclusive_writer(e->store)) {
         /* The writer holds balances in memory: read them all once, in one pass, rather
          * than one lookup per first touch on the hot path. */

@@ -129,6 +129,8 @@ struct engine {
     int64_t nonce_horizon_ms; /* requests signed at or before it are refused (store_nonce_prune) */
     int64_t audit_seq;
     uint8_t audit_hash[32];
+    /* System accounts found so far (0 = not looked up), forgotten with the cache. */
+    int64_t system_ids[ACCOUNT_KIND_COUNT][CURRENCY_COUNT];
     const EVP_MD *sha256;
     txn txn;
 };

@@ -477,10 +477,16 @@ hb_err txn_account(txn *t, int64_t id, const account **out)
 
 hb_err txn_system_account(txn *t, account_kind kind, currency cur, const account **out)
 {
-    account a;
-    hb_err err = store_account_find_system(t->engine->store, kind, cur, &a);
-    if (err != HB_ERR_OK) return err;
-    return txn_account(t, a.id, out);
+    ASSERT(kind > ACCOUNT_KIND_NONE && kind < ACCOUNT_KIND_COUNT && currency_valid(cur));
+    int64_t *known = &t->engine->system_ids[kind][cur];
+    if (*known == 0) {
+        /* once per store state: a hot escrow or reserve is not looked up per command */
+        account a;
+        hb_err err = store_account_find_system(t->engine->store, kind, cur, &a);
+        if (err != HB_ERR_OK) return err;
+        *known = a.id;
+    }
+    return txn_account(t, *known, out);
 }
 
 hb_err txn_account_create(txn *t, account *a)
