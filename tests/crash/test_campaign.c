@@ -12,8 +12,16 @@
  * holds two shares, the packet's claimed amount is the sum of its claims, and the ledger
  * check (which includes the packet escrow) passes.
  *
+ * The refund campaign expires 40 packets, then kills `hongbao sweep` processes and the
+ * server (which sweeps too) at random moments while they refund; afterwards every packet is
+ * refunded exactly once (one refund transfer each, its sender paid back once) and the ledger
+ * check passes.
+ *
  * $HB_CAMPAIGN_CYCLES cycles (default 5; `make crash` runs 50 on each store). */
+#include <signal.h>
+#include <sys/wait.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -204,7 +212,7 @@ static void test_hot_grab_campaign(void **state)
             grab_workers[t].token = token;
             assert_int_equal(pthread_create(&th[t], NULL, run_grab_worker, &grab_workers[t]), 0);
         }
-        usleep((useconds_t)(uniform() * 0.6e6)); /* somewhere in the grab */
+        usleep((useconds_t)(uniform() * 0.15e6)); /* somewhere in the grab */
         httptest_kill(&server);
         httptest_restart(&server);
         for (int t = 0; t < GRAB_THREADS; t++) pthread_join(th[t], NULL);
@@ -242,6 +250,95 @@ static void test_hot_grab_campaign(void **state)
             cycles, GRAB_SHARES, retries);
 }
 
+/* ---- refunds ----------------------------------------------------------------------------------- */
+
+#define REFUND_PACKETS 40
+
+static pid_t spawn_sweep(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        const char *bin = getenv("HONGBAO_BIN");
+        execl(bin, bin, "sweep", "--db", server.db, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void test_refund_campaign(void **state)
+{
+    (void)state;
+    long cycles = 5;
+    const char *env = getenv("HB_CAMPAIGN_CYCLES");
+    if (env != NULL && atol(env) > 0) cycles = atol(env);
+    char sender[32], sender_token[128], grabber[32], grabber_token[128];
+    httptest_person(&server, "RefundSender", REFUND_PACKETS * 100, sender, sender_token);
+    httptest_person(&server, "RefundGrabber", 0, grabber, grabber_token);
+    char pkts[REFUND_PACKETS][32];
+    long long claimed = 0;
+    for (int i = 0; i < REFUND_PACKETS; i++) {
+        http_reply r = httptest_bearer(&server, sender_token, "POST", "/v1/packets",
+                                       "{\"total\":100,\"count\":3,\"expires_in\":10}", NULL);
+        assert_int_equal(r.status, 201);
+        snprintf(pkts[i], sizeof pkts[i], "%s", httptest_str(&r, "id"));
+        char path[96], body[128];
+        snprintf(path, sizeof path, "/v1/packets/%.31s/claims", pkts[i]);
+        snprintf(body, sizeof body, "{\"token\":\"%s\"}", httptest_str(&r, "claim_token"));
+        httptest_reply_free(&r);
+        r = httptest_bearer(&server, grabber_token, "POST", path, body, NULL);
+        assert_int_equal(r.status, 201);
+        claimed += httptest_int(&r, "amount");
+        httptest_reply_free(&r);
+    }
+    /* stopped while the packets expire, so that the refunds happen under the kills below */
+    httptest_stop(&server);
+    sleep(11);
+    long killed = 0;
+    for (long c = 0; c < cycles; c++) {
+        pid_t sweeps[2] = {spawn_sweep(), spawn_sweep()};
+        bool running = c == 0 || uniform() < 0.5;
+        if (running) httptest_restart(&server); /* it sweeps at start */
+        usleep((useconds_t)(uniform() * 0.02e6));
+        for (int k = 0; k < 2; k++) {
+            kill(sweeps[k], SIGKILL);
+            int st = 0;
+            waitpid(sweeps[k], &st, 0);
+            if (WIFSIGNALED(st)) killed++; /* stopped before it finished */
+        }
+        if (running) httptest_kill(&server);
+    }
+    httptest_restart(&server);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "%s sweep --db '%s' > /dev/null", getenv("HONGBAO_BIN"), server.db);
+    assert_int_equal(system(cmd), 0);
+    for (int i = 0; i < REFUND_PACKETS; i++) {
+        char sql[160], out[32];
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM transfers WHERE kind = 6 AND reference = '%.31s'", pkts[i]);
+        httptest_sql(&server, sql, out, sizeof out);
+        assert_int_equal(atoi(out), 1);
+        char path[96];
+        snprintf(path, sizeof path, "/v1/packets/%.31s", pkts[i]);
+        http_reply r = httptest_bearer(&server, sender_token, "GET", path, NULL, NULL);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(httptest_str(&r, "status"), "refunded");
+        httptest_reply_free(&r);
+    }
+    char path[96];
+    snprintf(path, sizeof path, "/v1/accounts/%s", sender);
+    assert_int_equal(admin_int(path, "balance"), REFUND_PACKETS * 100 - claimed);
+    assert_true(httptest_balanced(&server));
+    fprintf(stderr, "refunds: %d expired packets refunded exactly once through %ld cycles of "
+                    "killed sweepers (%ld killed before finishing) and servers\n",
+            REFUND_PACKETS, cycles, killed);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -264,6 +361,7 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_campaign),
-                                       cmocka_unit_test(test_hot_grab_campaign)};
+                                       cmocka_unit_test(test_hot_grab_campaign),
+                                       cmocka_unit_test(test_refund_campaign)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
