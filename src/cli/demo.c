@@ -7,6 +7,7 @@
 #include "core/ids.h"
 #include "service/credentials.h"
 #include "service/customer.h"
+#include "service/packet.h"
 #include "service/wallet.h"
 
 static const char demo_usage[] =
@@ -14,7 +15,9 @@ static const char demo_usage[] =
     "\n"
     "Fill an initialised store with N people (default 5) holding 1,000.00 CNY each, and\n"
     "one enterprise merchant. --tokens writes one line per person, \"acct_N TOKEN\", with\n"
-    "a bearer session valid for a day (for scripts and load tests). Run it again for more.\n";
+    "a bearer session valid for a day (for scripts and load tests). The first person sends\n"
+    "a festival red packet of 10.00 in 3 shares; its claim token is printed. Run it again\n"
+    "for more.\n";
 
 static const char *const surnames[] = {"张", "王", "李", "赵", "陈", "刘", "杨", "黄"};
 static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "磊", "洋", "勇"};
@@ -78,7 +81,7 @@ int cmd_demo(int argc, char **argv)
         rc = EXIT_USAGE;
     }
     hb_err err = HB_ERR_OK;
-    int64_t merchant = 0;
+    int64_t merchant = 0, first_person = 0;
     if (rc == EXIT_OK) err = create_customer(e, &keys, TIER_ENTERPRISE, "示例小店", "13700000000", &merchant);
     for (int64_t i = 0; rc == EXIT_OK && err == HB_ERR_OK && i < people; i++) {
         char name[32], phone[16];
@@ -86,6 +89,7 @@ int cmd_demo(int argc, char **argv)
         snprintf(phone, sizeof phone, "138%08lld", (long long)(i % 100000000));
         int64_t id = 0;
         err = create_customer(e, &keys, TIER_PERSONAL, name, phone, &id);
+        if (i == 0) first_person = id;
         transfer_cmd t;
         memset(&t, 0, sizeof t);
         t.transfer.kind = TRANSFER_TOPUP;
@@ -107,11 +111,31 @@ int cmd_demo(int argc, char **argv)
         }
     }
     if (tokens != NULL) fclose(tokens);
+    /* a red packet to grab */
+    packet_create_cmd pc;
+    memset(&pc, 0, sizeof pc);
+    int64_t shares[3];
+    char packet_token_text[PACKET_TOKEN_TEXT_LEN + 1] = "";
+    if (rc == EXIT_OK && err == HB_ERR_OK) {
+        pc.packet.sender_id = first_person;
+        pc.packet.total = 1000;
+        pc.packet.count = 3;
+        pc.packet.mode = 1;
+        snprintf(pc.packet.scene, sizeof pc.packet.scene, "festival");
+        char why[160];
+        err = packet_create_prepare(&pc, shares, "operator:demo", NULL, why, sizeof why);
+        if (err == HB_ERR_OK) err = engine_submit(e, &pc.base);
+        packet_token t = {.kind = PACKET_TOKEN_CLAIM, .packet_id = pc.packet.id,
+                          .not_after_ms = pc.packet.expires_at_ms};
+        if (err == HB_ERR_OK) err = packet_token_seal(&keys.packet_tokens, &t, packet_token_text);
+    }
     engine_close(e);
     keyring_clear(&keys);
     if (rc != EXIT_OK) return rc;
     if (err != HB_ERR_OK) return cli_fail(err, "creating the demo data failed");
     printf("merchant  acct_%lld  示例小店 (enterprise)\n%lld people with 1000.00 CNY each\n",
            (long long)merchant, (long long)people);
+    printf("packet    pkt_%lld  10.00 in 3 shares from acct_%lld, claim token %s\n",
+           (long long)pc.packet.id, (long long)first_person, packet_token_text);
     return EXIT_OK;
 }

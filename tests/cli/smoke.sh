@@ -82,7 +82,7 @@ run --help
 expect_rc 0 "top-level --help"
 expect_out "usage" "top-level --help"
 
-for cmd in init account topup withdraw transfer ledger bench; do
+for cmd in init account topup withdraw transfer ledger bench sweep demo serve; do
     run "$cmd" --help
     expect_rc 0 "$cmd --help"
     grep -qi "usage" "$OUT" || fail "$cmd --help: stdout lacks 'usage'"
@@ -248,6 +248,26 @@ expect_out '"balance":2025' "bob's final balance"
 
 run ledger check --db "$DB"
 expect_rc 0 "ledger check"
+
+run sweep --db "$DB" --json
+expect_rc 0 "sweep with nothing due"
+expect_out '"refunded":0,"refused":0' "sweep with nothing due"
+run sweep --db "$DB" --bogus
+expect_rc 2 "sweep with an unknown option"
+
+# the demo sends a red packet; a packet that has not expired is not refunded
+DEMO_DB=$TMP/demo.db
+run init --db "$DEMO_DB"
+expect_rc 0 "init for the demo"
+run demo --db "$DEMO_DB" --people 2
+expect_rc 0 "demo"
+expect_out "^packet +pkt_1 .*claim token [A-Za-z0-9_-]{46}$" "demo's red packet"
+run sweep --db "$DEMO_DB"
+expect_rc 0 "sweep before any expiry"
+expect_out "refunded 0 expired red packets" "sweep before any expiry"
+run ledger check --db "$DEMO_DB" --json
+expect_rc 0 "ledger check after the demo"
+expect_out '"escrow_mismatches":0' "ledger check after the demo"
 expect_out "balanced" "ledger check"
 
 # ---- the configured maximum of one transfer ------------------------------------------------
