@@ -1,5 +1,6 @@
 #include "core/rng.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -12,6 +13,38 @@ static hb_err secure_fill(hb_rng *self, void *buf, size_t n)
 }
 
 static hb_rng secure_rng = {.fill = secure_fill, .state = {0, 0, 0, 0}};
+
+static hb_err buffered_fill(hb_rng *self, void *buf, size_t n)
+{
+    hb_rng_buffered *r = (hb_rng_buffered *)self;
+    uint8_t *out = buf;
+    while (n > 0) {
+        if (r->pos == r->len) {
+            if (RAND_bytes(r->buf, (int)sizeof r->buf) != 1) return HB_ERR_UNAVAILABLE;
+            r->pos = 0;
+            r->len = sizeof r->buf;
+        }
+        size_t k = r->len - r->pos < n ? r->len - r->pos : n;
+        memcpy(out, r->buf + r->pos, k);
+        OPENSSL_cleanse(r->buf + r->pos, k); /* each random byte is handed out once */
+        r->pos += k;
+        out += k;
+        n -= k;
+    }
+    return HB_ERR_OK;
+}
+
+void rng_buffered_init(hb_rng_buffered *r)
+{
+    memset(r, 0, sizeof *r);
+    r->base.fill = buffered_fill;
+}
+
+void rng_buffered_clear(hb_rng_buffered *r)
+{
+    OPENSSL_cleanse(r->buf, sizeof r->buf);
+    r->pos = r->len = 0;
+}
 
 hb_rng *rng_secure(void)
 {

@@ -20,6 +20,18 @@ typedef struct hb_rng {
 
 /* The process-wide CSPRNG. Thread-safe; static storage. */
 hb_rng *rng_secure(void);
+/* The CSPRNG drawn 4 KiB at a time, for many small draws in a row (a packet's split): one
+ * RAND_bytes call per 512 draws rather than one per draw. Not thread-safe; wipe it with
+ * rng_buffered_clear() when done. */
+typedef struct hb_rng_buffered {
+    hb_rng base; /* pass &r->base where an hb_rng * is wanted */
+    uint8_t buf[4096];
+    size_t pos;
+    size_t len;
+} hb_rng_buffered;
+void rng_buffered_init(hb_rng_buffered *r);
+void rng_buffered_clear(hb_rng_buffered *r);
+
 /* A deterministic generator; not thread-safe (one per thread). */
 void rng_seeded_init(hb_rng *rng, uint64_t seed);
 

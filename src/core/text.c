@@ -38,3 +38,26 @@ size_t text_prefix(const char *text, size_t max_bytes)
     while (cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80) cut--;
     return cut;
 }
+
+static bool invisible(uint32_t c)
+{
+    return c == 0x00AD || c == 0x034F || c == 0x061C || c == 0x115F || c == 0x1160 ||
+           c == 0x17B4 || c == 0x17B5 || (c >= 0x180B && c <= 0x180F) ||
+           (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2060 && c <= 0x206F) || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) ||
+           c == 0xFEFF || c == 0xFFA0 || (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
+bool text_has_invisible(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p != '\0') {
+        uint32_t c = *p;
+        int extra = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+        if (extra > 0) c &= 0x3Fu >> extra;
+        p++;
+        for (int i = 0; i < extra && *p != '\0'; i++, p++) c = (c << 6) | (*p & 0x3Fu);
+        if (invisible(c)) return true;
+    }
+    return false;
+}

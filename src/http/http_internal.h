@@ -139,6 +139,7 @@ struct http_server {
     int64_t key_per_second, key_burst, session_per_second, session_burst;
     int64_t auth_failures_per_second, auth_failures_burst;
     int64_t device_per_second, device_burst;
+    int64_t max_shares[TIER_COUNT];  /* under rate_lock: the tiers' shares per red packet */
     pthread_mutex_t sessions_lock;
     session_cache_entry sessions[SESSION_CACHE_SLOTS];
     /* metrics */

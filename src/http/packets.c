@@ -84,6 +84,20 @@ static json_t *packet_json(request *r, const packet *p, bool owner)
     return o;
 }
 
+/* A fission packet's share link, for its seed (once it has claimed) to forward. */
+static bool add_share_link(request *r, json_t *o, const packet *p)
+{
+    packet_token t = {.kind = PACKET_TOKEN_SHARE, .packet_id = p->id,
+                      .not_after_ms = p->expires_at_ms};
+    char token[PACKET_TOKEN_TEXT_LEN + 1], url[LIMIT_PUBLIC_URL_LEN + 64];
+    if (packet_token_seal(&r->server->keys->packet_tokens, &t, token) != HB_ERR_OK) return false;
+    link_for(r, 'c', token, url, sizeof url);
+    json_object_set_new(o, "share_token", json_string(token));
+    json_object_set_new(o, "share_url", json_string(url));
+    json_object_set_new(o, "share_expires_at", json_integer(p->expires_at_ms));
+    return true;
+}
+
 /* ---- create ----------------------------------------------------------------------------- */
 
 static void finish_packet_create(request *r)
@@ -157,6 +171,27 @@ void h_packet_create(request *r)
             return;
         }
     }
+    /* The split costs CPU and memory in proportion to count: hold count to the sender's tier
+     * before making it (the writer checks again under the policy of its batch). */
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    account sender_account;
+    hb_err found = store_account_get(s, p->sender_id, &sender_account);
+    request_reader_done(r, s);
+    if (found != HB_ERR_OK) {
+        request_error(r, found, found == HB_ERR_NOT_FOUND ? "no such account: sender" : "");
+        return;
+    }
+    pthread_mutex_lock(&r->server->rate_lock);
+    int64_t max_shares = r->server->max_shares[sender_account.tier];
+    pthread_mutex_unlock(&r->server->rate_lock);
+    if (sender_account.tier != TIER_SYSTEM && p->count > max_shares) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "count above the %s tier's %lld shares",
+                 tier_name(sender_account.tier), (long long)max_shares);
+        request_error(r, HB_ERR_INVALID_ARGUMENT, detail);
+        return;
+    }
     free(r->shares);
     r->shares = malloc((size_t)p->count * sizeof *r->shares);
     ASSERT(r->shares != NULL);
@@ -196,20 +231,10 @@ static void finish_packet_claim(request *r)
     json_object_set_new(o, "wishing", json_string(p->wishing));
     json_object_set_new(o, "best_luck", json_boolean(p->status == PACKET_CLAIMED_OUT &&
                                                      cl->seq == p->best_seq));
-    if (p->fission && cl->claimer_id == p->seed_id) {
-        /* the seed forwards this link; only its holders claim the remaining shares */
-        packet_token t = {.kind = PACKET_TOKEN_SHARE, .packet_id = p->id,
-                          .not_after_ms = p->expires_at_ms};
-        char token[PACKET_TOKEN_TEXT_LEN + 1], url[LIMIT_PUBLIC_URL_LEN + 64];
-        if (packet_token_seal(&r->server->keys->packet_tokens, &t, token) != HB_ERR_OK) {
-            json_decref(o);
-            request_error(r, HB_ERR_UNAVAILABLE, "cannot seal the share link");
-            return;
-        }
-        link_for(r, 'c', token, url, sizeof url);
-        json_object_set_new(o, "share_token", json_string(token));
-        json_object_set_new(o, "share_url", json_string(url));
-        json_object_set_new(o, "share_expires_at", json_integer(p->expires_at_ms));
+    if (p->fission && cl->claimer_id == p->seed_id && !add_share_link(r, o, p)) {
+        json_decref(o);
+        request_error(r, HB_ERR_UNAVAILABLE, "cannot seal the share link");
+        return;
     }
     request_json(r, 201, o);
 }
@@ -372,6 +397,10 @@ void h_packet_get(request *r)
         return;
     }
     json_t *o = packet_json(r, &p, owner);
+    /* the seed (or an admin) can fetch the share link again once the seed has claimed */
+    if (p.fission && p.claimed_count > 0 && (who == ROLE_ADMIN || (viewer != 0 && viewer == p.seed_id))) {
+        (void)add_share_link(r, o, &p);
+    }
     customer_view sv;
     if (customer_view_get(s, r->server->keys, p.sender_id, false, &sv) == HB_ERR_OK) {
         json_object_set_new(o, "sender_name", json_string(sv.name));

@@ -388,5 +388,6 @@ void http_server_set_policy(http_server *srv, const policy *p)
     srv->device_per_second = p->device_per_second;
     srv->device_burst = p->device_burst;
     srv->auth_failures_burst = p->auth_failures_burst;
+    for (int t = 0; t < TIER_COUNT; t++) srv->max_shares[t] = p->tiers[t].max_shares;
     pthread_mutex_unlock(&srv->rate_lock);
 }

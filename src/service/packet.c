@@ -47,6 +47,23 @@ static hb_err digest_claim(txn *t, const claim *c)
     return txn_digest_row(t, "claim", ints, sizeof ints / sizeof ints[0], NULL, 0);
 }
 
+/* A chunk of shares as the audit digest sees it: its position and every amount. */
+static hb_err digest_shares(txn *t, int64_t packet_id, int64_t first, const int64_t *amounts,
+                            int64_t n)
+{
+    int64_t ints[2 + 48];
+    ints[0] = packet_id;
+    ints[1] = first;
+    hb_err err = HB_ERR_OK;
+    for (int64_t at = 0; err == HB_ERR_OK && at < n; at += 48) {
+        int64_t k = n - at < 48 ? n - at : 48;
+        memcpy(ints + 2, amounts + at, (size_t)k * sizeof *amounts);
+        ints[1] = first + at;
+        err = txn_digest_row(t, "packet_shares", ints, (size_t)(2 + k), NULL, 0);
+    }
+    return err;
+}
+
 /* The packet by id, NOT_FOUND (with a detail) when missing. */
 static hb_err load_packet(txn *t, int64_t id, packet *out)
 {
@@ -180,8 +197,8 @@ static hb_err exec_create(txn *t, command *cmd)
         if (store_packet_shares_put(s, p->id, first, c->shares + first, (int)n) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
-        const int64_t ints[] = {p->id, first};
-        if (txn_digest_row(t, "packet_shares", ints, 2, NULL, 0) != HB_ERR_OK) {
+        /* the amounts themselves, so that moving money between shares is caught */
+        if (digest_shares(t, p->id, first, c->shares + first, n) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
     }
@@ -224,6 +241,10 @@ hb_err packet_create_prepare(packet_create_cmd *c, int64_t *shares, const char *
     if (!text_valid(p->wishing, LIMIT_WISHING_LEN, true) || utf8_chars(p->wishing) > LIMIT_WISHING_CHARS) {
         REFUSE("wishing must be at most %d characters of valid UTF-8", LIMIT_WISHING_CHARS);
     }
+    if (text_has_invisible(p->wishing)) {
+        snprintf(why, why_size, "the wishing contains invisible formatting characters");
+        return HB_ERR_INVALID_MESSAGE;
+    }
     if (p->wishing[0] == '\0') {
         snprintf(p->wishing, sizeof p->wishing, "%s", sc != NULL ? sc->wishing : SCENE_DEFAULT_WISHING);
     }
@@ -240,7 +261,10 @@ hb_err packet_create_prepare(packet_create_cmd *c, int64_t *shares, const char *
     }
     if (p->currency != CURRENCY_NONE && !currency_valid(p->currency)) REFUSE("unknown currency");
 #undef REFUSE
-    hb_err err = split_shares((split_mode)p->mode, p->total, p->count, rng_secure(), shares);
+    hb_rng_buffered rng;
+    rng_buffered_init(&rng);
+    hb_err err = split_shares((split_mode)p->mode, p->total, p->count, &rng.base, shares);
+    rng_buffered_clear(&rng);
     if (err != HB_ERR_OK) {
         snprintf(why, why_size, "the random generator failed");
         return HB_ERR_UNAVAILABLE;
@@ -292,29 +316,21 @@ static hb_err replay_claim(txn *t, command *cmd, const char *result, size_t len)
 }
 
 /* Which token lets whom claim: an ordinary packet's claim token lets anyone; a fission
- * packet's claim token lets its seed open the first share, and only its share token lets
- * others claim the rest. */
+ * packet's claim token lets its seed open the first share, and only its share token (which
+ * exists once the seed has claimed) lets others claim the rest. Any other token is a wrong
+ * token: NOT_FOUND, as for an unknown packet. */
 static hb_err check_token(txn *t, const packet *p, const packet_claim_cmd *c)
 {
+    bool ok = false;
     if (!p->fission) {
-        if (c->token_kind == PACKET_TOKEN_CLAIM) return HB_ERR_OK;
-        txn_fail_detail(t, "no such red packet");
-        return HB_ERR_NOT_FOUND;
+        ok = c->token_kind == PACKET_TOKEN_CLAIM;
+    } else if (c->claimer_id == p->seed_id) {
+        ok = true; /* its own link, or the share link it was given (then ALREADY_CLAIMED) */
+    } else {
+        ok = c->token_kind == PACKET_TOKEN_SHARE && p->claimed_count > 0;
     }
-    if (c->claimer_id == p->seed_id) {
-        if (c->token_kind == PACKET_TOKEN_CLAIM) return HB_ERR_OK;
-        txn_fail_detail(t, "the seed opens a fission packet with its own link");
-        return HB_ERR_FORBIDDEN;
-    }
-    if (c->token_kind != PACKET_TOKEN_SHARE) {
-        txn_fail_detail(t, "this fission packet is claimed through the seed's share link");
-        return HB_ERR_FORBIDDEN;
-    }
-    if (p->claimed_count == 0) { /* a share token exists only once the seed claimed */
-        txn_fail_detail(t, "the seed has not opened this packet yet");
-        return HB_ERR_FORBIDDEN;
-    }
-    return HB_ERR_OK;
+    if (!ok) txn_fail_detail(t, "no such red packet");
+    return ok ? HB_ERR_OK : HB_ERR_NOT_FOUND;
 }
 
 static hb_err exec_claim(txn *t, command *cmd)
@@ -471,25 +487,30 @@ hb_err packet_sweep(engine *e, const char *url, int64_t now_ms, int64_t *refunde
     store *s = NULL;
     hb_err err = store_open(url, &opts, &s, err_text, err_text_size);
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    int64_t ids[SWEEP_PAGE];
+    packet_due *due = calloc(SWEEP_PAGE, sizeof *due);
     packet_refund_cmd *cmds = calloc(SWEEP_PAGE, sizeof *cmds);
     command **list = calloc(SWEEP_PAGE, sizeof *list);
-    if (cmds == NULL || list == NULL) err = HB_ERR_UNAVAILABLE;
-    /* Each round refunds what the last listed; a packet refused (frozen sender) stays sent,
-     * so stop once a round refunds nothing new. */
+    if (due == NULL || cmds == NULL || list == NULL) err = HB_ERR_UNAVAILABLE;
+    /* Page through every due packet once: one whose refund is refused (its sender frozen)
+     * stays sent and is passed over, so it never holds up the packets behind it. */
+    packet_due after = {0, 0};
+    bool first_page = true;
+    int64_t first_refused = 0;
+    hb_err first_code = HB_ERR_OK;
     while (err == HB_ERR_OK) {
         int count = 0;
-        err = store_packet_list_expired(s, now_ms, SWEEP_PAGE, ids, &count);
+        err = store_packet_list_expired(s, now_ms, first_page ? NULL : &after, SWEEP_PAGE, due,
+                                        &count);
         if (err != HB_ERR_OK) {
             snprintf(err_text, err_text_size, "cannot list expired packets: %s",
                      store_last_error(s));
             break;
         }
-        int64_t before = *refunded;
         for (int i = 0; i < count; i++) {
             memset(&cmds[i], 0, sizeof cmds[i]);
-            cmds[i].packet_id = ids[i];
-            ASSERT(packet_refund_prepare(&cmds[i], "system:sweep") == HB_ERR_OK);
+            cmds[i].packet_id = due[i].id;
+            hb_err perr = packet_refund_prepare(&cmds[i], "system:sweep");
+            ASSERT(perr == HB_ERR_OK); /* ids from the store are positive */
             list[i] = &cmds[i].base;
         }
         err = engine_submit_many(e, list, (size_t)count);
@@ -505,15 +526,24 @@ hb_err packet_sweep(engine *e, const char *url, int64_t now_ms, int64_t *refunde
                 err = HB_ERR_UNAVAILABLE;
                 snprintf(err_text, err_text_size, "%s", cmds[i].base.err_detail);
             } else if (r != HB_ERR_ALREADY_SETTLED) {
-                (*failed)++;
-                fprintf(stderr,
-                        "{\"level\":\"warn\",\"msg\":\"packet refund refused\",\"packet\":"
-                        "\"pkt_%lld\",\"code\":\"%s\",\"detail\":\"%s\"}\n",
-                        (long long)ids[i], hb_err_name(r), cmds[i].base.err_detail);
+                if ((*failed)++ == 0) {
+                    first_refused = due[i].id;
+                    first_code = r;
+                }
             }
         }
-        if (count < SWEEP_PAGE || *refunded == before) break;
+        if (count < SWEEP_PAGE) break;
+        after = due[count - 1];
+        first_page = false;
     }
+    if (*failed > 0) {
+        /* one line a sweep, not one per packet: they are retried every sweep */
+        fprintf(stderr,
+                "{\"level\":\"warn\",\"msg\":\"packet refunds refused\",\"count\":%lld,"
+                "\"first\":\"pkt_%lld\",\"code\":\"%s\"}\n",
+                (long long)*failed, (long long)first_refused, hb_err_name(first_code));
+    }
+    free(due);
     free(cmds);
     free(list);
     store_close(s);

@@ -289,6 +289,18 @@ static hb_err exec_status(txn *t, command *cmd)
         txn_fail_detail(t, "only an empty account can be closed");
         return HB_ERR_FORBIDDEN;
     }
+    if (status == ACCOUNT_CLOSED && a->status != ACCOUNT_CLOSED) {
+        /* an open red packet's remainder must have a wallet to go back to */
+        int64_t open = 0;
+        if (store_packet_open_count(txn_store(t), c->account_id, &open) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        if (open > 0) {
+            txn_fail_detail(t, "the account has %lld red packet%s not yet claimed out or refunded",
+                            (long long)open, open == 1 ? "" : "s");
+            return HB_ERR_FORBIDDEN;
+        }
+    }
     err = txn_account_set_status(t, c->account_id, status, until);
     if (err != HB_ERR_OK) return err;
     err = txn_account(t, c->account_id, &a);

@@ -33,7 +33,8 @@
 #define CLAIM_COLUMNS "packet_id, seq, claimer_id, amount, transfer_id, claimed_at"
 /* Packets created in [$1, $2), of sender $3 (0 = all) and scene $4 ('' = all). */
 #define PACKET_FILTER                                                                        \
-    "p.created_at >= $1 AND p.created_at < $2 AND ($3 = 0 OR p.sender_id = $3) "             \
+    "p.created_at >= $1 AND p.created_at < $2 AND (CAST($3 AS BIGINT) = 0 "                   \
+    "OR p.sender_id = CAST($3 AS BIGINT)) "                                                  \
     "AND ($4 = '' OR p.scene = $4)"
 
 #define STATEMENTS(X)                                                                        \
@@ -98,8 +99,10 @@
     X(PACKET_INSERT, "INSERT INTO packets (" PACKET_COLUMNS ") VALUES ($1, $2, $3, $4, $5, " \
                      "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)") \
     X(PACKET_GET, "SELECT " PACKET_COLUMNS " FROM packets WHERE id = $1")                    \
-    X(PACKET_LIST, "SELECT " PACKET_COLUMNS " FROM packets WHERE ($1 = 0 OR sender_id = $1) " \
-                   "AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3")                      \
+    /* CAST: PostgreSQL would type "$1 = 0" as integer and refuse ids past 2^31 */         \
+    X(PACKET_LIST, "SELECT " PACKET_COLUMNS " FROM packets WHERE (CAST($1 AS BIGINT) = 0 "   \
+                   "OR sender_id = CAST($1 AS BIGINT)) AND (CAST($2 AS BIGINT) = 0 "         \
+                   "OR id < CAST($2 AS BIGINT)) ORDER BY id DESC LIMIT $3")                  \
     X(PACKET_SHARES_PUT, "INSERT INTO packet_shares (packet_id, chunk, amounts) "           \
                          "VALUES ($1, $2, $3)")                                              \
     X(PACKET_SHARES_GET, "SELECT amounts FROM packet_shares WHERE packet_id = $1 AND chunk = $2") \
@@ -109,8 +112,10 @@
     X(PACKET_REFUNDED, "UPDATE packets SET status = 3, refunded_amount = $3, "               \
                        "refund_transfer = $4, finished_at = $5 "                             \
                        "WHERE id = $1 AND claimed_count = $2 AND status = 0")                \
-    X(PACKET_EXPIRED_LIST, "SELECT id FROM packets WHERE status = 0 AND expires_at <= $1 "   \
-                           "ORDER BY expires_at, id LIMIT $2")                               \
+    X(PACKET_EXPIRED_LIST, "SELECT id, expires_at FROM packets WHERE status = 0 "            \
+                           "AND expires_at <= $1 AND (expires_at > $2 OR "                   \
+                           "(expires_at = $2 AND id > $3)) ORDER BY expires_at, id LIMIT $4") \
+    X(PACKET_OPEN_COUNT, "SELECT COUNT(*) FROM packets WHERE sender_id = $1 AND status = 0")  \
     X(CLAIM_INSERT, "INSERT INTO claims (" CLAIM_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)") \
     X(CLAIM_FIND, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND claimer_id = $2") \
     X(CLAIM_GET, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND seq = $2")   \
@@ -130,7 +135,7 @@
     X(STATS_HOURS, "SELECT c.claimed_at / 3600000 AS h, COUNT(*), "                          \
                    "CAST(SUM(c.amount) AS BIGINT) FROM claims c "                            \
                    "JOIN packets p ON p.id = c.packet_id WHERE " PACKET_FILTER               \
-                   " GROUP BY h ORDER BY h LIMIT 744")                                       \
+                   " GROUP BY h ORDER BY h LIMIT 912")                                       \
     X(CHECK_ESCROW, "SELECT COUNT(*) FROM accounts a JOIN balances b ON b.account_id = a.id " \
                     "WHERE a.kind = 4 AND a.tier = 0 AND b.balance <> (SELECT "              \
                     "CAST(COALESCE(SUM(p.total - p.claimed_amount - p.refunded_amount), 0) " \
@@ -958,17 +963,34 @@ hb_err store_packet_refunded(store *s, int64_t id, int64_t expect_count, int64_t
     return run_write(s, st, 1);
 }
 
-static void id_row(store *s, void *st, void *item)
+static void due_row(store *s, void *st, void *item)
 {
-    *(int64_t *)item = s->driver->column_i64(st, 0);
+    packet_due *d = item;
+    d->id = s->driver->column_i64(st, 0);
+    d->expires_at_ms = s->driver->column_i64(st, 1);
 }
 
-hb_err store_packet_list_expired(store *s, int64_t now_ms, int limit, int64_t *ids, int *count)
+hb_err store_packet_list_expired(store *s, int64_t now_ms, const packet_due *after, int limit,
+                                 packet_due *out, int *count)
 {
     void *st = stmt(s, STMT_PACKET_EXPIRED_LIST);
     s->driver->bind_i64(st, 1, now_ms);
-    s->driver->bind_i64(st, 2, limit);
-    return list_rows(s, st, limit, ids, sizeof *ids, id_row, count);
+    s->driver->bind_i64(st, 2, after != NULL ? after->expires_at_ms : INT64_MIN);
+    s->driver->bind_i64(st, 3, after != NULL ? after->id : 0);
+    s->driver->bind_i64(st, 4, limit);
+    return list_rows(s, st, limit, out, sizeof *out, due_row, count);
+}
+
+hb_err store_packet_open_count(store *s, int64_t sender_id, int64_t *out)
+{
+    void *st = stmt(s, STMT_PACKET_OPEN_COUNT);
+    s->driver->bind_i64(st, 1, sender_id);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && row) *out = s->driver->column_i64(st, 0);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
+    s->driver->reset(st);
+    return err;
 }
 
 static void claim_from_row(store *s, void *st, claim *out)

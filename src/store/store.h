@@ -222,7 +222,8 @@ typedef struct claim {
 
 /* What GET /v1/stats/packets reports, over packets created in [from, to). */
 #define PACKET_HISTOGRAM_BUCKETS 7
-#define PACKET_HOURS_MAX 744 /* 31 days of hours */
+/* a 31-day range of packets, each claimable for up to 7 days: 38 days of hours */
+#define PACKET_HOURS_MAX 912
 typedef struct packet_stats {
     int64_t sent_count, sent_amount, shares;
     int64_t claimed_count, claimed_amount, refunded_amount;
@@ -400,9 +401,17 @@ hb_err store_packet_claimed(store *s, int64_t id, int64_t expect_count, int64_t 
 /* The remainder refunded: only when the packet is still sent with expect_count claims. */
 hb_err store_packet_refunded(store *s, int64_t id, int64_t expect_count, int64_t amount,
                              int64_t transfer_id, int64_t now_ms) WARN_UNUSED;
-/* Up to limit ids of sent packets that expired at or before now_ms, oldest expiry first. */
-hb_err store_packet_list_expired(store *s, int64_t now_ms, int limit, int64_t *ids,
-                                 int *count) WARN_UNUSED;
+/* A sent packet due for its refund, and the position of a page of them. */
+typedef struct packet_due {
+    int64_t id;
+    int64_t expires_at_ms;
+} packet_due;
+/* Up to limit sent packets that expired at or before now_ms, in (expiry, id) order, after
+ * the position `after` (NULL = from the first). */
+hb_err store_packet_list_expired(store *s, int64_t now_ms, const packet_due *after, int limit,
+                                 packet_due *out, int *count) WARN_UNUSED;
+/* How many packets of a sender are still sent (not claimed out or refunded). */
+hb_err store_packet_open_count(store *s, int64_t sender_id, int64_t *out) WARN_UNUSED;
 /* Up to limit packets with id < before_id (0 = from the newest), newest first; only the
  * sender's when sender_id is not 0. */
 hb_err store_packet_list(store *s, int64_t sender_id, int64_t before_id, int limit, packet *out,

@@ -131,6 +131,9 @@ static void test_create_validation(void **state)
         {"{\"total\":100,\"count\":3,\"scene\":\"funeral\"}", 400, "INVALID_ARGUMENT"},
         {"{\"total\":100,\"count\":3,\"wishing\":\"今天免单啦\"}", 400, "INVALID_MESSAGE"},
         {"{\"total\":100,\"count\":3,\"wishing\":\"全额返现\"}", 400, "INVALID_MESSAGE"},
+        /* a zero-width space hiding a banned phrase */
+        {"{\"total\":100,\"count\":3,\"wishing\":\"免\\u200b单\"}", 400, "INVALID_MESSAGE"},
+        {"{\"total\":100,\"count\":3,\"wishing\":\"hi\\ufeff\"}", 400, "INVALID_MESSAGE"},
         {"{\"total\":100,\"count\":3,\"colour\":\"red\"}", 400, "INVALID_ARGUMENT"},
         {"{\"total\":-1,\"count\":3}", 400, "INVALID_ARGUMENT"},
         {"{\"total\":20001,\"count\":3}", 403, "LIMIT_EXCEEDED"}, /* personal single 200.00 */
@@ -658,6 +661,58 @@ static void test_expiry_races_claims(void **state)
     free(ids);
 }
 
+/* Refunds the sweeper cannot make (a frozen sender) never hold up the others, however many;
+ * they are made once the sender is unfrozen; an account with open packets cannot close. */
+static int cli(const char *args)
+{
+    char cmd[1600];
+    snprintf(cmd, sizeof cmd, "%s %s --db '%s' > /dev/null 2>&1", getenv("HONGBAO_BIN"), args,
+             server.db);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_refunds_not_held_up(void **state)
+{
+    (void)state;
+    enum { STUCK = 520 }; /* more than a sweep's page of 500 */
+    char frozen[32], frozen_tok[128], other[32], other_tok[128];
+    httptest_person(&server, "Frozen", STUCK, frozen, frozen_tok);
+    httptest_person(&server, "NotFrozen", 500, other, other_tok);
+    for (int i = 0; i < STUCK; i++) {
+        http_reply r = create_packet(frozen_tok, "{\"total\":1,\"count\":1,\"expires_in\":10}");
+        expect(&r, 201, NULL);
+        httptest_reply_free(&r);
+    }
+    char pkt[32], token[64];
+    packet_ok(other_tok, "{\"total\":500,\"count\":5,\"expires_in\":10}", pkt, token);
+    char args[96];
+    snprintf(args, sizeof args, "account close %s", other);
+    assert_int_equal(cli(args), 1); /* an open packet: refused */
+    snprintf(args, sizeof args, "account freeze %s", frozen);
+    assert_int_equal(cli(args), 0);
+    sleep(11);
+    /* the server's own sweeper may have run; either way the other sender is paid back */
+    assert_int_equal(cli("sweep"), 1); /* exit 1: some refunds were refused */
+    char path[96];
+    snprintf(path, sizeof path, "/v1/packets/%s", pkt);
+    http_reply r = bearer(other_tok, "GET", path, NULL);
+    expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "status"), "refunded");
+    httptest_reply_free(&r);
+    assert_int_equal(balance_of(other), 500);
+    snprintf(args, sizeof args, "account unfreeze %s", frozen);
+    assert_int_equal(cli(args), 0);
+    assert_int_equal(cli("sweep"), 0);
+    assert_int_equal(balance_of(frozen), STUCK);
+    char sql[160], out[32];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM packets WHERE sender_id = %s AND status = 3",
+             frozen + 5);
+    httptest_sql(&server, sql, out, sizeof out);
+    assert_int_equal(atoi(out), STUCK);
+    assert_true(httptest_balanced(&server));
+}
+
 /* ---- fission ------------------------------------------------------------------------------ */
 
 static void test_fission(void **state)
@@ -694,9 +749,9 @@ static void test_fission(void **state)
              brand, seed);
     char pkt[32], token[64];
     packet_ok(NULL, body, pkt, token);
-    /* only the seed opens it first; the claim link lets no one else in */
+    /* only the seed opens it first; to anyone else its claim link is a wrong token */
     r = claim_as(friend_tok[0], pkt, token, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     r = claim_as(seed_tok, pkt, token, NULL);
     expect(&r, 201, NULL);
@@ -711,7 +766,17 @@ static void test_fission(void **state)
     httptest_reply_free(&r);
     /* the claim link still admits no one else; the share link does */
     r = claim_as(friend_tok[0], pkt, token, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    /* a seed that lost the share link gets it again from the packet */
+    char seed_path[96];
+    snprintf(seed_path, sizeof seed_path, "/v1/packets/%s", pkt);
+    r = bearer(seed_tok, "GET", seed_path, NULL);
+    expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "share_token"), share);
+    httptest_reply_free(&r);
+    r = bearer(friend_tok[0], "GET", seed_path, NULL);
+    expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     char altered[64];
     snprintf(altered, sizeof altered, "%s", share);
@@ -894,7 +959,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_validation), cmocka_unit_test(test_scenes_and_defaults),
         cmocka_unit_test(test_claim_rules),       cmocka_unit_test(test_hot_packet),
-        cmocka_unit_test(test_expiry_races_claims), cmocka_unit_test(test_fission),
+        cmocka_unit_test(test_expiry_races_claims), cmocka_unit_test(test_refunds_not_held_up),
+        cmocka_unit_test(test_fission),
         cmocka_unit_test(test_stats_and_scope),   cmocka_unit_test(test_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
