@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/rng.h"
+#include "core/text.h"
 
 #define SENTINEL ((int64_t)-777)
 
@@ -431,6 +432,51 @@ static void test_clock(void **state)
     assert_true(t2 >= t1 - 1000);
 }
 
+/* The buffered CSPRNG hands out fresh bytes across refills, and uniform draws through it stay
+ * in bounds and spread over every value. */
+static void test_rng_buffered(void **state)
+{
+    (void)state;
+    hb_rng_buffered r;
+    rng_buffered_init(&r);
+    static uint8_t a[10000], b[10000];
+    assert_int_equal(r.base.fill(&r.base, a, 3000), HB_ERR_OK);
+    assert_int_equal(r.base.fill(&r.base, a + 3000, 7000), HB_ERR_OK); /* crosses refills */
+    assert_int_equal(r.base.fill(&r.base, b, sizeof b), HB_ERR_OK);
+    assert_true(memcmp(a, b, sizeof a) != 0);
+    long counts[256] = {0};
+    for (size_t i = 0; i < sizeof a; i++) counts[a[i]]++;
+    for (int v = 0; v < 256; v++) assert_true(counts[v] > 5 && counts[v] < 90); /* ~39 each, sd ~6 */
+    long hits[7] = {0};
+    for (int i = 0; i < 7000; i++) {
+        uint64_t x = 99;
+        assert_int_equal(rng_uniform(&r.base, 7, &x), HB_ERR_OK);
+        assert_true(x < 7);
+        hits[x]++;
+    }
+    for (int v = 0; v < 7; v++) assert_true(hits[v] > 800 && hits[v] < 1200);
+    rng_buffered_clear(&r);
+    for (size_t i = 0; i < sizeof r.buf; i++) assert_int_equal(r.buf[i], 0);
+}
+
+static void test_text_invisible(void **state)
+{
+    (void)state;
+    assert_false(text_has_invisible(""));
+    assert_false(text_has_invisible("恭喜发财，大吉大利 Happy 2027!"));
+    assert_true(text_has_invisible("免\u200b单"));         /* zero-width space */
+    assert_true(text_has_invisible("a\u200db"));           /* zero-width joiner */
+    assert_true(text_has_invisible("\u202eabc"));          /* right-to-left override */
+    assert_true(text_has_invisible("soft\u00adhyphen"));
+    assert_true(text_has_invisible("bom\ufeff"));
+    assert_true(text_has_invisible("\u2060joiner"));
+    assert_true(text_has_invisible("var\ufe0fsel"));
+    assert_true(text_has_invisible("tag\U000E0041"));
+    assert_false(text_has_invisible("\u200a"));            /* hair space: visible width */
+    assert_false(text_has_invisible("\u3000全角空格"));     /* ideographic space */
+    assert_false(text_has_invisible("😀 emoji"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +489,8 @@ int main(void)
         cmocka_unit_test(test_rng_seeded_deterministic),
         cmocka_unit_test(test_rng_uniform_bounds),
         cmocka_unit_test(test_rng_secure_uniformity),
+        cmocka_unit_test(test_rng_buffered),
+        cmocka_unit_test(test_text_invisible),
         cmocka_unit_test(test_digest),
         cmocka_unit_test(test_clock),
     };
