@@ -470,6 +470,18 @@ static hb_err list_rows(store *s, void *st, int limit, void *out, size_t item_si
     return err;
 }
 
+/* Step a bound statement for at most one row, read it into out with from_row; resets the
+ * statement. NOT_FOUND when there is none. */
+static hb_err select_one(store *s, void *st, void *out, row_reader from_row)
+{
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) from_row(s, st, out);
+    s->driver->reset(st);
+    return err;
+}
+
 /* ---- transactions ---------------------------------------------------------------------- */
 
 hb_err store_begin(store *s)
@@ -603,12 +615,7 @@ static void account_row(store *s, void *st, void *item)
 
 static hb_err account_select_one(store *s, void *st, account *out)
 {
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) account_from_row(s, st, out);
-    s->driver->reset(st);
-    return err;
+    return select_one(s, st, out, account_row);
 }
 
 hb_err store_account_get(store *s, int64_t id, account *out)
@@ -871,14 +878,8 @@ hb_err store_packet_get(store *s, int64_t id, packet *out)
 {
     void *st = stmt(s, STMT_PACKET_GET);
     s->driver->bind_i64(st, 1, id);
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) {
-        packet_from_row(s, st, out);
-        ASSERT(out->id == id);
-    }
-    s->driver->reset(st);
+    hb_err err = select_one(s, st, out, packet_row);
+    ASSERT(err != HB_ERR_OK || out->id == id);
     return err;
 }
 
@@ -1024,22 +1025,12 @@ hb_err store_claim_insert(store *s, const claim *c)
     return run_write(s, st, 1);
 }
 
-static hb_err claim_select_one(store *s, void *st, claim *out)
-{
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) claim_from_row(s, st, out);
-    s->driver->reset(st);
-    return err;
-}
-
 hb_err store_claim_find(store *s, int64_t packet_id, int64_t claimer_id, claim *out)
 {
     void *st = stmt(s, STMT_CLAIM_FIND);
     s->driver->bind_i64(st, 1, packet_id);
     s->driver->bind_i64(st, 2, claimer_id);
-    return claim_select_one(s, st, out);
+    return select_one(s, st, out, claim_row);
 }
 
 hb_err store_claim_get(store *s, int64_t packet_id, int64_t seq, claim *out)
@@ -1047,7 +1038,7 @@ hb_err store_claim_get(store *s, int64_t packet_id, int64_t seq, claim *out)
     void *st = stmt(s, STMT_CLAIM_GET);
     s->driver->bind_i64(st, 1, packet_id);
     s->driver->bind_i64(st, 2, seq);
-    return claim_select_one(s, st, out);
+    return select_one(s, st, out, claim_row);
 }
 
 hb_err store_claim_list(store *s, int64_t packet_id, int64_t after_seq, int limit, claim *out,
@@ -1275,12 +1266,7 @@ hb_err store_customer_get(store *s, int64_t id, customer *out)
 {
     void *st = stmt(s, STMT_CUSTOMER_GET);
     s->driver->bind_i64(st, 1, id);
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) customer_from_row(s, st, out);
-    s->driver->reset(st);
-    return err;
+    return select_one(s, st, out, customer_row);
 }
 
 hb_err store_customer_list(store *s, int64_t after_id, int limit, const uint8_t *phone_hash,

@@ -28,20 +28,10 @@ typedef struct fixture {
 
 static fixture fx;
 
-static void expect(http_reply *r, long status, const char *code)
-{
-    if (r->status != status || (code && strcmp(httptest_error_code(r), code) != 0)) {
-        fprintf(stderr, "expected %ld %s, got %ld %s\n", status, code ? code : "", r->status,
-                r->body);
-    }
-    assert_int_equal(r->status, status);
-    if (code) assert_string_equal(httptest_error_code(r), code);
-}
-
 static void create_account(const char *body, char *id_out)
 {
     http_reply r = httptest_admin(&server, "POST", "/v1/accounts", body, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     snprintf(id_out, 32, "%s", httptest_str(&r, "id"));
     httptest_reply_free(&r);
 }
@@ -49,7 +39,7 @@ static void create_account(const char *body, char *id_out)
 static void create_key(const char *body, char *key, char *secret)
 {
     http_reply r = httptest_admin(&server, "POST", "/v1/keys", body, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     snprintf(key, 64, "%s", httptest_str(&r, "key_id"));
     snprintf(secret, 96, "%s", httptest_str(&r, "secret"));
     httptest_reply_free(&r);
@@ -60,7 +50,7 @@ static void create_session(const char *customer_id, char *token)
     char path[128];
     snprintf(path, sizeof path, "/v1/accounts/%s/sessions", customer_id);
     http_reply r = httptest_admin(&server, "POST", path, NULL, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     snprintf(token, 128, "%s", httptest_str(&r, "token"));
     assert_true(strncmp(token, "hbs_", 4) == 0);
     httptest_reply_free(&r);
@@ -72,7 +62,7 @@ static void topup(const char *customer_id, long long amount)
     snprintf(path, sizeof path, "/v1/accounts/%s/topup", customer_id);
     snprintf(body, sizeof body, "{\"amount\":%lld,\"external_ref\":\"bank-%lld\"}", amount, amount);
     http_reply r = httptest_admin(&server, "POST", path, body, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     httptest_reply_free(&r);
 }
 
@@ -109,11 +99,11 @@ static void test_public_routes(void **state)
 {
     (void)state;
     http_reply r = httptest_raw(&server, "GET", "/healthz", NULL, 0, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "status"), "ok");
     httptest_reply_free(&r);
     r = httptest_raw(&server, "GET", "/openapi.json", NULL, 0, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_true(strncmp(httptest_str(&r, "openapi"), "3.", 2) == 0);
     json_t *paths = json_object_get(r.json, "paths");
     static const char *const documented[] = {
@@ -127,7 +117,7 @@ static void test_public_routes(void **state)
     }
     httptest_reply_free(&r);
     r = httptest_raw(&server, "GET", "/metrics", NULL, 0, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_non_null(strstr(r.body, "hongbao_http_requests_total{route=\"POST /v1/accounts\""));
     assert_non_null(strstr(r.body, "hongbao_engine_batch_size_bucket"));
     httptest_reply_free(&r);
@@ -137,106 +127,106 @@ static void test_authentication(void **state)
 {
     (void)state;
     http_reply r = httptest_raw(&server, "GET", "/v1/accounts", NULL, 0, NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     assert_non_null(strstr(r.body, "\"request_id\":\"req_"));
     httptest_reply_free(&r);
     /* a wrong secret */
     r = httptest_signed(&server, server.admin_key, "hbsec_wrong", "GET", "/v1/accounts", NULL, NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* an unknown key */
     r = httptest_signed(&server, "hbk_0000000000000000", server.admin_secret, "GET", "/v1/accounts",
                         NULL, NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* stale and future timestamps */
     long long now = (long long)time(NULL);
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
                            NULL, now - 301, "staleNonce0000000001", NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
                            NULL, now + 301, "staleNonce0000000002", NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* a short nonce */
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
                            NULL, now, "short", NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* a replayed nonce, on a read and on a money movement */
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
                            NULL, now, "replayNonce000000001", NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     httptest_reply_free(&r);
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "GET", "/v1/accounts",
                            NULL, now, "replayNonce000000001", NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     char path[128];
     snprintf(path, sizeof path, "/v1/accounts/%s/topup", fx.person2);
     const char *body = "{\"amount\":5,\"external_ref\":\"replay-test\"}";
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST", path, body, now,
                            "replayNonce000000002", NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     httptest_reply_free(&r);
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST", path, body, now,
                            "replayNonce000000002", NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* the body is covered by the signature: same headers, other body */
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST", path, body, now,
                            "replayNonce000000003", NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     httptest_reply_free(&r);
     /* after a restart the nonce is still remembered */
     httptest_stop(&server);
     httptest_restart(&server);
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST", path, body, now,
                            "replayNonce000000002", NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* a revoked key stops working at once; a revoked session too */
     char key[64], secret[96];
     create_key("{\"role\":\"support\"}", key, secret);
     r = httptest_signed(&server, key, secret, "GET", "/v1/accounts", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     httptest_reply_free(&r);
     char revoke[128];
     snprintf(revoke, sizeof revoke, "/v1/keys/%s/revoke", key);
     r = httptest_admin(&server, "POST", revoke, NULL, "Idempotency-Key: revoke-1");
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     httptest_reply_free(&r);
     r = httptest_signed(&server, key, secret, "GET", "/v1/accounts", NULL, NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* the same revocation with its key answers as before; without a key it finds nothing */
     r = httptest_admin(&server, "POST", revoke, NULL, "Idempotency-Key: revoke-1");
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_non_null(strstr(r.headers, "Idempotent-Replayed: true"));
     httptest_reply_free(&r);
     r = httptest_admin(&server, "POST", revoke, NULL, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     char token[128], revoke_body[256];
     create_session(fx.person2, token);
     r = httptest_bearer(&server, token, "GET", "/v1/accounts", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     httptest_reply_free(&r);
     snprintf(revoke_body, sizeof revoke_body, "{\"token\":\"%s\"}", token);
     r = httptest_admin(&server, "POST", "/v1/sessions/revoke", revoke_body, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     httptest_reply_free(&r);
     r = httptest_bearer(&server, token, "GET", "/v1/accounts", NULL, NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* bad bearer tokens */
     r = httptest_bearer(&server, "hbs_nope", "GET", "/v1/accounts", NULL, NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     const char *hdr[] = {"Authorization: Basic dXNlcjpwYXNz", NULL};
     r = httptest_raw(&server, "GET", "/v1/accounts", NULL, 0, hdr);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* failed authentications are limited per client address: a guesser is slowed down,
      * while valid credentials from the same address still work */
@@ -248,13 +238,13 @@ static void test_authentication(void **state)
                 limited = 1;
                 assert_string_equal(httptest_error_code(&g), "RATE_LIMITED");
             } else {
-                expect(&g, 401, "UNAUTHENTICATED");
+                httptest_expect(&g, 401, "UNAUTHENTICATED");
             }
             httptest_reply_free(&g);
         }
         assert_int_equal(limited, 1);
         http_reply ok = httptest_bearer(&server, fx.token, "GET", "/v1/accounts", NULL, NULL);
-        expect(&ok, 200, NULL);
+        httptest_expect(&ok, 200, NULL);
         httptest_reply_free(&ok);
     }
     sleep(1); /* let the address's budget refill a little for the tests after */
@@ -266,25 +256,25 @@ static void test_personal_data(void **state)
     char path[128];
     snprintf(path, sizeof path, "/v1/accounts/%s", fx.person);
     http_reply r = httptest_admin(&server, "GET", path, NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "name"), "张*");
     assert_string_equal(httptest_str(&r, "phone"), "138****5678");
     assert_string_equal(httptest_str(&r, "id_number"), "110101********1234");
     httptest_reply_free(&r);
     /* support sees masked data and may not unmask */
     r = httptest_signed(&server, fx.support_key, fx.support_secret, "GET", path, NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "phone"), "138****5678");
     httptest_reply_free(&r);
     snprintf(path, sizeof path, "/v1/accounts/%s/unmask", fx.person);
     r = httptest_signed(&server, fx.support_key, fx.support_secret, "POST", path, NULL, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     r = httptest_bearer(&server, fx.token, "POST", path, NULL, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     r = httptest_admin(&server, "POST", path, NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "name"), "张三");
     assert_string_equal(httptest_str(&r, "phone"), "13812345678");
     assert_string_equal(httptest_str(&r, "id_number"), "110101199003071234");
@@ -320,96 +310,96 @@ static void test_roles_and_scopes(void **state)
     /* a merchant reads its own account, not another's (404, not 403) */
     snprintf(path, sizeof path, "/v1/accounts/%s", fx.merchant);
     http_reply r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "GET", path, NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_non_null(json_object_get(r.json, "merchant"));
     httptest_reply_free(&r);
     snprintf(path, sizeof path, "/v1/accounts/%s", fx.person);
     r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "GET", path, NULL, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     /* a person reads its own wallet only */
     r = httptest_bearer(&server, fx.token, "GET", path, NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     httptest_reply_free(&r);
     snprintf(path, sizeof path, "/v1/accounts/%s", fx.person2);
     r = httptest_bearer(&server, fx.token, "GET", path, NULL, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     /* people and merchants cannot top up, even their own wallet */
     snprintf(path, sizeof path, "/v1/accounts/%s/topup", fx.person);
     r = httptest_bearer(&server, fx.token, "POST", path, "{\"amount\":1,\"external_ref\":\"x\"}", NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     snprintf(path, sizeof path, "/v1/accounts/%s/topup", fx.merchant);
     r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "POST", path,
                         "{\"amount\":1,\"external_ref\":\"x\"}", NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     /* a person cannot move someone else's money */
     snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":100}", fx.person,
              fx.person2);
     r = httptest_bearer(&server, fx.token2, "POST", "/v1/transfers", body, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     /* but moves its own */
     r = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     char transfer_path[128];
     snprintf(transfer_path, sizeof transfer_path, "/v1/transfers/%s", httptest_str(&r, "id"));
     assert_int_equal(httptest_int(&r, "amount"), 100);
     httptest_reply_free(&r);
     /* both parties see the transfer; the merchant does not */
     r = httptest_bearer(&server, fx.token2, "GET", transfer_path, NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     httptest_reply_free(&r);
     r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "GET", transfer_path, NULL, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     /* support reads but never writes */
     r = httptest_signed(&server, fx.support_key, fx.support_secret, "POST", "/v1/transfers", body, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     /* only admins manage keys and see the ledger check */
     r = httptest_signed(&server, fx.merchant_key, fx.merchant_secret, "GET", "/v1/keys", NULL, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     r = httptest_bearer(&server, fx.token, "GET", "/v1/ledger/check", NULL, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     /* lookups by phone (keyed hash): admin only; support sees masked numbers and would
      * otherwise recover them by searching */
     r = httptest_signed(&server, fx.support_key, fx.support_secret, "GET",
                         "/v1/accounts?phone=13987654321", NULL, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     r = httptest_admin(&server, "GET", "/v1/accounts?phone=13987654321", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(r.json, "data"), 0), "id")),
                         fx.person2);
     httptest_reply_free(&r);
     r = httptest_admin(&server, "GET", "/v1/accounts?phone=13000000000", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "data")), 0);
     httptest_reply_free(&r);
     r = httptest_admin(&server, "GET", "/v1/accounts?phone=12ab", NULL, NULL);
-    expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
     httptest_reply_free(&r);
     /* a person's list holds only itself */
     r = httptest_bearer(&server, fx.token, "GET", "/v1/accounts", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
     httptest_reply_free(&r);
     /* bearer sessions are for people, not merchants */
     snprintf(body, sizeof body, "/v1/accounts/%s/sessions", fx.merchant);
     r = httptest_admin(&server, "POST", body, NULL, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     /* personal accounts get no API key */
     snprintf(body, sizeof body, "{\"role\":\"merchant\",\"account\":\"%s\"}", fx.person);
     r = httptest_admin(&server, "POST", "/v1/keys", body, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     assert_true(httptest_balanced(&server));
 }
@@ -422,10 +412,10 @@ static void test_idempotency_and_errors(void **state)
              fx.person, fx.person2);
     http_reply a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body,
                                    "Idempotency-Key: order-42");
-    expect(&a, 201, NULL);
+    httptest_expect(&a, 201, NULL);
     http_reply b = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body,
                                    "Idempotency-Key: order-42");
-    expect(&b, 201, NULL);
+    httptest_expect(&b, 201, NULL);
     assert_string_equal(a.body, b.body);
     assert_non_null(strstr(b.headers, "Idempotent-Replayed: true"));
     assert_null(strstr(a.headers, "Idempotent-Replayed"));
@@ -435,40 +425,40 @@ static void test_idempotency_and_errors(void **state)
              fx.person, fx.person2);
     a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body,
                         "Idempotency-Key: order-42");
-    expect(&a, 409, "IDEMPOTENCY_CONFLICT");
+    httptest_expect(&a, 409, "IDEMPOTENCY_CONFLICT");
     httptest_reply_free(&a);
     /* overdraft (person2 holds a few yuan), tier limits, unknown route, wrong method, type */
     snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":15000}", fx.person2,
              fx.person);
     a = httptest_bearer(&server, fx.token2, "POST", "/v1/transfers", body, NULL);
-    expect(&a, 409, "INSUFFICIENT_FUNDS");
+    httptest_expect(&a, 409, "INSUFFICIENT_FUNDS");
     httptest_reply_free(&a);
     snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":20001}", fx.person,
              fx.person2);
     a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
-    expect(&a, 403, "LIMIT_EXCEEDED");
+    httptest_expect(&a, 403, "LIMIT_EXCEEDED");
     assert_non_null(strstr(a.body, "single-transaction limit of 200.00"));
     httptest_reply_free(&a);
     snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":20000}", fx.person,
              fx.person2);
     for (int i = 0; i < 4; i++) { /* 3.50 paid already: 4 x 200.00 fit, a fifth does not */
         a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
-        expect(&a, 201, NULL);
+        httptest_expect(&a, 201, NULL);
         httptest_reply_free(&a);
     }
     a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", body, NULL);
-    expect(&a, 403, "LIMIT_EXCEEDED");
+    httptest_expect(&a, 403, "LIMIT_EXCEEDED");
     assert_non_null(strstr(a.body, "daily limit of 1000.00"));
     httptest_reply_free(&a);
     a = httptest_bearer(&server, fx.token, "GET", "/v1/nothing", NULL, NULL);
-    expect(&a, 404, "NOT_FOUND");
+    httptest_expect(&a, 404, "NOT_FOUND");
     httptest_reply_free(&a);
     a = httptest_bearer(&server, fx.token, "DELETE", "/v1/transfers", NULL, NULL);
-    expect(&a, 405, "METHOD_NOT_ALLOWED");
+    httptest_expect(&a, 405, "METHOD_NOT_ALLOWED");
     httptest_reply_free(&a);
     const char *hdr[] = {"Content-Type: text/plain", NULL};
     a = httptest_raw(&server, "POST", "/v1/transfers", "x", 1, hdr);
-    expect(&a, 415, "UNSUPPORTED_MEDIA_TYPE");
+    httptest_expect(&a, 415, "UNSUPPORTED_MEDIA_TYPE");
     httptest_reply_free(&a);
     /* an unknown field whose name the error message would cut inside a character */
     char field[128];
@@ -477,10 +467,10 @@ static void test_idempotency_and_errors(void **state)
     char odd[256];
     snprintf(odd, sizeof odd, "{\"%s\":1}", field);
     a = httptest_bearer(&server, fx.token, "POST", "/v1/transfers", odd, NULL);
-    expect(&a, 400, "INVALID_ARGUMENT");
+    httptest_expect(&a, 400, "INVALID_ARGUMENT");
     httptest_reply_free(&a);
     a = httptest_raw(&server, "GET", "/healthz", NULL, 0, NULL);
-    expect(&a, 200, NULL); /* still alive */
+    httptest_expect(&a, 200, NULL); /* still alive */
     httptest_reply_free(&a);
     /* an oversized body */
     size_t big = 300 * 1024;
@@ -489,7 +479,7 @@ static void test_idempotency_and_errors(void **state)
     huge[big] = '\0';
     const char *json_hdr[] = {"Content-Type: application/json", NULL};
     a = httptest_raw(&server, "POST", "/v1/transfers", huge, big, json_hdr);
-    expect(&a, 413, "PAYLOAD_TOO_LARGE");
+    httptest_expect(&a, 413, "PAYLOAD_TOO_LARGE");
     httptest_reply_free(&a);
     free(huge);
     assert_true(httptest_balanced(&server));
@@ -536,7 +526,7 @@ static void test_account_transfers(void **state)
     char path[160];
     snprintf(path, sizeof path, "/v1/accounts/%s/transfers?limit=2", fx.person2);
     http_reply r = httptest_bearer(&server, fx.token2, "GET", path, NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     json_t *data = json_object_get(r.json, "data");
     assert_int_equal(json_array_size(data), 2);
     const char *first = json_string_value(json_object_get(json_array_get(data, 0), "id"));
@@ -548,7 +538,7 @@ static void test_account_transfers(void **state)
     char next[200];
     snprintf(next, sizeof next, "/v1/accounts/%s/transfers?limit=100&cursor=%s", fx.person2, cursor);
     http_reply r2 = httptest_bearer(&server, fx.token2, "GET", next, NULL, NULL);
-    expect(&r2, 200, NULL);
+    httptest_expect(&r2, 200, NULL);
     json_t *rest = json_object_get(r2.json, "data");
     assert_true(json_array_size(rest) >= 1);
     for (size_t i = 0; i < json_array_size(rest); i++) {
@@ -564,10 +554,10 @@ static void test_account_transfers(void **state)
     httptest_reply_free(&r2);
     /* someone else's statement is not found */
     r = httptest_bearer(&server, fx.token, "GET", path, NULL, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     r = httptest_signed(&server, fx.support_key, fx.support_secret, "GET", path, NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     httptest_reply_free(&r);
 }
 
@@ -595,7 +585,7 @@ static void test_transfer_batch(void **state)
     long long now = (long long)time(NULL);
     http_reply r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST",
                                       "/v1/transfers/batch", body, now, "batchNonce0000000001", NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     json_t *results = json_object_get(r.json, "results");
     assert_int_equal(json_array_size(results), 7);
     static const long want[] = {201, 403, 404, 400, 409, 201, 400};
@@ -619,20 +609,20 @@ static void test_transfer_batch(void **state)
     /* the same signed request again: refused whole */
     r = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST",
                            "/v1/transfers/batch", body, now, "batchNonce0000000001", NULL);
-    expect(&r, 401, "UNAUTHENTICATED");
+    httptest_expect(&r, 401, "UNAUTHENTICATED");
     httptest_reply_free(&r);
     /* a person's batch pays only from its own wallet */
     snprintf(body, sizeof body, "{\"transfers\":[{\"from\":\"%s\",\"to\":\"%s\",\"amount\":1},"
              "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":1}]}", fx.person2, fx.person,
              fx.person, fx.person2);
     r = httptest_bearer(&server, fx.token2, "POST", "/v1/transfers/batch", body, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     results = json_object_get(r.json, "results");
     assert_int_equal(json_integer_value(json_object_get(json_array_get(results, 0), "status")), 201);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(results, 1), "status")), 404);
     httptest_reply_free(&r);
     r = httptest_bearer(&server, fx.token2, "POST", "/v1/transfers/batch", "{\"transfers\":[]}", NULL);
-    expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
     httptest_reply_free(&r);
     assert_true(httptest_balanced(&server));
 }
@@ -700,13 +690,13 @@ static void test_config_reload(void **state)
     char unmask[128];
     snprintf(unmask, sizeof unmask, "/v1/accounts/%s/unmask", sm4_person);
     http_reply u = httptest_admin(&server, "POST", unmask, NULL, NULL);
-    expect(&u, 200, NULL);
+    httptest_expect(&u, 200, NULL);
     assert_string_equal(httptest_str(&u, "name"), "赵六");
     assert_string_equal(httptest_str(&u, "id_number"), "11010119900307123X");
     httptest_reply_free(&u);
     snprintf(unmask, sizeof unmask, "/v1/accounts/%s/unmask", fx.person);
     u = httptest_admin(&server, "POST", unmask, NULL, NULL);
-    expect(&u, 200, NULL);
+    httptest_expect(&u, 200, NULL);
     assert_string_equal(httptest_str(&u, "phone"), "13812345678");
     httptest_reply_free(&u);
     char sql[160], line[16];
@@ -756,23 +746,23 @@ static void test_config_reload(void **state)
     http_reply limited_post = httptest_signed_at(&server, server.admin_key, server.admin_secret,
                                                  "POST", topup_path, topup_body, ts,
                                                  "rateNonce00000000002", NULL);
-    expect(&limited_post, 429, "RATE_LIMITED");
+    httptest_expect(&limited_post, 429, "RATE_LIMITED");
     httptest_reply_free(&limited_post);
     sleep(2);
     http_reply replayed = httptest_signed_at(&server, server.admin_key, server.admin_secret, "POST",
                                              topup_path, topup_body, ts, "rateNonce00000000002",
                                              NULL);
-    expect(&replayed, 401, "UNAUTHENTICATED");
+    httptest_expect(&replayed, 401, "UNAUTHENTICATED");
     httptest_reply_free(&replayed);
     /* another person has a bucket of its own */
     char own_path[128];
     snprintf(own_path, sizeof own_path, "/v1/accounts/%s", fx.person);
     http_reply other = httptest_bearer(&server, fx.token, "GET", own_path, NULL, NULL);
-    expect(&other, 200, NULL);
+    httptest_expect(&other, 200, NULL);
     httptest_reply_free(&other);
     sleep(2); /* tokens refill */
     http_reply again = httptest_bearer(&server, fx.token2, "GET", account_path, NULL, NULL);
-    expect(&again, 200, NULL);
+    httptest_expect(&again, 200, NULL);
     httptest_reply_free(&again);
     /* API access follows the tier's api level in the policy */
     write_policy(path, "[tier.enterprise]\napi = none\n");
@@ -781,12 +771,12 @@ static void test_config_reload(void **state)
     snprintf(key_body, sizeof key_body, "{\"role\":\"merchant\",\"account\":\"%s\"}",
              fx.merchant);
     http_reply no_api = httptest_admin(&server, "POST", "/v1/keys", key_body, NULL);
-    expect(&no_api, 403, "FORBIDDEN");
+    httptest_expect(&no_api, 403, "FORBIDDEN");
     httptest_reply_free(&no_api);
     write_policy(path, "[general]\ntimezone = Asia/Shanghai\n");
     reload_policy();
     http_reply api_back = httptest_admin(&server, "POST", "/v1/keys", key_body, NULL);
-    expect(&api_back, 201, NULL);
+    httptest_expect(&api_back, 201, NULL);
     httptest_reply_free(&api_back);
     unsetenv("HONGBAO_CONFIG");
     assert_true(httptest_balanced(&server));

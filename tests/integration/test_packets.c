@@ -18,16 +18,6 @@
 
 static http_server_proc server;
 
-static void expect(http_reply *r, long status, const char *code)
-{
-    if (r->status != status || (code && strcmp(httptest_error_code(r), code) != 0)) {
-        fprintf(stderr, "expected %ld %s, got %ld %s\n", status, code ? code : "", r->status,
-                r->body);
-    }
-    assert_int_equal(r->status, status);
-    if (code) assert_string_equal(httptest_error_code(r), code);
-}
-
 static http_reply bearer(const char *token, const char *method, const char *path, const char *body)
 {
     return httptest_bearer(&server, token, method, path, body, NULL);
@@ -43,7 +33,7 @@ static long long balance_of(const char *id)
     char path[96];
     snprintf(path, sizeof path, "/v1/accounts/%s", id);
     http_reply r = admin("GET", path, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     long long b = httptest_int(&r, "balance");
     httptest_reply_free(&r);
     return b;
@@ -52,7 +42,7 @@ static long long balance_of(const char *id)
 static long long transfer_count(void)
 {
     http_reply r = admin("GET", "/v1/ledger/check", NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     long long n = httptest_int(&r, "transfers");
     assert_int_equal(httptest_int(&r, "escrow_mismatches"), 0);
     httptest_reply_free(&r);
@@ -68,7 +58,7 @@ static http_reply create_packet(const char *token, const char *body)
 static void packet_ok(const char *token, const char *body, char id[32], char claim_token[64])
 {
     http_reply r = create_packet(token, body);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     snprintf(id, 32, "%s", httptest_str(&r, "id"));
     snprintf(claim_token, 64, "%s", httptest_str(&r, "claim_token"));
     assert_int_equal(strlen(claim_token), 46);
@@ -143,7 +133,7 @@ static void test_create_validation(void **state)
     };
     for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
         http_reply r = create_packet(alice_token, refusals[i].body);
-        expect(&r, refusals[i].status, refusals[i].code);
+        httptest_expect(&r, refusals[i].status, refusals[i].code);
         httptest_reply_free(&r);
     }
     /* 128 characters are fine, 129 are not (counted as characters, not bytes) */
@@ -156,14 +146,14 @@ static void test_create_validation(void **state)
     strcat(wishing, "福");
     snprintf(body, sizeof body, "{\"total\":100,\"count\":2,\"wishing\":\"%s\"}", wishing);
     http_reply r = create_packet(alice_token, body);
-    expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
     httptest_reply_free(&r);
     /* no money: 409 and no packet, no transfer */
     r = create_packet(bob_token, "{\"total\":100,\"count\":2}");
-    expect(&r, 409, "INSUFFICIENT_FUNDS");
+    httptest_expect(&r, 409, "INSUFFICIENT_FUNDS");
     httptest_reply_free(&r);
     r = bearer(bob_token, "GET", "/v1/packets", NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "data")), 0);
     httptest_reply_free(&r);
     /* only the one valid packet moved money */
@@ -172,19 +162,19 @@ static void test_create_validation(void **state)
     /* support keys are read-only */
     char key[64] = "", secret[96] = "";
     r = admin("POST", "/v1/keys", "{\"role\":\"support\"}");
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     snprintf(key, sizeof key, "%s", httptest_str(&r, "key_id"));
     snprintf(secret, sizeof secret, "%s", httptest_str(&r, "secret"));
     httptest_reply_free(&r);
     char sbody[128];
     snprintf(sbody, sizeof sbody, "{\"sender\":\"%s\",\"total\":100,\"count\":2}", alice);
     r = httptest_signed(&server, key, secret, "POST", "/v1/packets", sbody, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     /* a person cannot send from someone else's wallet */
     snprintf(sbody, sizeof sbody, "{\"sender\":\"%s\",\"total\":100,\"count\":2}", alice);
     r = create_packet(bob_token, sbody);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
 }
 
@@ -194,7 +184,7 @@ static void test_scenes_and_defaults(void **state)
     char carol[32], carol_token[128];
     httptest_person(&server, "Carol", 100000, carol, carol_token);
     http_reply r = bearer(carol_token, "GET", "/v1/scenes", NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     json_t *data = json_object_get(r.json, "data");
     bool wedding = false;
     for (size_t i = 0; i < json_array_size(data); i++) {
@@ -208,7 +198,7 @@ static void test_scenes_and_defaults(void **state)
     assert_true(wedding);
     httptest_reply_free(&r);
     r = create_packet(carol_token, "{\"total\":10000,\"count\":4,\"scene\":\"wedding\"}");
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     assert_string_equal(httptest_str(&r, "wishing"), "百年好合，永结同心");
     assert_string_equal(httptest_str(&r, "scene"), "wedding");
     /* the claim link is the public url with the token, and the QR carries it */
@@ -218,7 +208,7 @@ static void test_scenes_and_defaults(void **state)
     assert_string_equal(httptest_str(&r, "qr_text"), httptest_str(&r, "claim_url"));
     httptest_reply_free(&r);
     r = create_packet(carol_token, "{\"total\":100,\"count\":4,\"wishing\":\"\"}");
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     assert_string_equal(httptest_str(&r, "wishing"), "恭喜发财，大吉大利");
     httptest_reply_free(&r);
     /* fixed mode: equal shares */
@@ -229,7 +219,7 @@ static void test_scenes_and_defaults(void **state)
         snprintf(name, sizeof name, "Fixed%d", i);
         httptest_person(&server, name, 0, pid, ptoken);
         r = claim_as(ptoken, id, tok, NULL);
-        expect(&r, 201, NULL);
+        httptest_expect(&r, 201, NULL);
         assert_int_equal(httptest_int(&r, "amount"), 100);
         httptest_reply_free(&r);
         assert_int_equal(balance_of(pid), 100);
@@ -254,49 +244,49 @@ static void test_claim_rules(void **state)
     assert_int_equal(balance_of(s_id), 100000 - 1000);
     /* a missing, malformed, altered or other packet's token reads as no such packet */
     http_reply r = claim_as(toks[0], pkt, NULL, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     r = claim_as(toks[0], pkt, "nonsense", NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     char altered[64];
     snprintf(altered, sizeof altered, "%s", token);
     altered[20] = altered[20] == 'A' ? 'B' : 'A';
     r = claim_as(toks[0], pkt, altered, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     char other[32], other_token[64];
     packet_ok(s_tok, "{\"total\":10,\"count\":1}", other, other_token);
     r = claim_as(toks[0], pkt, other_token, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     r = claim_as(toks[0], "pkt_999999", token, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     /* the sender may not claim its own packet */
     r = claim_as(s_tok, pkt, token, NULL);
-    expect(&r, 403, "FORBIDDEN");
+    httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
     /* first claim, then the same key replays it and a second claim is refused */
     long long amounts[3] = {0};
     r = claim_as(toks[0], pkt, token, "Idempotency-Key: grab-0");
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     amounts[0] = httptest_int(&r, "amount");
     char first_id[32];
     snprintf(first_id, sizeof first_id, "%s", httptest_str(&r, "id"));
     assert_int_equal(httptest_int(&r, "rank"), 1);
     httptest_reply_free(&r);
     r = claim_as(toks[0], pkt, token, "Idempotency-Key: grab-0");
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     assert_string_equal(httptest_str(&r, "id"), first_id);
     assert_int_equal(httptest_int(&r, "amount"), amounts[0]);
     httptest_reply_free(&r);
     r = claim_as(toks[0], pkt, token, NULL);
-    expect(&r, 409, "ALREADY_CLAIMED");
+    httptest_expect(&r, 409, "ALREADY_CLAIMED");
     httptest_reply_free(&r);
     for (int i = 1; i < 3; i++) {
         r = claim_as(toks[i], pkt, token, NULL);
-        expect(&r, 201, NULL);
+        httptest_expect(&r, 201, NULL);
         amounts[i] = httptest_int(&r, "amount");
         assert_int_equal(httptest_int(&r, "rank"), i + 1);
         assert_true(amounts[i] >= 1);
@@ -306,17 +296,17 @@ static void test_claim_rules(void **state)
     }
     assert_int_equal(amounts[0] + amounts[1] + amounts[2], 1000);
     r = claim_as(toks[3], pkt, token, NULL);
-    expect(&r, 410, "PACKET_EMPTY");
+    httptest_expect(&r, 410, "PACKET_EMPTY");
     httptest_reply_free(&r);
     /* a claimer who already claimed still hears ALREADY_CLAIMED, not EMPTY */
     r = claim_as(toks[1], pkt, token, NULL);
-    expect(&r, 409, "ALREADY_CLAIMED");
+    httptest_expect(&r, 409, "ALREADY_CLAIMED");
     httptest_reply_free(&r);
     /* the sender sees every claim, one best luck, the claimers' ids hidden from it */
     char path[96];
     snprintf(path, sizeof path, "/v1/packets/%s", pkt);
     r = bearer(s_tok, "GET", path, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "status"), "claimed_out");
     assert_int_equal(httptest_int(&r, "claimed_amount"), 1000);
     json_t *claims = json_object_get(r.json, "claims");
@@ -342,7 +332,7 @@ static void test_claim_rules(void **state)
     httptest_reply_free(&r);
     /* a claimer sees its own id only; an outsider sees nothing without the link */
     r = bearer(toks[1], "GET", path, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     claims = json_object_get(r.json, "claims");
     assert_true(json_is_null(json_object_get(json_array_get(claims, 0), "claimer")));
     assert_string_equal(json_string_value(json_object_get(json_array_get(claims, 1), "claimer")),
@@ -350,30 +340,30 @@ static void test_claim_rules(void **state)
     assert_null(json_object_get(r.json, "claim_token"));
     httptest_reply_free(&r);
     r = bearer(toks[4], "GET", path, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     char with_token[256];
     snprintf(with_token, sizeof with_token, "%s?token=%s", path, token);
     r = bearer(toks[4], "GET", with_token, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_null(json_object_get(r.json, "claim_token"));
     httptest_reply_free(&r);
     /* a packet that allows it may be claimed by its sender */
     char own[32], own_token[64];
     packet_ok(s_tok, "{\"total\":50,\"count\":2,\"allow_sender_claim\":true}", own, own_token);
     r = claim_as(s_tok, own, own_token, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     httptest_reply_free(&r);
     /* a merchant key claims only for its own wallet; support claims nothing */
     r = admin("POST", "/v1/accounts", "{\"tier\":\"enterprise\",\"name\":\"Shop\"}");
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     char shop[32];
     snprintf(shop, sizeof shop, "%s", httptest_str(&r, "id"));
     httptest_reply_free(&r);
     char mbody[96], key[64], secret[96];
     snprintf(mbody, sizeof mbody, "{\"role\":\"merchant\",\"account\":\"%s\"}", shop);
     r = admin("POST", "/v1/keys", mbody);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     snprintf(key, sizeof key, "%s", httptest_str(&r, "key_id"));
     snprintf(secret, sizeof secret, "%s", httptest_str(&r, "secret"));
     httptest_reply_free(&r);
@@ -381,11 +371,11 @@ static void test_claim_rules(void **state)
     snprintf(cpath, sizeof cpath, "/v1/packets/%s/claims", own);
     snprintf(cbody, sizeof cbody, "{\"token\":\"%s\",\"claimer\":\"%s\"}", own_token, ids[4]);
     r = httptest_signed(&server, key, secret, "POST", cpath, cbody, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     snprintf(cbody, sizeof cbody, "{\"token\":\"%s\"}", own_token);
     r = httptest_signed(&server, key, secret, "POST", cpath, cbody, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     assert_string_equal(httptest_str(&r, "claimer"), shop);
     httptest_reply_free(&r);
 }
@@ -501,7 +491,7 @@ static void test_hot_packet(void **state)
     char path[128];
     snprintf(path, sizeof path, "/v1/packets/%s?claims_limit=100", pkt);
     http_reply r = bearer(sender_token, "GET", path, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "status"), "claimed_out");
     assert_int_equal(httptest_int(&r, "claimed_count"), HOT_SHARES);
     assert_int_equal(httptest_int(&r, "claimed_amount"), 20000);
@@ -637,7 +627,7 @@ static void test_expiry_races_claims(void **state)
     char path[96];
     snprintf(path, sizeof path, "/v1/packets/%s", pkt);
     http_reply r = bearer(sender_token, "GET", path, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "status"), "refunded");
     assert_int_equal(httptest_int(&r, "claimed_count"), winners);
     assert_int_equal(httptest_int(&r, "claimed_amount"), claimed);
@@ -656,7 +646,7 @@ static void test_expiry_races_claims(void **state)
     char late[32], late_tok[128];
     httptest_person(&server, "Late", 0, late, late_tok);
     r = claim_as(late_tok, pkt, token, NULL);
-    expect(&r, 410, "PACKET_EXPIRED");
+    httptest_expect(&r, 410, "PACKET_EXPIRED");
     httptest_reply_free(&r);
     free(ids);
 }
@@ -681,7 +671,7 @@ static void test_refunds_not_held_up(void **state)
     httptest_person(&server, "NotFrozen", 500, other, other_tok);
     for (int i = 0; i < STUCK; i++) {
         http_reply r = create_packet(frozen_tok, "{\"total\":1,\"count\":1,\"expires_in\":10}");
-        expect(&r, 201, NULL);
+        httptest_expect(&r, 201, NULL);
         httptest_reply_free(&r);
     }
     char pkt[32], token[64];
@@ -697,7 +687,7 @@ static void test_refunds_not_held_up(void **state)
     char path[96];
     snprintf(path, sizeof path, "/v1/packets/%s", pkt);
     http_reply r = bearer(other_tok, "GET", path, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "status"), "refunded");
     httptest_reply_free(&r);
     assert_int_equal(balance_of(other), 500);
@@ -719,14 +709,14 @@ static void test_fission(void **state)
 {
     (void)state;
     http_reply r = admin("POST", "/v1/accounts", "{\"tier\":\"enterprise\",\"name\":\"Brand\"}");
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     char brand[32];
     snprintf(brand, sizeof brand, "%s", httptest_str(&r, "id"));
     httptest_reply_free(&r);
     char path[96], body[256];
     snprintf(path, sizeof path, "/v1/accounts/%s/topup", brand);
     r = admin("POST", path, "{\"amount\":100000,\"external_ref\":\"brand-fund\"}");
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     httptest_reply_free(&r);
     char seed[32], seed_tok[128], friends[4][32], friend_tok[4][128];
     httptest_person(&server, "Seed", 0, seed, seed_tok);
@@ -739,11 +729,11 @@ static void test_fission(void **state)
     snprintf(body, sizeof body, "{\"sender\":\"%s\",\"total\":1000,\"count\":21,\"fission\":true,\"seed\":\"%s\"}",
              brand, seed);
     r = admin("POST", "/v1/packets", body);
-    expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
     httptest_reply_free(&r);
     snprintf(body, sizeof body, "{\"sender\":\"%s\",\"total\":1000,\"count\":5,\"fission\":true}", brand);
     r = admin("POST", "/v1/packets", body);
-    expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
     httptest_reply_free(&r);
     snprintf(body, sizeof body, "{\"sender\":\"%s\",\"total\":1000,\"count\":4,\"fission\":true,\"seed\":\"%s\"}",
              brand, seed);
@@ -751,10 +741,10 @@ static void test_fission(void **state)
     packet_ok(NULL, body, pkt, token);
     /* only the seed opens it first; to anyone else its claim link is a wrong token */
     r = claim_as(friend_tok[0], pkt, token, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     r = claim_as(seed_tok, pkt, token, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     char share[64];
     snprintf(share, sizeof share, "%s", httptest_str(&r, "share_token"));
     assert_int_equal(strlen(share), 46);
@@ -762,42 +752,42 @@ static void test_fission(void **state)
     assert_non_null(strstr(httptest_str(&r, "share_url"), share));
     httptest_reply_free(&r);
     r = claim_as(seed_tok, pkt, token, NULL);
-    expect(&r, 409, "ALREADY_CLAIMED");
+    httptest_expect(&r, 409, "ALREADY_CLAIMED");
     httptest_reply_free(&r);
     /* the claim link still admits no one else; the share link does */
     r = claim_as(friend_tok[0], pkt, token, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     /* a seed that lost the share link gets it again from the packet */
     char seed_path[96];
     snprintf(seed_path, sizeof seed_path, "/v1/packets/%s", pkt);
     r = bearer(seed_tok, "GET", seed_path, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "share_token"), share);
     httptest_reply_free(&r);
     r = bearer(friend_tok[0], "GET", seed_path, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     char altered[64];
     snprintf(altered, sizeof altered, "%s", share);
     altered[30] = altered[30] == 'x' ? 'y' : 'x';
     r = claim_as(friend_tok[0], pkt, altered, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     long long sum = 0;
     for (int i = 0; i < 3; i++) {
         r = claim_as(friend_tok[i], pkt, share, NULL);
-        expect(&r, 201, NULL);
+        httptest_expect(&r, 201, NULL);
         sum += httptest_int(&r, "amount");
         assert_null(json_object_get(r.json, "share_token"));
         httptest_reply_free(&r);
     }
     r = claim_as(friend_tok[3], pkt, share, NULL);
-    expect(&r, 410, "PACKET_EMPTY");
+    httptest_expect(&r, 410, "PACKET_EMPTY");
     httptest_reply_free(&r);
     snprintf(path, sizeof path, "/v1/packets/%s", pkt);
     r = admin("GET", path, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "status"), "claimed_out");
     assert_int_equal(httptest_int(&r, "claimed_amount"), 1000);
     assert_string_equal(httptest_str(&r, "seed"), seed);
@@ -813,18 +803,18 @@ static void merchant(const char *name, long long funding, char id[32], char key[
     char body[128];
     snprintf(body, sizeof body, "{\"tier\":\"enterprise\",\"name\":\"%s\"}", name);
     http_reply r = admin("POST", "/v1/accounts", body);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     snprintf(id, 32, "%s", httptest_str(&r, "id"));
     httptest_reply_free(&r);
     char path[96];
     snprintf(path, sizeof path, "/v1/accounts/%s/topup", id);
     snprintf(body, sizeof body, "{\"amount\":%lld,\"external_ref\":\"fund-%s\"}", funding, id);
     r = admin("POST", path, body);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     httptest_reply_free(&r);
     snprintf(body, sizeof body, "{\"role\":\"merchant\",\"account\":\"%s\"}", id);
     r = admin("POST", "/v1/keys", body);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     snprintf(key, 64, "%s", httptest_str(&r, "key_id"));
     snprintf(secret, 96, "%s", httptest_str(&r, "secret"));
     httptest_reply_free(&r);
@@ -843,14 +833,14 @@ static void test_stats_and_scope(void **state)
         "{\"total\":50000,\"count\":2,\"scene\":\"marketing\"}"};
     for (int i = 0; i < 3; i++) {
         http_reply r = httptest_signed(&server, k1, s1, "POST", "/v1/packets", bodies[i], NULL);
-        expect(&r, 201, NULL);
+        httptest_expect(&r, 201, NULL);
         snprintf(pkts[i], 32, "%s", httptest_str(&r, "id"));
         snprintf(toks[i], 64, "%s", httptest_str(&r, "claim_token"));
         httptest_reply_free(&r);
     }
     http_reply r = httptest_signed(&server, k2, s2, "POST", "/v1/packets",
                                    "{\"total\":999,\"count\":3,\"scene\":\"marketing\"}", NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     httptest_reply_free(&r);
     /* two claims of the first packet (1000/4), all three of the second (200 each) */
     long long claimed = 0;
@@ -860,12 +850,12 @@ static void test_stats_and_scope(void **state)
         httptest_person(&server, name, 0, pid, ptok);
         int which = i < 2 ? 0 : 1;
         r = claim_as(ptok, pkts[which], toks[which], NULL);
-        expect(&r, 201, NULL);
+        httptest_expect(&r, 201, NULL);
         claimed += httptest_int(&r, "amount");
         httptest_reply_free(&r);
     }
     r = httptest_signed(&server, k1, s1, "GET", "/v1/stats/packets", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(httptest_int(&r, "sent_count"), 3);
     assert_int_equal(httptest_int(&r, "sent_amount"), 51600);
     assert_int_equal(httptest_int(&r, "shares"), 9);
@@ -891,7 +881,7 @@ static void test_stats_and_scope(void **state)
     assert_int_equal(per_hour, 5);
     httptest_reply_free(&r);
     r = httptest_signed(&server, k1, s1, "GET", "/v1/stats/packets?scene=thanks", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(httptest_int(&r, "sent_count"), 1);
     assert_int_equal(httptest_int(&r, "claimed_amount"), 600);
     httptest_reply_free(&r);
@@ -899,23 +889,23 @@ static void test_stats_and_scope(void **state)
     char target[128];
     snprintf(target, sizeof target, "/v1/stats/packets?sender=%s", m1);
     r = httptest_signed(&server, k2, s2, "GET", target, NULL, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     r = httptest_signed(&server, k2, s2, "GET", "/v1/stats/packets", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(httptest_int(&r, "sent_count"), 1);
     assert_int_equal(httptest_int(&r, "sent_amount"), 999);
     httptest_reply_free(&r);
     snprintf(target, sizeof target, "/v1/packets/%s", pkts[0]);
     r = httptest_signed(&server, k2, s2, "GET", target, NULL, NULL);
-    expect(&r, 404, "NOT_FOUND");
+    httptest_expect(&r, 404, "NOT_FOUND");
     httptest_reply_free(&r);
     r = httptest_signed(&server, k2, s2, "GET", "/v1/packets", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
     httptest_reply_free(&r);
     r = httptest_signed(&server, k1, s1, "GET", "/v1/packets?limit=2", NULL, NULL);
-    expect(&r, 200, NULL);
+    httptest_expect(&r, 200, NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "data")), 2);
     assert_true(json_is_string(json_object_get(r.json, "next_cursor")));
     httptest_reply_free(&r);
@@ -926,7 +916,7 @@ static void test_stats_and_scope(void **state)
                                       "/v1/stats/packets?from=abc"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = httptest_signed(&server, k1, s1, "GET", bad[i], NULL, NULL);
-        expect(&r, 400, "INVALID_ARGUMENT");
+        httptest_expect(&r, 400, "INVALID_ARGUMENT");
         httptest_reply_free(&r);
     }
 }
@@ -941,14 +931,14 @@ static void test_restart(void **state)
     char pkt[32], token[64];
     packet_ok(s_tok, "{\"total\":1000,\"count\":2}", pkt, token);
     http_reply r = claim_as(a_tok, pkt, token, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     long long first = httptest_int(&r, "amount");
     httptest_reply_free(&r);
     httptest_stop(&server);
     httptest_restart(&server);
     httptest_person(&server, "DurableB", 0, b, b_tok);
     r = claim_as(b_tok, pkt, token, NULL);
-    expect(&r, 201, NULL);
+    httptest_expect(&r, 201, NULL);
     assert_int_equal(httptest_int(&r, "amount"), 1000 - first);
     assert_int_equal(httptest_int(&r, "rank"), 2);
     httptest_reply_free(&r);

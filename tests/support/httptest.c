@@ -404,3 +404,13 @@ void httptest_person(const http_server_proc *via, const char *name, long long fu
     httptest_reply_free(&r);
     assert_true(strncmp(token, "hbs_", 4) == 0);
 }
+
+void httptest_expect(const http_reply *r, long status, const char *code)
+{
+    if (r->status != status || (code && strcmp(httptest_error_code(r), code) != 0)) {
+        fprintf(stderr, "expected %ld %s, got %ld %s\n", status, code ? code : "", r->status,
+                r->body);
+    }
+    assert_int_equal(r->status, status);
+    if (code) assert_string_equal(httptest_error_code(r), code);
+}

@@ -80,6 +80,9 @@ http_reply httptest_raw(const http_server_proc *s, const char *method, const cha
                         const char *body, size_t body_len, const char *const *headers);
 void httptest_reply_free(http_reply *r);
 
+/* Assert the reply's status and, when code is not NULL, its error code (printing the reply
+ * when they differ). */
+void httptest_expect(const http_reply *r, long status, const char *code);
 /* The error code of an error reply ("" when not an error envelope). */
 const char *httptest_error_code(const http_reply *r);
 /* A string member of the reply object ("" when missing). */
