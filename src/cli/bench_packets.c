@@ -113,28 +113,12 @@ static int create_packet(engine *e, const keyring *keys, int64_t sender, int64_t
 
 static int create_sender(engine *e, const keyring *keys, int64_t amount, int64_t *id)
 {
-    customer_cmd c;
-    memset(&c, 0, sizeof c);
-    c.input.tier = TIER_PROVIDER;
-    c.input.currency = CURRENCY_CNY;
-    snprintf(c.input.region, sizeof c.input.region, "CN");
-    snprintf(c.input.name, sizeof c.input.name, "红包服务商");
-    char why[160];
-    hb_err err = customer_create_prepare(&c, keys, "operator:bench", NULL, why, sizeof why);
-    if (err == HB_ERR_OK) err = engine_submit(e, &c.base);
-    transfer_cmd t;
-    memset(&t, 0, sizeof t);
-    t.transfer.kind = TRANSFER_TOPUP;
-    t.transfer.credit_id = c.id;
-    t.transfer.amount = amount;
-    snprintf(t.transfer.reference, sizeof t.transfer.reference, "bench-fund");
-    if (err == HB_ERR_OK) err = wallet_transfer_prepare(&t, "operator:bench", NULL);
-    if (err == HB_ERR_OK) err = engine_submit(e, &t.base);
+    hb_err err = cli_create_customer(e, keys, TIER_PROVIDER, "红包服务商", "", "operator:bench", id);
+    if (err == HB_ERR_OK) err = cli_topup(e, *id, amount, "bench-fund", "operator:bench");
     if (err != HB_ERR_OK) {
         fprintf(stderr, "hongbao bench: sender: %s\n", hb_err_name(err));
         return EXIT_REFUSED;
     }
-    *id = c.id;
     return EXIT_OK;
 }
 

@@ -36,6 +36,12 @@ int cmd_demo(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cli_bench_packets_setup(int argc, char **argv);
+/* A CNY customer in region CN created through the engine (demo and benchmark set-ups). */
+hb_err cli_create_customer(engine *e, const keyring *keys, tier t, const char *name,
+                           const char *phone, const char *actor, int64_t *id) WARN_UNUSED;
+/* Credit a wallet from the custody reserve with a bank reference. */
+hb_err cli_topup(engine *e, int64_t wallet, int64_t amount, const char *reference,
+                 const char *actor) WARN_UNUSED;
 
 /* Open the engine on an existing store (or create it); prints the reason and returns the
  * exit code on failure, EXIT_OK on success. */

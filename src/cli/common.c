@@ -5,6 +5,8 @@
 #include "cli/cli.h"
 #include "core/ids.h"
 #include "core/money.h"
+#include "service/customer.h"
+#include "service/wallet.h"
 
 int cli_fail(hb_err err, const char *detail)
 {
@@ -160,4 +162,35 @@ bool cli_parse_count(const char *text, int64_t min, int64_t max, int64_t *out)
     if (errno != 0 || *end != '\0' || v < min || v > max) return false;
     *out = v;
     return true;
+}
+
+hb_err cli_create_customer(engine *e, const keyring *keys, tier t, const char *name,
+                           const char *phone, const char *actor, int64_t *id)
+{
+    customer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.input.tier = t;
+    c.input.currency = CURRENCY_CNY;
+    snprintf(c.input.region, sizeof c.input.region, "CN");
+    snprintf(c.input.name, sizeof c.input.name, "%s", name);
+    snprintf(c.input.phone, sizeof c.input.phone, "%s", phone);
+    char why[160];
+    hb_err err = customer_create_prepare(&c, keys, actor, NULL, why, sizeof why);
+    if (err == HB_ERR_OK) err = engine_submit(e, &c.base);
+    *id = c.id;
+    return err;
+}
+
+hb_err cli_topup(engine *e, int64_t wallet, int64_t amount, const char *reference,
+                 const char *actor)
+{
+    transfer_cmd t;
+    memset(&t, 0, sizeof t);
+    t.transfer.kind = TRANSFER_TOPUP;
+    t.transfer.credit_id = wallet;
+    t.transfer.amount = amount;
+    snprintf(t.transfer.reference, sizeof t.transfer.reference, "%s", reference);
+    hb_err err = wallet_transfer_prepare(&t, actor, NULL);
+    if (err == HB_ERR_OK) err = engine_submit(e, &t.base);
+    return err;
 }

@@ -22,23 +22,6 @@ static const char demo_usage[] =
 static const char *const surnames[] = {"张", "王", "李", "赵", "陈", "刘", "杨", "黄"};
 static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "磊", "洋", "勇"};
 
-static hb_err create_customer(engine *e, const keyring *keys, tier t, const char *name,
-                              const char *phone, int64_t *id)
-{
-    customer_cmd c;
-    memset(&c, 0, sizeof c);
-    c.input.tier = t;
-    c.input.currency = CURRENCY_CNY;
-    snprintf(c.input.region, sizeof c.input.region, "CN");
-    snprintf(c.input.name, sizeof c.input.name, "%s", name);
-    snprintf(c.input.phone, sizeof c.input.phone, "%s", phone);
-    char why[160];
-    hb_err err = customer_create_prepare(&c, keys, "operator:demo", NULL, why, sizeof why);
-    if (err == HB_ERR_OK) err = engine_submit(e, &c.base);
-    *id = c.id;
-    return err;
-}
-
 int cmd_demo(int argc, char **argv)
 {
     static const struct option options[] = {{"db", required_argument, NULL, 'd'},
@@ -82,22 +65,15 @@ int cmd_demo(int argc, char **argv)
     }
     hb_err err = HB_ERR_OK;
     int64_t merchant = 0, first_person = 0;
-    if (rc == EXIT_OK) err = create_customer(e, &keys, TIER_ENTERPRISE, "示例小店", "13700000000", &merchant);
+    if (rc == EXIT_OK) err = cli_create_customer(e, &keys, TIER_ENTERPRISE, "示例小店", "13700000000", "operator:demo", &merchant);
     for (int64_t i = 0; rc == EXIT_OK && err == HB_ERR_OK && i < people; i++) {
         char name[32], phone[16];
         snprintf(name, sizeof name, "%s%s", surnames[i % 8], given[(i / 8) % 8]);
         snprintf(phone, sizeof phone, "138%08lld", (long long)(i % 100000000));
         int64_t id = 0;
-        err = create_customer(e, &keys, TIER_PERSONAL, name, phone, &id);
+        err = cli_create_customer(e, &keys, TIER_PERSONAL, name, phone, "operator:demo", &id);
         if (i == 0) first_person = id;
-        transfer_cmd t;
-        memset(&t, 0, sizeof t);
-        t.transfer.kind = TRANSFER_TOPUP;
-        t.transfer.credit_id = id;
-        t.transfer.amount = 100000;
-        snprintf(t.transfer.reference, sizeof t.transfer.reference, "demo-topup");
-        if (err == HB_ERR_OK) err = wallet_transfer_prepare(&t, "operator:demo", NULL);
-        if (err == HB_ERR_OK) err = engine_submit(e, &t.base);
+        if (err == HB_ERR_OK) err = cli_topup(e, id, 100000, "demo-topup", "operator:demo");
         if (err == HB_ERR_OK && tokens != NULL) {
             session_create_cmd s;
             memset(&s, 0, sizeof s);
