@@ -168,7 +168,7 @@ int cli_bench_packets_setup(int argc, char **argv)
     char (*spread_tokens)[PACKET_TOKEN_TEXT_LEN + 1] = calloc((size_t)spread, sizeof *spread_tokens);
     ASSERT(ids != NULL && sessions != NULL && spread_ids != NULL && spread_tokens != NULL);
     int64_t sender = 0, hot = 0;
-    char hot_token[PACKET_TOKEN_TEXT_LEN + 1];
+    char hot_token[PACKET_TOKEN_TEXT_LEN + 1] = "";
     int64_t per_packet = (shares + spread - 1) / spread;
     rc = create_sender(e, &keys, (shares + per_packet * spread) * 10, &sender);
     if (rc == EXIT_OK) rc = create_packet(e, &keys, sender, shares, &hot, hot_token);

@@ -63,10 +63,10 @@
 /* Red packets. */
 #define LIMIT_PACKET_SHARES_MAX 100000       /* the provider tier's max shares */
 #define LIMIT_WISHING_CHARS 128              /* characters of UTF-8 */
-#define LIMIT_WISHING_LEN (4 * LIMIT_WISHING_CHARS) /* bytes */
+#define LIMIT_WISHING_LEN 512                /* bytes: 4 per character at most */
 #define LIMIT_SCENE_LEN 32
 #define LIMIT_PACKET_EXPIRES_MIN_S 10
-#define LIMIT_PACKET_EXPIRES_MAX_S (7 * 86400)
+#define LIMIT_PACKET_EXPIRES_MAX_S 604800     /* 7 days */
 #define LIMIT_PACKET_EXPIRES_DEFAULT_S 86400
 #define LIMIT_FISSION_SHARES_MIN 3
 #define LIMIT_FISSION_SHARES_MAX 20

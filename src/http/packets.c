@@ -224,7 +224,7 @@ static void finish_packet_claim(request *r)
     ids_format(ID_ACCOUNT, cl->claimer_id, claimer, sizeof claimer);
     json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:s,s:I,s:I}", "id", id, "packet", pkt,
                           "claimer", claimer, "amount", (json_int_t)cl->amount, "currency",
-                          currency_code(p->currency), "rank", (json_int_t)(cl->seq + 1),
+                          currency_code(p->currency), "rank", (json_int_t)cl->seq + 1,
                           "claimed_at", (json_int_t)cl->claimed_at_ms, "packet_status",
                           packet_status_name(packet_status_at(p, now_ms(r))), "claimed_count",
                           (json_int_t)p->claimed_count, "count", (json_int_t)p->count);
@@ -346,7 +346,7 @@ static json_t *claims_json(request *r, store *s, const packet *p, int64_t viewer
         ids_format(ID_ACCOUNT, cl->claimer_id, who, sizeof who);
         bool shown = sees_all || cl->claimer_id == viewer;
         json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:s,s:b}", "id", id, "rank",
-                              (json_int_t)(cl->seq + 1), "amount", (json_int_t)cl->amount,
+                              (json_int_t)cl->seq + 1, "amount", (json_int_t)cl->amount,
                               "claimed_at", (json_int_t)cl->claimed_at_ms, "claimer_name",
                               verr == HB_ERR_OK ? v.name : "*", "best_luck",
                               p->status == PACKET_CLAIMED_OUT && cl->seq == p->best_seq);

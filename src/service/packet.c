@@ -304,9 +304,17 @@ static hb_err replay_claim(txn *t, command *cmd, const char *result, size_t len)
 {
     packet_claim_cmd *c = (packet_claim_cmd *)cmd;
     (void)len;
-    long long id = 0, seq = -1;
+    /* "PACKET:SEQ", as claim_result wrote it */
+    char *end = NULL;
+    long long id = strtoll(result, &end, 10);
+    long long seq = -1;
+    if (end != result && *end == ':') {
+        const char *rest = end + 1;
+        seq = strtoll(rest, &end, 10);
+        if (end == rest || *end != '\0') seq = -1;
+    }
     hb_err err = HB_ERR_NOT_FOUND;
-    if (sscanf(result, "%lld:%lld", &id, &seq) == 2 && id > 0 && seq >= 0) {
+    if (id > 0 && seq >= 0) {
         err = store_claim_get(txn_store(t), id, seq, &c->claim);
         if (err == HB_ERR_OK) err = store_packet_get(txn_store(t), id, &c->packet);
     }
