@@ -345,7 +345,10 @@ static hb_err exec_claim(txn *t, command *cmd)
 {
     packet_claim_cmd *c = (packet_claim_cmd *)cmd;
     packet *p = &c->packet;
-    hb_err err = load_packet(t, c->packet_id, p);
+    int64_t earlier = 0, next_share = 0;
+    hb_err err = store_packet_claim_view(txn_store(t), c->packet_id, c->claimer_id, p, &earlier,
+                                         &next_share);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such red packet");
     if (err != HB_ERR_OK) return err;
     err = check_token(t, p, c);
     if (err != HB_ERR_OK) return err;
@@ -356,15 +359,12 @@ static hb_err exec_claim(txn *t, command *cmd)
         txn_fail_detail(t, "the sender may not claim this packet");
         return HB_ERR_FORBIDDEN;
     }
-    claim earlier;
-    err = store_claim_find(txn_store(t), p->id, c->claimer_id, &earlier);
-    if (err == HB_ERR_OK) {
+    if (earlier != 0) {
         char id[IDS_TEXT_MAX];
-        ids_format(ID_CLAIM, earlier.transfer_id, id, sizeof id);
+        ids_format(ID_CLAIM, earlier, id, sizeof id);
         txn_fail_detail(t, "this account claimed this packet already (%s)", id);
         return HB_ERR_ALREADY_CLAIMED;
     }
-    if (err != HB_ERR_NOT_FOUND) return HB_ERR_UNAVAILABLE;
     int64_t now = txn_now_ms(t);
     packet_status shown = packet_status_at(p, now);
     if (shown == PACKET_EXPIRED || shown == PACKET_REFUNDED) {
@@ -380,8 +380,8 @@ static hb_err exec_claim(txn *t, command *cmd)
     cl->seq = p->claimed_count;
     cl->claimer_id = c->claimer_id;
     cl->claimed_at_ms = now;
-    err = store_packet_share(txn_store(t), p->id, cl->seq, &cl->amount);
-    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE; /* every share was stored at creation */
+    cl->amount = next_share;
+    if (cl->amount <= 0) return HB_ERR_UNAVAILABLE; /* every share was stored at creation */
     const account *escrow = NULL;
     err = escrow_account(t, p->currency, &escrow);
     if (err != HB_ERR_OK) return err;

@@ -30,6 +30,12 @@
     "id, sender_id, currency, total, count, mode, fission, seed_id, allow_sender, wishing, "  \
     "scene, status, claimed_count, claimed_amount, refunded_amount, best_seq, created_at, "   \
     "expires_at, finished_at, fund_transfer, refund_transfer"
+#define PACKET_COLUMNS_P                                                                     \
+    "p.id, p.sender_id, p.currency, p.total, p.count, p.mode, p.fission, p.seed_id, "        \
+    "p.allow_sender, p.wishing, p.scene, p.status, p.claimed_count, p.claimed_amount, "      \
+    "p.refunded_amount, p.best_seq, p.created_at, p.expires_at, p.finished_at, "             \
+    "p.fund_transfer, p.refund_transfer"
+_Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
 #define CLAIM_COLUMNS "packet_id, seq, claimer_id, amount, transfer_id, claimed_at"
 /* Packets created in [$1, $2), of sender $3 (0 = all) and scene $4 ('' = all). */
 #define PACKET_FILTER                                                                        \
@@ -105,7 +111,13 @@
                    "OR id < CAST($2 AS BIGINT)) ORDER BY id DESC LIMIT $3")                  \
     X(PACKET_SHARES_PUT, "INSERT INTO packet_shares (packet_id, chunk, amounts) "           \
                          "VALUES ($1, $2, $3)")                                              \
-    X(PACKET_SHARES_GET, "SELECT amounts FROM packet_shares WHERE packet_id = $1 AND chunk = $2") \
+    /* what a claim needs in one query: the packet, the claimer's earlier claim, the chunk   \
+     * holding the next share (256 = LIMIT_SHARE_CHUNK, checked at open) */                  \
+    X(PACKET_CLAIM_VIEW, "SELECT " PACKET_COLUMNS_P ", c.transfer_id, s.amounts "            \
+                         "FROM packets p LEFT JOIN claims c ON c.packet_id = p.id "          \
+                         "AND c.claimer_id = $2 LEFT JOIN packet_shares s "                 \
+                         "ON s.packet_id = p.id AND s.chunk = p.claimed_count / 256 "        \
+                         "WHERE p.id = $1")                                                  \
     X(PACKET_CLAIMED, "UPDATE packets SET claimed_count = claimed_count + 1, "               \
                       "claimed_amount = claimed_amount + $3, status = $4, finished_at = $5 "  \
                       "WHERE id = $1 AND claimed_count = $2 AND status = 0")                 \
@@ -909,28 +921,36 @@ hb_err store_packet_shares_put(store *s, int64_t packet_id, int64_t first, const
     return run_write(s, st, 1);
 }
 
-hb_err store_packet_share(store *s, int64_t packet_id, int64_t seq, int64_t *amount)
+/* A chunk's share at seq (the chunk's blob as read), or 0 when the blob does not hold it. */
+static int64_t share_from_blob(const uint8_t *blob, size_t len, int64_t seq)
 {
-    ASSERT(seq >= 0);
-    void *st = stmt(s, STMT_PACKET_SHARES_GET);
+    size_t at = (size_t)(seq % LIMIT_SHARE_CHUNK) * 8;
+    if (blob == NULL || len % 8 != 0 || at + 8 > len) return 0;
+    uint64_t v = 0;
+    for (int b = 7; b >= 0; b--) v = (v << 8) | blob[at + (size_t)b];
+    ASSERT((int64_t)v >= 1 && (int64_t)v <= LIMIT_AMOUNT_MAX_FEN);
+    return (int64_t)v;
+}
+
+hb_err store_packet_claim_view(store *s, int64_t packet_id, int64_t claimer_id, packet *out,
+                               int64_t *earlier_claim, int64_t *next_share)
+{
+    void *st = stmt(s, STMT_PACKET_CLAIM_VIEW);
     const driver_ops *d = s->driver;
     d->bind_i64(st, 1, packet_id);
-    d->bind_i64(st, 2, seq / LIMIT_SHARE_CHUNK);
+    d->bind_i64(st, 2, claimer_id);
     bool row = false;
     hb_err err = d->step(st, &row);
     if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
     if (err == HB_ERR_OK) {
+        packet_from_row(s, st, out);
+        ASSERT(out->id == packet_id);
+        *earlier_claim = d->column_null(st, 21) ? 0 : d->column_i64(st, 21);
         size_t len = 0;
-        const uint8_t *blob = d->column_blob(st, 0, &len);
-        size_t at = (size_t)(seq % LIMIT_SHARE_CHUNK) * 8;
-        if (blob == NULL || len % 8 != 0 || at + 8 > len) {
-            err = HB_ERR_NOT_FOUND;
-        } else {
-            uint64_t v = 0;
-            for (int b = 7; b >= 0; b--) v = (v << 8) | blob[at + (size_t)b];
-            *amount = (int64_t)v;
-            ASSERT(*amount >= 1 && *amount <= LIMIT_AMOUNT_MAX_FEN);
-        }
+        const uint8_t *blob = d->column_null(st, 22) ? NULL : d->column_blob(st, 22, &len);
+        *next_share = out->claimed_count < out->count
+                          ? share_from_blob(blob, len, out->claimed_count)
+                          : 0;
     }
     d->reset(st);
     return err;

@@ -392,8 +392,11 @@ hb_err store_packet_get(store *s, int64_t id, packet *out) WARN_UNUSED; /* NOT_F
 /* Shares first..first+n-1 of a packet (first a multiple of LIMIT_SHARE_CHUNK, n at most it). */
 hb_err store_packet_shares_put(store *s, int64_t packet_id, int64_t first, const int64_t *amounts,
                                int n) WARN_UNUSED;
-/* The amount of share seq. NOT_FOUND. */
-hb_err store_packet_share(store *s, int64_t packet_id, int64_t seq, int64_t *amount) WARN_UNUSED;
+/* What a claim needs, in one query: the packet; the transfer id of the claimer's earlier
+ * claim on it (0 = none); the amount of the next share to take (0 when every share is
+ * taken). NOT_FOUND when there is no such packet. */
+hb_err store_packet_claim_view(store *s, int64_t packet_id, int64_t claimer_id, packet *out,
+                               int64_t *earlier_claim, int64_t *next_share) WARN_UNUSED;
 /* One more share claimed: only when claimed_count is still expect_count and the packet is
  * sent; status becomes claimed_out with the last share. */
 hb_err store_packet_claimed(store *s, int64_t id, int64_t expect_count, int64_t amount,
