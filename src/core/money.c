@@ -87,3 +87,18 @@ hb_err money_check_amount(int64_t amount_fen, int64_t max_fen)
     if (amount_fen > max_fen) return HB_ERR_LIMIT_EXCEEDED;
     return HB_ERR_OK;
 }
+
+int64_t money_fee_bp(int64_t amount, int64_t rate_bp)
+{
+    ASSERT(amount >= 0 && amount <= LIMIT_AMOUNT_MAX_FEN && rate_bp >= 0 && rate_bp <= 10000);
+    /* amount = q * 10000 + r: q * rate_bp is exact, and r * rate_bp + 5000 < 10^8 + 5000 */
+    int64_t q = amount / 10000, r = amount % 10000;
+    return q * rate_bp + (r * rate_bp + 5000) / 10000;
+}
+
+int64_t money_pro_rata(int64_t value, int64_t part, int64_t whole)
+{
+    ASSERT(whole > 0 && part >= 0 && part <= whole && value >= 0 && value <= LIMIT_AMOUNT_MAX_FEN);
+    __int128 n = (__int128)value * part * 2 + whole;
+    return (int64_t)(n / (2 * (__int128)whole));
+}

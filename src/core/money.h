@@ -31,6 +31,15 @@ int money_format(int64_t fen, char *buf, size_t size);
 bool money_add(int64_t a, int64_t b, int64_t *out) WARN_UNUSED;
 bool money_sub(int64_t a, int64_t b, int64_t *out) WARN_UNUSED;
 
+/* The fee on amount at rate_bp basis points (0..10000), rounded half-up to the fen:
+ * floor((amount * rate_bp + 5000) / 10000), exact for every amount 0..LIMIT_AMOUNT_MAX_FEN
+ * (no overflow: the product is split). 0.6% of 0.83 is 0.498 fen -> 0; of 0.84, 0.504 -> 1. */
+int64_t money_fee_bp(int64_t amount, int64_t rate_bp);
+
+/* part/whole of value, rounded half-up: the fee returned with a partial refund of part of
+ * whole. 0 <= part <= whole, whole > 0, 0 <= value <= LIMIT_AMOUNT_MAX_FEN; exact (128-bit). */
+int64_t money_pro_rata(int64_t value, int64_t part, int64_t whole);
+
 /* A movement amount is valid when 1 <= amount <= max_fen (max_fen <= LIMIT_AMOUNT_MAX_FEN). */
 hb_err money_check_amount(int64_t amount_fen, int64_t max_fen) WARN_UNUSED;
 

@@ -352,9 +352,56 @@ static void test_check_amount(void **state)
     assert_int_equal(money_check_amount(0, 1), HB_ERR_INVALID_ARGUMENT);
 }
 
+/* Fees in basis points, rounded half-up to the fen: a table of hand-computed cases, then
+ * agreement with the plain formula wherever it cannot overflow. */
+static void test_fee_rounding_table(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t amount, bp, fee;
+    } table[] = {
+        {0, 60, 0},        {1, 60, 0},          {83, 60, 0},   /* 0.498 fen */
+        {84, 60, 1},       /* 0.504 */          {100, 60, 1},  /* 0.6 */
+        {250, 60, 2},      /* 1.5: half up */   {10000, 60, 60},
+        {1888, 100, 19},   /* 18.88 */          {1850, 100, 19}, /* 18.5 -> 19 */
+        {1849, 100, 18},   {12345, 35, 43},     /* 43.2075 */  {99999, 80, 800}, /* 799.992 */
+        {5000, 1, 1},      /* 0.5 -> 1 */       {4999, 1, 0},  {1, 10000, 1},
+        {LIMIT_AMOUNT_MAX_FEN, 10000, LIMIT_AMOUNT_MAX_FEN},
+        {LIMIT_AMOUNT_MAX_FEN, 60, 6000000000000LL},
+        {LIMIT_AMOUNT_MAX_FEN - 1, 35, 3500000000000LL}, /* 3,499,999,999,999.9965 */
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        int64_t fee = money_fee_bp(table[i].amount, table[i].bp);
+        if (fee != table[i].fee) {
+            fail_msg("fee of %lld at %lld bp: %lld, expected %lld", (long long)table[i].amount,
+                     (long long)table[i].bp, (long long)fee, (long long)table[i].fee);
+        }
+    }
+    for (int64_t a = 0; a < 200000; a += 7) {
+        for (int64_t bp = 0; bp <= 10000; bp += 37) {
+            assert_int_equal(money_fee_bp(a, bp), (a * bp + 5000) / 10000);
+        }
+    }
+    /* pro rata: the fee returned with part of a payment, half-up */
+    assert_int_equal(money_pro_rata(60, 5000, 10000), 30);
+    assert_int_equal(money_pro_rata(1, 1, 2), 1);  /* 0.5 -> 1 */
+    assert_int_equal(money_pro_rata(1, 1, 3), 0);  /* 0.33 */
+    assert_int_equal(money_pro_rata(2, 1, 3), 1);  /* 0.67 */
+    assert_int_equal(money_pro_rata(19, 1888, 1888), 19);
+    assert_int_equal(money_pro_rata(0, 5, 9), 0);
+    assert_int_equal(money_pro_rata(LIMIT_AMOUNT_MAX_FEN, LIMIT_AMOUNT_MAX_FEN - 1,
+                                    LIMIT_AMOUNT_MAX_FEN),
+                     LIMIT_AMOUNT_MAX_FEN - 1);
+    /* refunds in pieces never return more than the whole fee */
+    int64_t returned = 0;
+    for (int64_t k = 1; k <= 3; k++) returned = money_pro_rata(19, 1888 * k / 3, 1888);
+    assert_int_equal(returned, 19);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fee_rounding_table),
         cmocka_unit_test(test_parse_valid),
         cmocka_unit_test(test_parse_malformed),
         cmocka_unit_test(test_parse_uses_len),
