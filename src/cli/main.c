@@ -48,6 +48,7 @@ int main(int argc, char **argv)
         {"withdraw", cmd_withdraw}, {"transfer", cmd_transfer}, {"ledger", cmd_ledger},
         {"bench", cmd_bench},       {"key", cmd_key},           {"serve", cmd_serve},
         {"demo", cmd_demo},         {"config", cmd_config},     {"sweep", cmd_sweep},
+        {"qr", cmd_qr},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

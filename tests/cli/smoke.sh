@@ -82,7 +82,7 @@ run --help
 expect_rc 0 "top-level --help"
 expect_out "usage" "top-level --help"
 
-for cmd in init account topup withdraw transfer ledger bench sweep demo serve; do
+for cmd in init account topup withdraw transfer ledger bench sweep demo serve qr; do
     run "$cmd" --help
     expect_rc 0 "$cmd --help"
     grep -qi "usage" "$OUT" || fail "$cmd --help: stdout lacks 'usage'"
@@ -254,6 +254,13 @@ expect_rc 0 "sweep with nothing due"
 expect_out '"refunded":0,"refused":0' "sweep with nothing due"
 run sweep --db "$DB" --bogus
 expect_rc 2 "sweep with an unknown option"
+
+run qr "hello" --svg "$TMP/q.svg"
+expect_rc 0 "qr to an SVG file"
+grep -q 'viewBox="0 0 29 29"' "$TMP/q.svg" || fail "qr: the SVG is not a version-1 symbol with its quiet zone"
+pass
+run qr ""
+expect_rc 1 "qr of nothing"
 
 # the demo sends a red packet; a packet that has not expired is not refunded
 DEMO_DB=$TMP/demo.db
