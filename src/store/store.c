@@ -853,8 +853,9 @@ hb_err store_packet_insert(store *s, const packet *p)
     return run_write(s, st, 1);
 }
 
-static void packet_from_row(store *s, void *st, packet *out)
+static void packet_row(store *s, void *st, void *item)
 {
+    packet *out = item;
     const driver_ops *d = s->driver;
     memset(out, 0, sizeof *out);
     out->id = d->column_i64(st, 0);
@@ -879,11 +880,6 @@ static void packet_from_row(store *s, void *st, packet *out)
     out->fund_transfer_id = d->column_i64(st, 19);
     out->refund_transfer_id = d->column_i64(st, 20);
     packet_assert_valid(out);
-}
-
-static void packet_row(store *s, void *st, void *item)
-{
-    packet_from_row(s, st, item);
 }
 
 hb_err store_packet_get(store *s, int64_t id, packet *out)
@@ -943,7 +939,7 @@ hb_err store_packet_claim_view(store *s, int64_t packet_id, int64_t claimer_id, 
     hb_err err = d->step(st, &row);
     if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
     if (err == HB_ERR_OK) {
-        packet_from_row(s, st, out);
+        packet_row(s, st, out);
         ASSERT(out->id == packet_id);
         *earlier_claim = d->column_null(st, 21) ? 0 : d->column_i64(st, 21);
         size_t len = 0;
@@ -1014,8 +1010,9 @@ hb_err store_packet_open_count(store *s, int64_t sender_id, int64_t *out)
     return err;
 }
 
-static void claim_from_row(store *s, void *st, claim *out)
+static void claim_row(store *s, void *st, void *item)
 {
+    claim *out = item;
     const driver_ops *d = s->driver;
     out->packet_id = d->column_i64(st, 0);
     out->seq = d->column_i64(st, 1);
@@ -1024,11 +1021,6 @@ static void claim_from_row(store *s, void *st, claim *out)
     out->transfer_id = d->column_i64(st, 4);
     out->claimed_at_ms = d->column_i64(st, 5);
     ASSERT(out->seq >= 0 && out->amount > 0 && out->transfer_id > 0);
-}
-
-static void claim_row(store *s, void *st, void *item)
-{
-    claim_from_row(s, st, item);
 }
 
 hb_err store_claim_insert(store *s, const claim *c)
