@@ -10,9 +10,11 @@ uint16_t emv_crc16(const void *data, size_t len)
     const uint8_t *p = data;
     uint16_t crc = 0xFFFF;
     for (size_t i = 0; i < len; i++) {
-        crc ^= (uint16_t)(p[i] << 8);
+        crc = (uint16_t)(crc ^ ((unsigned)p[i] << 8));
         for (int b = 0; b < 8; b++) {
-            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+            unsigned v = (unsigned)crc << 1;
+            if (crc & 0x8000) v ^= 0x1021;
+            crc = (uint16_t)v;
         }
     }
     return crc;
