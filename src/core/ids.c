@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const id_prefixes[ID_KIND_COUNT] = {"acct_", "tr_", "pkt_", "clm_"};
+static const char *const id_prefixes[ID_KIND_COUNT] = {"acct_", "tr_", "pkt_", "clm_", "code_"};
 
 const char *ids_prefix(id_kind kind)
 {

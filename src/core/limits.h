@@ -72,6 +72,10 @@
 #define LIMIT_FISSION_SHARES_MAX 20
 #define LIMIT_SHARE_CHUNK 256                /* shares per stored row */
 #define LIMIT_PUBLIC_URL_LEN 200
+/* Payment codes. */
+#define LIMIT_ORDER_NO_LEN 32
+#define LIMIT_CODE_TOKEN_LEN 81     /* CODE_TOKEN_TEXT_MAX */
+#define LIMIT_CODE_RESEAL_S 60      /* a dynamic code's token is resealed every minute */
 /* Listing. */
 #define LIMIT_PAGE_MAX 1000
 #define LIMIT_PAGE_DEFAULT 50

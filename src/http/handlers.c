@@ -69,6 +69,10 @@ static const route routes[] = {
     {"POST", "/v1/packets/*/claims", h_packet_claim, false, "POST /v1/packets/{id}/claims"},
     {"GET", "/v1/scenes", h_scenes, false, "GET /v1/scenes"},
     {"GET", "/v1/stats/packets", h_packet_stats, false, "GET /v1/stats/packets"},
+    {"POST", "/v1/codes", h_code_create, false, "POST /v1/codes"},
+    {"GET", "/v1/codes/*", h_code_get, false, "GET /v1/codes/{id}"},
+    {"POST", "/v1/codes/*/cancel", h_code_cancel, false, "POST /v1/codes/{id}/cancel"},
+    {"GET", "/v1/codes/*/qr.png", h_code_qr, false, "GET /v1/codes/{id}/qr.png"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))

@@ -14,6 +14,7 @@
 #include "service/credentials.h"
 #include "service/customer.h"
 #include "service/packet.h"
+#include "service/paycode.h"
 #include "service/wallet.h"
 
 #define ROUTE_SEGMENTS_MAX 6
@@ -35,6 +36,8 @@ typedef union pending_command {
     unmask_cmd unmask;
     packet_create_cmd packet_create;
     packet_claim_cmd packet_claim;
+    code_create_cmd code_create;
+    code_cancel_cmd code_cancel;
 } pending_command;
 
 typedef enum request_phase {
@@ -93,7 +96,8 @@ struct request {
     hb_err error;                                 /* the last request_error() */
     char error_detail[LIMIT_ERR_DETAIL_LEN + 1]; /* its message */
     bool deferred;      /* an error found in the headers, answered once the body is read */
-    char *response;     /* JSON text, malloc'd */
+    char *response;     /* JSON text (or content_type's bytes), malloc'd */
+    const char *content_type; /* NULL = application/json */
     size_t response_len;
     bool replayed;
     bool close_connection;
@@ -209,6 +213,12 @@ void h_packet_get(request *r);
 void h_packet_claim(request *r);
 void h_scenes(request *r);
 void h_packet_stats(request *r);
+
+/* codes.c: payment codes */
+void h_code_create(request *r);
+void h_code_get(request *r);
+void h_code_cancel(request *r);
+void h_code_qr(request *r);
 int handlers_route_count(void);
 const char *handlers_route_name(int route);
 

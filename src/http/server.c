@@ -93,11 +93,12 @@ static enum MHD_Result queue(request *r)
                                                                 MHD_RESPMEM_MUST_FREE);
     r->response = NULL; /* owned by the response now */
     if (resp == NULL) return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            r->status == 200 && r->route >= 0 &&
-                                    strcmp(handlers_route_name(r->route), "GET /metrics") == 0
-                                ? "text/plain; version=0.0.4"
-                                : "application/json");
+    const char *type = r->content_type != NULL ? r->content_type : "application/json";
+    if (r->status == 200 && r->route >= 0 &&
+        strcmp(handlers_route_name(r->route), "GET /metrics") == 0) {
+        type = "text/plain; version=0.0.4";
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (r->replayed) MHD_add_response_header(resp, "Idempotent-Replayed", "true");

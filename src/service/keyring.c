@@ -77,6 +77,7 @@ hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size)
         err = crypto_keys_derive(master, "hongbao data key v1", CRYPTO_SUITE_AES_GCM, &out->data);
         if (err == HB_ERR_OK) err = crypto_derive(master, "hongbao lookup key v1", out->lookup_key);
         if (err == HB_ERR_OK) err = packet_token_keys_derive(master, &out->packet_tokens);
+        if (err == HB_ERR_OK) err = code_token_key_derive(master, 1, &out->code_tokens);
     }
     OPENSSL_cleanse(master, sizeof master);
     OPENSSL_cleanse(text, sizeof text);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/crypto.h"
+#include "core/code_token.h"
 #include "core/packet_token.h"
 #include "core/error.h"
 
@@ -15,6 +16,7 @@ typedef struct keyring {
     crypto_keys data;                  /* seals personal data and API secrets */
     uint8_t lookup_key[CRYPTO_KEY_LEN]; /* keyed hashes of phone numbers */
     packet_token_keys packet_tokens;   /* red packets' claim and share tokens */
+    code_token_key code_tokens;        /* payment codes' tokens (key id 1) */
 } keyring;
 
 /* The key file when --key-file is not given: $HONGBAO_KEY_FILE if set, else "<db>.key" for

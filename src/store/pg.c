@@ -246,6 +246,27 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (packet_id, seq));"
     /* one share per account per packet, whatever any node believed */
     "CREATE UNIQUE INDEX claims_claimer ON claims(packet_id, claimer_id);",
+    /* 3: payment codes (SQLite's migration 6). */
+    "CREATE TABLE codes ("
+    "  id bigint PRIMARY KEY,"
+    "  owner_id bigint NOT NULL,"
+    "  kind bigint NOT NULL CHECK (kind BETWEEN 1 AND 2),"
+    "  amount bigint NOT NULL CHECK (amount >= 0),"
+    "  currency text NOT NULL,"
+    "  memo text NOT NULL,"
+    "  order_no text NOT NULL,"
+    "  merchant_name text NOT NULL,"
+    "  city text NOT NULL,"
+    "  mcc text NOT NULL,"
+    "  suite bigint NOT NULL CHECK (suite BETWEEN 1 AND 2),"
+    "  token text NOT NULL,"
+    "  status bigint NOT NULL CHECK (status BETWEEN 0 AND 2),"
+    "  created_at bigint NOT NULL,"
+    "  expires_at bigint NOT NULL,"
+    "  ended_at bigint NOT NULL);"
+    /* a merchant's order number names one dynamic code */
+    "CREATE UNIQUE INDEX codes_order ON codes(owner_id, order_no) WHERE order_no <> '';"
+    "CREATE INDEX codes_owner ON codes(owner_id, id);",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

@@ -175,6 +175,27 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (packet_id, seq)) WITHOUT ROWID;"
     /* one share per account per packet, whatever any node believed */
     "CREATE UNIQUE INDEX claims_claimer ON claims(packet_id, claimer_id);",
+    /* 6: payment codes. */
+    "CREATE TABLE codes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner_id INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 2),"
+    "  amount INTEGER NOT NULL CHECK (amount >= 0),"
+    "  currency TEXT NOT NULL,"
+    "  memo TEXT NOT NULL,"
+    "  order_no TEXT NOT NULL,"
+    "  merchant_name TEXT NOT NULL,"
+    "  city TEXT NOT NULL,"
+    "  mcc TEXT NOT NULL,"
+    "  suite INTEGER NOT NULL CHECK (suite BETWEEN 1 AND 2),"
+    "  token TEXT NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  ended_at INTEGER NOT NULL);"
+    /* a merchant's order number names one dynamic code */
+    "CREATE UNIQUE INDEX codes_order ON codes(owner_id, order_no) WHERE order_no <> '';"
+    "CREATE INDEX codes_owner ON codes(owner_id, id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -36,6 +36,9 @@
     "p.refunded_amount, p.best_seq, p.created_at, p.expires_at, p.finished_at, "             \
     "p.fund_transfer, p.refund_transfer"
 _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
+#define CODE_COLUMNS                                                                         \
+    "id, owner_id, kind, amount, currency, memo, order_no, merchant_name, city, mcc, suite, "  \
+    "token, status, created_at, expires_at, ended_at"
 #define CLAIM_COLUMNS "packet_id, seq, claimer_id, amount, transfer_id, claimed_at"
 /* Packets created in [$1, $2), of sender $3 (0 = all) and scene $4 ('' = all). */
 #define PACKET_FILTER                                                                        \
@@ -148,6 +151,13 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                    "CAST(SUM(c.amount) AS BIGINT) FROM claims c "                            \
                    "JOIN packets p ON p.id = c.packet_id WHERE " PACKET_FILTER               \
                    " GROUP BY h ORDER BY h LIMIT 912")                                       \
+    X(CODE_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM codes")                                 \
+    X(CODE_INSERT, "INSERT INTO codes (" CODE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, " \
+                   "$8, $9, $10, $11, $12, $13, $14, $15, $16)")                             \
+    X(CODE_GET, "SELECT " CODE_COLUMNS " FROM codes WHERE id = $1")                          \
+    X(CODE_FIND_ORDER, "SELECT " CODE_COLUMNS " FROM codes WHERE owner_id = $1 "             \
+                       "AND order_no = $2 AND order_no <> ''")                               \
+    X(CODE_END, "UPDATE codes SET status = $2, ended_at = $3 WHERE id = $1 AND status = 0")  \
     X(CHECK_ESCROW, "SELECT COUNT(*) FROM accounts a JOIN balances b ON b.account_id = a.id " \
                     "WHERE a.kind = 4 AND a.tier = 0 AND b.balance <> (SELECT "              \
                     "CAST(COALESCE(SUM(p.total - p.claimed_amount - p.refunded_amount), 0) " \
@@ -559,7 +569,8 @@ static hb_err select_i64(store *s, stmt_id id, int64_t *out)
 
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out)
 {
-    static const stmt_id ids[] = {STMT_ACCOUNT_MAX_ID, STMT_TRANSFER_MAX_ID, STMT_PACKET_MAX_ID};
+    static const stmt_id ids[] = {STMT_ACCOUNT_MAX_ID, STMT_TRANSFER_MAX_ID, STMT_PACKET_MAX_ID,
+                                  STMT_CODE_MAX_ID};
     ASSERT((unsigned)seq < sizeof ids / sizeof ids[0]);
     return select_i64(s, ids[seq], out);
 }
@@ -1129,6 +1140,98 @@ hb_err store_packet_stats(store *s, int64_t from_ms, int64_t to_ms, int64_t send
     hb_err err = packet_stats_in_snapshot(s, from_ms, to_ms, sender_id, scene, out);
     store_rollback(s);
     return err;
+}
+
+/* ---- payment codes ------------------------------------------------------------------------ */
+
+static const char *const code_status_names[CODE_STATUS_COUNT] = {"active", "used", "cancelled",
+                                                                 "expired"};
+
+const char *code_status_name(code_status st)
+{
+    return (unsigned)st < CODE_STATUS_COUNT ? code_status_names[st] : "";
+}
+
+static void code_assert_valid(const paycode *c)
+{
+    ASSERT(c->id > 0 && c->owner_id > 0 && currency_valid(c->currency));
+    ASSERT(c->kind == CODE_STATIC || c->kind == CODE_DYNAMIC);
+    ASSERT(c->amount >= 0 && c->amount <= LIMIT_AMOUNT_MAX_FEN);
+    ASSERT(c->suite == 1 || c->suite == 2);
+    ASSERT(c->status == CODE_ACTIVE || c->status == CODE_USED || c->status == CODE_CANCELLED);
+}
+
+hb_err store_code_insert(store *s, const paycode *c)
+{
+    code_assert_valid(c);
+    void *st = stmt(s, STMT_CODE_INSERT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, c->id);
+    d->bind_i64(st, 2, c->owner_id);
+    d->bind_i64(st, 3, c->kind);
+    d->bind_i64(st, 4, c->amount);
+    bind_str(s, st, 5, currency_code(c->currency));
+    bind_str(s, st, 6, c->memo);
+    bind_str(s, st, 7, c->order_no);
+    bind_str(s, st, 8, c->merchant_name);
+    bind_str(s, st, 9, c->city);
+    bind_str(s, st, 10, c->mcc);
+    d->bind_i64(st, 11, c->suite);
+    bind_str(s, st, 12, c->token);
+    d->bind_i64(st, 13, c->status);
+    d->bind_i64(st, 14, c->created_at_ms);
+    d->bind_i64(st, 15, c->expires_at_ms);
+    d->bind_i64(st, 16, c->ended_at_ms);
+    return run_write(s, st, 1);
+}
+
+static void code_row(store *s, void *st, void *item)
+{
+    paycode *out = item;
+    const driver_ops *d = s->driver;
+    memset(out, 0, sizeof *out);
+    out->id = d->column_i64(st, 0);
+    out->owner_id = d->column_i64(st, 1);
+    out->kind = (code_kind)d->column_i64(st, 2);
+    out->amount = d->column_i64(st, 3);
+    out->currency = column_currency(s, st, 4);
+    column_copy(s, st, 5, out->memo, sizeof out->memo);
+    column_copy(s, st, 6, out->order_no, sizeof out->order_no);
+    column_copy(s, st, 7, out->merchant_name, sizeof out->merchant_name);
+    column_copy(s, st, 8, out->city, sizeof out->city);
+    column_copy(s, st, 9, out->mcc, sizeof out->mcc);
+    out->suite = (int)d->column_i64(st, 10);
+    column_copy(s, st, 11, out->token, sizeof out->token);
+    out->status = (code_status)d->column_i64(st, 12);
+    out->created_at_ms = d->column_i64(st, 13);
+    out->expires_at_ms = d->column_i64(st, 14);
+    out->ended_at_ms = d->column_i64(st, 15);
+    code_assert_valid(out);
+}
+
+hb_err store_code_get(store *s, int64_t id, paycode *out)
+{
+    void *st = stmt(s, STMT_CODE_GET);
+    s->driver->bind_i64(st, 1, id);
+    return select_one(s, st, out, code_row);
+}
+
+hb_err store_code_find_order(store *s, int64_t owner_id, const char *order_no, paycode *out)
+{
+    void *st = stmt(s, STMT_CODE_FIND_ORDER);
+    s->driver->bind_i64(st, 1, owner_id);
+    bind_str(s, st, 2, order_no);
+    return select_one(s, st, out, code_row);
+}
+
+hb_err store_code_end(store *s, int64_t id, code_status status, int64_t now_ms)
+{
+    ASSERT(status == CODE_USED || status == CODE_CANCELLED);
+    void *st = stmt(s, STMT_CODE_END);
+    s->driver->bind_i64(st, 1, id);
+    s->driver->bind_i64(st, 2, status);
+    s->driver->bind_i64(st, 3, now_ms);
+    return run_write(s, st, 1);
 }
 
 /* ---- idempotency ------------------------------------------------------------------------- */

@@ -234,6 +234,35 @@ typedef struct packet_stats {
     int hour_count;
 } packet_stats;
 
+/* Payment codes (收款码). Values are stored; never renumber. */
+typedef enum code_kind { CODE_STATIC = 1, CODE_DYNAMIC = 2 } code_kind;
+typedef enum code_status {
+    CODE_ACTIVE = 0,
+    CODE_USED = 1,      /* a dynamic code paid */
+    CODE_CANCELLED = 2, /* cancelled (dynamic) or revoked (static) */
+    CODE_EXPIRED = 3,   /* shown for an active dynamic code past its expiry; never stored */
+    CODE_STATUS_COUNT = 4
+} code_status;
+
+typedef struct paycode {
+    int64_t id;
+    int64_t owner_id; /* the owner's wallet (its customer id) */
+    code_kind kind;
+    int64_t amount; /* dynamic: the order's amount; static: 0 (the payer enters it) */
+    currency currency;
+    char memo[LIMIT_MEMO_LEN + 1];
+    char order_no[LIMIT_ORDER_NO_LEN + 1]; /* dynamic: the merchant's own order number */
+    char merchant_name[26];                /* EMV tag 59 */
+    char city[16];                         /* EMV tag 60 */
+    char mcc[5];                           /* EMV tag 52 */
+    int suite;                             /* crypto_suite of its tokens */
+    char token[LIMIT_CODE_TOKEN_LEN + 1];  /* static: the sticker's token; dynamic: "" */
+    code_status status;
+    int64_t created_at_ms;
+    int64_t expires_at_ms; /* dynamic: creation + the tier's validity; static: 0 */
+    int64_t ended_at_ms;   /* used or cancelled; 0 while active */
+} paycode;
+
 /* The ledger's invariants, as measured by store_ledger_check(). */
 typedef struct ledger_currency_report {
     currency currency;
@@ -301,7 +330,12 @@ hb_err store_savepoint_release(store *s) WARN_UNUSED;
 hb_err store_savepoint_rollback(store *s) WARN_UNUSED;
 
 /* The largest id used in a table so far (0 when empty), for id allocation at open. */
-typedef enum store_sequence { STORE_SEQ_ACCOUNT, STORE_SEQ_TRANSFER, STORE_SEQ_PACKET } store_sequence;
+typedef enum store_sequence {
+    STORE_SEQ_ACCOUNT,
+    STORE_SEQ_TRANSFER,
+    STORE_SEQ_PACKET,
+    STORE_SEQ_CODE
+} store_sequence;
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 
 /* Writes marked "pipelined" below run inside a transaction and fail only on a storage fault:
@@ -432,6 +466,16 @@ hb_err store_claim_list(store *s, int64_t packet_id, int64_t after_seq, int limi
  * per hour (hours with claims only, oldest first, at most PACKET_HOURS_MAX). */
 hb_err store_packet_stats(store *s, int64_t from_ms, int64_t to_ms, int64_t sender_id,
                           const char *scene, packet_stats *out) WARN_UNUSED;
+
+/* Payment codes. Insert is pipelined (check the order number with store_code_find_order
+ * first); store_code_end moves an active code to used or cancelled (pipelined, conditional on
+ * it being active). */
+hb_err store_code_insert(store *s, const paycode *c) WARN_UNUSED;
+hb_err store_code_get(store *s, int64_t id, paycode *out) WARN_UNUSED; /* NOT_FOUND */
+hb_err store_code_find_order(store *s, int64_t owner_id, const char *order_no,
+                             paycode *out) WARN_UNUSED; /* NOT_FOUND */
+hb_err store_code_end(store *s, int64_t id, code_status status, int64_t now_ms) WARN_UNUSED;
+const char *code_status_name(code_status st);
 
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;

@@ -17,6 +17,10 @@
  * refunded exactly once (one refund transfer each, its sender paid back once) and the ledger
  * check passes.
  *
+ * The code campaign kills the server while 8 threads create dynamic payment codes, each with
+ * its order number as its Idempotency-Key and sent again after an unknown outcome; afterwards
+ * every order number has exactly one code, the one its answers named.
+ *
  * $HB_CAMPAIGN_CYCLES cycles (default 5; `make crash` runs 50 on each store). */
 #include <signal.h>
 #include <sys/wait.h>
@@ -339,6 +343,119 @@ static void test_refund_campaign(void **state)
             REFUND_PACKETS, cycles, killed);
 }
 
+/* ---- payment codes ---------------------------------------------------------------------- */
+
+#define CODE_THREADS 8
+#define CODES_PER_THREAD 40
+
+typedef struct code_worker {
+    int index;
+    long cycle;
+    char owner[32];
+    long long ids[CODES_PER_THREAD];
+    long retries;
+} code_worker;
+
+static void *run_code_worker(void *arg)
+{
+    code_worker *w = arg;
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    for (int i = 0; i < CODES_PER_THREAD; i++) {
+        char body[192], path[] = "/v1/codes", url[96], auth[400], idem[96], order[48];
+        snprintf(order, sizeof order, "c%ld-t%d-%d", w->cycle, w->index, i);
+        snprintf(body, sizeof body,
+                 "{\"owner\":\"%s\",\"kind\":\"dynamic\",\"amount\":%d,\"order_no\":\"%s\"}",
+                 w->owner, 100 + i, order);
+        snprintf(idem, sizeof idem, "Idempotency-Key: %s", order);
+        for (;;) {
+            /* the port changes when the server restarts */
+            snprintf(url, sizeof url, "http://127.0.0.1:%d%s", server.port, path);
+            httptest_auth_header(server.admin_key, server.admin_secret, "POST", path, body,
+                                 strlen(body), 0, NULL, auth, sizeof auth);
+            struct curl_slist *list = NULL;
+            list = curl_slist_append(list, auth);
+            list = curl_slist_append(list, idem);
+            list = curl_slist_append(list, "Content-Type: application/json");
+            list = curl_slist_append(list, "Expect:");
+            httptest_buffer b = {NULL, 0};
+            curl_easy_setopt(curl, CURLOPT_URL, url);
+            curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+            curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, httptest_collect_body);
+            curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+            curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+            CURLcode rc = curl_easy_perform(curl);
+            curl_slist_free_all(list);
+            long status = 0;
+            if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+            json_error_t error;
+            json_t *j = rc == CURLE_OK && b.data ? json_loads(b.data, 0, &error) : NULL;
+            free(b.data);
+            if (status == 0 || status == 503) { /* unknown outcome: the same key again */
+                json_decref(j);
+                w->retries++;
+                usleep(20000);
+                continue;
+            }
+            assert_int_equal(status, 201);
+            const char *id = json_string_value(json_object_get(j, "id"));
+            assert_non_null(id);
+            w->ids[i] = atoll(id + 5);
+            json_decref(j);
+            break;
+        }
+    }
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+static void test_code_campaign(void **state)
+{
+    (void)state;
+    long cycles = 5;
+    const char *env = getenv("HB_CAMPAIGN_CYCLES");
+    if (env != NULL && atol(env) > 0) cycles = atol(env);
+    http_reply made = httptest_admin(&server, "POST", "/v1/accounts",
+                                     "{\"tier\":\"enterprise\",\"name\":\"CodeShop\"}", NULL);
+    assert_int_equal(made.status, 201);
+    char owner[32];
+    snprintf(owner, sizeof owner, "%s", httptest_str(&made, "id"));
+    httptest_reply_free(&made);
+    static code_worker workers[CODE_THREADS];
+    long retries = 0;
+    for (long c = 1; c <= cycles; c++) {
+        pthread_t th[CODE_THREADS];
+        for (int t = 0; t < CODE_THREADS; t++) {
+            memset(&workers[t], 0, sizeof workers[t]);
+            workers[t].index = t;
+            workers[t].cycle = c;
+            snprintf(workers[t].owner, sizeof workers[t].owner, "%s", owner);
+            assert_int_equal(pthread_create(&th[t], NULL, run_code_worker, &workers[t]), 0);
+        }
+        usleep((useconds_t)(uniform() * 0.05e6)); /* inside the creation */
+        httptest_kill(&server);
+        httptest_restart(&server);
+        for (int t = 0; t < CODE_THREADS; t++) pthread_join(th[t], NULL);
+        for (int t = 0; t < CODE_THREADS; t++) {
+            retries += workers[t].retries;
+            for (int i = 0; i < CODES_PER_THREAD; i++) {
+                char sql[200], out[64];
+                snprintf(sql, sizeof sql,
+                         "SELECT COUNT(*), MIN(id) FROM codes WHERE order_no = 'c%ld-t%d-%d'", c,
+                         t, i);
+                httptest_sql(&server, sql, out, sizeof out);
+                char expect[64];
+                snprintf(expect, sizeof expect, "1|%lld", workers[t].ids[i]);
+                if (strcmp(out, expect) != 0) fail_msg("order c%ld-t%d-%d: %s, want %s", c, t, i, out, expect);
+            }
+        }
+    }
+    fprintf(stderr, "codes: %ld kill -9 cycles, %d codes each created exactly once, %ld "
+                    "requests sent again after an unknown outcome\n",
+            cycles, CODE_THREADS * CODES_PER_THREAD, retries);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -362,6 +479,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_campaign),
                                        cmocka_unit_test(test_hot_grab_campaign),
-                                       cmocka_unit_test(test_refund_campaign)};
+                                       cmocka_unit_test(test_refund_campaign),
+                                       cmocka_unit_test(test_code_campaign)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -172,6 +172,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         {"/v1/transfers/batch", ""},    {"/v1/keys", ""},
         {"/v1/keys/hbk_0000000000000000/revoke", ""}, {"/v1/sessions/revoke", ""},
         {"/v1/packets", ""},            {"/v1/packets/pkt_1/claims", ""},
+        {"/v1/codes", ""},
     };
     path_count = (int)(sizeof templates / sizeof templates[0]);
     for (int i = 0; i < path_count; i++) {
