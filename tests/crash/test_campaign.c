@@ -97,16 +97,16 @@ typedef struct grab_worker {
 
 static grab_worker grab_workers[GRAB_THREADS];
 
-/* One claim attempt with the admin key; status 0 for a transport error. */
-static long grab_once(CURL *curl, const char *pkt, const char *token, int i, json_t **reply)
+/* One POST with the admin key (a fresh nonce) and an Idempotency-Key, to the server's current
+ * port (it changes when the server restarts); status 0 for a transport error. */
+static long admin_post(CURL *curl, const char *path, const char *body, const char *key,
+                       json_t **reply)
 {
-    char path[96], url[160], body[192], auth[400], idem[96];
-    snprintf(path, sizeof path, "/v1/packets/%s/claims", pkt);
+    char url[160], auth[400], idem[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", server.port, path);
-    snprintf(body, sizeof body, "{\"token\":\"%s\",\"claimer\":\"%s\"}", token, grab_ids[i]);
     httptest_auth_header(server.admin_key, server.admin_secret, "POST", path, body, strlen(body), 0,
                          NULL, auth, sizeof auth);
-    snprintf(idem, sizeof idem, "Idempotency-Key: grab-%s-%d", pkt, i);
+    snprintf(idem, sizeof idem, "Idempotency-Key: %s", key);
     struct curl_slist *list = NULL;
     list = curl_slist_append(list, auth);
     list = curl_slist_append(list, idem);
@@ -127,6 +127,16 @@ static long grab_once(CURL *curl, const char *pkt, const char *token, int i, jso
     *reply = rc == CURLE_OK && b.data ? json_loads(b.data, 0, &error) : NULL;
     free(b.data);
     return status;
+}
+
+/* One claim attempt for claimer i. */
+static long grab_once(CURL *curl, const char *pkt, const char *token, int i, json_t **reply)
+{
+    char path[96], body[192], key[80];
+    snprintf(path, sizeof path, "/v1/packets/%s/claims", pkt);
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"claimer\":\"%s\"}", token, grab_ids[i]);
+    snprintf(key, sizeof key, "grab-%s-%d", pkt, i);
+    return admin_post(curl, path, body, key, reply);
 }
 
 static void *run_grab_worker(void *arg)
@@ -362,36 +372,14 @@ static void *run_code_worker(void *arg)
     CURL *curl = curl_easy_init();
     assert_non_null(curl);
     for (int i = 0; i < CODES_PER_THREAD; i++) {
-        char body[192], path[] = "/v1/codes", url[96], auth[400], idem[96], order[48];
+        char body[192], order[48];
         snprintf(order, sizeof order, "c%ld-t%d-%d", w->cycle, w->index, i);
         snprintf(body, sizeof body,
                  "{\"owner\":\"%s\",\"kind\":\"dynamic\",\"amount\":%d,\"order_no\":\"%s\"}",
                  w->owner, 100 + i, order);
-        snprintf(idem, sizeof idem, "Idempotency-Key: %s", order);
         for (;;) {
-            /* the port changes when the server restarts */
-            snprintf(url, sizeof url, "http://127.0.0.1:%d%s", server.port, path);
-            httptest_auth_header(server.admin_key, server.admin_secret, "POST", path, body,
-                                 strlen(body), 0, NULL, auth, sizeof auth);
-            struct curl_slist *list = NULL;
-            list = curl_slist_append(list, auth);
-            list = curl_slist_append(list, idem);
-            list = curl_slist_append(list, "Content-Type: application/json");
-            list = curl_slist_append(list, "Expect:");
-            httptest_buffer b = {NULL, 0};
-            curl_easy_setopt(curl, CURLOPT_URL, url);
-            curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-            curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, httptest_collect_body);
-            curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-            curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-            CURLcode rc = curl_easy_perform(curl);
-            curl_slist_free_all(list);
-            long status = 0;
-            if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-            json_error_t error;
-            json_t *j = rc == CURLE_OK && b.data ? json_loads(b.data, 0, &error) : NULL;
-            free(b.data);
+            json_t *j = NULL;
+            long status = admin_post(curl, "/v1/codes", body, order, &j);
             if (status == 0 || status == 503) { /* unknown outcome: the same key again */
                 json_decref(j);
                 w->retries++;
