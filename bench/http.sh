@@ -12,34 +12,13 @@ connections=${CONNECTIONS:-64}
 duration=${DURATION:-10}
 people=${PEOPLE:-1000}
 threads=${THREADS:-2}
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-        apt-get install -y -qq wrk >/dev/null
-    else
-        echo "bench/http.sh needs wrk: sudo apt-get install -y wrk" >&2
-        exit 1
-    fi
-fi
-dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-bench.XXXXXX")
+. "$here/lib.sh"
+bench_need_wrk bench/http.sh
+bench_scratch
 db=${BENCH_DB:-$dir/b.db}
-export HONGBAO_KEY_FILE=$dir/b.key
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
 "$hongbao" init --db "$db" --json > "$dir/admin.json"
 "$hongbao" demo --db "$db" --people "$people" --tokens "$dir/tokens" > /dev/null
-# Rate limits high enough not to be what is measured (the limiter still runs per request).
-HONGBAO_RATE_LIMIT_SESSION_PER_SECOND=1000000 HONGBAO_RATE_LIMIT_SESSION_BURST=1000000 \
-    "$hongbao" serve --db "$db" --listen 127.0.0.1:0 2> "$dir/serve.log" &
-pid=$!
-port=
-for _ in $(seq 200); do
-    port=$(sed -n 's/.*"address":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$dir/serve.log" 2>/dev/null)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { cat "$dir/serve.log" >&2; echo "bench/http.sh: the server did not start" >&2; exit 1; }
-url="http://127.0.0.1:$port"
+bench_serve "$hongbao" "$db"
 HB_TOKENS="$dir/tokens" wrk -t"$threads" -c"$connections" -d"${duration}s" \
     -s "$here/transfers.lua" "$url" > "$dir/transfers.out"
 wrk -t"$threads" -c"$connections" -d"${duration}s" -s "$here/healthz.lua" "$url/healthz" \

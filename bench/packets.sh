@@ -11,34 +11,14 @@ connections=${CONNECTIONS:-64}
 duration=${DURATION:-3}
 claimers=${CLAIMERS:-120000}
 threads=${THREADS:-2}
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-        apt-get install -y -qq wrk >/dev/null
-    else
-        echo "bench/packets.sh needs wrk: sudo apt-get install -y wrk" >&2
-        exit 1
-    fi
-fi
-dir=$(mktemp -d "${TMPDIR:-/tmp}/hongbao-bench.XXXXXX")
+. "$here/lib.sh"
+bench_need_wrk bench/packets.sh
+bench_scratch
 db=$dir/b.db
-export HONGBAO_KEY_FILE=$dir/b.key
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
 "$hongbao" init --db "$db" --json > /dev/null
 "$hongbao" bench packets-setup --db "$db" --claimers "$claimers" --hot "$dir/hot" \
     --spread-out "$dir/spread"
-HONGBAO_RATE_LIMIT_SESSION_PER_SECOND=1000000 HONGBAO_RATE_LIMIT_SESSION_BURST=1000000 \
-    "$hongbao" serve --db "$db" --listen 127.0.0.1:0 2> "$dir/serve.log" &
-pid=$!
-port=
-for _ in $(seq 400); do
-    port=$(sed -n 's/.*"address":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$dir/serve.log" 2>/dev/null)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { cat "$dir/serve.log" >&2; echo "bench/packets.sh: the server did not start" >&2; exit 1; }
-url="http://127.0.0.1:$port"
+bench_serve "$hongbao" "$db"
 export HB_WRK_THREADS=$threads
 HB_CLAIMS="$dir/hot" wrk -t"$threads" -c"$connections" -d"${duration}s" \
     -s "$here/claims.lua" "$url" > "$dir/hot.out"
