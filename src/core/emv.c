@@ -56,23 +56,21 @@ static void put_field(writer *w, int tag, const char *value, size_t n)
     w->out[w->len] = '\0';
 }
 
-typedef enum charset { CS_DIGITS, CS_ALPHA, CS_TEXT } charset;
-
 /* The n bytes at v are min..max characters of the class (no NUL, nothing outside it). */
-static bool bytes_ok(const char *v, size_t n, size_t min, size_t max, charset cs)
+static bool bytes_ok(const char *v, size_t n, size_t min, size_t max, emv_charset cs)
 {
     if (n < min || n > max) return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
-        bool ok = cs == CS_DIGITS  ? (c >= '0' && c <= '9')
-                  : cs == CS_ALPHA ? (c >= 'A' && c <= 'Z')
+        bool ok = cs == EMV_DIGITS  ? (c >= '0' && c <= '9')
+                  : cs == EMV_ALPHA ? (c >= 'A' && c <= 'Z')
                                    : (c >= 0x20 && c <= 0x7E);
         if (!ok) return false;
     }
     return true;
 }
 
-static bool value_ok(const char *v, size_t min, size_t max, charset cs)
+bool emv_value_ok(const char *v, size_t min, size_t max, emv_charset cs)
 {
     return bytes_ok(v, strlen(v), min, max, cs);
 }
@@ -87,11 +85,11 @@ hb_err emv_build(const emv_payload *p, char *out, size_t size, size_t *len, char
     } while (0)
     int tt = p->template_tag == 0 ? 26 : p->template_tag;
     if (tt < 26 || tt > 51) REFUSE("the merchant template tag must be 26..51");
-    if (!value_ok(p->guid, 1, 32, CS_TEXT)) REFUSE("the GUID must be 1..32 printable characters");
-    if (!value_ok(p->token, 1, EMV_VALUE_MAX - 4 - 4 - strlen(p->guid), CS_TEXT)) {
+    if (!emv_value_ok(p->guid, 1, 32, EMV_TEXT)) REFUSE("the GUID must be 1..32 printable characters");
+    if (!emv_value_ok(p->token, 1, EMV_VALUE_MAX - 4 - 4 - strlen(p->guid), EMV_TEXT)) {
         REFUSE("the token must be printable and fit the template's 99 characters");
     }
-    if (!value_ok(p->mcc, 4, 4, CS_DIGITS)) REFUSE("the MCC must be 4 digits");
+    if (!emv_value_ok(p->mcc, 4, 4, EMV_DIGITS)) REFUSE("the MCC must be 4 digits");
     int numeric = emv_currency_numeric(p->currency);
     if (numeric == 0) REFUSE("unknown currency");
     if (p->dynamic && !p->has_amount) REFUSE("a dynamic payload carries its amount");
@@ -102,12 +100,12 @@ hb_err emv_build(const emv_payload *p, char *out, size_t size, size_t *len, char
             REFUSE("the amount must be 0.01..9999999999.99");
         }
     }
-    if (!value_ok(p->country, 2, 2, CS_ALPHA)) REFUSE("the country must be 2 capital letters");
-    if (!value_ok(p->merchant_name, 1, 25, CS_TEXT)) {
+    if (!emv_value_ok(p->country, 2, 2, EMV_ALPHA)) REFUSE("the country must be 2 capital letters");
+    if (!emv_value_ok(p->merchant_name, 1, 25, EMV_TEXT)) {
         REFUSE("the merchant name must be 1..25 printable ASCII characters");
     }
-    if (!value_ok(p->city, 1, 15, CS_TEXT)) REFUSE("the city must be 1..15 printable ASCII characters");
-    if (!value_ok(p->reference, 0, 25, CS_TEXT)) REFUSE("the reference must be 0..25 printable characters");
+    if (!emv_value_ok(p->city, 1, 15, EMV_TEXT)) REFUSE("the city must be 1..15 printable ASCII characters");
+    if (!emv_value_ok(p->reference, 0, 25, EMV_TEXT)) REFUSE("the reference must be 0..25 printable characters");
 #undef REFUSE
     writer w = {.out = out, .size = size, .len = 0, .overflow = size == 0};
     if (size > 0) out[0] = '\0';
@@ -204,7 +202,7 @@ static const field *find(const field *fields, int n, int tag)
 /* Copy a field's value (printable ASCII of the given class and length range) into dst; every
  * byte is checked, so a NUL inside a value cannot cut it short. */
 static bool copy_value(const field *f, char *dst, size_t dst_size, size_t min, size_t max,
-                       charset cs)
+                       emv_charset cs)
 {
     if (f == NULL || f->len >= dst_size || !bytes_ok(f->value, f->len, min, max, cs)) return false;
     memcpy(dst, f->value, f->len);
@@ -261,19 +259,19 @@ hb_err emv_parse(const char *text, size_t len, const char *guid, emv_payload *ou
         }
         const field *g = find(sub, m, 0);
         if (g == NULL || strlen(guid) != g->len || memcmp(g->value, guid, g->len) != 0) continue;
-        if (!copy_value(g, out->guid, sizeof out->guid, 1, 32, CS_TEXT) ||
+        if (!copy_value(g, out->guid, sizeof out->guid, 1, 32, EMV_TEXT) ||
             !copy_value(find(sub, m, 1), out->token, sizeof out->token, 1, EMV_VALUE_MAX,
-                        CS_TEXT)) {
+                        EMV_TEXT)) {
             REFUSE("merchant template %02d has no token", fields[i].tag);
         }
         out->template_tag = fields[i].tag;
     }
     if (out->template_tag == 0) REFUSE("no merchant template of this platform");
-    if (!copy_value(find(fields, n, 52), out->mcc, sizeof out->mcc, 4, 4, CS_DIGITS)) {
+    if (!copy_value(find(fields, n, 52), out->mcc, sizeof out->mcc, 4, 4, EMV_DIGITS)) {
         REFUSE("field 52 (MCC) must be 4 digits");
     }
     char cur[4];
-    if (!copy_value(find(fields, n, 53), cur, sizeof cur, 3, 3, CS_DIGITS)) {
+    if (!copy_value(find(fields, n, 53), cur, sizeof cur, 3, 3, EMV_DIGITS)) {
         REFUSE("field 53 (currency) must be 3 digits");
     }
     out->currency = emv_currency_from_numeric((cur[0] - '0') * 100 + (cur[1] - '0') * 10 + (cur[2] - '0'));
@@ -287,14 +285,14 @@ hb_err emv_parse(const char *text, size_t len, const char *guid, emv_payload *ou
         out->has_amount = true;
     }
     if (out->dynamic && !out->has_amount) REFUSE("a dynamic payload needs field 54 (amount)");
-    if (!copy_value(find(fields, n, 58), out->country, sizeof out->country, 2, 2, CS_ALPHA)) {
+    if (!copy_value(find(fields, n, 58), out->country, sizeof out->country, 2, 2, EMV_ALPHA)) {
         REFUSE("field 58 (country) must be 2 capital letters");
     }
     if (!copy_value(find(fields, n, 59), out->merchant_name, sizeof out->merchant_name, 1, 25,
-                    CS_TEXT)) {
+                    EMV_TEXT)) {
         REFUSE("field 59 (merchant name) is missing or malformed");
     }
-    if (!copy_value(find(fields, n, 60), out->city, sizeof out->city, 1, 15, CS_TEXT)) {
+    if (!copy_value(find(fields, n, 60), out->city, sizeof out->city, 1, 15, EMV_TEXT)) {
         REFUSE("field 60 (city) is missing or malformed");
     }
     const field *extra = find(fields, n, 62);
@@ -307,7 +305,7 @@ hb_err emv_parse(const char *text, size_t len, const char *guid, emv_payload *ou
         }
         const field *ref = find(sub, m, 5);
         if (ref != NULL &&
-            !copy_value(ref, out->reference, sizeof out->reference, 1, 25, CS_TEXT)) {
+            !copy_value(ref, out->reference, sizeof out->reference, 1, 25, EMV_TEXT)) {
             REFUSE("field 62's reference label is malformed");
         }
     }

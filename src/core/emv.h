@@ -41,6 +41,11 @@ typedef struct emv_payload {
     char reference[26];                /* 62 sub-field 05; "" = no 62 */
 } emv_payload;
 
+/* What a field may hold: digits, capital letters, or printable ASCII. */
+typedef enum emv_charset { EMV_DIGITS, EMV_ALPHA, EMV_TEXT } emv_charset;
+/* v is min..max characters of the class. */
+bool emv_value_ok(const char *v, size_t min, size_t max, emv_charset cs);
+
 /* CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final xor. */
 uint16_t emv_crc16(const void *data, size_t len);
 

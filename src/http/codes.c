@@ -43,7 +43,7 @@ static json_t *code_json(request *r, const paycode *c)
     int64_t refresh = 0;
     if (paycode_payload(c, r->server->keys, now, payload, token, &refresh) == HB_ERR_OK) {
         char url[LIMIT_PUBLIC_URL_LEN + CODE_TOKEN_TEXT_MAX + 8];
-        snprintf(url, sizeof url, "%s/p/%s", r->server->public_url, token);
+        handler_public_link(r, 'p', token, url, sizeof url);
         json_object_set_new(o, "payload", json_string(payload));
         json_object_set_new(o, "url", json_string(url));
         json_object_set_new(o, "refresh_at", refresh ? json_integer(refresh) : json_null());

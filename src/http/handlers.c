@@ -219,6 +219,11 @@ static bool may_see_customer(const request *r, int64_t id)
     }
 }
 
+void handler_public_link(const request *r, char kind, const char *token, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%c/%s", r->server->public_url, kind, token);
+}
+
 pending_command *handler_new_command(request *r)
 {
     free(r->cmd);

@@ -199,6 +199,8 @@ void handlers_dispatch(request *r);
 bool handler_is_admin(const request *r);
 /* false with 403 set unless the caller is an admin */
 bool handler_require_admin(request *r);
+/* A link the server hands out: PUBLIC_URL/KIND/TOKEN ('c' claim pages, 'p' pay pages). */
+void handler_public_link(const request *r, char kind, const char *token, char *out, size_t size);
 /* A fresh zeroed command for the request (replacing any earlier one). */
 pending_command *handler_new_command(request *r);
 /* A query parameter's decoded value (NULL when absent); false with 400 set for a NUL byte. */

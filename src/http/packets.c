@@ -42,11 +42,6 @@ static bool body_bool(request *r, json_t *obj, const char *name, bool *out)
     return true;
 }
 
-static void link_for(const request *r, char kind, const char *token, char *out, size_t size)
-{
-    snprintf(out, size, "%s/%c/%s", r->server->public_url, kind, token);
-}
-
 /* The packet as a caller sees it; owner (the sender or an admin) also gets its claim link. */
 static json_t *packet_json(request *r, const packet *p, bool owner)
 {
@@ -75,7 +70,7 @@ static json_t *packet_json(request *r, const packet *p, bool owner)
                           .not_after_ms = p->expires_at_ms};
         char token[PACKET_TOKEN_TEXT_LEN + 1], url[LIMIT_PUBLIC_URL_LEN + 64];
         if (packet_token_seal(&r->server->keys->packet_tokens, &t, token) == HB_ERR_OK) {
-            link_for(r, 'c', token, url, sizeof url);
+            handler_public_link(r, 'c', token, url, sizeof url);
             json_object_set_new(o, "claim_token", json_string(token));
             json_object_set_new(o, "claim_url", json_string(url));
             json_object_set_new(o, "qr_text", json_string(url));
@@ -91,7 +86,7 @@ static bool add_share_link(request *r, json_t *o, const packet *p)
                       .not_after_ms = p->expires_at_ms};
     char token[PACKET_TOKEN_TEXT_LEN + 1], url[LIMIT_PUBLIC_URL_LEN + 64];
     if (packet_token_seal(&r->server->keys->packet_tokens, &t, token) != HB_ERR_OK) return false;
-    link_for(r, 'c', token, url, sizeof url);
+    handler_public_link(r, 'c', token, url, sizeof url);
     json_object_set_new(o, "share_token", json_string(token));
     json_object_set_new(o, "share_url", json_string(url));
     json_object_set_new(o, "share_expires_at", json_integer(p->expires_at_ms));

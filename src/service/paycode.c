@@ -120,17 +120,6 @@ static hb_err exec_create(txn *t, command *cmd)
     return HB_ERR_OK;
 }
 
-static bool ascii_ok(const char *v, size_t min, size_t max, bool digits)
-{
-    size_t n = strlen(v);
-    if (n < min || n > max) return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)v[i];
-        if (digits ? (ch < '0' || ch > '9') : (ch < 0x20 || ch > 0x7E)) return false;
-    }
-    return true;
-}
-
 hb_err paycode_create_prepare(code_create_cmd *c, const keyring *keys, const char *actor,
                               char *why, size_t why_size)
 {
@@ -150,7 +139,7 @@ hb_err paycode_create_prepare(code_create_cmd *c, const keyring *keys, const cha
     if (code->kind == CODE_DYNAMIC && (code->amount < 1 || code->amount > LIMIT_AMOUNT_MAX_FEN)) {
         REFUSE(HB_ERR_INVALID_ARGUMENT, "a dynamic code needs an amount of at least 1 fen");
     }
-    if (code->kind == CODE_DYNAMIC && !ascii_ok(code->order_no, 1, LIMIT_ORDER_NO_LEN, false)) {
+    if (code->kind == CODE_DYNAMIC && !emv_value_ok(code->order_no, 1, LIMIT_ORDER_NO_LEN, EMV_TEXT)) {
         REFUSE(HB_ERR_INVALID_ARGUMENT, "a dynamic code needs order_no: 1..%d printable ASCII characters",
                LIMIT_ORDER_NO_LEN);
     }
@@ -163,8 +152,8 @@ hb_err paycode_create_prepare(code_create_cmd *c, const keyring *keys, const cha
     if (code->merchant_name[0] == '\0') snprintf(code->merchant_name, sizeof code->merchant_name, "hongbao");
     if (code->city[0] == '\0') snprintf(code->city, sizeof code->city, "Shanghai");
     if (code->mcc[0] == '\0') snprintf(code->mcc, sizeof code->mcc, "5999");
-    if (!ascii_ok(code->merchant_name, 1, 25, false) || !ascii_ok(code->city, 1, 15, false) ||
-        !ascii_ok(code->mcc, 4, 4, true)) {
+    if (!emv_value_ok(code->merchant_name, 1, 25, EMV_TEXT) || !emv_value_ok(code->city, 1, 15, EMV_TEXT) ||
+        !emv_value_ok(code->mcc, 4, 4, EMV_DIGITS)) {
         REFUSE(HB_ERR_INVALID_ARGUMENT, "merchant_name (1..25) and city (1..15) must be printable "
                                         "ASCII, mcc 4 digits (EMVCo)");
     }
