@@ -1,0 +1,180 @@
+/* Every SQL statement hongbao runs, written once with $1-style parameters in the subset
+ * SQLite and PostgreSQL share (internal to src/store; store.c prepares them at open). */
+#ifndef HB_STORE_STATEMENTS_H
+#define HB_STORE_STATEMENTS_H
+
+#define ACCOUNT_COLUMNS                                                                      \
+    "a.id, a.owner, a.kind, a.tier, a.currency, b.balance, a.flags, a.status, "              \
+    "a.restricted_until, a.created_at, b.debit_day, b.day_debits, b.last_transfer"
+#define TRANSFER_COLUMNS                                                                     \
+    "id, idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at, "     \
+    "prev_debit, prev_credit"
+#define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
+#define CUSTOMER_COLUMNS                                                                     \
+    "id, tier, region, name_box, phone_box, phone_hash, id_number_box, pending_id, "         \
+    "available_id, created_at"
+#define KEY_COLUMNS "key_id, secret_box, role, account_id, created_at, revoked_at"
+#define SESSION_COLUMNS "token_hash, account_id, expires_at, revoked_at, created_at"
+#define PACKET_COLUMNS                                                                       \
+    "id, sender_id, currency, total, count, mode, fission, seed_id, allow_sender, wishing, "  \
+    "scene, status, claimed_count, claimed_amount, refunded_amount, best_seq, created_at, "   \
+    "expires_at, finished_at, fund_transfer, refund_transfer"
+#define PACKET_COLUMNS_P                                                                     \
+    "p.id, p.sender_id, p.currency, p.total, p.count, p.mode, p.fission, p.seed_id, "        \
+    "p.allow_sender, p.wishing, p.scene, p.status, p.claimed_count, p.claimed_amount, "      \
+    "p.refunded_amount, p.best_seq, p.created_at, p.expires_at, p.finished_at, "             \
+    "p.fund_transfer, p.refund_transfer"
+_Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
+#define CODE_COLUMNS                                                                         \
+    "id, owner_id, kind, amount, currency, memo, order_no, merchant_name, city, mcc, suite, "  \
+    "token, status, created_at, expires_at, ended_at"
+#define CLAIM_COLUMNS "packet_id, seq, claimer_id, amount, transfer_id, claimed_at"
+/* Packets created in [$1, $2), of sender $3 (0 = all) and scene $4 ('' = all). */
+#define PACKET_FILTER                                                                        \
+    "p.created_at >= $1 AND p.created_at < $2 AND (CAST($3 AS BIGINT) = 0 "                   \
+    "OR p.sender_id = CAST($3 AS BIGINT)) "                                                  \
+    "AND ($4 = '' OR p.scene = $4)"
+
+#define STATEMENTS(X)                                                                        \
+    X(SAVEPOINT, "SAVEPOINT cmd")                                                            \
+    X(RELEASE, "RELEASE SAVEPOINT cmd")                                                      \
+    X(ROLLBACK_TO, "ROLLBACK TO SAVEPOINT cmd")                                              \
+    X(COMMIT, "COMMIT")                                                                      \
+    X(ACCOUNT_INSERT, "INSERT INTO accounts (id, owner, kind, tier, currency, flags, status, " \
+                      "restricted_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)") \
+    X(BALANCE_INSERT, "INSERT INTO balances (account_id, balance) VALUES ($1, $2)")           \
+    X(ACCOUNT_GET, "SELECT " ACCOUNT_COLUMNS " FROM accounts a JOIN balances b "             \
+                   "ON b.account_id = a.id WHERE a.id = $1")                                 \
+    X(ACCOUNT_LIST, "SELECT " ACCOUNT_COLUMNS " FROM accounts a JOIN balances b "            \
+                    "ON b.account_id = a.id WHERE a.id > $1 ORDER BY a.id LIMIT $2")         \
+    X(ACCOUNT_FIND_SYSTEM, "SELECT " ACCOUNT_COLUMNS " FROM accounts a JOIN balances b "     \
+                           "ON b.account_id = a.id WHERE a.kind = $1 AND a.currency = $2 "  \
+                           "AND a.tier = 0 ORDER BY a.id LIMIT 1")                           \
+    X(ACCOUNT_SET_STATUS, "UPDATE accounts SET status = $2, restricted_until = $3 WHERE id = $1") \
+    X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2, day_debits = CASE WHEN "     \
+                   "debit_day = $3 THEN day_debits + $4 ELSE $4 END, debit_day = $3, "       \
+                   "last_transfer = $5 WHERE account_id = $1 "                               \
+                   "AND ($6 = 0 OR balance + $2 >= 0) AND ($7 = 0 OR balance + $2 <= 0)")    \
+    X(BALANCE_GET, "SELECT balance, debit_day, day_debits, last_transfer FROM balances "     \
+                   "WHERE account_id = $1")                                                  \
+    X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
+    X(TRANSFER_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM transfers")                         \
+    X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ") VALUES "                \
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                     \
+    X(TRANSFER_GET, "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = $1")              \
+    X(TRANSFER_COUNT, "SELECT COUNT(*) FROM transfers")                                      \
+    X(IDEM_GET, "SELECT request_hash, result FROM idempotency WHERE scope = $1 AND key = $2") \
+    X(IDEM_PUT, "INSERT INTO idempotency (scope, key, request_hash, result, created_at) "    \
+                "VALUES ($1, $2, $3, $4, $5)")                                               \
+    X(AUDIT_APPEND, "INSERT INTO audit (" AUDIT_COLUMNS ") VALUES "                          \
+                    "($1, $2, $3, $4, $5, $6, $7, $8, $9)")                                  \
+    X(AUDIT_LAST, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 "                     \
+                  "ORDER BY seq DESC LIMIT 1")                                               \
+    X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \
+    X(CUSTOMER_INSERT, "INSERT INTO customers (" CUSTOMER_COLUMNS ") VALUES "                \
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                          \
+    X(CUSTOMER_GET, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1")              \
+    X(CUSTOMER_BY_PHONE, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE phone_hash = $3 "   \
+                         "AND id > $1 ORDER BY id LIMIT $2")                                  \
+    X(CUSTOMER_LIST, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id > $1 "             \
+                     "ORDER BY id LIMIT $2")                                                 \
+    X(KEY_INSERT, "INSERT INTO api_keys (" KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)")  \
+    X(KEY_GET, "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_id = $1")                     \
+    X(KEY_REVOKE, "UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at = 0") \
+    X(KEY_LIST, "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_id > $1 ORDER BY key_id "    \
+                "LIMIT $2")                                                                  \
+    X(SESSION_INSERT, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5)") \
+    X(SESSION_GET, "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = $1")         \
+    X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 "           \
+                      "AND revoked_at = 0")                                                  \
+    X(NONCE_INSERT, "INSERT INTO nonces (key_id, nonce, ts) VALUES ($1, $2, $3) "            \
+                    "ON CONFLICT DO NOTHING")                                                \
+    X(NONCE_PRUNE, "DELETE FROM nonces WHERE ts < $1")                                       \
+    X(META_GET, "SELECT value FROM meta WHERE key = $1")                                     \
+    X(META_PUT, "INSERT INTO meta (key, value) VALUES ($1, $2) "                             \
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value")                    \
+    X(PACKET_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM packets")                             \
+    X(PACKET_INSERT, "INSERT INTO packets (" PACKET_COLUMNS ") VALUES ($1, $2, $3, $4, $5, " \
+                     "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)") \
+    X(PACKET_GET, "SELECT " PACKET_COLUMNS " FROM packets WHERE id = $1")                    \
+    /* CAST: PostgreSQL would type "$1 = 0" as integer and refuse ids past 2^31 */         \
+    X(PACKET_LIST, "SELECT " PACKET_COLUMNS " FROM packets WHERE (CAST($1 AS BIGINT) = 0 "   \
+                   "OR sender_id = CAST($1 AS BIGINT)) AND (CAST($2 AS BIGINT) = 0 "         \
+                   "OR id < CAST($2 AS BIGINT)) ORDER BY id DESC LIMIT $3")                  \
+    X(PACKET_SHARES_PUT, "INSERT INTO packet_shares (packet_id, chunk, amounts) "           \
+                         "VALUES ($1, $2, $3)")                                              \
+    /* what a claim needs in one query: the packet, the claimer's earlier claim, the chunk   \
+     * holding the next share (256 = LIMIT_SHARE_CHUNK, checked at open) */                  \
+    X(PACKET_CLAIM_VIEW, "SELECT " PACKET_COLUMNS_P ", c.transfer_id, s.amounts "            \
+                         "FROM packets p LEFT JOIN claims c ON c.packet_id = p.id "          \
+                         "AND c.claimer_id = $2 LEFT JOIN packet_shares s "                 \
+                         "ON s.packet_id = p.id AND s.chunk = p.claimed_count / 256 "        \
+                         "WHERE p.id = $1")                                                  \
+    X(PACKET_CLAIMED, "UPDATE packets SET claimed_count = claimed_count + 1, "               \
+                      "claimed_amount = claimed_amount + $3, status = $4, finished_at = $5 "  \
+                      "WHERE id = $1 AND claimed_count = $2 AND status = 0")                 \
+    X(PACKET_REFUNDED, "UPDATE packets SET status = 3, refunded_amount = $3, "               \
+                       "refund_transfer = $4, finished_at = $5 "                             \
+                       "WHERE id = $1 AND claimed_count = $2 AND status = 0")                \
+    X(PACKET_EXPIRED_LIST, "SELECT id, expires_at FROM packets WHERE status = 0 "            \
+                           "AND expires_at <= $1 AND (expires_at > $2 OR "                   \
+                           "(expires_at = $2 AND id > $3)) ORDER BY expires_at, id LIMIT $4") \
+    X(PACKET_OPEN_COUNT, "SELECT COUNT(*) FROM packets WHERE sender_id = $1 AND status = 0")  \
+    X(CLAIM_INSERT, "INSERT INTO claims (" CLAIM_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)") \
+    X(CLAIM_FIND, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND claimer_id = $2") \
+    X(CLAIM_GET, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND seq = $2")   \
+    X(CLAIM_LIST, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND seq > $2 "  \
+                  "ORDER BY seq LIMIT $3")                                                   \
+    X(STATS_PACKETS, "SELECT COUNT(*), CAST(COALESCE(SUM(p.total), 0) AS BIGINT), "          \
+                     "CAST(COALESCE(SUM(p.count), 0) AS BIGINT), "                           \
+                     "CAST(COALESCE(SUM(p.claimed_count), 0) AS BIGINT), "                   \
+                     "CAST(COALESCE(SUM(p.claimed_amount), 0) AS BIGINT), "                  \
+                     "CAST(COALESCE(SUM(p.refunded_amount), 0) AS BIGINT) "                  \
+                     "FROM packets p WHERE " PACKET_FILTER)                                  \
+    X(STATS_HISTOGRAM, "SELECT CASE WHEN c.amount < 100 THEN 0 WHEN c.amount < 500 THEN 1 "  \
+                       "WHEN c.amount < 1000 THEN 2 WHEN c.amount < 5000 THEN 3 "            \
+                       "WHEN c.amount < 10000 THEN 4 WHEN c.amount < 20000 THEN 5 ELSE 6 END " \
+                       "AS b, COUNT(*) FROM claims c JOIN packets p ON p.id = c.packet_id "  \
+                       "WHERE " PACKET_FILTER " GROUP BY b ORDER BY b")                      \
+    X(STATS_HOURS, "SELECT c.claimed_at / 3600000 AS h, COUNT(*), "                          \
+                   "CAST(SUM(c.amount) AS BIGINT) FROM claims c "                            \
+                   "JOIN packets p ON p.id = c.packet_id WHERE " PACKET_FILTER               \
+                   " GROUP BY h ORDER BY h LIMIT 912")                                       \
+    X(CODE_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM codes")                                 \
+    X(CODE_INSERT, "INSERT INTO codes (" CODE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, " \
+                   "$8, $9, $10, $11, $12, $13, $14, $15, $16)")                             \
+    X(CODE_GET, "SELECT " CODE_COLUMNS " FROM codes WHERE id = $1")                          \
+    X(CODE_FIND_ORDER, "SELECT " CODE_COLUMNS " FROM codes WHERE owner_id = $1 "             \
+                       "AND order_no = $2 AND order_no <> ''")                               \
+    X(CODE_END, "UPDATE codes SET status = $2, ended_at = $3 WHERE id = $1 AND status = 0")  \
+    X(CHECK_ESCROW, "SELECT COUNT(*) FROM accounts a JOIN balances b ON b.account_id = a.id " \
+                    "WHERE a.kind = 4 AND a.tier = 0 AND b.balance <> (SELECT "              \
+                    "CAST(COALESCE(SUM(p.total - p.claimed_amount - p.refunded_amount), 0) " \
+                    "AS BIGINT) FROM packets p WHERE p.currency = a.currency)")              \
+    X(CHECK_COUNTS, "SELECT (SELECT COUNT(*) FROM accounts), "                               \
+                    "(SELECT COUNT(*) FROM transfers), "                                     \
+                    "(SELECT COUNT(*) FROM accounts a LEFT JOIN balances b "                 \
+                    "ON b.account_id = a.id WHERE b.account_id IS NULL) + "                  \
+                    "(SELECT COUNT(*) FROM balances b LEFT JOIN accounts a "                 \
+                    "ON a.id = b.account_id WHERE a.id IS NULL)")                            \
+    X(CHECK_BY_KIND, "SELECT a.currency, a.kind, CAST(SUM(b.balance) AS BIGINT), COUNT(*) FROM accounts a "  \
+                     "JOIN balances b ON b.account_id = a.id GROUP BY a.currency, a.kind "   \
+                     "ORDER BY a.currency, a.kind")                                          \
+    X(CHECK_MISMATCH, "SELECT COUNT(*), COALESCE(MIN(id), 0) FROM ("                         \
+                      "SELECT a.id AS id FROM accounts a JOIN balances b "                   \
+                      "ON b.account_id = a.id "                                              \
+                      "LEFT JOIN (SELECT credit_id AS id, CAST(SUM(amount) AS BIGINT) AS s FROM transfers "  \
+                      "GROUP BY credit_id) c ON c.id = a.id "                                \
+                      "LEFT JOIN (SELECT debit_id AS id, CAST(SUM(amount) AS BIGINT) AS s FROM transfers "   \
+                      "GROUP BY debit_id) d ON d.id = a.id "                                 \
+                      "WHERE b.balance <> COALESCE(c.s, 0) - COALESCE(d.s, 0)) m")           \
+    X(CHECK_FLAGS, "SELECT COUNT(*) FROM accounts a JOIN balances b ON b.account_id = a.id " \
+                   "WHERE ((a.flags & 1) <> 0 AND b.balance < 0) "                           \
+                   "OR ((a.flags & 2) <> 0 AND b.balance > 0)")                              \
+    X(CHECK_CURRENCY, "SELECT COUNT(*) FROM transfers t "                                    \
+                      "LEFT JOIN accounts d ON d.id = t.debit_id "                           \
+                      "LEFT JOIN accounts c ON c.id = t.credit_id "                          \
+                      "WHERE d.id IS NULL OR c.id IS NULL OR d.currency <> t.currency "      \
+                      "OR c.currency <> t.currency")
+
+#endif

@@ -1,0 +1,127 @@
+/* What store.c and the files beside it share (internal to src/store): the statements, the
+ * connection struct and the statement helpers. */
+#ifndef HB_STORE_STORE_INTERNAL_H
+#define HB_STORE_STORE_INTERNAL_H
+
+#include <string.h>
+
+#include "store/driver.h"
+#include "store/statements.h"
+#include "store/store.h"
+
+typedef enum stmt_id {
+#define STMT_ENUM(name, sql) STMT_##name,
+    STATEMENTS(STMT_ENUM)
+#undef STMT_ENUM
+        STMT_COUNT
+} stmt_id;
+
+struct store {
+    const driver_ops *driver;
+    void *conn;
+    void *stmts[STMT_COUNT];
+    bool in_transaction;
+    bool in_savepoint;
+};
+
+/* ---- statement helpers ---------------------------------------------------------------- */
+
+static inline void *stmt(store *s, stmt_id id)
+{
+    ASSERT(id < STMT_COUNT && s->stmts[id] != NULL);
+    return s->stmts[id];
+}
+
+static inline void bind_str(store *s, void *st, int param, const char *text)
+{
+    s->driver->bind_text(st, param, text, strlen(text));
+}
+
+/* Run a statement that returns no rows; resets it. */
+static inline hb_err run(store *s, void *st)
+{
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    s->driver->reset(st);
+    return err;
+}
+
+/* Run a statement that returns no rows inside a transaction, where only a storage fault can
+ * make it fail: the driver may pipeline it (step_deferred). expect_changes >= 0 is the row
+ * count it must change; otherwise NOT_FOUND (or, pipelined, a later UNAVAILABLE). */
+static inline hb_err run_write(store *s, void *st, int64_t expect_changes)
+{
+    ASSERT(s->in_transaction);
+    if (s->driver->step_deferred != NULL) {
+        hb_err err = s->driver->step_deferred(st, expect_changes);
+        s->driver->reset(st);
+        return err;
+    }
+    hb_err err = run(s, st);
+    if (err == HB_ERR_OK && expect_changes >= 0 && s->driver->changes(s->conn) != expect_changes) {
+        err = HB_ERR_NOT_FOUND;
+    }
+    return err;
+}
+
+/* Copy a text column into a fixed buffer; ASSERT it fits (the schema bounds it). */
+static inline void column_copy(store *s, void *st, int col, char *dst, size_t dst_size)
+{
+    size_t len = 0;
+    const char *text = s->driver->column_text(st, col, &len);
+    ASSERT(len < dst_size);
+    memcpy(dst, text, len);
+    dst[len] = '\0';
+}
+
+static inline void column_hash(store *s, void *st, int col, uint8_t dst[32])
+{
+    size_t len = 0;
+    const void *data = s->driver->column_blob(st, col, &len);
+    ASSERT(len == 32 && data != NULL);
+    memcpy(dst, data, 32);
+}
+
+static inline currency column_currency(store *s, void *st, int col)
+{
+    size_t len = 0;
+    const char *text = s->driver->column_text(st, col, &len);
+    return currency_parse(text, len);
+}
+
+/* Read up to limit rows of a bound statement into out (items of item_size bytes) with
+ * from_row; resets the statement. *count is 0 on error. */
+typedef void (*row_reader)(store *s, void *st, void *item);
+
+static inline hb_err list_rows(store *s, void *st, int limit, void *out, size_t item_size,
+                        row_reader from_row, int *count)
+{
+    ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
+    int n = 0;
+    hb_err err = HB_ERR_OK;
+    for (;;) {
+        bool row = false;
+        err = s->driver->step(st, &row);
+        if (err != HB_ERR_OK || !row) break;
+        ASSERT(n < limit); /* the statement's LIMIT bounds it */
+        from_row(s, st, (char *)out + (size_t)n * item_size);
+        n++;
+    }
+    s->driver->reset(st);
+    *count = err == HB_ERR_OK ? n : 0;
+    return err;
+}
+
+/* Step a bound statement for at most one row, read it into out with from_row; resets the
+ * statement. NOT_FOUND when there is none. */
+static inline hb_err select_one(store *s, void *st, void *out, row_reader from_row)
+{
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) from_row(s, st, out);
+    s->driver->reset(st);
+    return err;
+}
+
+#endif
