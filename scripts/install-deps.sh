@@ -7,8 +7,9 @@
 set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3
-                libmicrohttpd-dev libjansson-dev libinih-dev libpq-dev libqrencode-dev libpng-dev)
-test_packages=(libcmocka-dev libcurl4-openssl-dev curl openssl postgresql clang libclang-rt-14-dev
+                libmicrohttpd-dev libjansson-dev libinih-dev libpq-dev libqrencode-dev libpng-dev
+                libcurl4-openssl-dev)
+test_packages=(libcmocka-dev curl openssl postgresql clang libclang-rt-14-dev
                 cppcheck clang-tidy valgrind zbar-tools)
 
 want=("${build_packages[@]}")

@@ -35,6 +35,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_settle(int argc, char **argv);
 int cmd_qr(int argc, char **argv);
 int cli_bench_packets_setup(int argc, char **argv);
 /* A CNY customer in region CN created through the engine (demo and benchmark set-ups). */

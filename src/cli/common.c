@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "core/ids.h"
@@ -24,6 +25,9 @@ int cli_open_engine(const char *db, bool create, engine **out)
     int rc = cli_load_policy(getenv("HONGBAO_CONFIG"), &p);
     if (rc != EXIT_OK) return rc;
     options.policy = &p;
+    /* business days (daily limits, settlement) are counted in the policy's zone */
+    setenv("TZ", p.timezone, 1);
+    tzset();
     char err_text[512];
     hb_err err = engine_open(db, &options, out, err_text, sizeof err_text);
     if (err == HB_ERR_NOT_FOUND) {

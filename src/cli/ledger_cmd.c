@@ -21,11 +21,12 @@ static void print_report(const ledger_report *r, bool json)
         printf("{\"balanced\":%s,\"accounts\":%lld,\"transfers\":%lld,"
                "\"balance_mismatches\":%lld,\"first_mismatch\":%lld,\"flag_violations\":%lld,"
                "\"currency_mismatches\":%lld,\"unclassified_accounts\":%lld,"
-               "\"escrow_mismatches\":%lld,\"currencies\":[",
+               "\"escrow_mismatches\":%lld,\"pending_mismatches\":%lld,\"currencies\":[",
                r->balanced ? "true" : "false", (long long)r->accounts, (long long)r->transfers,
                (long long)r->balance_mismatches, (long long)r->first_mismatch_id,
                (long long)r->flag_violations, (long long)r->currency_mismatches,
-               (long long)r->unclassified_kinds, (long long)r->escrow_mismatches);
+               (long long)r->unclassified_kinds, (long long)r->escrow_mismatches,
+               (long long)r->pending_mismatches);
         for (int i = 0; i < r->currency_count; i++) {
             const ledger_currency_report *c = &r->currencies[i];
             printf("%s{\"currency\":\"%s\",\"sum\":%lld,\"custody_reserve\":%lld,"
@@ -53,9 +54,10 @@ static void print_report(const ledger_report *r, bool json)
     printf("  balance mismatches %lld", (long long)r->balance_mismatches);
     if (r->first_mismatch_id) printf(" (first: acct_%lld)", (long long)r->first_mismatch_id);
     printf(", flag violations %lld, currency mismatches %lld, unclassified accounts %lld,\n"
-           "  packet escrow mismatches %lld\n",
+           "  packet escrow mismatches %lld, merchant pending mismatches %lld\n",
            (long long)r->flag_violations, (long long)r->currency_mismatches,
-           (long long)r->unclassified_kinds, (long long)r->escrow_mismatches);
+           (long long)r->unclassified_kinds, (long long)r->escrow_mismatches,
+           (long long)r->pending_mismatches);
 }
 
 int cmd_ledger(int argc, char **argv)

@@ -21,6 +21,9 @@ static const char usage[] =
     "  withdraw           pay money from a wallet out to the customer's bank\n"
     "  transfer           move money from one wallet to another\n"
     "  ledger check       verify every ledger invariant\n"
+    "  sweep              refund expired red packets now\n"
+    "  settle             D+1 settlement of a business day, with settlement files\n"
+    "  qr TEXT            print a QR code in the terminal (or --png/--svg to a file)\n"
     "  bench ledger       measure durable transfers per second through the engine\n"
     "\n"
     "Every command that touches a store takes --db PATH (default ./hongbao.db) and\n"
@@ -48,7 +51,7 @@ int main(int argc, char **argv)
         {"withdraw", cmd_withdraw}, {"transfer", cmd_transfer}, {"ledger", cmd_ledger},
         {"bench", cmd_bench},       {"key", cmd_key},           {"serve", cmd_serve},
         {"demo", cmd_demo},         {"config", cmd_config},     {"sweep", cmd_sweep},
-        {"qr", cmd_qr},
+        {"settle", cmd_settle},     {"qr", cmd_qr},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

@@ -1,6 +1,8 @@
 /* hongbao serve: the HTTP API on the engine, until SIGTERM or SIGINT. */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <openssl/crypto.h>
 #include <string.h>
@@ -10,6 +12,8 @@
 #include "http/http.h"
 #include "service/credentials.h"
 #include "service/packet.h"
+#include "service/payment.h"
+#include "service/webhook.h"
 
 static const char serve_usage[] =
     "usage: hongbao serve [--db PATH|URL] [--listen HOST:PORT] [--key-file FILE] [--threads N]\n"
@@ -30,7 +34,81 @@ static const char serve_usage[] =
     "--public-url is the base of the links handed out (a red packet's claim_url and QR),\n"
     "e.g. https://pay.example.com behind a proxy; default http(s)://HOST:PORT.\n"
     "Every 15 seconds the server refunds expired red packets (see hongbao sweep) and\n"
-    "every minute forgets request nonces too old to be replayed.\n";
+    "every minute forgets request nonces too old to be replayed. After [settlement]\n"
+    "auto_after (default 02:00 in the policy's zone) it settles the day before (see\n"
+    "hongbao settle). A delivery thread POSTs due webhook events every second.\n";
+
+/* What the webhook thread shares with the main loop. */
+typedef struct deliverer {
+    engine *e;
+    const char *db;
+    const keyring *keys;
+    pthread_mutex_t lock;
+    policy pol; /* under lock: replaced on SIGHUP */
+    atomic_bool stop;
+} deliverer;
+
+static void *deliver_loop(void *arg)
+{
+    deliverer *d = arg;
+    store *reader = NULL;
+    policy *pol = malloc(sizeof *pol);
+    while (pol != NULL && !atomic_load(&d->stop)) {
+        int attempted = 0, delivered = 0;
+        if (reader == NULL) {
+            store_options opts = {.read_only = true};
+            char why[256];
+            if (store_open(d->db, &opts, &reader, why, sizeof why) != HB_ERR_OK) reader = NULL;
+        }
+        if (reader != NULL) {
+            pthread_mutex_lock(&d->lock);
+            *pol = d->pol;
+            pthread_mutex_unlock(&d->lock);
+            hb_err err = webhook_deliver_due(d->e, reader, d->keys, pol, clock_now_ms(clock_real()),
+                                             &attempted, &delivered);
+            if (err != HB_ERR_OK) {
+                store_close(reader); /* reopened next round */
+                reader = NULL;
+            }
+            if (attempted > 0) {
+                fprintf(stderr, "{\"level\":\"info\",\"msg\":\"webhook deliveries\","
+                                "\"attempted\":%d,\"delivered\":%d}\n", attempted, delivered);
+            }
+        }
+        /* due work right away; otherwise look again in a second */
+        for (int i = 0; attempted == 0 && i < 10 && !atomic_load(&d->stop); i++) {
+            struct timespec tick = {0, 100 * 1000 * 1000};
+            nanosleep(&tick, NULL);
+        }
+    }
+    free(pol);
+    store_close(reader);
+    return NULL;
+}
+
+/* Settle the day before once its settlement time has come (idempotent: after a restart
+ * the day is found settled and nothing changes). */
+static void auto_settle(engine *e, const policy *pol, int64_t *settled_day)
+{
+    if (pol->settle_after_min < 0) return;
+    int64_t minute = 0;
+    int64_t today = clock_business_day(clock_now_ms(clock_real()), &minute);
+    if (minute < pol->settle_after_min || *settled_day >= today - 1) return;
+    int batches = 0;
+    char detail[LIMIT_ERR_DETAIL_LEN + 1] = "";
+    char day[16];
+    clock_day_format(today - 1, day, sizeof day);
+    hb_err err = payment_settle_day(e, today - 1, "system:settlement", &batches, detail,
+                                    sizeof detail);
+    if (err != HB_ERR_OK) {
+        fprintf(stderr, "{\"level\":\"error\",\"msg\":\"settlement failed\",\"date\":\"%s\","
+                        "\"code\":\"%s\"}\n", day, hb_err_name(err));
+        return;
+    }
+    *settled_day = today - 1;
+    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"settled\",\"date\":\"%s\",\"batches\":%d}\n",
+            day, batches);
+}
 
 /* The whole file as a NUL-terminated string (at most 1 MiB), or NULL. */
 static char *read_file(const char *path)
@@ -178,6 +256,17 @@ int cmd_serve(int argc, char **argv)
             "{\"level\":\"info\",\"msg\":\"listening\",\"address\":\"%s:%u\",\"db\":\"%s\","
             "\"node\":\"%s\",\"tls\":%s}\n",
             host, http_server_port(srv), shown, node, cert_pem ? "true" : "false");
+    static deliverer hooks;
+    hooks.e = e;
+    hooks.db = db;
+    hooks.keys = &keys;
+    hooks.pol = current;
+    pthread_mutex_init(&hooks.lock, NULL);
+    atomic_store(&hooks.stop, false);
+    pthread_t hooks_thread;
+    bool hooks_running = pthread_create(&hooks_thread, NULL, deliver_loop, &hooks) == 0;
+    const policy *in_force = &current;
+    int64_t settled_day = 0;
     int sig = 0;
     for (int64_t round = 0;; round++) {
         /* At start and then every 15 seconds, refund expired red packets; every minute,
@@ -196,6 +285,7 @@ int cmd_serve(int argc, char **argv)
                 fprintf(stderr, "{\"level\":\"info\",\"msg\":\"expired packets refunded\","
                                 "\"count\":%lld}\n", (long long)refunded);
             }
+            auto_settle(e, in_force, &settled_day);
             if (round % 4 != 0) continue;
             nonce_prune_cmd prune;
             credentials_nonce_prune_prepare(&prune, "system:prune");
@@ -211,6 +301,10 @@ int cmd_serve(int argc, char **argv)
         if (cli_load_policy(config, &next) == EXIT_OK) {
             engine_set_policy(e, &next);
             http_server_set_policy(srv, &next);
+            pthread_mutex_lock(&hooks.lock);
+            hooks.pol = next;
+            pthread_mutex_unlock(&hooks.lock);
+            in_force = &next;
             fprintf(stderr, "{\"level\":\"info\",\"msg\":\"policy reloaded\"}\n");
         } else {
             fprintf(stderr, "{\"level\":\"error\",\"msg\":\"policy reload refused; the "
@@ -219,6 +313,8 @@ int cmd_serve(int argc, char **argv)
     }
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", sig);
     http_server_stop(srv);
+    atomic_store(&hooks.stop, true);
+    if (hooks_running) pthread_join(hooks_thread, NULL);
     engine_close(e);
     keyring_clear(&keys);
     if (key_pem != NULL) OPENSSL_cleanse(key_pem, strlen(key_pem));

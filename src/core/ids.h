@@ -10,7 +10,19 @@
 #include "core/error.h"
 #include "core/invariant.h"
 
-typedef enum id_kind { ID_ACCOUNT, ID_TRANSFER, ID_PACKET, ID_CLAIM, ID_CODE, ID_KIND_COUNT } id_kind;
+typedef enum id_kind {
+    ID_ACCOUNT,
+    ID_TRANSFER,
+    ID_PACKET,
+    ID_CLAIM,
+    ID_CODE,
+    ID_PAYMENT,
+    ID_REFUND,
+    ID_SETTLEMENT,
+    ID_WEBHOOK,
+    ID_EVENT,
+    ID_KIND_COUNT
+} id_kind;
 
 #define IDS_TEXT_MAX 32
 

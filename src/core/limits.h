@@ -76,6 +76,13 @@
 #define LIMIT_ORDER_NO_LEN 32
 #define LIMIT_CODE_TOKEN_LEN 81     /* CODE_TOKEN_TEXT_MAX */
 #define LIMIT_CODE_RESEAL_S 60      /* a dynamic code's token is resealed every minute */
+/* Payments, settlement, webhooks. */
+#define LIMIT_PAYLOAD_LEN 512       /* a scanned payload or link, as the payer sends it */
+#define LIMIT_URL_LEN 512           /* a webhook endpoint's URL */
+#define LIMIT_EVENT_BODY_LEN 2048   /* a webhook event's JSON body */
+#define LIMIT_EVENT_TYPE_LEN 31
+#define LIMIT_WEBHOOKS_PER_OWNER 16
+#define LIMIT_SETTLE_PAGE 200       /* merchants settled per command */
 /* Listing. */
 #define LIMIT_PAGE_MAX 1000
 #define LIMIT_PAGE_DEFAULT 50

@@ -39,6 +39,13 @@ void policy_defaults(policy *p)
     p->device_burst = 20;
     p->auth_failures_per_second = 5;
     p->auth_failures_burst = 50;
+    p->static_daily_cap = 50000; /* 500.00 */
+    p->settle_after_min = 120;   /* 02:00 */
+    p->webhook_retry_base_s = 15;
+    p->webhook_retry_max_s = 3600;
+    p->webhook_give_up_s = 86400;
+    p->webhook_timeout_s = 10;
+    p->webhook_allow_private = false;
 }
 
 static hb_err set_amount(const char *value, int64_t *out, char *why, size_t size)
@@ -100,6 +107,35 @@ static hb_err set_tier(tier_policy *t, const char *key, const char *value, char 
     return HB_ERR_INVALID_ARGUMENT;
 }
 
+static hb_err set_bool(const char *value, bool *out, char *why, size_t size)
+{
+    if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
+        *out = value[0] == 't';
+        return HB_ERR_OK;
+    }
+    snprintf(why, size, "must be true or false");
+    return HB_ERR_INVALID_ARGUMENT;
+}
+
+/* "HH:MM" (00:00..23:59) as minutes after midnight, or "off" as -1. */
+static hb_err set_clock_time(const char *value, int64_t *out, char *why, size_t size)
+{
+    if (strcmp(value, "off") == 0) {
+        *out = -1;
+        return HB_ERR_OK;
+    }
+    bool ok = strlen(value) == 5 && value[2] == ':';
+    for (int i = 0; ok && i < 5; i++) ok = i == 2 || (value[i] >= '0' && value[i] <= '9');
+    int h = ok ? (value[0] - '0') * 10 + (value[1] - '0') : 0;
+    int m = ok ? (value[3] - '0') * 10 + (value[4] - '0') : 0;
+    if (!ok || h > 23 || m > 59) {
+        snprintf(why, size, "must be a time HH:MM (00:00-23:59) or off");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    *out = h * 60 + m;
+    return HB_ERR_OK;
+}
+
 hb_err policy_set(policy *p, const char *section, const char *key, const char *value, char *why,
                   size_t size)
 {
@@ -121,14 +157,7 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
             return HB_ERR_OK;
         }
         if (strcmp(key, "transfer_max") == 0) return set_amount(value, &p->transfer_max, why, size);
-        if (strcmp(key, "national_crypto") == 0) {
-            if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
-                p->national_crypto = value[0] == 't';
-                return HB_ERR_OK;
-            }
-            snprintf(why, size, "national_crypto must be true or false");
-            return HB_ERR_INVALID_ARGUMENT;
-        }
+        if (strcmp(key, "national_crypto") == 0) return set_bool(value, &p->national_crypto, why, size);
     } else if (strcmp(section, "messages") == 0 && strcmp(key, "banned") == 0) {
         size_t len = strlen(value);
         if (len == 0 || len > POLICY_PHRASE_LEN || p->banned_count >= POLICY_BANNED_MAX) {
@@ -190,6 +219,16 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
         if (strcmp(key, "auth_failures_burst") == 0) {
             return set_int(value, 1, 1000000, &p->auth_failures_burst, why, size);
         }
+    } else if (strcmp(section, "payments") == 0) {
+        if (strcmp(key, "static_daily_cap") == 0) return set_amount(value, &p->static_daily_cap, why, size);
+    } else if (strcmp(section, "settlement") == 0) {
+        if (strcmp(key, "auto_after") == 0) return set_clock_time(value, &p->settle_after_min, why, size);
+    } else if (strcmp(section, "webhooks") == 0) {
+        if (strcmp(key, "retry_base_s") == 0) return set_int(value, 1, 86400, &p->webhook_retry_base_s, why, size);
+        if (strcmp(key, "retry_max_s") == 0) return set_int(value, 1, 86400, &p->webhook_retry_max_s, why, size);
+        if (strcmp(key, "give_up_s") == 0) return set_int(value, 1, 7 * 86400, &p->webhook_give_up_s, why, size);
+        if (strcmp(key, "timeout_s") == 0) return set_int(value, 1, 60, &p->webhook_timeout_s, why, size);
+        if (strcmp(key, "allow_private") == 0) return set_bool(value, &p->webhook_allow_private, why, size);
     } else {
         snprintf(why, size, "unknown section [%s]", section);
         return HB_ERR_INVALID_ARGUMENT;
@@ -211,6 +250,10 @@ static hb_err check(const policy *p, char *why, size_t size)
             snprintf(why, size, "[%s] needs fee_min_bp <= fee_max_bp", tier_sections[t]);
             return HB_ERR_INVALID_ARGUMENT;
         }
+    }
+    if (p->webhook_retry_base_s > p->webhook_retry_max_s) {
+        snprintf(why, size, "[webhooks] needs retry_base_s <= retry_max_s");
+        return HB_ERR_INVALID_ARGUMENT;
     }
     if (p->transfer_max <= 0) {
         snprintf(why, size, "[general] transfer_max must be positive");
@@ -243,7 +286,10 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"rate_limit", "key_per_second"}, {"rate_limit", "key_burst"},
         {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"},
         {"rate_limit", "auth_failures_per_second"}, {"rate_limit", "auth_failures_burst"},
-        {"rate_limit", "device_per_second"}, {"rate_limit", "device_burst"}};
+        {"rate_limit", "device_per_second"}, {"rate_limit", "device_burst"},
+        {"payments", "static_daily_cap"}, {"settlement", "auto_after"},
+        {"webhooks", "retry_base_s"}, {"webhooks", "retry_max_s"}, {"webhooks", "give_up_s"},
+        {"webhooks", "timeout_s"}, {"webhooks", "allow_private"}};
     char pairs[64][2][32];
     int n = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {

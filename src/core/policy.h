@@ -75,6 +75,17 @@ typedef struct policy {
     int64_t device_burst;
     int64_t auth_failures_per_second; /* failed authentications per client address */
     int64_t auth_failures_burst;
+    /* [payments] */
+    int64_t static_daily_cap; /* fen a payer may pay a day through static codes */
+    /* [settlement] */
+    int64_t settle_after_min; /* minutes after midnight when serve settles the day before;
+                               * -1 = never (run hongbao settle) */
+    /* [webhooks] */
+    int64_t webhook_retry_base_s; /* the first retry's delay; each next one doubles */
+    int64_t webhook_retry_max_s;  /* the longest delay between attempts */
+    int64_t webhook_give_up_s;    /* retries end this long after the first attempt */
+    int64_t webhook_timeout_s;    /* one attempt's time limit */
+    bool webhook_allow_private;   /* deliver to private, loopback and link-local addresses */
 } policy;
 
 /* The built-in defaults (DESIGN.md section 2). */

@@ -227,16 +227,6 @@ static void fail_batch(engine *e, command *batch, bool at_commit)
     }
 }
 
-/* Days since the epoch in the process's time zone. */
-static int64_t business_day(int64_t now_ms)
-{
-    time_t now_s = (time_t)(now_ms / 1000);
-    struct tm local;
-    int64_t offset_s = localtime_r(&now_s, &local) != NULL ? local.tm_gmtoff : 0;
-    int64_t t = now_ms / 1000 + offset_s;
-    return t >= 0 ? t / 86400 : (t - 86399) / 86400;
-}
-
 static bool run_batch(engine *e, command *batch, int64_t phase_ns[3])
 {
     e->batch_number++;
@@ -249,7 +239,7 @@ static bool run_batch(engine *e, command *batch, int64_t phase_ns[3])
     int64_t t0 = clock_monotonic_ns();
     if (begin_batch(e) != HB_ERR_OK) goto fail;
     int64_t now_ms = clock_now_ms(e->clock);
-    e->txn.business_day = business_day(now_ms);
+    e->txn.business_day = clock_business_day(now_ms, NULL);
     for (command *cmd = batch; cmd != NULL; cmd = cmd->next) {
         if (run_command(e, cmd, now_ms) != HB_ERR_OK) goto fail;
     }

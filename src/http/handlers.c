@@ -73,10 +73,27 @@ static const route routes[] = {
     {"GET", "/v1/codes/*", h_code_get, false, "GET /v1/codes/{id}"},
     {"POST", "/v1/codes/*/cancel", h_code_cancel, false, "POST /v1/codes/{id}/cancel"},
     {"GET", "/v1/codes/*/qr.png", h_code_qr, false, "GET /v1/codes/{id}/qr.png"},
+    {"POST", "/v1/payments", h_payment_create, false, "POST /v1/payments"},
+    {"GET", "/v1/payments", h_payment_list, false, "GET /v1/payments"},
+    {"GET", "/v1/payments/*", h_payment_get, false, "GET /v1/payments/{id}"},
+    {"POST", "/v1/payments/*/refunds", h_refund_create, false, "POST /v1/payments/{id}/refunds"},
+    {"POST", "/v1/settlements", h_settlement_create, false, "POST /v1/settlements"},
+    {"GET", "/v1/settlements", h_settlement_list, false, "GET /v1/settlements"},
+    {"GET", "/v1/settlements/*", h_settlement_get, false, "GET /v1/settlements/{id}"},
+    {"GET", "/v1/settlements/*/file", h_settlement_file, false, "GET /v1/settlements/{id}/file"},
+    {"POST", "/v1/webhooks", h_webhook_create, false, "POST /v1/webhooks"},
+    {"GET", "/v1/webhooks", h_webhook_list, false, "GET /v1/webhooks"},
+    {"GET", "/v1/webhooks/*", h_webhook_get, false, "GET /v1/webhooks/{id}"},
+    {"DELETE", "/v1/webhooks/*", h_webhook_delete, false, "DELETE /v1/webhooks/{id}"},
+    {"POST", "/v1/webhooks/*/rotate", h_webhook_rotate, false, "POST /v1/webhooks/{id}/rotate"},
+    {"GET", "/v1/webhooks/*/deliveries", h_delivery_list, false,
+     "GET /v1/webhooks/{id}/deliveries"},
+    {"POST", "/v1/webhooks/*/deliveries/*/redeliver", h_delivery_redeliver, false,
+     "POST /v1/webhooks/{id}/deliveries/{event}/redeliver"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
-_Static_assert(sizeof routes / sizeof routes[0] < 31, "metrics keep 31 routes");
+_Static_assert(sizeof routes / sizeof routes[0] < 63, "metrics keep 63 routes");
 
 int handlers_route_count(void)
 {
@@ -251,6 +268,9 @@ static json_t *customer_json(const customer_view *v)
                                       "balance", (json_int_t)v->pending_balance, "available",
                                       "id", available, "balance",
                                       (json_int_t)v->available_balance));
+        json_t *m = json_object_get(o, "merchant");
+        json_object_set_new(m, "fee_rate_bp",
+                            v->fee_rate_bp >= 0 ? json_integer(v->fee_rate_bp) : json_null());
     }
     return o;
 }
@@ -317,7 +337,7 @@ static void h_metrics(request *r)
     EMIT("# HELP hongbao_http_requests_total HTTP requests by route and status class.\n");
     EMIT("# TYPE hongbao_http_requests_total counter\n");
     pthread_mutex_lock(&srv->metrics_lock);
-    for (int i = 0; i < 32; i++) {
+    for (int i = 0; i < 64; i++) {
         for (int c = 1; c < 6; c++) {
             int64_t v = srv->requests_by_route_status[i][c];
             if (v == 0) continue;
@@ -395,9 +415,10 @@ static void h_account_create(request *r)
     json_t *body = request_body_object(r);
     if (body == NULL) return;
     static const char *const fields[] = {"tier", "name", "phone", "id_number",
-                                         "currency", "region", NULL};
+                                         "currency", "region", "fee_rate_bp", NULL};
     pending_command *pc = handler_new_command(r);
     customer_input *in = &pc->customer.input;
+    in->has_fee_rate = json_object_get(body, "fee_rate_bp") != NULL;
     char tier_text[16] = "", currency_text[8] = ""; /* read below even when ok is false */
     bool ok = request_only_fields(r, body, fields) &&
               request_string(r, body, "tier", true, 15, tier_text, sizeof tier_text) &&
@@ -409,7 +430,8 @@ static void h_account_create(request *r)
               request_string(r, body, "currency", false, 7, currency_text,
                              sizeof currency_text) &&
               request_string(r, body, "region", false, LIMIT_REGION_LEN, in->region,
-                             sizeof in->region);
+                             sizeof in->region) &&
+              request_integer(r, body, "fee_rate_bp", false, 0, 10000, &in->fee_rate_bp);
     /* present but empty is not "absent": there is no default for an empty value */
     bool empty_enum = (json_object_get(body, "currency") != NULL && currency_text[0] == '\0') ||
                       (json_object_get(body, "region") != NULL && in->region[0] == '\0');
@@ -465,6 +487,26 @@ bool handler_query_value(request *r, const char *name, const char **out)
 
 /* ?limit=1..100 (default 50) and ?cursor=<prefixed id of the last item seen>; false with the
  * response set when either is malformed. */
+bool handler_query_integer(request *r, const char *name, int64_t min, int64_t max, int64_t def,
+                           int64_t *out)
+{
+    const char *text = NULL;
+    if (!handler_query_value(r, name, &text)) return false;
+    *out = def;
+    if (text == NULL) return true;
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || v < min || v > max) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "%s must be an integer in %lld..%lld", name,
+                 (long long)min, (long long)max);
+        request_error(r, HB_ERR_INVALID_ARGUMENT, detail);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 bool handler_page_params(request *r, id_kind kind, int64_t *limit, int64_t *cursor_id)
 {
     const char *limit_text = NULL, *cursor = NULL;
@@ -1103,11 +1145,12 @@ static void h_ledger_check(request *r)
                       (json_int_t)c->platform_own));
     }
     request_json(r, 200,
-                 json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "balanced", rep.balanced,
+                 json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "balanced", rep.balanced,
                            "accounts", (json_int_t)rep.accounts, "transfers",
                            (json_int_t)rep.transfers, "balance_mismatches",
                            (json_int_t)rep.balance_mismatches, "flag_violations",
                            (json_int_t)rep.flag_violations, "currency_mismatches",
                            (json_int_t)rep.currency_mismatches, "escrow_mismatches",
-                           (json_int_t)rep.escrow_mismatches, "currencies", currencies));
+                           (json_int_t)rep.escrow_mismatches, "pending_mismatches",
+                           (json_int_t)rep.pending_mismatches, "currencies", currencies));
 }

@@ -15,6 +15,8 @@
 #include "service/customer.h"
 #include "service/packet.h"
 #include "service/paycode.h"
+#include "service/payment.h"
+#include "service/webhook.h"
 #include "service/wallet.h"
 
 #define ROUTE_SEGMENTS_MAX 6
@@ -38,6 +40,8 @@ typedef union pending_command {
     packet_claim_cmd packet_claim;
     code_create_cmd code_create;
     code_cancel_cmd code_cancel;
+    payment_cmd payment;
+    refund_cmd refund;
 } pending_command;
 
 typedef enum request_phase {
@@ -144,11 +148,12 @@ struct http_server {
     int64_t auth_failures_per_second, auth_failures_burst;
     int64_t device_per_second, device_burst;
     int64_t max_shares[TIER_COUNT];  /* under rate_lock: the tiers' shares per red packet */
+    bool webhook_allow_private;      /* under rate_lock: webhooks may target private hosts */
     pthread_mutex_t sessions_lock;
     session_cache_entry sessions[SESSION_CACHE_SLOTS];
     /* metrics */
     pthread_mutex_t metrics_lock;
-    int64_t requests_by_route_status[32][6]; /* route index x status class 1xx..5xx */
+    int64_t requests_by_route_status[64][6]; /* route index x status class 1xx..5xx */
     int64_t latency_buckets[16];             /* <= 2^k ms */
     int64_t latency_count;
     int64_t latency_sum_us;
@@ -205,6 +210,9 @@ void handler_public_link(const request *r, char kind, const char *token, char *o
 pending_command *handler_new_command(request *r);
 /* A query parameter's decoded value (NULL when absent); false with 400 set for a NUL byte. */
 bool handler_query_value(request *r, const char *name, const char **out);
+/* ?name=N within min..max (def when absent); false with 400 set otherwise. */
+bool handler_query_integer(request *r, const char *name, int64_t min, int64_t max, int64_t def,
+                           int64_t *out);
 /* ?limit=1..100 and ?cursor=<prefixed id>; false with the response set when malformed. */
 bool handler_page_params(request *r, id_kind kind, int64_t *limit, int64_t *cursor_id);
 
@@ -221,6 +229,23 @@ void h_code_create(request *r);
 void h_code_get(request *r);
 void h_code_cancel(request *r);
 void h_code_qr(request *r);
+
+/* payments.c: payments, refunds, settlements, webhooks */
+void h_payment_create(request *r);
+void h_payment_list(request *r);
+void h_payment_get(request *r);
+void h_refund_create(request *r);
+void h_settlement_create(request *r);
+void h_settlement_list(request *r);
+void h_settlement_get(request *r);
+void h_settlement_file(request *r);
+void h_webhook_create(request *r);
+void h_webhook_list(request *r);
+void h_webhook_get(request *r);
+void h_webhook_delete(request *r);
+void h_webhook_rotate(request *r);
+void h_delivery_list(request *r);
+void h_delivery_redeliver(request *r);
 int handlers_route_count(void);
 const char *handlers_route_name(int route);
 

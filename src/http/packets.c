@@ -301,26 +301,6 @@ void h_packet_claim(request *r)
 /* ---- read ---------------------------------------------------------------------------------- */
 
 /* An integer query parameter in [min, max] (def when absent); false with 400 set. */
-static bool query_integer(request *r, const char *name, int64_t min, int64_t max, int64_t def,
-                          int64_t *out)
-{
-    const char *text = NULL;
-    if (!handler_query_value(r, name, &text)) return false;
-    *out = def;
-    if (text == NULL) return true;
-    char *end = NULL;
-    long long v = strtoll(text, &end, 10);
-    if (end == text || *end != '\0' || v < min || v > max) {
-        char detail[128];
-        snprintf(detail, sizeof detail, "%s must be an integer in %lld..%lld", name,
-                 (long long)min, (long long)max);
-        request_error(r, HB_ERR_INVALID_ARGUMENT, detail);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 static json_t *claims_json(request *r, store *s, const packet *p, int64_t viewer,
                            bool sees_all, int64_t after_rank, int64_t limit, hb_err *err,
                            int64_t *next)
@@ -358,8 +338,8 @@ void h_packet_get(request *r)
     int64_t id = 0;
     if (!packet_path_id(r, &id)) return;
     int64_t after = 0, limit = 0;
-    if (!query_integer(r, "claims_after", 0, LIMIT_PACKET_SHARES_MAX, 0, &after) ||
-        !query_integer(r, "claims_limit", 1, 100, CLAIMS_PAGE_DEFAULT, &limit)) {
+    if (!handler_query_integer(r, "claims_after", 0, LIMIT_PACKET_SHARES_MAX, 0, &after) ||
+        !handler_query_integer(r, "claims_limit", 1, 100, CLAIMS_PAGE_DEFAULT, &limit)) {
         return;
     }
     const char *token = NULL;
@@ -471,8 +451,8 @@ void h_scenes(request *r)
 void h_packet_stats(request *r)
 {
     int64_t now = now_ms(r), from = 0, to = 0;
-    if (!query_integer(r, "to", 1, INT64_MAX / 2, now + 1, &to) ||
-        !query_integer(r, "from", 0, INT64_MAX / 2, to - STATS_RANGE_MAX_MS, &from)) {
+    if (!handler_query_integer(r, "to", 1, INT64_MAX / 2, now + 1, &to) ||
+        !handler_query_integer(r, "from", 0, INT64_MAX / 2, to - STATS_RANGE_MAX_MS, &from)) {
         return;
     }
     if (from < 0) from = 0;

@@ -11,7 +11,7 @@
 #include "core/text.h"
 #include "core/ids.h"
 #include "http/http_internal.h"
-#include "http/signature.h"
+#include "core/signature.h"
 
 /* ---- responses ----------------------------------------------------------------------------- */
 

@@ -50,7 +50,7 @@ static void record_metrics(http_server *srv, request *r)
     int64_t us = (clock_monotonic_ns() - r->start_ns) / 1000;
     int bucket = 0;
     while (bucket < 15 && us > (int64_t)1000 << bucket) bucket++;
-    int route = r->route >= 0 && r->route < 31 ? r->route : 31;
+    int route = r->route >= 0 && r->route < 63 ? r->route : 63;
     int cls = r->status >= 100 && r->status < 600 ? r->status / 100 : 5;
     pthread_mutex_lock(&srv->metrics_lock);
     srv->requests_by_route_status[route][cls]++;
@@ -390,5 +390,6 @@ void http_server_set_policy(http_server *srv, const policy *p)
     srv->device_burst = p->device_burst;
     srv->auth_failures_burst = p->auth_failures_burst;
     for (int t = 0; t < TIER_COUNT; t++) srv->max_shares[t] = p->tiers[t].max_shares;
+    srv->webhook_allow_private = p->webhook_allow_private;
     pthread_mutex_unlock(&srv->rate_lock);
 }

@@ -112,6 +112,18 @@ static hb_err exec_customer_create(txn *t, command *cmd)
     row.tier = in->tier;
     row.created_at_ms = txn_now_ms(t);
     snprintf(row.region, sizeof row.region, "%s", in->region);
+    row.fee_rate_bp = -1;
+    if (in->has_fee_rate) {
+        const tier_policy *tp = &txn_policy(t)->tiers[in->tier];
+        if (in->tier == TIER_PERSONAL || in->fee_rate_bp < tp->fee_min_bp ||
+            in->fee_rate_bp > tp->fee_max_bp) {
+            txn_fail_detail(t, "fee_rate_bp must be within the %s tier's %lld..%lld",
+                            tier_name(in->tier), (long long)tp->fee_min_bp,
+                            (long long)tp->fee_max_bp);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        row.fee_rate_bp = in->fee_rate_bp;
+    }
     if (in->tier != TIER_PERSONAL) {
         err = create_merchant_account(t, row.id, ACCOUNT_MERCHANT_PENDING, in, &row.pending_id);
         if (err == HB_ERR_OK) {
@@ -183,8 +195,9 @@ hb_err customer_create_prepare(customer_cmd *c, const keyring *keys, const char 
     /* The request hash covers the personal data too, hashed so that it never sits in memory
      * longer than needed in another form. */
     char canonical[512];
-    int n = snprintf(canonical, sizeof canonical, "customer|%d|%d|%s|%s|%s|%s", in->tier,
-                     in->currency, in->region, in->name, in->phone, in->id_number);
+    int n = snprintf(canonical, sizeof canonical, "customer|%d|%d|%s|%s|%s|%s|%lld", in->tier,
+                     in->currency, in->region, in->name, in->phone, in->id_number,
+                     in->has_fee_rate ? (long long)in->fee_rate_bp : -1LL);
     ASSERT(n > 0 && (size_t)n < sizeof canonical);
     hb_err err = digest_sha256(canonical, (size_t)n, c->base.request_hash);
     OPENSSL_cleanse(canonical, sizeof canonical);
@@ -248,6 +261,7 @@ hb_err customer_view_get(store *s, const keyring *keys, int64_t id, bool unmask,
     snprintf(out->region, sizeof out->region, "%s", row.region);
     out->pending_id = row.pending_id;
     out->available_id = row.available_id;
+    out->fee_rate_bp = row.fee_rate_bp;
     account a;
     if (row.pending_id && store_account_get(s, row.pending_id, &a) == HB_ERR_OK) {
         out->pending_balance = a.balance;

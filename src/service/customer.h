@@ -19,6 +19,8 @@ typedef struct customer_input {
     char name[LIMIT_NAME_LEN + 1];
     char phone[LIMIT_PHONE_LEN + 1];         /* "" = none */
     char id_number[LIMIT_ID_NUMBER_LEN + 1]; /* "" = none */
+    bool has_fee_rate; /* merchants: fee_rate_bp set (within the tier's range) */
+    int64_t fee_rate_bp;
 } customer_input;
 
 typedef struct customer_cmd {
@@ -44,6 +46,7 @@ typedef struct customer_view {
     int64_t pending_balance;
     int64_t available_id;
     int64_t available_balance;
+    int64_t fee_rate_bp; /* merchants: the rate in force (-1 = the tier's lowest) */
     int64_t created_at_ms;
 } customer_view;
 

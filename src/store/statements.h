@@ -12,7 +12,7 @@
 #define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
 #define CUSTOMER_COLUMNS                                                                     \
     "id, tier, region, name_box, phone_box, phone_hash, id_number_box, pending_id, "         \
-    "available_id, created_at"
+    "available_id, created_at, fee_rate_bp"
 #define KEY_COLUMNS "key_id, secret_box, role, account_id, created_at, revoked_at"
 #define SESSION_COLUMNS "token_hash, account_id, expires_at, revoked_at, created_at"
 #define PACKET_COLUMNS                                                                       \
@@ -35,6 +35,88 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     "OR p.sender_id = CAST($3 AS BIGINT)) "                                                  \
     "AND ($4 = '' OR p.scene = $4)"
 
+#define PAYMENT_COLUMNS                                                                      \
+    "id, code_id, code_kind, payer_id, owner_id, credit_id, currency, amount, fee, "          \
+    "fee_rate_bp, refunded, refunded_fee, settles, business_day, settlement_id, transfer_id, " \
+    "fee_transfer_id, device, region, order_no, created_at, refunded_at"
+#define REFUND_COLUMNS                                                                       \
+    "id, payment_id, amount, fee, source_id, transfer_id, fee_transfer_id, created_at"
+#define SETTLEMENT_COLUMNS                                                                   \
+    "id, merchant_id, day, currency, gross, fees, refunds, net, count, transfer_id, created_at"
+#define WEBHOOK_COLUMNS "id, owner_id, url, events, secret_box, status, created_at, rotated_at"
+#define DELIVERY_COLUMNS                                                                     \
+    "id, webhook_id, event_type, object, body, status, attempts, next_at, window_start, "     \
+    "last_code, last_error, created_at, delivered_at"
+/* Payments matching a payment_filter: party $1, code $2, created in [$3, $4) ($4 0 = no end). */
+#define PAYMENT_FILTER                                                                       \
+    "(CAST($1 AS BIGINT) = 0 OR owner_id = CAST($1 AS BIGINT) OR payer_id = CAST($1 AS BIGINT)) " \
+    "AND (CAST($2 AS BIGINT) = 0 OR code_id = CAST($2 AS BIGINT)) AND created_at >= $3 "      \
+    "AND (CAST($4 AS BIGINT) = 0 OR created_at < CAST($4 AS BIGINT))"
+#define PAY_STATEMENTS(X)                                                                    \
+    X(PAYMENT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM payments")                           \
+    X(REFUND_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM refunds")                             \
+    X(SETTLEMENT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM settlements")                     \
+    X(WEBHOOK_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM webhooks")                           \
+    X(DELIVERY_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM deliveries")                        \
+    X(PAYMENT_INSERT, "INSERT INTO payments (" PAYMENT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, " \
+                      "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)") \
+    X(PAYMENT_GET, "SELECT " PAYMENT_COLUMNS " FROM payments WHERE id = $1")                 \
+    X(PAYMENT_REFUNDED, "UPDATE payments SET refunded = refunded + $3, "                     \
+                        "refunded_fee = refunded_fee + $4, refunded_at = $5 "                \
+                        "WHERE id = $1 AND refunded = $2")                                   \
+    X(PAYMENT_STATIC_SUM, "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments "   \
+                          "WHERE payer_id = $1 AND business_day = $2 AND code_kind = 1")    \
+    X(PAYMENT_LIST, "SELECT " PAYMENT_COLUMNS " FROM payments WHERE " PAYMENT_FILTER         \
+                    " AND (CAST($5 AS BIGINT) = 0 OR id < CAST($5 AS BIGINT)) "              \
+                    "ORDER BY id DESC LIMIT $6")                                             \
+    X(PAYMENT_LIST_SETTLEMENT, "SELECT " PAYMENT_COLUMNS " FROM payments "                   \
+                               "WHERE settlement_id = $1 AND id > $2 ORDER BY id LIMIT $3")  \
+    X(REFUND_INSERT, "INSERT INTO refunds (" REFUND_COLUMNS ") VALUES ($1, $2, $3, $4, $5, "  \
+                     "$6, $7, $8)")                                                          \
+    X(REFUND_LIST, "SELECT " REFUND_COLUMNS " FROM refunds WHERE payment_id = $1 "           \
+                   "ORDER BY id LIMIT $2")                                                   \
+    X(SETTLE_DUE, "SELECT p.owner_id, p.currency, CAST(SUM(p.amount) AS BIGINT), "           \
+                  "CAST(SUM(p.fee - p.refunded_fee) AS BIGINT), "                            \
+                  "CAST(SUM(p.refunded) AS BIGINT), "                                        \
+                  "CAST(SUM(p.amount - p.fee - p.refunded + p.refunded_fee) AS BIGINT), "   \
+                  "COUNT(*), p.credit_id FROM payments p "                                    \
+                  "WHERE p.settles = 1 AND p.settlement_id = 0 AND p.business_day <= $1 "   \
+                  "AND p.owner_id > $2 AND NOT EXISTS (SELECT 1 FROM settlements s "        \
+                  "WHERE s.merchant_id = p.owner_id AND s.day = $1) "                        \
+                  "GROUP BY p.owner_id, p.credit_id, p.currency ORDER BY p.owner_id LIMIT $3")            \
+    X(SETTLEMENT_INSERT, "INSERT INTO settlements (" SETTLEMENT_COLUMNS ") VALUES ($1, $2, "  \
+                         "$3, $4, $5, $6, $7, $8, $9, $10, $11)")                            \
+    X(SETTLEMENT_STAMP, "UPDATE payments SET settlement_id = $3 WHERE credit_id = $1 "       \
+                        "AND settles = 1 AND settlement_id = 0 AND business_day <= $2")     \
+    X(SETTLEMENT_GET, "SELECT " SETTLEMENT_COLUMNS " FROM settlements WHERE id = $1")        \
+    X(SETTLEMENT_LIST, "SELECT " SETTLEMENT_COLUMNS " FROM settlements "                     \
+                       "WHERE (CAST($1 AS BIGINT) = 0 OR merchant_id = CAST($1 AS BIGINT)) " \
+                       "AND (CAST($2 AS BIGINT) < 0 OR day = CAST($2 AS BIGINT)) "          \
+                       "AND (CAST($3 AS BIGINT) = 0 OR id < CAST($3 AS BIGINT)) "            \
+                       "ORDER BY id DESC LIMIT $4")                                          \
+    X(WEBHOOK_INSERT, "INSERT INTO webhooks (" WEBHOOK_COLUMNS ") VALUES ($1, $2, $3, $4, "   \
+                      "$5, $6, $7, $8)")                                                     \
+    X(WEBHOOK_GET, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = $1")                 \
+    X(WEBHOOK_UPDATE, "UPDATE webhooks SET secret_box = $2, status = $3, rotated_at = $4 "   \
+                      "WHERE id = $1 AND status = 0")                                        \
+    X(WEBHOOK_LIST, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE owner_id = $1 "          \
+                    "AND status = 0 AND id > $2 ORDER BY id LIMIT $3")                       \
+    X(DELIVERY_INSERT, "INSERT INTO deliveries (" DELIVERY_COLUMNS ") VALUES ($1, $2, $3, "   \
+                       "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")                        \
+    X(DELIVERY_GET, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE id = $1")             \
+    X(DELIVERY_UPDATE, "UPDATE deliveries SET status = $2, attempts = $3, next_at = $4, "    \
+                       "window_start = $5, last_code = $6, last_error = $7, "               \
+                       "delivered_at = $8 WHERE id = $1")                                    \
+    X(DELIVERY_DUE, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE status = 0 "          \
+                    "AND next_at <= $1 ORDER BY next_at, id LIMIT $2")                       \
+    X(DELIVERY_LIST, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE webhook_id = $1 "    \
+                     "AND (CAST($2 AS BIGINT) = 0 OR id < CAST($2 AS BIGINT)) "              \
+                     "ORDER BY id DESC LIMIT $3")                                            \
+    X(CHECK_PENDING, "SELECT COUNT(*) FROM accounts a JOIN balances b ON b.account_id = a.id " \
+                     "WHERE a.kind = 2 AND b.balance <> (SELECT "                            \
+                     "CAST(COALESCE(SUM(p.amount - p.fee - p.refunded + p.refunded_fee), 0) " \
+                     "AS BIGINT) FROM payments p WHERE p.credit_id = a.id AND p.settles = 1 " \
+                     "AND p.settlement_id = 0)")
 #define STATEMENTS(X)                                                                        \
     X(SAVEPOINT, "SAVEPOINT cmd")                                                            \
     X(RELEASE, "RELEASE SAVEPOINT cmd")                                                      \
@@ -72,7 +154,7 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                   "ORDER BY seq DESC LIMIT 1")                                               \
     X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \
     X(CUSTOMER_INSERT, "INSERT INTO customers (" CUSTOMER_COLUMNS ") VALUES "                \
-                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                          \
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                          \
     X(CUSTOMER_GET, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1")              \
     X(CUSTOMER_BY_PHONE, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE phone_hash = $3 "   \
                          "AND id > $1 ORDER BY id LIMIT $2")                                  \
@@ -175,6 +257,7 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                       "LEFT JOIN accounts d ON d.id = t.debit_id "                           \
                       "LEFT JOIN accounts c ON c.id = t.credit_id "                          \
                       "WHERE d.id IS NULL OR c.id IS NULL OR d.currency <> t.currency "      \
-                      "OR c.currency <> t.currency")
+                      "OR c.currency <> t.currency")                                        \
+    PAY_STATEMENTS(X)
 
 #endif

@@ -29,7 +29,8 @@ static const char *const tier_names[TIER_COUNT] = {"system", "personal", "enterp
                                                    "provider"};
 static const char *const status_names[ACCOUNT_STATUS_COUNT] = {"active", "frozen", "closed"};
 static const char *const transfer_kind_names[TRANSFER_KIND_COUNT] = {
-    "", "topup", "withdraw", "p2p", "packet_send", "packet_claim", "packet_refund"};
+    "",        "topup",       "withdraw", "p2p",        "packet_send", "packet_claim",
+    "packet_refund", "payment", "payment_fee", "refund", "fee_refund", "settlement"};
 static const char *const packet_status_names[PACKET_STATUS_COUNT] = {"sent", "claimed_out",
                                                                      "expired", "refunded"};
 
@@ -267,21 +268,13 @@ hb_err store_savepoint_rollback(store *s)
     return run(s, stmt(s, STMT_RELEASE)) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
 
-static hb_err select_i64(store *s, stmt_id id, int64_t *out)
-{
-    void *st = stmt(s, id);
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && row) *out = s->driver->column_i64(st, 0);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
-    s->driver->reset(st);
-    return err;
-}
-
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out)
 {
-    static const stmt_id ids[] = {STMT_ACCOUNT_MAX_ID, STMT_TRANSFER_MAX_ID, STMT_PACKET_MAX_ID,
-                                  STMT_CODE_MAX_ID};
+    static const stmt_id ids[] = {STMT_ACCOUNT_MAX_ID,    STMT_TRANSFER_MAX_ID,
+                                  STMT_PACKET_MAX_ID,     STMT_CODE_MAX_ID,
+                                  STMT_PAYMENT_MAX_ID,    STMT_REFUND_MAX_ID,
+                                  STMT_SETTLEMENT_MAX_ID, STMT_WEBHOOK_MAX_ID,
+                                  STMT_DELIVERY_MAX_ID};
     ASSERT((unsigned)seq < sizeof ids / sizeof ids[0]);
     return select_i64(s, ids[seq], out);
 }
@@ -1051,6 +1044,7 @@ static void column_box(store *s, void *st, int col, uint8_t *dst, size_t *dst_le
 hb_err store_customer_insert(store *s, const customer *c)
 {
     ASSERT(c->id > 0 && c->tier >= TIER_PERSONAL && c->tier < TIER_COUNT);
+    ASSERT(c->fee_rate_bp >= -1 && c->fee_rate_bp <= 10000);
     void *st = stmt(s, STMT_CUSTOMER_INSERT);
     const driver_ops *d = s->driver;
     d->bind_i64(st, 1, c->id);
@@ -1063,6 +1057,7 @@ hb_err store_customer_insert(store *s, const customer *c)
     d->bind_i64(st, 8, c->pending_id);
     d->bind_i64(st, 9, c->available_id);
     d->bind_i64(st, 10, c->created_at_ms);
+    d->bind_i64(st, 11, c->fee_rate_bp);
     return run(s, st);
 }
 
@@ -1080,6 +1075,8 @@ static void customer_from_row(store *s, void *st, customer *out)
     out->pending_id = d->column_i64(st, 7);
     out->available_id = d->column_i64(st, 8);
     out->created_at_ms = d->column_i64(st, 9);
+    out->fee_rate_bp = d->column_i64(st, 10);
+    ASSERT(out->fee_rate_bp >= -1 && out->fee_rate_bp <= 10000);
     ASSERT(out->id > 0 && out->tier >= TIER_PERSONAL && out->tier < TIER_COUNT);
 }
 
@@ -1359,6 +1356,7 @@ static hb_err ledger_check_in_snapshot(store *s, ledger_report *out)
     err = select_i64(s, STMT_CHECK_CURRENCY, &out->currency_mismatches);
     if (err != HB_ERR_OK) return err;
     err = select_i64(s, STMT_CHECK_ESCROW, &out->escrow_mismatches);
+    if (err == HB_ERR_OK) err = select_i64(s, STMT_CHECK_PENDING, &out->pending_mismatches);
     if (err != HB_ERR_OK) return err;
 
     for (int c = 1; c < CURRENCY_COUNT; c++) {
@@ -1379,7 +1377,7 @@ static hb_err ledger_check_in_snapshot(store *s, ledger_report *out)
     }
     if (out->balance_mismatches != 0 || out->flag_violations != 0 ||
         out->currency_mismatches != 0 || out->unclassified_kinds != 0 ||
-        out->escrow_mismatches != 0) {
+        out->escrow_mismatches != 0 || out->pending_mismatches != 0) {
         out->balanced = false;
     }
     return HB_ERR_OK;

@@ -93,7 +93,12 @@ typedef enum transfer_kind {
     TRANSFER_PACKET_SEND = 4,   /* sender's wallet -> packet escrow: a red packet's total */
     TRANSFER_PACKET_CLAIM = 5,  /* packet escrow -> claimer's wallet: one share */
     TRANSFER_PACKET_REFUND = 6, /* packet escrow -> sender's wallet: an expired remainder */
-    TRANSFER_KIND_COUNT = 7
+    TRANSFER_PAYMENT = 7,       /* payer's wallet -> merchant pending (net) or owner's wallet */
+    TRANSFER_PAYMENT_FEE = 8,   /* payer's wallet -> fee revenue: a payment's fee */
+    TRANSFER_REFUND = 9,        /* merchant pending/available or owner's wallet -> payer */
+    TRANSFER_FEE_REFUND = 10,   /* fee revenue -> payer: a refund's share of the fee */
+    TRANSFER_SETTLEMENT = 11,   /* merchant pending -> merchant available: a D+1 batch */
+    TRANSFER_KIND_COUNT = 12
 } transfer_kind;
 
 /* A transfer: append-only and immutable; a correction is a new transfer. */
@@ -175,6 +180,7 @@ typedef struct customer {
     int64_t pending_id;   /* merchants: their pending account; 0 otherwise */
     int64_t available_id; /* merchants: their available account; 0 otherwise */
     int64_t created_at_ms;
+    int64_t fee_rate_bp; /* merchants: the fee on payments received; -1 = the tier's lowest */
 } customer;
 
 /* Red packets. Statuses are stored; never renumber. A packet past its expiry that still
@@ -263,6 +269,105 @@ typedef struct paycode {
     int64_t ended_at_ms;   /* used or cancelled; 0 while active */
 } paycode;
 
+/* Payments through codes. A merchant code's payment moves amount - fee to the merchant's
+ * pending account and the fee to fee revenue (settles: true, until a settlement batch takes
+ * it); a personal code's moves the whole amount to the owner's wallet (settles: false, fee 0). */
+typedef struct payment {
+    int64_t id;
+    int64_t code_id;
+    code_kind code_kind;
+    int64_t payer_id;  /* the payer's wallet */
+    int64_t owner_id;  /* the code's owner (customer id) */
+    int64_t credit_id; /* merchant pending, or the owner's wallet */
+    currency currency;
+    int64_t amount;
+    int64_t fee;
+    int64_t fee_rate_bp;
+    int64_t refunded;     /* refunded so far, fee share included */
+    int64_t refunded_fee; /* the fee returned so far */
+    bool settles;
+    int64_t business_day;  /* days since 1970-01-01 in the configured zone */
+    int64_t settlement_id; /* 0 until a settlement batch takes it */
+    int64_t transfer_id;     /* payer -> credit */
+    int64_t fee_transfer_id; /* payer -> fee revenue; 0 without a fee */
+    char device[LIMIT_DEVICE_LEN + 1];
+    char region[LIMIT_REGION_LEN + 1];
+    char order_no[LIMIT_ORDER_NO_LEN + 1]; /* a dynamic code's order number; "" otherwise */
+    int64_t created_at_ms;
+    int64_t refunded_at_ms; /* the latest refund; 0 = none */
+} payment;
+
+typedef struct refund {
+    int64_t id;
+    int64_t payment_id;
+    int64_t amount; /* what the payer got back, fee share included */
+    int64_t fee;    /* the fee share, from fee revenue */
+    int64_t source_id; /* where amount - fee came from: pending, available or the wallet */
+    int64_t transfer_id;
+    int64_t fee_transfer_id; /* 0 when fee is 0 */
+    int64_t created_at_ms;
+} refund;
+
+/* A settlement batch: one merchant's unsettled payments of its day and earlier. net =
+ * gross - fees - refunds moves pending -> available; fees are what the platform kept (fees
+ * less fee refunds); refunds what the payers got back before settlement. */
+typedef struct settlement {
+    int64_t id;
+    int64_t merchant_id; /* the customer */
+    int64_t day;
+    currency currency;
+    int64_t gross, fees, refunds, net, count;
+    int64_t transfer_id; /* 0 when net is 0 */
+    int64_t created_at_ms;
+    int64_t pending_id; /* the merchant's pending account (not stored: set by settle_due) */
+} settlement;
+
+/* The page of payments a caller may list. Every filter 0 = any. */
+typedef struct payment_filter {
+    int64_t party_id; /* payments the customer paid or received */
+    int64_t code_id;
+    int64_t from_ms, to_ms; /* created in [from, to); to 0 = no end */
+    int64_t settlement_id;
+} payment_filter;
+
+/* Webhook endpoints and their deliveries. Event types are bits of `events`. */
+enum { WEBHOOK_PAYMENT_SUCCEEDED = 1u << 0, WEBHOOK_PAYMENT_REFUNDED = 1u << 1,
+       WEBHOOK_EVENTS_ALL = (1u << 2) - 1 };
+typedef struct webhook {
+    int64_t id;
+    int64_t owner_id; /* the merchant (customer) whose events it receives */
+    char url[LIMIT_URL_LEN + 1];
+    uint32_t events;
+    uint8_t secret_box[LIMIT_BOX_LEN];
+    size_t secret_box_len;
+    int status; /* 0 active, 1 deleted */
+    int64_t created_at_ms;
+    int64_t rotated_at_ms;
+} webhook;
+
+typedef enum delivery_status {
+    DELIVERY_PENDING = 0,
+    DELIVERY_DELIVERED = 1,
+    DELIVERY_FAILED = 2, /* gave up after the retry window */
+    DELIVERY_STATUS_COUNT = 3
+} delivery_status;
+
+typedef struct delivery {
+    int64_t id; /* also the event's id (evt_N) */
+    int64_t webhook_id;
+    char event_type[LIMIT_EVENT_TYPE_LEN + 1];
+    char object[LIMIT_OBJECT_LEN + 1];
+    char body[LIMIT_EVENT_BODY_LEN + 1];
+    delivery_status status;
+    int64_t attempts;
+    int64_t next_at_ms;
+    int64_t window_start_ms; /* retries end 24 h after it (reset by a redelivery) */
+    int64_t last_code;       /* the last attempt's HTTP status; 0 = no answer */
+    char last_error[LIMIT_ERR_DETAIL_LEN + 1];
+    int64_t created_at_ms;
+    int64_t delivered_at_ms;
+} delivery;
+
 /* The ledger's invariants, as measured by store_ledger_check(). */
 typedef struct ledger_currency_report {
     currency currency;
@@ -287,6 +392,9 @@ typedef struct ledger_report {
     /* currencies whose packet escrow balance differs from what their open packets hold
      * (totals less claimed and refunded amounts) */
     int64_t escrow_mismatches;
+    /* merchant pending accounts whose balance differs from what their unsettled payments
+     * left there (amount less fee, less the refunds out of it) */
+    int64_t pending_mismatches;
 } ledger_report;
 
 typedef struct store_options {
@@ -334,7 +442,12 @@ typedef enum store_sequence {
     STORE_SEQ_ACCOUNT,
     STORE_SEQ_TRANSFER,
     STORE_SEQ_PACKET,
-    STORE_SEQ_CODE
+    STORE_SEQ_CODE,
+    STORE_SEQ_PAYMENT,
+    STORE_SEQ_REFUND,
+    STORE_SEQ_SETTLEMENT,
+    STORE_SEQ_WEBHOOK,
+    STORE_SEQ_DELIVERY
 } store_sequence;
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 
@@ -476,6 +589,59 @@ hb_err store_code_find_order(store *s, int64_t owner_id, const char *order_no,
                              paycode *out) WARN_UNUSED; /* NOT_FOUND */
 hb_err store_code_end(store *s, int64_t id, code_status status, int64_t now_ms) WARN_UNUSED;
 const char *code_status_name(code_status st);
+
+/* Payments (store_pay.c). Inserts and conditional updates are pipelined. */
+hb_err store_payment_insert(store *s, const payment *p) WARN_UNUSED;
+hb_err store_payment_get(store *s, int64_t id, payment *out) WARN_UNUSED; /* NOT_FOUND */
+/* A refund recorded: only when the payment's refunded amount is still expect_refunded. */
+hb_err store_payment_refunded(store *s, int64_t id, int64_t expect_refunded, int64_t amount,
+                              int64_t fee, int64_t now_ms) WARN_UNUSED;
+/* What a payer paid through static codes on a business day, in fen. */
+hb_err store_payment_static_sum(store *s, int64_t payer_id, int64_t day,
+                                int64_t *out) WARN_UNUSED;
+/* Up to limit payments matching f with id < before_id (0 = from the newest), newest first;
+ * with f->settlement_id, in id order after before_id instead (a settlement file). */
+hb_err store_payment_list(store *s, const payment_filter *f, int64_t before_id, int limit,
+                          payment *out, int *count) WARN_UNUSED;
+hb_err store_refund_insert(store *s, const refund *r) WARN_UNUSED;
+/* Up to limit refunds of a payment, oldest first. */
+hb_err store_refund_list(store *s, int64_t payment_id, int limit, refund *out,
+                         int *count) WARN_UNUSED;
+
+/* Settlement. store_settle_due sums, per merchant after after_merchant (in merchant order),
+ * the unsettled merchant payments of business day `day` and earlier, skipping merchants that
+ * already have a batch for `day`; into out (merchant_id, currency, gross, fees, refunds,
+ * net, count, pending_id). */
+hb_err store_settle_due(store *s, int64_t day, int64_t after_merchant, int limit,
+                        settlement *out, int *count) WARN_UNUSED;
+/* Insert the batch (pipelined; the unique (merchant, day) index refuses a second) and stamp
+ * its payments (exactly b->count of them, else the transaction fails). */
+hb_err store_settlement_insert(store *s, const settlement *b) WARN_UNUSED;
+hb_err store_settlement_get(store *s, int64_t id, settlement *out) WARN_UNUSED; /* NOT_FOUND */
+/* Up to limit batches with id < before_id (0 = newest first), of a merchant (0 = all) and of
+ * a day (-1 = any). */
+hb_err store_settlement_list(store *s, int64_t merchant_id, int64_t day, int64_t before_id,
+                             int limit, settlement *out, int *count) WARN_UNUSED;
+
+/* Webhooks. Inserts and updates pipelined. */
+hb_err store_webhook_insert(store *s, const webhook *w) WARN_UNUSED;
+hb_err store_webhook_get(store *s, int64_t id, webhook *out) WARN_UNUSED; /* NOT_FOUND */
+/* A new secret (rotate) or status 1 (delete): NOT_FOUND when deleted already. */
+hb_err store_webhook_update(store *s, const webhook *w) WARN_UNUSED;
+/* Up to limit active endpoints of an owner with id > after_id, in id order. */
+hb_err store_webhook_list(store *s, int64_t owner_id, int64_t after_id, int limit, webhook *out,
+                          int *count) WARN_UNUSED;
+hb_err store_delivery_insert(store *s, const delivery *d) WARN_UNUSED;
+hb_err store_delivery_get(store *s, int64_t id, delivery *out) WARN_UNUSED; /* NOT_FOUND */
+/* Status, attempts, next_at, window_start, last_code, last_error, delivered_at. */
+hb_err store_delivery_update(store *s, const delivery *d) WARN_UNUSED;
+/* Up to limit pending deliveries due at now_ms, oldest due first. */
+hb_err store_delivery_due(store *s, int64_t now_ms, int limit, delivery *out,
+                          int *count) WARN_UNUSED;
+/* Up to limit deliveries of an endpoint with id < before_id (0 = newest first). */
+hb_err store_delivery_list(store *s, int64_t webhook_id, int64_t before_id, int limit,
+                           delivery *out, int *count) WARN_UNUSED;
+const char *delivery_status_name(delivery_status st);
 
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;

@@ -124,4 +124,15 @@ static inline hb_err select_one(store *s, void *st, void *out, row_reader from_r
     return err;
 }
 
+static inline hb_err select_i64(store *s, stmt_id id, int64_t *out)
+{
+    void *st = stmt(s, id);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && row) *out = s->driver->column_i64(st, 0);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
+    s->driver->reset(st);
+    return err;
+}
+
 #endif

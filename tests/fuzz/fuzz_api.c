@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "http/http.h"
-#include "http/signature.h"
+#include "core/signature.h"
 #include "service/credentials.h"
 #include "service/customer.h"
 #include "core/packet_token.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/signature.h"
+#include "core/signature.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

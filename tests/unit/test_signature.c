@@ -7,7 +7,7 @@
 
 #include "core/crypto.h"
 #include "core/mask.h"
-#include "http/signature.h"
+#include "core/signature.h"
 #include "testutil.h"
 
 /* ../shared/vectors/README.md, "HB1-HMAC-SHA256 request signature" */

@@ -1,4 +1,4 @@
-#include "http/signature.h"
+#include "core/signature.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,8 +4,8 @@
  *                               lower-hex SHA-256(body) "\n")
  *   Authorization: HB1-HMAC-SHA256 key=KEY_ID,ts=UNIX_SECONDS,nonce=NONCE,sig=SIG
  * Pure functions: no I/O, usable from tests and fuzzers. */
-#ifndef HB_HTTP_SIGNATURE_H
-#define HB_HTTP_SIGNATURE_H
+#ifndef HB_CORE_SIGNATURE_H
+#define HB_CORE_SIGNATURE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,506 @@
+/* Payments, refunds and settlement through the engine with an injectable clock (and on
+ * PostgreSQL as pg/unit/test_payment): fees rounded half-up, personal codes, the static-code
+ * cap, token rotation and expiry boundaries, single use, refunds with the fee pro rata before
+ * and after settlement, D+1 settlement sums, idempotent re-settlement, a late payment swept
+ * into the next batch, the settlement file, and the ledger check after every step. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/emv.h"
+#include "core/money.h"
+#include "service/customer.h"
+#include "service/keyring.h"
+#include "service/paycode.h"
+#include "service/payment.h"
+#include "service/wallet.h"
+#include "testutil.h"
+
+/* 2026-11-27 10:00:00 in Asia/Shanghai (02:00 UTC) */
+#define T0_MS 1795744800000LL
+#define DAY_MS 86400000LL
+
+typedef struct fixture {
+    char dir[512];
+    char url[700];
+    hb_clock clock;
+    engine *e;
+    keyring keys;
+    int64_t merchant, merchant2, person, payer, payer2;
+} fixture;
+
+static fixture fx;
+
+static int64_t new_customer(tier t, int64_t fee_rate_bp)
+{
+    customer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.input.tier = t;
+    c.input.currency = CURRENCY_CNY;
+    snprintf(c.input.region, sizeof c.input.region, "CN");
+    snprintf(c.input.name, sizeof c.input.name, "Test");
+    if (fee_rate_bp >= 0) {
+        c.input.has_fee_rate = true;
+        c.input.fee_rate_bp = fee_rate_bp;
+    }
+    char why[160];
+    assert_int_equal(customer_create_prepare(&c, &fx.keys, "test", NULL, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &c.base), HB_ERR_OK);
+    return c.id;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(fx.dir, sizeof fx.dir, "%s", testutil_tempdir());
+    snprintf(fx.url, sizeof fx.url, "%s", testutil_store(fx.dir, "pay.db"));
+    clock_fixed_init(&fx.clock, T0_MS);
+    engine_options o = {.clock = &fx.clock};
+    fx.e = testutil_engine(fx.url, &o);
+    char key_file[600], why[256];
+    snprintf(key_file, sizeof key_file, "%s/pay.key", fx.dir);
+    int created = 0;
+    assert_int_equal(keyring_create(key_file, &created, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(keyring_load(key_file, &fx.keys, why, sizeof why), HB_ERR_OK);
+    fx.merchant = new_customer(TIER_ENTERPRISE, 60); /* 0.6% */
+    fx.merchant2 = new_customer(TIER_ENTERPRISE, 100);
+    fx.person = new_customer(TIER_PERSONAL, -1);
+    fx.payer = new_customer(TIER_PERSONAL, -1);
+    fx.payer2 = new_customer(TIER_PERSONAL, -1);
+    assert_int_equal(testutil_topup(fx.e, fx.payer, 100000), HB_ERR_OK);
+    assert_int_equal(testutil_topup(fx.e, fx.payer2, 100000), HB_ERR_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ledger_report rep = testutil_check(fx.url);
+    assert_true(rep.balanced);
+    assert_int_equal(rep.pending_mismatches, 0);
+    engine_close(fx.e);
+    keyring_clear(&fx.keys);
+    testutil_rmdir(fx.dir);
+    return 0;
+}
+
+static paycode make_code(int64_t owner, code_kind kind, int64_t amount, const char *order_no)
+{
+    code_create_cmd c;
+    memset(&c, 0, sizeof c);
+    c.code.owner_id = owner;
+    c.code.kind = kind;
+    c.code.amount = amount;
+    snprintf(c.code.order_no, sizeof c.code.order_no, "%s", order_no);
+    char why[160];
+    assert_int_equal(paycode_create_prepare(&c, &fx.keys, "test", why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &c.base), HB_ERR_OK);
+    return c.code;
+}
+
+static void payload_now(const paycode *c, char payload[EMV_PAYLOAD_MAX])
+{
+    char token[CODE_TOKEN_TEXT_MAX + 1];
+    int64_t refresh = 0;
+    assert_int_equal(paycode_payload(c, &fx.keys, fx.clock.fixed_ms, payload, token, &refresh),
+                     HB_ERR_OK);
+}
+
+/* Pay what was scanned; returns the error, *out the payment. */
+static hb_err pay(const char *payload, int64_t payer, int64_t amount, payment *out)
+{
+    payment_cmd c;
+    memset(&c, 0, sizeof c);
+    c.payer_id = payer;
+    c.amount = amount;
+    char why[160];
+    hb_err err = payment_open_payload(payload, &fx.keys, fx.clock.fixed_ms, &c.token, why, sizeof why);
+    if (err == HB_ERR_OK) err = payment_prepare(&c, "test", NULL, why, sizeof why);
+    if (err == HB_ERR_OK) err = engine_submit(fx.e, &c.base);
+    if (out != NULL) *out = c.payment;
+    return err;
+}
+
+static hb_err refund_of(int64_t payment_id, int64_t amount, int64_t owner, refund *out)
+{
+    refund_cmd c;
+    memset(&c, 0, sizeof c);
+    c.payment_id = payment_id;
+    c.amount = amount;
+    c.owner_id = owner;
+    char why[160];
+    hb_err err = refund_prepare(&c, "test", NULL, why, sizeof why);
+    if (err == HB_ERR_OK) err = engine_submit(fx.e, &c.base);
+    if (out != NULL) *out = c.refund;
+    return err;
+}
+
+static int settle(int64_t day)
+{
+    int batches = 0;
+    char detail[200];
+    hb_err err = payment_settle_day(fx.e, day, "test", &batches, detail, sizeof detail);
+    return err == HB_ERR_OK ? batches : -(int)err;
+}
+
+static int64_t balance(int64_t account_id)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    account a;
+    assert_int_equal(store_account_get(s, account_id, &a), HB_ERR_OK);
+    store_close(s);
+    return a.balance;
+}
+
+static customer customer_row(int64_t id)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    customer c;
+    assert_int_equal(store_customer_get(s, id, &c), HB_ERR_OK);
+    store_close(s);
+    return c;
+}
+
+static int64_t fee_revenue(void)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    account a;
+    assert_int_equal(store_account_find_system(s, ACCOUNT_FEE_REVENUE, CURRENCY_CNY, &a), HB_ERR_OK);
+    store_close(s);
+    return a.balance;
+}
+
+static void check_ledger(void)
+{
+    ledger_report rep = testutil_check(fx.url);
+    assert_true(rep.balanced);
+    assert_int_equal(rep.pending_mismatches, 0);
+}
+
+static void test_merchant_payment_and_fee(void **state)
+{
+    (void)state;
+    customer m = customer_row(fx.merchant);
+    paycode code = make_code(fx.merchant, CODE_DYNAMIC, 10000, "A-1");
+    char payload[EMV_PAYLOAD_MAX];
+    payload_now(&code, payload);
+    int64_t fees_before = fee_revenue();
+    payment p;
+    assert_int_equal(pay(payload, fx.payer, 0, &p), HB_ERR_OK);
+    assert_money_eq(p.amount, 10000);
+    assert_money_eq(p.fee, 60);
+    assert_true(p.settles);
+    assert_string_equal(p.order_no, "A-1");
+    assert_money_eq(balance(m.pending_id), 9940);
+    assert_money_eq(fee_revenue() - fees_before, 60);
+    assert_money_eq(balance(fx.payer), 90000);
+    /* single use: the same payload again, and a fresh payload, are refused; nothing moves */
+    assert_int_equal(pay(payload, fx.payer2, 0, NULL), HB_ERR_CODE_USED);
+    char token[CODE_TOKEN_TEXT_MAX + 1];
+    int64_t refresh = 0;
+    paycode used = code;
+    used.status = CODE_USED;
+    assert_int_equal(paycode_payload(&used, &fx.keys, fx.clock.fixed_ms, payload, token, &refresh),
+                     HB_ERR_CODE_USED);
+    assert_money_eq(balance(fx.payer2), 100000);
+    /* a dynamic order's amount is its own; another amount is refused */
+    paycode code2 = make_code(fx.merchant, CODE_DYNAMIC, 500, "A-2");
+    payload_now(&code2, payload);
+    assert_int_equal(pay(payload, fx.payer, 499, NULL), HB_ERR_INVALID_ARGUMENT);
+    /* the fee rounds half-up: 0.6% of 0.84 is 0.504 -> 0.01, of 0.83 is 0.498 -> 0 */
+    paycode sticker = make_code(fx.merchant, CODE_STATIC, 0, "");
+    payload_now(&sticker, payload);
+    assert_int_equal(pay(payload, fx.payer, 84, &p), HB_ERR_OK);
+    assert_money_eq(p.fee, 1);
+    assert_int_equal(pay(payload, fx.payer, 83, &p), HB_ERR_OK);
+    assert_money_eq(p.fee, 0);
+    assert_int_equal(pay(payload, fx.payer, 0, NULL), HB_ERR_INVALID_ARGUMENT); /* no amount */
+    /* nobody pays their own code */
+    assert_int_equal(pay(payload, fx.merchant, 100, NULL), HB_ERR_INVALID_ARGUMENT);
+    check_ledger();
+}
+
+static void test_personal_code(void **state)
+{
+    (void)state;
+    paycode sticker = make_code(fx.person, CODE_STATIC, 0, "");
+    char payload[EMV_PAYLOAD_MAX];
+    payload_now(&sticker, payload);
+    payment p;
+    assert_int_equal(pay(payload, fx.payer, 1234, &p), HB_ERR_OK);
+    assert_money_eq(p.fee, 0);
+    assert_false(p.settles);
+    assert_money_eq(balance(fx.person), 1234);
+    /* the owner refunds from its wallet; another customer cannot */
+    assert_int_equal(refund_of(p.id, 1000, fx.merchant, NULL), HB_ERR_NOT_FOUND);
+    refund r;
+    assert_int_equal(refund_of(p.id, 1000, fx.person, &r), HB_ERR_OK);
+    assert_money_eq(r.fee, 0);
+    assert_money_eq(balance(fx.person), 234);
+    assert_money_eq(balance(fx.payer), 100000 - 234);
+    /* the link form of the code pays too */
+    char link[300];
+    snprintf(link, sizeof link, "https://pay.example.com/p/%s", sticker.token);
+    assert_int_equal(pay(link, fx.payer2, 100, NULL), HB_ERR_OK);
+    check_ledger();
+}
+
+static void test_static_cap(void **state)
+{
+    (void)state;
+    paycode a = make_code(fx.merchant, CODE_STATIC, 0, "");
+    paycode b = make_code(fx.person, CODE_STATIC, 0, "");
+    char pa[EMV_PAYLOAD_MAX], pb[EMV_PAYLOAD_MAX];
+    payload_now(&a, pa);
+    payload_now(&b, pb);
+    assert_int_equal(pay(pa, fx.payer, 20000, NULL), HB_ERR_OK);
+    assert_int_equal(pay(pb, fx.payer, 20000, NULL), HB_ERR_OK);
+    assert_int_equal(pay(pa, fx.payer, 10000, NULL), HB_ERR_OK); /* 500.00 across codes */
+    int64_t before = balance(fx.payer);
+    assert_int_equal(pay(pa, fx.payer, 1, NULL), HB_ERR_LIMIT_EXCEEDED);
+    assert_money_eq(balance(fx.payer), before); /* a refusal leaves no trace */
+    /* another payer has its own cap; dynamic codes are not capped by it */
+    assert_int_equal(pay(pa, fx.payer2, 100, NULL), HB_ERR_OK);
+    paycode d = make_code(fx.merchant, CODE_DYNAMIC, 100, "CAP-1");
+    payload_now(&d, pa);
+    assert_int_equal(pay(pa, fx.payer, 0, NULL), HB_ERR_OK);
+    /* the next business day the cap starts again */
+    fx.clock.fixed_ms += DAY_MS;
+    payload_now(&a, pa);
+    assert_int_equal(pay(pa, fx.payer, 100, NULL), HB_ERR_OK);
+    check_ledger();
+}
+
+static void test_rotation_and_expiry(void **state)
+{
+    (void)state;
+    /* created at 10:00:20: enterprise validity 180 s, to 10:03:20 */
+    fx.clock.fixed_ms = T0_MS + 20000;
+    paycode code = make_code(fx.merchant, CODE_DYNAMIC, 700, "ROT-1");
+    assert_money_eq(code.expires_at_ms, T0_MS + 200000);
+    char first[EMV_PAYLOAD_MAX], later[EMV_PAYLOAD_MAX];
+    payload_now(&code, first);
+    /* the first token is good to the end of its minute (10:01:00) and not a second more */
+    fx.clock.fixed_ms = T0_MS + 60000;
+    code_token tok;
+    char why[160];
+    assert_int_equal(payment_open_payload(first, &fx.keys, fx.clock.fixed_ms, &tok, why, sizeof why),
+                     HB_ERR_OK);
+    fx.clock.fixed_ms = T0_MS + 61000;
+    assert_int_equal(pay(first, fx.payer, 0, NULL), HB_ERR_CODE_EXPIRED);
+    payload_now(&code, later);
+    assert_string_not_equal(first, later);
+    /* altered payloads and tokens are not codes: any changed character */
+    char bad[EMV_PAYLOAD_MAX];
+    size_t len = strlen(later);
+    for (size_t i = 0; i < len; i += 7) {
+        snprintf(bad, sizeof bad, "%s", later);
+        bad[i] = bad[i] == 'A' ? 'B' : 'A';
+        hb_err err = pay(bad, fx.payer, 0, NULL);
+        assert_true(err == HB_ERR_INVALID_CODE);
+    }
+    /* a token sealed with another master key */
+    keyring other;
+    char key_file[600];
+    snprintf(key_file, sizeof key_file, "%s/other.key", fx.dir);
+    int created = 0;
+    assert_int_equal(keyring_create(key_file, &created, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(keyring_load(key_file, &other, why, sizeof why), HB_ERR_OK);
+    char foreign[EMV_PAYLOAD_MAX], token[CODE_TOKEN_TEXT_MAX + 1];
+    int64_t refresh = 0;
+    assert_int_equal(paycode_payload(&code, &other, fx.clock.fixed_ms, foreign, token, &refresh),
+                     HB_ERR_OK);
+    keyring_clear(&other);
+    assert_int_equal(pay(foreign, fx.payer, 0, NULL), HB_ERR_INVALID_CODE);
+    /* the code itself ends at 10:03:20: at 10:03:19 its last token pays... */
+    paycode code2 = make_code(fx.merchant, CODE_DYNAMIC, 700, "ROT-2");
+    fx.clock.fixed_ms = code2.expires_at_ms - 1000;
+    payload_now(&code2, later);
+    fx.clock.fixed_ms = code2.expires_at_ms;
+    /* ...but at its expiry the order takes nothing, whatever the token says */
+    assert_int_equal(pay(later, fx.payer, 0, NULL), HB_ERR_CODE_EXPIRED);
+    int64_t before = balance(fx.payer);
+    fx.clock.fixed_ms = code.expires_at_ms - 1;
+    payload_now(&code, later);
+    assert_int_equal(pay(later, fx.payer, 0, NULL), HB_ERR_OK);
+    assert_money_eq(balance(fx.payer), before - 700);
+    /* a cancelled order and a revoked sticker take nothing */
+    paycode sticker = make_code(fx.merchant, CODE_STATIC, 0, "");
+    payload_now(&sticker, later);
+    code_cancel_cmd cancel;
+    memset(&cancel, 0, sizeof cancel);
+    cancel.code_id = sticker.id;
+    assert_int_equal(paycode_cancel_prepare(&cancel, "test"), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &cancel.base), HB_ERR_OK);
+    assert_int_equal(pay(later, fx.payer, 100, NULL), HB_ERR_CODE_EXPIRED);
+    check_ledger();
+}
+
+static void test_refunds(void **state)
+{
+    (void)state;
+    customer m = customer_row(fx.merchant);
+    paycode code = make_code(fx.merchant, CODE_DYNAMIC, 10000, "R-1");
+    char payload[EMV_PAYLOAD_MAX];
+    payload_now(&code, payload);
+    payment p;
+    assert_int_equal(pay(payload, fx.payer, 0, &p), HB_ERR_OK);
+    int64_t fees = fee_revenue();
+    /* three partial refunds: the fee comes back pro rata, 0.20 each, 0.60 in all */
+    refund r;
+    assert_int_equal(refund_of(p.id, 3333, fx.merchant, &r), HB_ERR_OK);
+    assert_money_eq(r.fee, 20);
+    assert_int_equal(refund_of(p.id, 3333, fx.merchant2, NULL), HB_ERR_NOT_FOUND); /* not its own */
+    assert_int_equal(refund_of(p.id, 3333, 0, &r), HB_ERR_OK);                      /* an admin */
+    assert_money_eq(r.fee, 20);
+    assert_int_equal(refund_of(p.id, 3335, fx.merchant, NULL), HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(refund_of(p.id, 3334, fx.merchant, &r), HB_ERR_OK);
+    assert_money_eq(r.fee, 20);
+    assert_money_eq(fee_revenue(), fees - 60);
+    assert_money_eq(balance(m.pending_id), 0);
+    assert_money_eq(balance(fx.payer), 100000);
+    assert_int_equal(refund_of(p.id, 1, fx.merchant, NULL), HB_ERR_INVALID_ARGUMENT);
+    check_ledger();
+}
+
+static void test_settlement(void **state)
+{
+    (void)state;
+    customer m = customer_row(fx.merchant), m2 = customer_row(fx.merchant2);
+    int64_t d = clock_business_day(fx.clock.fixed_ms, NULL);
+    paycode s1 = make_code(fx.merchant, CODE_STATIC, 0, ""), s2 = make_code(fx.merchant2, CODE_STATIC, 0, "");
+    char p1[EMV_PAYLOAD_MAX], p2[EMV_PAYLOAD_MAX];
+    payload_now(&s1, p1);
+    payload_now(&s2, p2);
+    payment a, b, c;
+    assert_int_equal(pay(p1, fx.payer, 10000, &a), HB_ERR_OK);  /* fee 60 */
+    assert_int_equal(pay(p1, fx.payer2, 5000, &b), HB_ERR_OK);  /* fee 30 */
+    assert_int_equal(pay(p2, fx.payer, 20000, &c), HB_ERR_OK);  /* fee 200 */
+    assert_int_equal(refund_of(b.id, 1000, fx.merchant, NULL), HB_ERR_OK); /* fee back 6 */
+    /* the day has not ended */
+    assert_int_equal(settle(d), -(int)HB_ERR_INVALID_ARGUMENT);
+    fx.clock.fixed_ms += DAY_MS;
+    assert_int_equal(settle(d), 2);
+    assert_money_eq(balance(m.pending_id), 0);
+    assert_money_eq(balance(m.available_id), 10000 - 60 + 5000 - 30 - (1000 - 6));
+    assert_money_eq(balance(m2.available_id), 20000 - 200);
+    check_ledger();
+    /* settling again changes nothing */
+    assert_int_equal(settle(d), 0);
+    assert_money_eq(balance(m.available_id), 13916);
+    /* the batch: its sums equal the payments, and its file lists them */
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    settlement list[4];
+    int count = 0;
+    assert_int_equal(store_settlement_list(s, fx.merchant, d, 0, 4, list, &count), HB_ERR_OK);
+    assert_int_equal(count, 1);
+    assert_money_eq(list[0].gross, 15000);
+    assert_money_eq(list[0].fees, 90 - 6);
+    assert_money_eq(list[0].refunds, 1000);
+    assert_money_eq(list[0].net, 13916);
+    assert_int_equal(list[0].count, 2);
+    payment got;
+    assert_int_equal(store_payment_get(s, a.id, &got), HB_ERR_OK);
+    assert_int_equal(got.settlement_id, list[0].id);
+    store_close(s);
+    /* after settlement a refund comes from available; more than it holds is refused */
+    assert_int_equal(refund_of(a.id, 2000, fx.merchant, NULL), HB_ERR_OK);
+    assert_money_eq(balance(m.available_id), 13916 - (2000 - 12));
+    transfer_cmd out;
+    memset(&out, 0, sizeof out);
+    out.transfer.kind = TRANSFER_WITHDRAW;
+    out.transfer.debit_id = m2.available_id;
+    out.transfer.amount = 19000;
+    snprintf(out.transfer.reference, sizeof out.transfer.reference, "bank-out");
+    assert_int_equal(wallet_transfer_prepare(&out, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &out.base), HB_ERR_OK);
+    int64_t fees = fee_revenue();
+    assert_int_equal(refund_of(c.id, 20000, fx.merchant2, NULL), HB_ERR_INSUFFICIENT_FUNDS);
+    assert_money_eq(balance(m2.available_id), 800);
+    assert_money_eq(fee_revenue(), fees);
+    assert_int_equal(refund_of(c.id, 800, fx.merchant2, NULL), HB_ERR_OK);
+    check_ledger();
+    /* a payment that commits late for day d (a node whose clock lags) waits for the next
+     * batch: settling d again skips the merchant, settling d+1 takes it */
+    fx.clock.fixed_ms -= DAY_MS;
+    payment late;
+    assert_int_equal(pay(p1, fx.payer2, 700, &late), HB_ERR_OK);
+    assert_int_equal(late.business_day, d);
+    fx.clock.fixed_ms += 2 * DAY_MS;
+    assert_int_equal(settle(d), 0);
+    assert_int_equal(settle(d + 1), 1);
+    assert_money_eq(balance(m.pending_id), 0);
+    check_ledger();
+}
+
+static bool collect(void *ctx, const char *text, size_t len)
+{
+    FILE *f = ctx;
+    return fwrite(text, 1, len, f) == len;
+}
+
+static void test_settlement_file(void **state)
+{
+    (void)state;
+    int64_t d = clock_business_day(fx.clock.fixed_ms, NULL);
+    paycode dyn = make_code(fx.merchant, CODE_DYNAMIC, 2500, "ORD\"7");
+    char p[EMV_PAYLOAD_MAX];
+    payload_now(&dyn, p);
+    payment a;
+    assert_int_equal(pay(p, fx.payer, 0, &a), HB_ERR_OK);
+    fx.clock.fixed_ms += DAY_MS;
+    assert_int_equal(settle(d), 1);
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    settlement b;
+    int count = 0;
+    assert_int_equal(store_settlement_list(s, fx.merchant, d, 0, 1, &b, &count), HB_ERR_OK);
+    assert_int_equal(count, 1);
+    char *csv = NULL;
+    size_t csv_len = 0;
+    FILE *mem = open_memstream(&csv, &csv_len);
+    assert_int_equal(settlement_csv(s, &b, collect, mem), HB_ERR_OK);
+    fclose(mem);
+    store_close(s);
+    char expect[256];
+    snprintf(expect, sizeof expect, ",pay_%lld,", (long long)a.id);
+    assert_non_null(strstr(csv, expect));
+    assert_non_null(strstr(csv, "\"ORD\"\"7\",CNY,25.00,0.15,0.00,0.00,24.85\r\n"));
+    assert_non_null(strstr(csv, ",total,,,,CNY,25.00,0.15,0.00,0.00,24.85\r\n"));
+    int lines = 0;
+    for (char *q = csv; *q; q++) lines += *q == '\n';
+    assert_int_equal(lines, 3);
+    free(csv);
+}
+
+int main(void)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_merchant_payment_and_fee, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_personal_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_static_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refunds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settlement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settlement_file, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
