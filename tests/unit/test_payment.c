@@ -3,6 +3,8 @@
  * cap, token rotation and expiry boundaries, single use, refunds with the fee pro rata before
  * and after settlement, D+1 settlement sums, idempotent re-settlement, a late payment swept
  * into the next batch, the settlement file, and the ledger check after every step. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "service/paycode.h"
 #include "service/payment.h"
 #include "service/wallet.h"
+#include "service/webhook.h"
 #include "testutil.h"
 
 /* 2026-11-27 10:00:00 in Asia/Shanghai (02:00 UTC) */
@@ -489,6 +492,46 @@ static void test_settlement_file(void **state)
     free(csv);
 }
 
+static void test_webhook_targets(void **state)
+{
+    (void)state;
+    char why[160];
+    static const char *const refused[] = {
+        "http://127.0.0.1/hook",   "http://10.1.2.3/hook",     "http://172.16.0.9/hook",
+        "http://192.168.1.1/hook", "http://169.254.169.254/x", "http://100.64.0.1/x",
+        "http://0.0.0.0/x",        "http://[::1]/x",           "http://[fe80::1]/x",
+        "http://[fc00::5]/x",      "http://[::ffff:127.0.0.1]/x", "http://localhost/x",
+        "ftp://example.com/x",     "file:///etc/passwd",       "http://user:pw@93.184.216.34/x",
+        "not a url",               "",                          "http:///x"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        if (webhook_url_check(refused[i], false, why, sizeof why) != HB_ERR_INVALID_ARGUMENT) {
+            fail_msg("%s was accepted", refused[i]);
+        }
+    }
+    /* public literal addresses pass without a lookup; private ones when the policy allows */
+    assert_int_equal(webhook_url_check("https://93.184.216.34/hook", false, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(webhook_url_check("http://[2001:db8::1]:8443/h", false, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(webhook_url_check("http://127.0.0.1:9/hook", true, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(webhook_url_check("ftp://127.0.0.1/", true, why, sizeof why), HB_ERR_INVALID_ARGUMENT);
+    char longer[LIMIT_URL_LEN + 20];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    memcpy(longer, "http://", 7);
+    assert_int_equal(webhook_url_check(longer, true, why, sizeof why), HB_ERR_INVALID_ARGUMENT);
+    /* the connect-time check on raw addresses */
+    struct sockaddr_in v4 = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "8.8.8.8", &v4.sin_addr);
+    assert_false(webhook_address_private(&v4, sizeof v4));
+    inet_pton(AF_INET, "198.18.0.1", &v4.sin_addr);
+    assert_true(webhook_address_private(&v4, sizeof v4));
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET6, "64:ff9b::10.0.0.1", &v6.sin6_addr);
+    assert_true(webhook_address_private(&v6, sizeof v6));
+    inet_pton(AF_INET6, "2606:4700::1111", &v6.sin6_addr);
+    assert_false(webhook_address_private(&v6, sizeof v6));
+    assert_true(webhook_address_private(&v4, 4)); /* truncated: not an address */
+}
+
 int main(void)
 {
     setenv("TZ", "Asia/Shanghai", 1);
@@ -501,6 +544,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refunds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settlement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settlement_file, setup, teardown),
+        cmocka_unit_test(test_webhook_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
