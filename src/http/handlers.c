@@ -418,7 +418,8 @@ static void h_account_create(request *r)
                                          "currency", "region", "fee_rate_bp", NULL};
     pending_command *pc = handler_new_command(r);
     customer_input *in = &pc->customer.input;
-    in->has_fee_rate = json_object_get(body, "fee_rate_bp") != NULL;
+    json_t *rate = json_object_get(body, "fee_rate_bp");
+    in->has_fee_rate = rate != NULL && !json_is_null(rate); /* null: the tier's lowest */
     char tier_text[16] = "", currency_text[8] = ""; /* read below even when ok is false */
     bool ok = request_only_fields(r, body, fields) &&
               request_string(r, body, "tier", true, 15, tier_text, sizeof tier_text) &&

@@ -55,13 +55,15 @@ static hb_err fee_account(txn *t, currency cur, const account **out)
     return err;
 }
 
-/* A transfer of the command: kind, accounts, amount; its reference names the payment. */
-static hb_err move(txn *t, transfer_kind kind, int64_t from, int64_t to, int64_t amount,
-                   currency cur, const char *reference, int64_t *id)
+/* A transfer of the command: kind, accounts, amount; its reference names the payment, and
+ * it carries the command's idempotency key (for tracing a client's retries). */
+static hb_err move(txn *t, const command *cmd, transfer_kind kind, int64_t from, int64_t to,
+                   int64_t amount, currency cur, const char *reference, int64_t *id)
 {
     transfer tr = {.debit_id = from, .credit_id = to, .amount = amount, .currency = cur,
                    .kind = kind};
     snprintf(tr.reference, sizeof tr.reference, "%s", reference);
+    if (cmd != NULL) snprintf(tr.idem_key, sizeof tr.idem_key, "%s", cmd->idem_key);
     hb_err err = txn_transfer(t, &tr);
     *id = tr.id;
     return err;
@@ -299,7 +301,7 @@ static hb_err exec_pay(txn *t, command *cmd)
     char ref[IDS_TEXT_MAX];
     ids_format(ID_PAYMENT, p->id, ref, sizeof ref);
     if (p->amount > p->fee) {
-        err = move(t, TRANSFER_PAYMENT, p->payer_id, p->credit_id, p->amount - p->fee, p->currency,
+        err = move(t, cmd, TRANSFER_PAYMENT, p->payer_id, p->credit_id, p->amount - p->fee, p->currency,
                    ref, &p->transfer_id);
         if (err != HB_ERR_OK) return err;
     }
@@ -307,7 +309,7 @@ static hb_err exec_pay(txn *t, command *cmd)
         const account *fees = NULL;
         err = fee_account(t, p->currency, &fees);
         if (err == HB_ERR_OK) {
-            err = move(t, TRANSFER_PAYMENT_FEE, p->payer_id, fees->id, p->fee, p->currency, ref,
+            err = move(t, NULL, TRANSFER_PAYMENT_FEE, p->payer_id, fees->id, p->fee, p->currency, ref,
                        &p->fee_transfer_id);
         }
         if (err != HB_ERR_OK) return err;
@@ -417,7 +419,7 @@ static hb_err exec_refund(txn *t, command *cmd)
     char ref[IDS_TEXT_MAX];
     ids_format(ID_REFUND, r->id, ref, sizeof ref);
     if (r->amount > r->fee) {
-        err = move(t, TRANSFER_REFUND, r->source_id, p->payer_id, r->amount - r->fee, p->currency,
+        err = move(t, cmd, TRANSFER_REFUND, r->source_id, p->payer_id, r->amount - r->fee, p->currency,
                    ref, &r->transfer_id);
         if (err == HB_ERR_INSUFFICIENT_FUNDS) {
             txn_fail_detail(t, "the merchant's %s account lacks the refund",
@@ -429,7 +431,7 @@ static hb_err exec_refund(txn *t, command *cmd)
         const account *fees = NULL;
         err = fee_account(t, p->currency, &fees);
         if (err == HB_ERR_OK) {
-            err = move(t, TRANSFER_FEE_REFUND, fees->id, p->payer_id, r->fee, p->currency, ref,
+            err = move(t, NULL, TRANSFER_FEE_REFUND, fees->id, p->payer_id, r->fee, p->currency, ref,
                        &r->fee_transfer_id);
         }
         if (err != HB_ERR_OK) return err;
@@ -508,7 +510,7 @@ static hb_err exec_settle(txn *t, command *cmd)
         char ref[IDS_TEXT_MAX];
         ids_format(ID_SETTLEMENT, b->id, ref, sizeof ref);
         if (b->net > 0) {
-            err = move(t, TRANSFER_SETTLEMENT, b->pending_id, owner.available_id, b->net,
+            err = move(t, NULL, TRANSFER_SETTLEMENT, b->pending_id, owner.available_id, b->net,
                        b->currency, ref, &b->transfer_id);
             /* pending holds exactly this (the ledger check proves it): a failure is a fault */
             if (err != HB_ERR_OK) return err == HB_ERR_UNAVAILABLE ? err : HB_ERR_UNAVAILABLE;
@@ -602,13 +604,16 @@ hb_err settlement_csv(store *reader, const settlement *b, csv_sink sink, void *c
         if (err != HB_ERR_OK) break;
         for (int i = 0; i < count; i++) {
             const payment *p = &rows[i];
+            /* as the batch took it: later refunds came from available, not from the batch */
+            int64_t back = p->settled_refunded, back_fee = p->settled_refunded_fee;
+            int64_t line_net = p->amount - p->fee - back + back_fee;
             char amount[MONEY_TEXT_MAX], fee[MONEY_TEXT_MAX], refunded[MONEY_TEXT_MAX],
                 refunded_fee[MONEY_TEXT_MAX], net[MONEY_TEXT_MAX];
             money_format(p->amount, amount, sizeof amount);
             money_format(p->fee, fee, sizeof fee);
-            money_format(p->refunded, refunded, sizeof refunded);
-            money_format(p->refunded_fee, refunded_fee, sizeof refunded_fee);
-            money_format(p->amount - p->fee - p->refunded + p->refunded_fee, net, sizeof net);
+            money_format(back, refunded, sizeof refunded);
+            money_format(back_fee, refunded_fee, sizeof refunded_fee);
+            money_format(line_net, net, sizeof net);
             /* order numbers are printable ASCII; quote them, doubling quotes (RFC 4180) */
             char order[2 * LIMIT_ORDER_NO_LEN + 3];
             size_t o = 0;
@@ -628,9 +633,9 @@ hb_err settlement_csv(store *reader, const settlement *b, csv_sink sink, void *c
             }
             sums[0] += p->amount;
             sums[1] += p->fee;
-            sums[2] += p->refunded;
-            sums[3] += p->refunded_fee;
-            sums[4] += p->amount - p->fee - p->refunded + p->refunded_fee;
+            sums[2] += back;
+            sums[3] += back_fee;
+            sums[4] += line_net;
             after = p->id;
         }
         if (err != HB_ERR_OK || count < 200) break;

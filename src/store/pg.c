@@ -284,6 +284,9 @@ static const char *const migrations[] = {
     "  fee_rate_bp bigint NOT NULL,"
     "  refunded bigint NOT NULL CHECK (refunded >= 0 AND refunded <= amount),"
     "  refunded_fee bigint NOT NULL CHECK (refunded_fee >= 0 AND refunded_fee <= fee),"
+    /* what had been refunded when a settlement batch took the payment (its file's lines) */
+    "  settled_refunded bigint NOT NULL,"
+    "  settled_refunded_fee bigint NOT NULL,"
     "  settles bigint NOT NULL CHECK (settles BETWEEN 0 AND 1),"
     "  business_day bigint NOT NULL,"
     "  settlement_id bigint NOT NULL,"

@@ -212,6 +212,9 @@ static const char *const migrations[] = {
     "  fee_rate_bp INTEGER NOT NULL,"
     "  refunded INTEGER NOT NULL CHECK (refunded >= 0 AND refunded <= amount),"
     "  refunded_fee INTEGER NOT NULL CHECK (refunded_fee >= 0 AND refunded_fee <= fee),"
+    /* what had been refunded when a settlement batch took the payment (its file's lines) */
+    "  settled_refunded INTEGER NOT NULL,"
+    "  settled_refunded_fee INTEGER NOT NULL,"
     "  settles INTEGER NOT NULL CHECK (settles BETWEEN 0 AND 1),"
     "  business_day INTEGER NOT NULL,"
     "  settlement_id INTEGER NOT NULL,"

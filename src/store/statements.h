@@ -38,7 +38,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
 #define PAYMENT_COLUMNS                                                                      \
     "id, code_id, code_kind, payer_id, owner_id, credit_id, currency, amount, fee, "          \
     "fee_rate_bp, refunded, refunded_fee, settles, business_day, settlement_id, transfer_id, " \
-    "fee_transfer_id, device, region, order_no, created_at, refunded_at"
+    "fee_transfer_id, device, region, order_no, created_at, refunded_at, settled_refunded, "  \
+    "settled_refunded_fee"
 #define REFUND_COLUMNS                                                                       \
     "id, payment_id, amount, fee, source_id, transfer_id, fee_transfer_id, created_at"
 #define SETTLEMENT_COLUMNS                                                                   \
@@ -59,7 +60,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(WEBHOOK_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM webhooks")                           \
     X(DELIVERY_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM deliveries")                        \
     X(PAYMENT_INSERT, "INSERT INTO payments (" PAYMENT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, " \
-                      "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)") \
+                      "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, " \
+                      "$23, $24)")                                                             \
     X(PAYMENT_GET, "SELECT " PAYMENT_COLUMNS " FROM payments WHERE id = $1")                 \
     X(PAYMENT_REFUNDED, "UPDATE payments SET refunded = refunded + $3, "                     \
                         "refunded_fee = refunded_fee + $4, refunded_at = $5 "                \
@@ -86,7 +88,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                   "GROUP BY p.owner_id, p.credit_id, p.currency ORDER BY p.owner_id LIMIT $3")            \
     X(SETTLEMENT_INSERT, "INSERT INTO settlements (" SETTLEMENT_COLUMNS ") VALUES ($1, $2, "  \
                          "$3, $4, $5, $6, $7, $8, $9, $10, $11)")                            \
-    X(SETTLEMENT_STAMP, "UPDATE payments SET settlement_id = $3 WHERE credit_id = $1 "       \
+    X(SETTLEMENT_STAMP, "UPDATE payments SET settlement_id = $3, settled_refunded = refunded, " \
+                        "settled_refunded_fee = refunded_fee WHERE credit_id = $1 "           \
                         "AND settles = 1 AND settlement_id = 0 AND business_day <= $2")     \
     X(SETTLEMENT_GET, "SELECT " SETTLEMENT_COLUMNS " FROM settlements WHERE id = $1")        \
     X(SETTLEMENT_LIST, "SELECT " SETTLEMENT_COLUMNS " FROM settlements "                     \

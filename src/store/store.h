@@ -295,6 +295,9 @@ typedef struct payment {
     char order_no[LIMIT_ORDER_NO_LEN + 1]; /* a dynamic code's order number; "" otherwise */
     int64_t created_at_ms;
     int64_t refunded_at_ms; /* the latest refund; 0 = none */
+    /* refunded and refunded_fee when its settlement batch took it (set by the batch) */
+    int64_t settled_refunded;
+    int64_t settled_refunded_fee;
 } payment;
 
 typedef struct refund {

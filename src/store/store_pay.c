@@ -35,6 +35,8 @@ hb_err store_payment_insert(store *s, const payment *p)
     bind_str(s, st, 20, p->order_no);
     d->bind_i64(st, 21, p->created_at_ms);
     d->bind_i64(st, 22, p->refunded_at_ms);
+    d->bind_i64(st, 23, p->settled_refunded);
+    d->bind_i64(st, 24, p->settled_refunded_fee);
     return run_write(s, st, 1);
 }
 
@@ -65,6 +67,8 @@ static void payment_row(store *s, void *st, void *item)
     column_copy(s, st, 19, out->order_no, sizeof out->order_no);
     out->created_at_ms = d->column_i64(st, 20);
     out->refunded_at_ms = d->column_i64(st, 21);
+    out->settled_refunded = d->column_i64(st, 22);
+    out->settled_refunded_fee = d->column_i64(st, 23);
     payment_assert_valid(out);
 }
 

@@ -444,11 +444,177 @@ static void test_code_campaign(void **state)
             cycles, CODE_THREADS * CODES_PER_THREAD, retries);
 }
 
+/* ---- payments, refunds, settlement ------------------------------------------------------- */
+
+#define PAY_THREADS 8
+#define PAYS_PER_THREAD 60
+
+typedef struct pay_worker {
+    int index;
+    long cycle;
+    char payer[32];
+    const char *payload;
+    long retries;
+} pay_worker;
+
+/* POST with the admin key and key `key` until the outcome is known; returns the reply. */
+static json_t *post_until_known(CURL *curl, const char *path, const char *body, const char *key,
+                                long expect, long *retries)
+{
+    for (;;) {
+        json_t *j = NULL;
+        long status = admin_post(curl, path, body, key, &j);
+        if (status == 0 || status == 503) { /* unknown outcome: the same key again */
+            json_decref(j);
+            (*retries)++;
+            usleep(20000);
+            continue;
+        }
+        if (status != expect) fail_msg("%s %s: %ld", path, key, status);
+        return j;
+    }
+}
+
+static void *run_pay_worker(void *arg)
+{
+    pay_worker *w = arg;
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    for (int i = 0; i < PAYS_PER_THREAD; i++) {
+        char body[900], key[48];
+        snprintf(key, sizeof key, "p%ld-%d-%d", w->cycle, w->index, i);
+        snprintf(body, sizeof body, "{\"payload\":\"%s\",\"payer\":\"%s\",\"amount\":%d}", w->payload,
+                 w->payer, 1000 + i);
+        json_t *j = post_until_known(curl, "/v1/payments", body, key, 201, &w->retries);
+        char path[96];
+        snprintf(path, sizeof path, "/v1/payments/%s/refunds",
+                 json_string_value(json_object_get(j, "id")));
+        json_decref(j);
+        snprintf(key, sizeof key, "r%ld-%d-%d", w->cycle, w->index, i);
+        j = post_until_known(curl, path, "{\"amount\":300}", key, 201, &w->retries);
+        json_decref(j);
+    }
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+static long long sql_count(const char *sql)
+{
+    char out[64];
+    httptest_sql(&server, sql, out, sizeof out);
+    return atoll(out);
+}
+
+static void test_payment_campaign(void **state)
+{
+    (void)state;
+    long cycles = 5;
+    const char *env = getenv("HB_CAMPAIGN_CYCLES");
+    if (env != NULL && atol(env) > 0) cycles = atol(env);
+    http_reply r = httptest_admin(&server, "POST", "/v1/accounts",
+                                  "{\"tier\":\"enterprise\",\"name\":\"PayShop\",\"fee_rate_bp\":80}", NULL);
+    assert_int_equal(r.status, 201);
+    char merchant[32], body[256];
+    snprintf(merchant, sizeof merchant, "%s", httptest_str(&r, "id"));
+    httptest_reply_free(&r);
+    snprintf(body, sizeof body, "{\"owner\":\"%s\",\"kind\":\"static\"}", merchant);
+    r = httptest_admin(&server, "POST", "/v1/codes", body, NULL);
+    assert_int_equal(r.status, 201);
+    static char payload[600];
+    snprintf(payload, sizeof payload, "%s", httptest_str(&r, "payload"));
+    httptest_reply_free(&r);
+    static pay_worker workers[PAY_THREADS];
+    char payers[PAY_THREADS][32];
+    for (int t = 0; t < PAY_THREADS; t++) {
+        char token[128], name[32];
+        snprintf(name, sizeof name, "Payer%d", t);
+        httptest_person(&server, name, 100000000, payers[t], token);
+    }
+    long retries = 0;
+    for (long c = 1; c <= cycles; c++) {
+        pthread_t th[PAY_THREADS];
+        for (int t = 0; t < PAY_THREADS; t++) {
+            memset(&workers[t], 0, sizeof workers[t]);
+            workers[t].index = t;
+            workers[t].cycle = c;
+            workers[t].payload = payload;
+            memcpy(workers[t].payer, payers[t], sizeof workers[t].payer);
+            assert_int_equal(pthread_create(&th[t], NULL, run_pay_worker, &workers[t]), 0);
+        }
+        usleep((useconds_t)(uniform() * 0.12e6)); /* among the payments and refunds */
+        httptest_kill(&server);
+        httptest_restart(&server);
+        for (int t = 0; t < PAY_THREADS; t++) pthread_join(th[t], NULL);
+        for (int t = 0; t < PAY_THREADS; t++) {
+            retries += workers[t].retries;
+            for (int i = 0; i < PAYS_PER_THREAD; i++) {
+                char sql[200];
+                snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM transfers WHERE kind = 7 AND "
+                                          "idem_key = 'p%ld-%d-%d'", c, t, i);
+                if (sql_count(sql) != 1) fail_msg("payment p%ld-%d-%d not made exactly once", c, t, i);
+                snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM transfers WHERE kind = 9 AND "
+                                          "idem_key = 'r%ld-%d-%d'", c, t, i);
+                if (sql_count(sql) != 1) fail_msg("refund r%ld-%d-%d not made exactly once", c, t, i);
+            }
+        }
+        assert_true(httptest_balanced(&server));
+    }
+    /* settle the payments' business day, killing the settling process and the server in
+     * between: the server counts days at UTC-12, the settler at UTC+14, so the payments'
+     * day has always ended for the settler */
+    r = httptest_admin(&server, "GET", "/v1/payments?limit=1", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    char date[16];
+    snprintf(date, sizeof date, "%s",
+             json_string_value(json_object_get(json_array_get(json_object_get(r.json, "data"), 0),
+                                               "business_day")));
+    httptest_reply_free(&r);
+    long killed = 0;
+    char cmd[1600];
+    for (long c = 0; c < cycles; c++) {
+        snprintf(cmd, sizeof cmd,
+                 "HONGBAO_GENERAL_TIMEZONE=Pacific/Kiritimati timeout -s KILL %.3f %s settle "
+                 "--db '%s' --date %s > /dev/null 2>&1", 0.001 + uniform() * 0.03,
+                 getenv("HONGBAO_BIN"), server.db, date);
+        int rc = system(cmd);
+        if (WIFEXITED(rc) && WEXITSTATUS(rc) == 137) killed++;
+        if (c % 2 == 1) {
+            httptest_kill(&server);
+            httptest_restart(&server);
+        }
+    }
+    snprintf(cmd, sizeof cmd,
+             "HONGBAO_GENERAL_TIMEZONE=Pacific/Kiritimati %s settle --db '%s' --date %s > /dev/null",
+             getenv("HONGBAO_BIN"), server.db, date);
+    assert_int_equal(system(cmd), 0);
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM payments WHERE owner_id = %s AND settlement_id = 0",
+             merchant + 5);
+    assert_int_equal(sql_count(sql), 0);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM settlements WHERE merchant_id = %s", merchant + 5);
+    assert_int_equal(sql_count(sql), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT SUM(net) FROM settlements WHERE merchant_id = %s) - "
+             "(SELECT SUM(amount - fee - refunded + refunded_fee) FROM payments WHERE owner_id = %s)",
+             merchant + 5, merchant + 5);
+    assert_int_equal(sql_count(sql), 0);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM payments WHERE owner_id = %s", merchant + 5);
+    long long paid = sql_count(sql);
+    assert_int_equal(paid, cycles * PAY_THREADS * PAYS_PER_THREAD);
+    assert_true(httptest_balanced(&server));
+    fprintf(stderr, "payments: %ld kill -9 cycles, %lld payments and as many refunds each made "
+                    "exactly once (%ld requests sent again), settled once through %ld killed "
+                    "settlers\n", cycles, paid, retries, killed);
+}
+
 static int setup(void **state)
 {
     (void)state;
     httptest_lift_rate_limits();
     setenv("HONGBAO_TIER_PERSONAL_DAILY_LIMIT", "100000000.00", 1);
+    setenv("HONGBAO_PAYMENTS_STATIC_DAILY_CAP", "100000000.00", 1);
+    setenv("HONGBAO_SETTLEMENT_AUTO_AFTER", "off", 1);
+    setenv("HONGBAO_GENERAL_TIMEZONE", "Etc/GMT+12", 1); /* see test_payment_campaign */
     httptest_start(&server);
     loadgen_init(&load, &server, 1, 16, true);
     return 0;
@@ -468,6 +634,7 @@ int main(void)
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_campaign),
                                        cmocka_unit_test(test_hot_grab_campaign),
                                        cmocka_unit_test(test_refund_campaign),
-                                       cmocka_unit_test(test_code_campaign)};
+                                       cmocka_unit_test(test_code_campaign),
+                                       cmocka_unit_test(test_payment_campaign)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

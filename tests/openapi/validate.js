@@ -13,11 +13,27 @@ const docPath = path.join(root, "docs", "openapi.json");
   await SwaggerParser.validate(JSON.parse(JSON.stringify(doc)));
   if (!/^3\./.test(doc.openapi)) throw new Error("not an OpenAPI 3 document");
   const source = fs.readFileSync(path.join(root, "src", "http", "handlers.c"), "utf8");
-  const routes = [...source.matchAll(/\{"(GET|POST|PUT|DELETE|PATCH)", "([^"]+)", h_/g)];
-  if (routes.length < 10) throw new Error("could not read the route table");
+  // The route table: {"POST", "/v1/payments/*/refunds", h_refund_create, false,
+  // "POST /v1/payments/{id}/refunds"}, an entry possibly spread over two lines. The documented
+  // path is the route's name after the method (two wildcards cannot both be {id}).
+  const table = source.match(/static const route routes\[\] = \{([\s\S]*?)\n\};/);
+  if (!table) throw new Error("could not find the route table");
+  const entry = /\{"([A-Z]+)",\s*"([^"]+)",\s*h_\w+,\s*(?:true|false),\s*"([^"]+)"\}/g;
+  const routes = [];
+  for (const [, method, pattern, name] of table[1].matchAll(entry)) {
+    const documented = name.startsWith(method + " ") ? name.slice(method.length + 1) : null;
+    if (documented === null || documented.replace(/\{[^}/]+\}/g, "*") !== pattern) {
+      throw new Error(`route ${method} ${pattern}: its name "${name}" does not match it`);
+    }
+    routes.push({ method, path: documented });
+  }
+  const entries = (table[1].match(/\{"[A-Z]+",/g) || []).length;
+  if (routes.length < 10 || routes.length !== entries) {
+    throw new Error(`could not read the route table (${routes.length} of ${entries} entries)`);
+  }
+  const httpMethods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
   let missing = 0;
-  for (const [, method, pattern] of routes) {
-    const p = pattern.replace(/\*/g, "{id}");
+  for (const { method, path: p } of routes) {
     const op = doc.paths[p] && doc.paths[p][method.toLowerCase()];
     if (!op) {
       console.error(`undocumented route: ${method} ${p}`);
@@ -25,9 +41,8 @@ const docPath = path.join(root, "docs", "openapi.json");
     }
   }
   for (const [p, item] of Object.entries(doc.paths)) {
-    for (const method of Object.keys(item)) {
-      const pattern = p.replace(/\{id\}/g, "*");
-      if (!routes.some(([, m, r]) => m === method.toUpperCase() && r === pattern)) {
+    for (const method of Object.keys(item).filter((k) => httpMethods.includes(k))) {
+      if (!routes.some((r) => r.method === method.toUpperCase() && r.path === p)) {
         console.error(`documented route the server does not have: ${method.toUpperCase()} ${p}`);
         missing++;
       }

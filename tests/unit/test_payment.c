@@ -467,6 +467,8 @@ static void test_settlement_file(void **state)
     assert_int_equal(pay(p, fx.payer, 0, &a), HB_ERR_OK);
     fx.clock.fixed_ms += DAY_MS;
     assert_int_equal(settle(d), 1);
+    /* a refund after settlement comes from available: the batch's file does not change */
+    assert_int_equal(refund_of(a.id, 500, fx.merchant, NULL), HB_ERR_OK);
     store *s = NULL;
     store_options o = {.read_only = true};
     char why[256];
