@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
-.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-packets bench-pg \
+.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-packets bench-payments bench-pg \
         fuzz fuzz-build lint valgrind crash soak \
         clean format
 
@@ -95,6 +95,10 @@ bench-http: release
 # Red-packet grabs over HTTP: one hot 100,000-share packet against claims spread over many.
 bench-packets: release
 	@bench/packets.sh $(HONGBAO)
+
+# Payments through a merchant's static code against GET /healthz (bench/payments.sh).
+bench-payments: release
+	@bench/payments.sh $(HONGBAO)
 
 # pgbench's TPC-B and hongbao's ledger and HTTP benchmarks on one throwaway PostgreSQL.
 bench-pg: release

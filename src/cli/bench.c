@@ -30,7 +30,8 @@ static const char bench_usage[] =
     "Use a scratch store: the benchmark adds accounts and transfers to it.\n"
     "\n"
     "hongbao bench packets-setup prepares a store for the red-packet grab benchmark\n"
-    "(bench/packets.sh, `make bench-packets`); see its --help.\n";
+    "(bench/packets.sh, `make bench-packets`), and hongbao bench payments-setup one for the\n"
+    "payment benchmark (bench/payments.sh, `make bench-payments`); see their --help.\n";
 
 typedef struct bench_config {
     const char *db;
@@ -305,6 +306,9 @@ int cmd_bench(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "packets-setup") == 0) {
         return cli_bench_packets_setup(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "payments-setup") == 0) {
+        return cli_bench_payments_setup(argc - 1, argv + 1);
     }
     if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
         bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);

@@ -28,7 +28,7 @@ static const char setup_usage[] =
 #define CHUNK 4096
 
 /* Submit n commands in chunks; EXIT_OK when each succeeded. */
-static int submit_all(engine *e, command **cmds, int64_t n, const char *what)
+int cli_bench_submit_all(engine *e, command **cmds, int64_t n, const char *what)
 {
     for (int64_t i = 0; i < n; i += CHUNK) {
         size_t k = (size_t)(n - i < CHUNK ? n - i : CHUNK);
@@ -42,8 +42,8 @@ static int submit_all(engine *e, command **cmds, int64_t n, const char *what)
     return EXIT_OK;
 }
 
-static int create_claimers(engine *e, const keyring *keys, int64_t n, int64_t *ids,
-                           char (*sessions)[CREDENTIALS_TOKEN_LEN + 1])
+int cli_bench_people(engine *e, const keyring *keys, int64_t n, int64_t *ids,
+                     char (*sessions)[CREDENTIALS_TOKEN_LEN + 1])
 {
     customer_cmd *cs = calloc((size_t)n, sizeof *cs);
     session_create_cmd *ss = calloc((size_t)n, sizeof *ss);
@@ -63,7 +63,7 @@ static int create_claimers(engine *e, const keyring *keys, int64_t n, int64_t *i
         }
         list[i] = &cs[i].base;
     }
-    if (rc == EXIT_OK) rc = submit_all(e, list, n, "claimers");
+    if (rc == EXIT_OK) rc = cli_bench_submit_all(e, list, n, "claimers");
     for (int64_t i = 0; i < n && rc == EXIT_OK; i++) {
         ids[i] = cs[i].id;
         ss[i].account_id = cs[i].id;
@@ -72,7 +72,7 @@ static int create_claimers(engine *e, const keyring *keys, int64_t n, int64_t *i
         }
         list[i] = &ss[i].base;
     }
-    if (rc == EXIT_OK) rc = submit_all(e, list, n, "sessions");
+    if (rc == EXIT_OK) rc = cli_bench_submit_all(e, list, n, "sessions");
     for (int64_t i = 0; i < n && rc == EXIT_OK; i++) {
         memcpy(sessions[i], ss[i].token, sizeof sessions[i]);
     }
@@ -175,7 +175,7 @@ int cli_bench_packets_setup(int argc, char **argv)
     for (int64_t i = 0; i < spread && rc == EXIT_OK; i++) {
         rc = create_packet(e, &keys, sender, per_packet, &spread_ids[i], spread_tokens[i]);
     }
-    if (rc == EXIT_OK) rc = create_claimers(e, &keys, claimers, ids, sessions);
+    if (rc == EXIT_OK) rc = cli_bench_people(e, &keys, claimers, ids, sessions);
     engine_close(e);
     keyring_clear(&keys);
     FILE *hf = rc == EXIT_OK ? fopen(hot_path, "w") : NULL;

@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "core/policy.h"
+#include "service/credentials.h"
 #include "service/keyring.h"
 #include "store/store.h"
 
@@ -38,6 +39,12 @@ int cmd_sweep(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
 int cmd_qr(int argc, char **argv);
 int cli_bench_packets_setup(int argc, char **argv);
+int cli_bench_payments_setup(int argc, char **argv);
+/* For the benchmark setups: submit n commands in chunks (EXIT_OK when each succeeded), and
+ * create n personal customers with a bearer session each. */
+int cli_bench_submit_all(engine *e, command **cmds, int64_t n, const char *what);
+int cli_bench_people(engine *e, const keyring *keys, int64_t n, int64_t *ids,
+                     char (*sessions)[CREDENTIALS_TOKEN_LEN + 1]);
 /* A CNY customer in region CN created through the engine (demo and benchmark set-ups). */
 hb_err cli_create_customer(engine *e, const keyring *keys, tier t, const char *name,
                            const char *phone, const char *actor, int64_t *id) WARN_UNUSED;
