@@ -27,8 +27,9 @@ static const char serve_usage[] =
     "give every node of one database its own.\n"
     "Request threads default to one per core. --config names the policy file (INI; see\n"
     "docs/policy.ini); SIGHUP reloads it atomically, and a bad file is refused with the old\n"
-    "policy kept (the time zone applies from the next start). SIGTERM or SIGINT stops\n"
-    "accepting, finishes the requests in flight and their batches, and closes the store.\n"
+    "policy kept (the time zone and [codes] token keys apply from the next start). SIGTERM\n"
+    "or SIGINT stops accepting, finishes the requests in flight and their batches, and\n"
+    "closes the store.\n"
     "--tls-cert/--tls-key serve HTTPS with libmicrohttpd's own TLS (GnuTLS; TLS 1.3\n"
     "preferred, 1.2 allowed); or keep plain HTTP on loopback behind a TLS reverse proxy.\n"
     "--public-url is the base of the links handed out (a red packet's claim_url and QR),\n"
@@ -222,6 +223,7 @@ int cmd_serve(int argc, char **argv)
         return rc;
     }
     keyring_set_suite(&keys, current.national_crypto ? CRYPTO_SUITE_SM4_SM3 : CRYPTO_SUITE_AES_GCM);
+    keyring_set_code_keys(&keys, (int)current.code_key_id, (int)current.code_key_min);
     engine_options engine_opts = {.preload_accounts = true, .batch_max = (int)batch,
                                   .policy = &current, .node = node};
     engine *e = NULL;

@@ -39,6 +39,8 @@ void policy_defaults(policy *p)
     p->device_burst = 20;
     p->auth_failures_per_second = 5;
     p->auth_failures_burst = 50;
+    p->code_key_id = 1;
+    p->code_key_min = 1;
     p->static_daily_cap = 50000; /* 500.00 */
     p->settle_after_min = 120;   /* 02:00 */
     p->webhook_retry_base_s = 15;
@@ -219,6 +221,9 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
         if (strcmp(key, "auth_failures_burst") == 0) {
             return set_int(value, 1, 1000000, &p->auth_failures_burst, why, size);
         }
+    } else if (strcmp(section, "codes") == 0) {
+        if (strcmp(key, "token_key_id") == 0) return set_int(value, 1, 8, &p->code_key_id, why, size);
+        if (strcmp(key, "token_key_min") == 0) return set_int(value, 1, 8, &p->code_key_min, why, size);
     } else if (strcmp(section, "payments") == 0) {
         if (strcmp(key, "static_daily_cap") == 0) return set_amount(value, &p->static_daily_cap, why, size);
     } else if (strcmp(section, "settlement") == 0) {
@@ -250,6 +255,10 @@ static hb_err check(const policy *p, char *why, size_t size)
             snprintf(why, size, "[%s] needs fee_min_bp <= fee_max_bp", tier_sections[t]);
             return HB_ERR_INVALID_ARGUMENT;
         }
+    }
+    if (p->code_key_min > p->code_key_id) {
+        snprintf(why, size, "[codes] needs token_key_min <= token_key_id");
+        return HB_ERR_INVALID_ARGUMENT;
     }
     if (p->webhook_retry_base_s > p->webhook_retry_max_s) {
         snprintf(why, size, "[webhooks] needs retry_base_s <= retry_max_s");
@@ -287,6 +296,7 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"},
         {"rate_limit", "auth_failures_per_second"}, {"rate_limit", "auth_failures_burst"},
         {"rate_limit", "device_per_second"}, {"rate_limit", "device_burst"},
+        {"codes", "token_key_id"}, {"codes", "token_key_min"},
         {"payments", "static_daily_cap"}, {"settlement", "auto_after"},
         {"webhooks", "retry_base_s"}, {"webhooks", "retry_max_s"}, {"webhooks", "give_up_s"},
         {"webhooks", "timeout_s"}, {"webhooks", "allow_private"}};

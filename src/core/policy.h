@@ -75,6 +75,9 @@ typedef struct policy {
     int64_t device_burst;
     int64_t auth_failures_per_second; /* failed authentications per client address */
     int64_t auth_failures_burst;
+    /* [codes] */
+    int64_t code_key_id;  /* payment-code tokens are sealed with this key id (1..8) */
+    int64_t code_key_min; /* tokens of key ids below it no longer open */
     /* [payments] */
     int64_t static_daily_cap; /* fen a payer may pay a day through static codes */
     /* [settlement] */

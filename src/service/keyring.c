@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/invariant.h"
+
 void keyring_default_path(const char *db, char *out, size_t size)
 {
     const char *env = getenv("HONGBAO_KEY_FILE");
@@ -77,7 +79,11 @@ hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size)
         err = crypto_keys_derive(master, "hongbao data key v1", CRYPTO_SUITE_AES_GCM, &out->data);
         if (err == HB_ERR_OK) err = crypto_derive(master, "hongbao lookup key v1", out->lookup_key);
         if (err == HB_ERR_OK) err = packet_token_keys_derive(master, &out->packet_tokens);
-        if (err == HB_ERR_OK) err = code_token_key_derive(master, 1, &out->code_tokens);
+        for (int i = 0; err == HB_ERR_OK && i < KEYRING_CODE_KEYS; i++) {
+            err = code_token_key_derive(master, (uint8_t)(i + 1), &out->code_tokens[i]);
+        }
+        out->code_key_current = 1;
+        out->code_key_min = 1;
     }
     OPENSSL_cleanse(master, sizeof master);
     OPENSSL_cleanse(text, sizeof text);
@@ -90,6 +96,28 @@ hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size)
 void keyring_set_suite(keyring *k, crypto_suite suite)
 {
     k->data.seal_suite = suite;
+}
+
+void keyring_set_code_keys(keyring *k, int current, int min)
+{
+    ASSERT(min >= 1 && min <= current && current <= KEYRING_CODE_KEYS);
+    k->code_key_current = current;
+    k->code_key_min = min;
+}
+
+const code_token_key *keyring_code_seal_key(const keyring *k)
+{
+    ASSERT(k->code_key_current >= 1 && k->code_key_current <= KEYRING_CODE_KEYS);
+    return &k->code_tokens[k->code_key_current - 1];
+}
+
+hb_err keyring_code_open(const keyring *k, const char *text, size_t len, int64_t now_s,
+                         code_token *out)
+{
+    ASSERT(k->code_key_min >= 1 && k->code_key_min <= k->code_key_current);
+    return code_token_open(&k->code_tokens[k->code_key_min - 1],
+                           (size_t)(k->code_key_current - k->code_key_min + 1), text, len, now_s,
+                           out, NULL);
 }
 
 void keyring_clear(keyring *k)

@@ -12,11 +12,17 @@
 #include "core/packet_token.h"
 #include "core/error.h"
 
+#define KEYRING_CODE_KEYS 8
+
 typedef struct keyring {
     crypto_keys data;                  /* seals personal data and API secrets */
     uint8_t lookup_key[CRYPTO_KEY_LEN]; /* keyed hashes of phone numbers */
     packet_token_keys packet_tokens;   /* red packets' claim and share tokens */
-    code_token_key code_tokens;        /* payment codes' tokens (key id 1) */
+    /* payment codes' tokens: key ids 1..KEYRING_CODE_KEYS, all derived at load; new tokens
+     * are sealed with code_key_current, tokens of ids code_key_min..code_key_current open */
+    code_token_key code_tokens[KEYRING_CODE_KEYS];
+    int code_key_current;
+    int code_key_min;
 } keyring;
 
 /* The key file when --key-file is not given: $HONGBAO_KEY_FILE if set, else "<db>.key" for
@@ -32,6 +38,14 @@ hb_err keyring_load(const char *path, keyring *out, char *err_text, size_t size)
 /* National-crypto mode seals new boxes with SM4-CTR + HMAC-SM3; boxes of either suite
  * always open. */
 void keyring_set_suite(keyring *k, crypto_suite suite);
+/* Rotate payment-code keys (policy [codes] token_key_id and token_key_min): seal new tokens
+ * with key id `current`, accept ids min..current. 1 <= min <= current <= KEYRING_CODE_KEYS. */
+void keyring_set_code_keys(keyring *k, int current, int min);
+/* The key that seals new payment-code tokens. */
+const code_token_key *keyring_code_seal_key(const keyring *k);
+/* Open a payment-code token with the keys in use (code_token_open's errors). */
+hb_err keyring_code_open(const keyring *k, const char *text, size_t len, int64_t now_s,
+                         code_token *out) WARN_UNUSED;
 /* Wipe the keys. */
 void keyring_clear(keyring *k);
 

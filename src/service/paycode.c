@@ -105,7 +105,7 @@ static hb_err exec_create(txn *t, command *cmd)
         /* a sticker: sealed once, never expiring, the same every time it is shown */
         code_token tok = {.code_id = code->id, .not_after_s = 0, .amount = 0,
                           .currency = code->currency};
-        if (code_token_seal(&c->keys->code_tokens, (crypto_suite)code->suite, &tok,
+        if (code_token_seal(keyring_code_seal_key(c->keys), (crypto_suite)code->suite, &tok,
                             code->token) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
@@ -246,7 +246,7 @@ hb_err paycode_payload(const paycode *c, const keyring *keys, int64_t now_ms,
         int64_t not_after = window_end < expires_s ? window_end : expires_s;
         code_token tok = {.code_id = c->id, .not_after_s = not_after, .amount = c->amount,
                           .currency = c->currency};
-        hb_err err = code_token_seal(&keys->code_tokens, (crypto_suite)c->suite, &tok, token);
+        hb_err err = code_token_seal(keyring_code_seal_key(keys), (crypto_suite)c->suite, &tok, token);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
         *refresh_at_ms = window_end * 1000 < c->expires_at_ms ? window_end * 1000 : c->expires_at_ms;
     }

@@ -149,7 +149,7 @@ hb_err payment_open_payload(const char *payload, const keyring *keys, int64_t no
             token_len = strcspn(token, "?#/");
         }
     }
-    hb_err err = code_token_open(&keys->code_tokens, 1, token, token_len, now_ms / 1000, out, NULL);
+    hb_err err = keyring_code_open(keys, token, token_len, now_ms / 1000, out);
     if (err == HB_ERR_CODE_EXPIRED) {
         snprintf(why, why_size, "the code's token has expired: scan the code again");
         return err;

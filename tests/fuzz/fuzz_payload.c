@@ -27,7 +27,9 @@ static void init_keys(void)
 {
     uint8_t master[CRYPTO_KEY_LEN];
     for (int i = 0; i < CRYPTO_KEY_LEN; i++) master[i] = (uint8_t)(i * 7);
-    if (code_token_key_derive(master, 1, &keys.code_tokens) != HB_ERR_OK) die("derive");
+    if (code_token_key_derive(master, 1, &keys.code_tokens[0]) != HB_ERR_OK) die("derive");
+    keys.code_key_current = 1;
+    keys.code_key_min = 1;
     ready = 1;
 }
 
@@ -68,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&p, 0, sizeof p);
     p.dynamic = dynamic;
     snprintf(p.guid, sizeof p.guid, "cn.hongbao");
-    if (code_token_seal(&keys.code_tokens, (data[2] & 2) ? CRYPTO_SUITE_SM4_SM3 : CRYPTO_SUITE_AES_GCM,
+    if (code_token_seal(&keys.code_tokens[0], (data[2] & 2) ? CRYPTO_SUITE_SM4_SM3 : CRYPTO_SUITE_AES_GCM,
                         &sealed, p.token) != HB_ERR_OK) {
         die("seal");
     }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/emv.h"
 #include "core/money.h"
 #include "service/customer.h"
@@ -350,6 +351,32 @@ static void test_rotation_and_expiry(void **state)
     check_ledger();
 }
 
+static void test_key_rotation(void **state)
+{
+    (void)state;
+    /* a sticker printed under key id 1, an order under id 1 */
+    paycode sticker = make_code(fx.merchant, CODE_STATIC, 0, "");
+    char old_sticker[EMV_PAYLOAD_MAX], payload[EMV_PAYLOAD_MAX];
+    payload_now(&sticker, old_sticker);
+    /* the operator rotates to key id 2: new tokens are sealed with it, old ones still open */
+    keyring_set_code_keys(&fx.keys, 2, 1);
+    paycode order = make_code(fx.merchant, CODE_DYNAMIC, 300, "KEY-2");
+    payload_now(&order, payload);
+    emv_payload p;
+    char why[160];
+    assert_int_equal(emv_parse(payload, strlen(payload), PAYCODE_GUID, &p, why, sizeof why), HB_ERR_OK);
+    uint8_t raw[64];
+    size_t n = 0;
+    assert_true(crypto_unbase64url(p.token, strlen(p.token), raw, sizeof raw, &n));
+    assert_int_equal(raw[1], 2);
+    assert_int_equal(pay(payload, fx.payer, 0, NULL), HB_ERR_OK);
+    assert_int_equal(pay(old_sticker, fx.payer, 100, NULL), HB_ERR_OK);
+    /* retiring key id 1 ends what it sealed: the old sticker must be reprinted */
+    keyring_set_code_keys(&fx.keys, 2, 2);
+    assert_int_equal(pay(old_sticker, fx.payer, 100, NULL), HB_ERR_INVALID_CODE);
+    check_ledger();
+}
+
 static void test_refunds(void **state)
 {
     (void)state;
@@ -543,6 +570,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_personal_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refunds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settlement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settlement_file, setup, teardown),
