@@ -432,11 +432,72 @@ static void test_payment_errors(void **state)
     httptest_reply_free(&r);
 }
 
+/* serve settles the day before by itself after [settlement] auto_after: payments made
+ * with the server counting days at UTC-12, then a restart counting at UTC+14 (26 hours
+ * ahead, so the payments' day is always over there) with auto_after 00:00 */
+static void test_serve_settles_by_itself(void **state)
+{
+    (void)state;
+    httptest_stop(&server);
+    setenv("HONGBAO_GENERAL_TIMEZONE", "Etc/GMT+12", 1);
+    setenv("HONGBAO_SETTLEMENT_AUTO_AFTER", "off", 1);
+    httptest_restart(&server);
+    char code[32], payload[600];
+    order(4321, "AUTO-1", code, payload, sizeof payload);
+    http_reply r = pay(other_tok, payload, NULL);
+    httptest_expect(&r, 201, NULL);
+    char day[16];
+    snprintf(day, sizeof day, "%s", httptest_str(&r, "business_day"));
+    httptest_reply_free(&r);
+    httptest_stop(&server);
+    setenv("HONGBAO_GENERAL_TIMEZONE", "Pacific/Kiritimati", 1);
+    setenv("HONGBAO_SETTLEMENT_AUTO_AFTER", "00:00", 1);
+    httptest_restart(&server);
+    unsetenv("HONGBAO_GENERAL_TIMEZONE");
+    unsetenv("HONGBAO_SETTLEMENT_AUTO_AFTER");
+    json_t *batch = NULL;
+    for (int i = 0; i < 100 && batch == NULL; i++) {
+        r = as_merchant("GET", "/v1/settlements", NULL);
+        httptest_expect(&r, 200, NULL);
+        json_t *data = json_object_get(r.json, "data");
+        if (json_array_size(data) > 0) batch = json_incref(json_array_get(data, 0));
+        httptest_reply_free(&r);
+        if (batch == NULL) usleep(100 * 1000);
+    }
+    assert_non_null(batch);
+    /* the UTC-12 day's payment is in it (the earlier ones, of a later day at UTC+8, are not
+     * over at UTC+14 yet); its net moved to available */
+    assert_int_equal(json_integer_value(json_object_get(batch, "count")), 1);
+    assert_int_equal(json_integer_value(json_object_get(batch, "gross")), 4321);
+    assert_string_equal(json_string_value(json_object_get(batch, "date")), day);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/accounts/%s", merchant);
+    r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    json_t *m = json_object_get(r.json, "merchant");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "available"), "balance")),
+                     json_integer_value(json_object_get(batch, "net")));
+    httptest_reply_free(&r);
+    /* its file downloads as CSV */
+    snprintf(path, sizeof path, "/v1/settlements/%s/file", json_string_value(json_object_get(batch, "id")));
+    r = as_merchant("GET", path, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_non_null(strstr(r.headers, "text/csv"));
+    assert_non_null(strstr(r.body, "AUTO-1"));
+    assert_non_null(strstr(r.body, ",total,"));
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, other_tok, "GET", path, NULL, NULL);
+    httptest_expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    json_decref(batch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pay_refund_and_webhooks),
         cmocka_unit_test(test_payment_errors),
+        cmocka_unit_test(test_serve_settles_by_itself),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
