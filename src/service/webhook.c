@@ -197,6 +197,14 @@ static hb_err exec_create(txn *t, command *cmd)
     webhook_create_cmd *c = (webhook_create_cmd *)cmd;
     webhook *w = &c->hook;
     store *s = txn_store(t);
+    customer owner;
+    hb_err err = store_customer_get(s, w->owner_id, &owner);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such account: owner");
+    if (err != HB_ERR_OK) return err;
+    if (owner.tier == TIER_PERSONAL) {
+        txn_fail_detail(t, "webhooks are for merchant accounts (enterprise, provider)");
+        return HB_ERR_FORBIDDEN;
+    }
     webhook existing[LIMIT_WEBHOOKS_PER_OWNER];
     int count = 0;
     if (store_webhook_list(s, w->owner_id, 0, LIMIT_WEBHOOKS_PER_OWNER, existing, &count) !=

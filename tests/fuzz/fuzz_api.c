@@ -7,8 +7,10 @@
  * body, the answer must be a complete HTTP response with a status below 500, and its body
  * JSON: an error envelope {"error":{"code","message","request_id"}} for 4xx. A red packet
  * (pkt_1, 100,000 shares) exists; "@TOKEN@" in a body becomes its claim token, so that
- * claims get past the token check. The ledger
- * must stay balanced (checked every 4096 inputs and at exit). */
+ * claims get past the token check. A merchant's static code and a payment through it (pay_1)
+ * exist; "@PAYLOAD@" becomes the code's EMVCo payload, so that payments get past the payload
+ * check (and refunds of pay_1 have something to refund). The ledger must stay balanced,
+ * merchant pending balances included (checked every 4096 inputs and at exit). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
@@ -29,6 +31,8 @@
 #include "core/packet_token.h"
 #include "service/keyring.h"
 #include "service/packet.h"
+#include "service/paycode.h"
+#include "service/payment.h"
 #include "service/wallet.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -43,13 +47,14 @@ static int sock = -1;
 static char db[512];
 static char key_id[LIMIT_KEY_ID_LEN + 1];
 static char secret[LIMIT_SECRET_LEN + 1];
-static char paths[16][128];
+static char paths[24][128];
 static int path_count;
 static unsigned long long nonce_counter;
 static unsigned long runs;
 static int last_status;
 static unsigned long retries;
 static char claim_token[PACKET_TOKEN_TEXT_LEN + 1];
+static char code_payload[EMV_PAYLOAD_MAX];
 static bool last_closes;
 
 static void die(const char *what)
@@ -117,6 +122,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setenv("HONGBAO_TIER_PERSONAL_DAILY_LIMIT", "100000000.00", 1);
     setenv("HONGBAO_TIER_PERSONAL_SINGLE_LIMIT", "1000000.00", 1);
     setenv("HONGBAO_TIER_PERSONAL_MAX_SHARES", "100000", 1);
+    setenv("HONGBAO_PAYMENTS_STATIC_DAILY_CAP", "100000000.00", 1);
+    /* webhook URLs are checked without name lookups (no resolver here); nothing delivers */
+    setenv("HONGBAO_WEBHOOKS_ALLOW_PRIVATE", "true", 1);
     int line = 0;
     char why[256];
     if (policy_load(NULL, &pol, &line, why, sizeof why) != HB_ERR_OK) die(why);
@@ -161,6 +169,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                        .not_after_ms = pc.packet.expires_at_ms};
     if (packet_token_seal(&keys.packet_tokens, &pt, claim_token) != HB_ERR_OK) die("seal");
     snprintf(secret, sizeof secret, "%s", k.secret);
+    /* a merchant's static code, and pay_1 through it */
+    customer_cmd mc;
+    memset(&mc, 0, sizeof mc);
+    mc.input.tier = TIER_ENTERPRISE;
+    mc.input.currency = CURRENCY_CNY;
+    snprintf(mc.input.region, sizeof mc.input.region, "CN");
+    snprintf(mc.input.name, sizeof mc.input.name, "Shop");
+    if (customer_create_prepare(&mc, &keys, "fuzz", NULL, why, sizeof why) != HB_ERR_OK ||
+        engine_submit(eng, &mc.base) != HB_ERR_OK) {
+        die("cannot create the merchant");
+    }
+    code_create_cmd cc;
+    memset(&cc, 0, sizeof cc);
+    cc.code.owner_id = mc.id;
+    cc.code.kind = CODE_STATIC;
+    char token[CODE_TOKEN_TEXT_MAX + 1];
+    int64_t refresh = 0;
+    if (paycode_create_prepare(&cc, &keys, "fuzz", why, sizeof why) != HB_ERR_OK ||
+        engine_submit(eng, &cc.base) != HB_ERR_OK ||
+        paycode_payload(&cc.code, &keys, 0, code_payload, token, &refresh) != HB_ERR_OK) {
+        die("cannot create the code");
+    }
+    payment_cmd pay;
+    memset(&pay, 0, sizeof pay);
+    pay.payer_id = a;
+    pay.amount = 10000;
+    if (payment_open_payload(code_payload, &keys, 0, &pay.token, why, sizeof why) != HB_ERR_OK ||
+        payment_prepare(&pay, "fuzz", NULL, why, sizeof why) != HB_ERR_OK ||
+        engine_submit(eng, &pay.base) != HB_ERR_OK || pay.payment.id != 1) {
+        die("cannot pay");
+    }
     http_options ho = {.db = db, .port = 0, .threads = 2, .keys = &keys, .policy = &pol};
     if (http_server_start(eng, &ho, &srv, err_text, sizeof err_text) != HB_ERR_OK) die(err_text);
     port = http_server_port(srv);
@@ -172,7 +211,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         {"/v1/transfers/batch", ""},    {"/v1/keys", ""},
         {"/v1/keys/hbk_0000000000000000/revoke", ""}, {"/v1/sessions/revoke", ""},
         {"/v1/packets", ""},            {"/v1/packets/pkt_1/claims", ""},
-        {"/v1/codes", ""},
+        {"/v1/codes", ""},              {"/v1/payments", ""},
+        {"/v1/payments/pay_1/refunds", ""}, {"/v1/settlements", ""},
+        {"/v1/webhooks", ""},
     };
     path_count = (int)(sizeof templates / sizeof templates[0]);
     for (int i = 0; i < path_count; i++) {
@@ -251,14 +292,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0 || size > 70000) return 0;
     const char *path = paths[data[0] % path_count];
-    /* the body, with "@TOKEN@" replaced by pkt_1's claim token */
-    static uint8_t expanded[70000 * 7];
-    size_t body_len = 0;
+    /* the body, with "@TOKEN@" replaced by pkt_1's claim token, "@PAYLOAD@" by the code's */
+    static uint8_t expanded[70000 * 64];
+    size_t body_len = 0, payload_len = strlen(code_payload);
     for (size_t i = 1; i < size; i++) {
         if (i + 7 <= size && memcmp(data + i, "@TOKEN@", 7) == 0) {
             memcpy(expanded + body_len, claim_token, PACKET_TOKEN_TEXT_LEN);
             body_len += PACKET_TOKEN_TEXT_LEN;
             i += 6;
+        } else if (i + 9 <= size && memcmp(data + i, "@PAYLOAD@", 9) == 0) {
+            memcpy(expanded + body_len, code_payload, payload_len);
+            body_len += payload_len;
+            i += 8;
         } else {
             expanded[body_len++] = data[i];
         }

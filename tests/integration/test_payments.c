@@ -430,6 +430,10 @@ static void test_payment_errors(void **state)
     r = as_merchant("POST", "/v1/webhooks", "{\"url\":\"http://127.0.0.1/x\",\"events\":[]}");
     httptest_expect(&r, 400, "INVALID_ARGUMENT");
     httptest_reply_free(&r);
+    r = httptest_bearer(&server, other_tok, "POST", "/v1/webhooks",
+                        "{\"url\":\"http://127.0.0.1/x\",\"events\":[\"payment.succeeded\"]}", NULL);
+    httptest_expect(&r, 403, "FORBIDDEN"); /* webhooks are for merchants */
+    httptest_reply_free(&r);
 }
 
 /* serve settles the day before by itself after [settlement] auto_after: payments made
