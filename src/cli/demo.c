@@ -8,6 +8,8 @@
 #include "service/credentials.h"
 #include "service/customer.h"
 #include "service/packet.h"
+#include "service/paycode.h"
+#include "service/payment.h"
 #include "service/wallet.h"
 
 static const char demo_usage[] =
@@ -16,8 +18,9 @@ static const char demo_usage[] =
     "Fill an initialised store with N people (default 5) holding 1,000.00 CNY each, and\n"
     "one enterprise merchant. --tokens writes one line per person, \"acct_N TOKEN\", with\n"
     "a bearer session valid for a day (for scripts and load tests). The first person sends\n"
-    "a festival red packet of 10.00 in 3 shares; its claim token is printed. Run it again\n"
-    "for more.\n";
+    "a festival red packet of 10.00 in 3 shares; its claim token is printed. The merchant\n"
+    "shows a static payment code (its EMVCo payload is printed) and the first person pays\n"
+    "it 12.34. Run it again for more.\n";
 
 static const char *const surnames[] = {"张", "王", "李", "赵", "陈", "刘", "杨", "黄"};
 static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "磊", "洋", "勇"};
@@ -105,6 +108,29 @@ int cmd_demo(int argc, char **argv)
                           .not_after_ms = pc.packet.expires_at_ms};
         if (err == HB_ERR_OK) err = packet_token_seal(&keys.packet_tokens, &t, packet_token_text);
     }
+    /* the merchant's sticker, paid once */
+    code_create_cmd cc;
+    memset(&cc, 0, sizeof cc);
+    payment_cmd pay;
+    memset(&pay, 0, sizeof pay);
+    char payload[EMV_PAYLOAD_MAX] = "";
+    if (rc == EXIT_OK && err == HB_ERR_OK) {
+        char why[160], token[CODE_TOKEN_TEXT_MAX + 1];
+        int64_t refresh = 0;
+        cc.code.owner_id = merchant;
+        cc.code.kind = CODE_STATIC;
+        snprintf(cc.code.merchant_name, sizeof cc.code.merchant_name, "Demo Shop");
+        err = paycode_create_prepare(&cc, &keys, "operator:demo", why, sizeof why);
+        if (err == HB_ERR_OK) err = engine_submit(e, &cc.base);
+        if (err == HB_ERR_OK) err = paycode_payload(&cc.code, &keys, 0, payload, token, &refresh);
+        pay.payer_id = first_person;
+        pay.amount = 1234;
+        if (err == HB_ERR_OK) {
+            err = payment_open_payload(payload, &keys, 0, &pay.token, why, sizeof why);
+        }
+        if (err == HB_ERR_OK) err = payment_prepare(&pay, "operator:demo", NULL, why, sizeof why);
+        if (err == HB_ERR_OK) err = engine_submit(e, &pay.base);
+    }
     engine_close(e);
     keyring_clear(&keys);
     if (rc != EXIT_OK) return rc;
@@ -113,5 +139,9 @@ int cmd_demo(int argc, char **argv)
            (long long)merchant, (long long)people);
     printf("packet    pkt_%lld  10.00 in 3 shares from acct_%lld, claim token %s\n",
            (long long)pc.packet.id, (long long)first_person, packet_token_text);
+    printf("code      code_%lld  the merchant's static code, payload %s\n", (long long)cc.code.id,
+           payload);
+    printf("payment   pay_%lld  12.34 from acct_%lld (fee %lld fen)\n", (long long)pay.payment.id,
+           (long long)first_person, (long long)pay.payment.fee);
     return EXIT_OK;
 }

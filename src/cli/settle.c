@@ -21,8 +21,8 @@ static const char settle_usage[] =
     "net of fees and of refunds already paid, from its pending to its available account, in\n"
     "one batch per merchant stamped on each payment. Settling a day again changes nothing; a\n"
     "day that has not ended is refused. Prints the day's batches; --out DIR also writes each\n"
-    "batch's settlement file as DIR/stl_N.csv. Exits 0 on success, 2 for a bad date or a day\n"
-    "not yet ended, 3 when the store is unavailable.\n";
+    "batch's settlement file as DIR/stl_N.csv. Exits 0 on success, 1 for a day not yet\n"
+    "ended, 2 for a bad date, 3 when the store is unavailable.\n";
 
 static bool write_chunk(void *ctx, const char *text, size_t len)
 {

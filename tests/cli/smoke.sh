@@ -82,7 +82,7 @@ run --help
 expect_rc 0 "top-level --help"
 expect_out "usage" "top-level --help"
 
-for cmd in init account topup withdraw transfer ledger bench sweep demo serve qr; do
+for cmd in init account topup withdraw transfer ledger bench sweep settle demo serve qr; do
     run "$cmd" --help
     expect_rc 0 "$cmd --help"
     grep -qi "usage" "$OUT" || fail "$cmd --help: stdout lacks 'usage'"
@@ -254,6 +254,15 @@ expect_rc 0 "sweep with nothing due"
 expect_out '"refunded":0,"refused":0' "sweep with nothing due"
 run sweep --db "$DB" --bogus
 expect_rc 2 "sweep with an unknown option"
+run settle --db "$DB" --date 2026-01-01 --json
+expect_rc 0 "settling a past day with nothing to settle"
+expect_out '"created":0' "settling a past day with nothing to settle"
+run settle --db "$DB" --date 2099-01-01
+expect_rc 1 "settling a day that has not ended"
+run settle --db "$DB" --date 2026-02-30
+expect_rc 2 "settling a date that does not exist"
+run settle --db "$DB"
+expect_rc 2 "settling without a date"
 
 run qr "hello" --svg "$TMP/q.svg"
 expect_rc 0 "qr to an SVG file"
