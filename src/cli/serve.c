@@ -78,7 +78,7 @@ static void *deliver_loop(void *arg)
         }
         /* due work right away; otherwise look again in a second */
         for (int i = 0; attempted == 0 && i < 10 && !atomic_load(&d->stop); i++) {
-            struct timespec tick = {0, 100 * 1000 * 1000};
+            struct timespec tick = {0, 100000000L};
             nanosleep(&tick, NULL);
         }
     }

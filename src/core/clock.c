@@ -91,6 +91,6 @@ void clock_day_format(int64_t day, char *out, size_t size)
     int64_t mp = (5 * doy + 2) / 153;
     int64_t d = doy - (153 * mp + 2) / 5 + 1;
     int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    snprintf(out, size, "%04lld-%02lld-%02lld", (long long)(y + (m <= 2)), (long long)m,
-             (long long)d);
+    int64_t year = m <= 2 ? y + 1 : y;
+    snprintf(out, size, "%04lld-%02lld-%02lld", (long long)year, (long long)m, (long long)d);
 }

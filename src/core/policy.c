@@ -231,7 +231,7 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
     } else if (strcmp(section, "webhooks") == 0) {
         if (strcmp(key, "retry_base_s") == 0) return set_int(value, 1, 86400, &p->webhook_retry_base_s, why, size);
         if (strcmp(key, "retry_max_s") == 0) return set_int(value, 1, 86400, &p->webhook_retry_max_s, why, size);
-        if (strcmp(key, "give_up_s") == 0) return set_int(value, 1, 7 * 86400, &p->webhook_give_up_s, why, size);
+        if (strcmp(key, "give_up_s") == 0) return set_int(value, 1, 604800, &p->webhook_give_up_s, why, size);
         if (strcmp(key, "timeout_s") == 0) return set_int(value, 1, 60, &p->webhook_timeout_s, why, size);
         if (strcmp(key, "allow_private") == 0) return set_bool(value, &p->webhook_allow_private, why, size);
     } else {

@@ -115,9 +115,9 @@ hb_err keyring_code_open(const keyring *k, const char *text, size_t len, int64_t
                          code_token *out)
 {
     ASSERT(k->code_key_min >= 1 && k->code_key_min <= k->code_key_current);
-    return code_token_open(&k->code_tokens[k->code_key_min - 1],
-                           (size_t)(k->code_key_current - k->code_key_min + 1), text, len, now_s,
-                           out, NULL);
+    size_t count = (size_t)k->code_key_current - (size_t)k->code_key_min + 1;
+    return code_token_open(&k->code_tokens[k->code_key_min - 1], count, text, len, now_s, out,
+                           NULL);
 }
 
 void keyring_clear(keyring *k)

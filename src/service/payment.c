@@ -1,6 +1,5 @@
 #include "service/payment.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,10 +402,8 @@ static hb_err exec_refund(txn *t, command *cmd)
     /* the fee returned so far is always round_half_up(fee * refunded / amount) */
     r->fee = money_pro_rata(p->fee, p->refunded + r->amount, p->amount) - p->refunded_fee;
     ASSERT(r->fee >= 0 && r->fee <= r->amount);
-    if (!p->settles) {
-        r->source_id = p->credit_id;
-    } else if (p->settlement_id == 0) {
-        r->source_id = p->credit_id; /* still pending */
+    if (!p->settles || p->settlement_id == 0) {
+        r->source_id = p->credit_id; /* the owner's wallet, or still pending */
     } else {
         customer owner;
         err = store_customer_get(s, p->owner_id, &owner);
@@ -571,17 +568,10 @@ hb_err payment_settle_day(engine *e, int64_t day, const char *actor, int *batche
 
 /* ---- the settlement file -------------------------------------------------------------------- */
 
-static bool csv_line(csv_sink sink, void *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool csv_line(csv_sink sink, void *ctx, const char *fmt, ...)
+/* A line formatted into line[] (n as snprintf returned) to the sink, unless it did not fit. */
+static bool csv_emit(csv_sink sink, void *ctx, const char *line, int n, size_t size)
 {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    return n > 0 && (size_t)n < sizeof line && sink(ctx, line, (size_t)n);
+    return n > 0 && (size_t)n < size && sink(ctx, line, (size_t)n);
 }
 
 hb_err settlement_csv(store *reader, const settlement *b, csv_sink sink, void *ctx)
@@ -589,10 +579,10 @@ hb_err settlement_csv(store *reader, const settlement *b, csv_sink sink, void *c
     char day[16], stl[IDS_TEXT_MAX];
     clock_day_format(b->day, day, sizeof day);
     ids_format(ID_SETTLEMENT, b->id, stl, sizeof stl);
-    if (!csv_line(sink, ctx, "settlement,date,payment,created_at,code,order_no,currency,amount,"
-                             "fee,refunded,refunded_fee,net\r\n")) {
-        return HB_ERR_UNAVAILABLE;
-    }
+    static const char header[] = "settlement,date,payment,created_at,code,order_no,currency,"
+                                 "amount,fee,refunded,refunded_fee,net\r\n";
+    if (!sink(ctx, header, sizeof header - 1)) return HB_ERR_UNAVAILABLE;
+    char line[512];
     payment_filter f = {.settlement_id = b->id};
     payment *rows = malloc(sizeof *rows * 200);
     if (rows == NULL) return HB_ERR_UNAVAILABLE;
@@ -624,10 +614,11 @@ hb_err settlement_csv(store *reader, const settlement *b, csv_sink sink, void *c
             }
             order[o++] = '"';
             order[o] = '\0';
-            if (!csv_line(sink, ctx, "%s,%s,pay_%lld,%lld,code_%lld,%s,%s,%s,%s,%s,%s,%s\r\n", stl,
-                          day, (long long)p->id, (long long)p->created_at_ms,
-                          (long long)p->code_id, order, currency_code(p->currency), amount, fee,
-                          refunded, refunded_fee, net)) {
+            int n = snprintf(line, sizeof line, "%s,%s,pay_%lld,%lld,code_%lld,%s,%s,%s,%s,%s,%s,%s\r\n",
+                             stl, day, (long long)p->id, (long long)p->created_at_ms,
+                             (long long)p->code_id, order, currency_code(p->currency), amount,
+                             fee, refunded, refunded_fee, net);
+            if (!csv_emit(sink, ctx, line, n, sizeof line)) {
                 err = HB_ERR_UNAVAILABLE;
                 break;
             }
@@ -649,9 +640,8 @@ hb_err settlement_csv(store *reader, const settlement *b, csv_sink sink, void *c
     }
     char text[5][MONEY_TEXT_MAX];
     for (int i = 0; i < 5; i++) money_format(sums[i], text[i], sizeof text[i]);
-    if (!csv_line(sink, ctx, "%s,%s,total,,,,%s,%s,%s,%s,%s,%s\r\n", stl, day,
-                  currency_code(b->currency), text[0], text[1], text[2], text[3], text[4])) {
-        return HB_ERR_UNAVAILABLE;
-    }
+    int n = snprintf(line, sizeof line, "%s,%s,total,,,,%s,%s,%s,%s,%s,%s\r\n", stl, day,
+                     currency_code(b->currency), text[0], text[1], text[2], text[3], text[4]);
+    if (!csv_emit(sink, ctx, line, n, sizeof line)) return HB_ERR_UNAVAILABLE;
     return HB_ERR_OK;
 }
