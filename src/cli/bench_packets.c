@@ -52,6 +52,8 @@ int cli_bench_people(engine *e, const keyring *keys, int64_t n, int64_t *ids,
     int rc = EXIT_OK;
     for (int64_t i = 0; i < n && rc == EXIT_OK; i++) {
         cs[i].input.tier = TIER_PERSONAL;
+        cs[i].input.has_real_name_level = true;
+        cs[i].input.real_name_level = 2; /* ID-verified: may pay */
         cs[i].input.currency = CURRENCY_CNY;
         snprintf(cs[i].input.region, sizeof cs[i].input.region, "CN");
         snprintf(cs[i].input.name, sizeof cs[i].input.name, "抢红包%lld", (long long)i);

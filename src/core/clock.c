@@ -80,7 +80,8 @@ int clock_day_parse(const char *text, int64_t *day)
     return 0;
 }
 
-void clock_day_format(int64_t day, char *out, size_t size)
+/* civil_from_days: the year, month and day of a day number. */
+static void civil(int64_t day, int64_t *year, int64_t *month, int64_t *mday)
 {
     int64_t z = day + 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -91,6 +92,21 @@ void clock_day_format(int64_t day, char *out, size_t size)
     int64_t mp = (5 * doy + 2) / 153;
     int64_t d = doy - (153 * mp + 2) / 5 + 1;
     int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t year = m <= 2 ? y + 1 : y;
-    snprintf(out, size, "%04lld-%02lld-%02lld", (long long)year, (long long)m, (long long)d);
+    *year = m <= 2 ? y + 1 : y;
+    *month = m;
+    *mday = d;
+}
+
+int64_t clock_day_year(int64_t day)
+{
+    int64_t y = 0, m = 0, d = 0;
+    civil(day, &y, &m, &d);
+    return y;
+}
+
+void clock_day_format(int64_t day, char *out, size_t size)
+{
+    int64_t y = 0, m = 0, d = 0;
+    civil(day, &y, &m, &d);
+    snprintf(out, size, "%04lld-%02lld-%02lld", (long long)y, (long long)m, (long long)d);
 }

@@ -23,6 +23,8 @@ int64_t clock_monotonic_ns(void);
 int64_t clock_business_day(int64_t now_ms, int64_t *minute_of_day);
 /* "YYYY-MM-DD" (a real date, 1970..9999) to a day number: 0 on success, -1 otherwise. */
 int clock_day_parse(const char *text, int64_t *day);
+/* The calendar year of a day number. */
+int64_t clock_day_year(int64_t day);
 /* A day number as "YYYY-MM-DD" (out holds at least 11 bytes). */
 void clock_day_format(int64_t day, char *out, size_t size);
 

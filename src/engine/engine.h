@@ -139,6 +139,12 @@ int64_t txn_business_day(const txn *t);
  * pass daily_limit: then LIMIT_EXCEEDED and nothing changes. */
 hb_err txn_charge_daily(txn *t, int64_t account_id, int64_t amount,
                         int64_t daily_limit) WARN_UNUSED;
+/* As txn_charge_daily, and also charged to the account's business year, unless that would
+ * pass yearly_limit (then LIMIT_EXCEEDED, *yearly_exceeded set when not NULL). */
+hb_err txn_charge(txn *t, int64_t account_id, int64_t amount, int64_t daily_limit,
+                  int64_t yearly_limit, bool *yearly_exceeded) WARN_UNUSED;
+/* Set a person's real-name level (0..3). */
+hb_err txn_account_set_real_name(txn *t, int64_t id, int level) WARN_UNUSED;
 /* The store, for rows a service keeps beyond the ledger's (read only through the txn for
  * accounts: the engine holds their current balances). */
 store *txn_store(txn *t);

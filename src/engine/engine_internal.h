@@ -18,6 +18,9 @@ typedef struct cache_entry {
     int64_t daily_day;      /* the business day daily_debits counts; -1 = not loaded */
     int64_t daily_debits;   /* paid on daily_day, including the open batch */
     int64_t daily_pending;  /* the open batch's part of it, not yet written */
+    int64_t yearly_year;    /* the business year yearly_debits counts */
+    int64_t yearly_debits;  /* paid in yearly_year, including the open batch */
+    int64_t yearly_pending; /* the open batch's part of it */
     struct cache_entry *next;
 } cache_entry;
 
@@ -42,6 +45,10 @@ typedef struct undo_entry {
     int64_t daily_day;
     int64_t daily_debits;
     int64_t daily_pending;
+    int64_t yearly_year;
+    int64_t yearly_debits;
+    int64_t yearly_pending;
+    int real_name_level;
     int64_t last_transfer_id;
     bool created;
 } undo_entry;
@@ -55,6 +62,7 @@ struct txn {
     uint64_t command_number; /* increases with every command the writer runs */
     int64_t now_ms;
     int64_t business_day;
+    int64_t business_year;
     EVP_MD_CTX *digest;  /* running digest of the rows the command writes */
     bool audited;
     char action[LIMIT_ACTION_LEN + 1];

@@ -110,6 +110,8 @@ static cache_entry *cache_insert(account_cache *cache, const account *a)
     e->acct = *a;
     e->daily_day = a->debit_day;
     e->daily_debits = a->day_debits;
+    e->yearly_year = a->debit_year;
+    e->yearly_debits = a->year_debits;
     size_t b = bucket_of(cache, a->id);
     e->next = cache->buckets[b];
     cache->buckets[b] = e;
@@ -249,6 +251,10 @@ static hb_err undo_push(txn *t, cache_entry *e, bool created)
     u->daily_day = e->daily_day;
     u->daily_debits = e->daily_debits;
     u->daily_pending = e->daily_pending;
+    u->yearly_year = e->yearly_year;
+    u->yearly_debits = e->yearly_debits;
+    u->yearly_pending = e->yearly_pending;
+    u->real_name_level = e->acct.real_name_level;
     u->last_transfer_id = e->acct.last_transfer_id;
     u->created = created;
     e->undo_stamp = t->command_number;
@@ -272,6 +278,10 @@ void ledger__command_undo(txn *t)
         u->entry->daily_day = u->daily_day;
         u->entry->daily_debits = u->daily_debits;
         u->entry->daily_pending = u->daily_pending;
+        u->entry->yearly_year = u->yearly_year;
+        u->entry->yearly_debits = u->yearly_debits;
+        u->entry->yearly_pending = u->yearly_pending;
+        u->entry->acct.real_name_level = u->real_name_level;
         u->entry->acct.last_transfer_id = u->last_transfer_id;
     }
     t->undo_count = 0;
@@ -341,26 +351,31 @@ hb_err ledger__apply_batch(engine *e)
         ASSERT(entry->touched_batch == e->batch_number);
         /* Touched means changed (balance, daily total or newest transfer): always written,
          * even when a batch's movements cancel out. */
-        ASSERT(entry->daily_day >= 0);
-        hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending,
-                                               entry->daily_day, entry->daily_pending,
+        ASSERT(entry->daily_day >= 0 && entry->yearly_year >= 0);
+        debit_totals add = {.day = entry->daily_day, .day_debits = entry->daily_pending,
+                            .year = entry->yearly_year, .year_debits = entry->yearly_pending};
+        hb_err err = store_account_add_balance(e->store, entry->acct.id, entry->pending, &add,
                                                entry->acct.last_transfer_id, entry->acct.flags);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
 #ifndef NDEBUG
         /* Debug builds read every write back: the store and the writer's copy agree. The read
          * itself may meet a storage fault (a lost database connection): that fails the batch
          * like any other. */
-        int64_t stored = 0, day = 0, debits = 0, last = 0;
-        err = store_account_balance(e->store, entry->acct.id, &stored, &day, &debits, &last);
+        int64_t stored = 0, last = 0;
+        debit_totals got;
+        err = store_account_balance(e->store, entry->acct.id, &stored, &got, &last);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
         ASSERT(!store_exclusive_writer(e->store) ||
-               (stored == entry->acct.balance && day == entry->daily_day &&
-                debits == entry->daily_debits && last == entry->acct.last_transfer_id));
+               (stored == entry->acct.balance && got.day == entry->daily_day &&
+                got.day_debits == entry->daily_debits && got.year == entry->yearly_year &&
+                got.year_debits == entry->yearly_debits &&
+                last == entry->acct.last_transfer_id));
 #endif
     }
     for (size_t i = 0; i < e->touched_count; i++) {
         e->touched[i]->pending = 0;
         e->touched[i]->daily_pending = 0;
+        e->touched[i]->yearly_pending = 0;
     }
     e->touched_count = 0;
     return HB_ERR_OK;
@@ -395,24 +410,60 @@ int64_t txn_business_day(const txn *t)
 
 hb_err txn_charge_daily(txn *t, int64_t account_id, int64_t amount, int64_t daily_limit)
 {
-    ASSERT(amount > 0 && daily_limit >= 0);
+    return txn_charge(t, account_id, amount, daily_limit, LIMIT_BALANCE_MAX_FEN, NULL);
+}
+
+hb_err txn_charge(txn *t, int64_t account_id, int64_t amount, int64_t daily_limit,
+                  int64_t yearly_limit, bool *yearly_exceeded)
+{
+    ASSERT(amount > 0 && daily_limit >= 0 && yearly_limit >= 0);
+    if (yearly_exceeded != NULL) *yearly_exceeded = false;
     cache_entry *entry = NULL;
     hb_err err = load_entry(t, account_id, &entry);
     if (err != HB_ERR_OK) return err;
-    /* On a new business day nothing is paid yet (the row's count restarts when written). The
-     * counted day never goes back: if the clock jumps back to an earlier day, payments keep
-     * counting into the later one instead of starting a fresh allowance. */
+    /* On a new business day (year) nothing is paid yet (the row's count restarts when
+     * written). The counted day never goes back: if the clock jumps back to an earlier day,
+     * payments keep counting into the later one instead of starting a fresh allowance. */
     int64_t day = t->business_day > entry->daily_day ? t->business_day : entry->daily_day;
     int64_t paid = entry->daily_day == day ? entry->daily_debits : 0;
     if (amount > daily_limit - paid) return HB_ERR_LIMIT_EXCEEDED;
+    int64_t year = t->business_year > entry->yearly_year ? t->business_year : entry->yearly_year;
+    int64_t paid_year = entry->yearly_year == year ? entry->yearly_debits : 0;
+    if (amount > yearly_limit - paid_year) {
+        if (yearly_exceeded != NULL) *yearly_exceeded = true;
+        return HB_ERR_LIMIT_EXCEEDED;
+    }
     err = undo_push(t, entry, false);
     if (err != HB_ERR_OK) return err;
     ASSERT(entry->daily_day == day || entry->daily_pending == 0);
+    ASSERT(entry->yearly_year == year || entry->yearly_pending == 0);
     entry->daily_day = day;
     entry->daily_debits = paid + amount; /* <= daily_limit: no overflow */
     entry->daily_pending += amount;
+    entry->yearly_year = year;
+    entry->yearly_debits = paid_year + amount; /* <= yearly_limit */
+    entry->yearly_pending += amount;
     touch(t->engine, entry);
     return HB_ERR_OK;
+}
+
+hb_err txn_account_set_real_name(txn *t, int64_t id, int level)
+{
+    ASSERT(level >= 0 && level <= 3);
+    cache_entry *entry = NULL;
+    hb_err err = load_entry(t, id, &entry);
+    if (err != HB_ERR_OK) return err;
+    err = undo_push(t, entry, false);
+    if (err != HB_ERR_OK) return err;
+    if (store_account_set_real_name(t->engine->store, id, level) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    entry->acct.real_name_level = level;
+    row_buf r = {.len = 0};
+    row_str(&r, "account_real_name");
+    row_i64(&r, id);
+    row_i64(&r, level);
+    return row_digest(t, &r);
 }
 
 void txn_raise_nonce_horizon(txn *t, int64_t ms)
@@ -518,6 +569,8 @@ hb_err txn_account_create(txn *t, account *a)
     row_i64(&r, a->status);
     row_i64(&r, a->restricted_until_ms);
     row_i64(&r, a->created_at_ms);
+    row_i64(&r, a->real_name_level);
+    row_str(&r, a->region);
     return row_digest(t, &r);
 }
 

@@ -32,6 +32,7 @@ static void h_topup(request *r);
 static void h_withdraw(request *r);
 static void h_session_create(request *r);
 static void h_unmask(request *r);
+static void h_real_name(request *r);
 static void h_transfer_create(request *r);
 static void h_transfer_get(request *r);
 static void h_transfer_batch(request *r);
@@ -53,6 +54,7 @@ static const route routes[] = {
     {"POST", "/v1/accounts/*/withdraw", h_withdraw, false, "POST /v1/accounts/{id}/withdraw"},
     {"POST", "/v1/accounts/*/sessions", h_session_create, false, "POST /v1/accounts/{id}/sessions"},
     {"POST", "/v1/accounts/*/unmask", h_unmask, false, "POST /v1/accounts/{id}/unmask"},
+    {"PUT", "/v1/accounts/*/real-name", h_real_name, false, "PUT /v1/accounts/{id}/real-name"},
     {"GET", "/v1/accounts/*/transfers", h_account_transfers, false,
      "GET /v1/accounts/{id}/transfers"},
     {"POST", "/v1/transfers", h_transfer_create, false, "POST /v1/transfers"},
@@ -178,7 +180,7 @@ void handlers_dispatch(request *r)
         rt->handler(r);
         return;
     }
-    if (strcmp(r->method, "POST") == 0 && r->body_len > 0) {
+    if ((strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0) && r->body_len > 0) {
         const char *type =
             MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         size_t n = strlen("application/json");
@@ -259,6 +261,9 @@ static json_t *customer_json(const customer_view *v)
                           "region", v->region, "name", v->name, "phone", v->phone, "id_number",
                           v->id_number, "restricted_until", (json_int_t)v->restricted_until_ms,
                           "created_at", (json_int_t)v->created_at_ms);
+    json_object_set_new(o, "real_name_level", v->tier == TIER_PERSONAL
+                                                  ? json_integer(v->real_name_level)
+                                                  : json_null());
     if (v->pending_id != 0) {
         char pending[IDS_TEXT_MAX], available[IDS_TEXT_MAX];
         ids_format(ID_ACCOUNT, v->pending_id, pending, sizeof pending);
@@ -414,12 +419,14 @@ static void h_account_create(request *r)
     if (!handler_require_admin(r)) return;
     json_t *body = request_body_object(r);
     if (body == NULL) return;
-    static const char *const fields[] = {"tier", "name", "phone", "id_number",
-                                         "currency", "region", "fee_rate_bp", NULL};
+    static const char *const fields[] = {"tier",   "name",        "phone",           "id_number",
+                                         "currency", "region",    "fee_rate_bp",
+                                         "real_name_level", NULL};
     pending_command *pc = handler_new_command(r);
     customer_input *in = &pc->customer.input;
     json_t *rate = json_object_get(body, "fee_rate_bp");
     in->has_fee_rate = rate != NULL && !json_is_null(rate); /* null: the tier's lowest */
+    int64_t level = 0;
     char tier_text[16] = "", currency_text[8] = ""; /* read below even when ok is false */
     bool ok = request_only_fields(r, body, fields) &&
               request_string(r, body, "tier", true, 15, tier_text, sizeof tier_text) &&
@@ -432,7 +439,11 @@ static void h_account_create(request *r)
                              sizeof currency_text) &&
               request_string(r, body, "region", false, LIMIT_REGION_LEN, in->region,
                              sizeof in->region) &&
-              request_integer(r, body, "fee_rate_bp", false, 0, 10000, &in->fee_rate_bp);
+              request_integer(r, body, "fee_rate_bp", false, 0, 10000, &in->fee_rate_bp) &&
+              request_integer(r, body, "real_name_level", false, 0, 3, &level);
+    json_t *level_value = json_object_get(body, "real_name_level");
+    in->has_real_name_level = level_value != NULL && !json_is_null(level_value);
+    in->real_name_level = (int)level;
     /* present but empty is not "absent": there is no default for an empty value */
     bool empty_enum = (json_object_get(body, "currency") != NULL && currency_text[0] == '\0') ||
                       (json_object_get(body, "region") != NULL && in->region[0] == '\0');
@@ -610,6 +621,42 @@ static void finish_unmask(request *r)
     }
     r->replayed = cmd->replayed;
     respond_customer(r, 200, r->cmd->unmask.id, true);
+}
+
+static void finish_real_name(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    r->replayed = cmd->replayed;
+    respond_customer(r, 200, r->cmd->real_name.id, false);
+}
+
+/* PUT /v1/accounts/{id}/real-name {level}: an admin sets a person's real-name level. */
+static void h_real_name(request *r)
+{
+    if (!handler_require_admin(r)) return;
+    int64_t id = 0;
+    if (!request_account_id(r, r->segments[2], &id)) return;
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"level", NULL};
+    int64_t level = 0;
+    bool ok = request_only_fields(r, body, fields) &&
+              request_integer(r, body, "level", true, 0, 3, &level);
+    json_decref(body);
+    if (!ok) return;
+    pending_command *pc = handler_new_command(r);
+    pc->real_name.id = id;
+    pc->real_name.level = (int)level;
+    if (customer_real_name_prepare(&pc->real_name, r->caller.actor, NULL) != HB_ERR_OK) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "level must be 0..3");
+        return;
+    }
+    request_prepare_command(r, &pc->base, true);
+    request_submit(r, finish_real_name);
 }
 
 static void h_unmask(request *r)

@@ -8,6 +8,7 @@
 #include "core/text.h"
 #include "core/ids.h"
 #include "core/mask.h"
+#include "service/wallet.h"
 
 /* ---- validation -------------------------------------------------------------------------- */
 
@@ -104,6 +105,10 @@ static hb_err exec_customer_create(txn *t, command *cmd)
     wallet.tier = in->tier;
     wallet.currency = in->currency;
     wallet.flags = ACCOUNT_FLAG_NO_NEGATIVE;
+    wallet.real_name_level = in->has_real_name_level ? in->real_name_level
+                             : in->id_number[0] != '\0' ? 2
+                                                         : 0;
+    snprintf(wallet.region, sizeof wallet.region, "%s", in->region);
     hb_err err = txn_account_create(t, &wallet);
     if (err != HB_ERR_OK) return err;
     customer row;
@@ -180,6 +185,8 @@ hb_err customer_create_prepare(customer_cmd *c, const keyring *keys, const char 
         why = "phone must be 5-19 digits, optionally after '+'";
     } else if (in->id_number[0] != '\0' && !id_number_ok(in->id_number)) {
         why = "id_number must be 15 or 18 characters: digits, the last may be X";
+    } else if (in->has_real_name_level && (in->real_name_level < 0 || in->real_name_level > 3)) {
+        why = "real_name_level must be 0..3";
     }
     if (why != NULL) {
         snprintf(err_text, size, "%s", why);
@@ -195,9 +202,10 @@ hb_err customer_create_prepare(customer_cmd *c, const keyring *keys, const char 
     /* The request hash covers the personal data too, hashed so that it never sits in memory
      * longer than needed in another form. */
     char canonical[512];
-    int n = snprintf(canonical, sizeof canonical, "customer|%d|%d|%s|%s|%s|%s|%lld", in->tier,
+    int n = snprintf(canonical, sizeof canonical, "customer|%d|%d|%s|%s|%s|%s|%lld|%d", in->tier,
                      in->currency, in->region, in->name, in->phone, in->id_number,
-                     in->has_fee_rate ? (long long)in->fee_rate_bp : -1LL);
+                     in->has_fee_rate ? (long long)in->fee_rate_bp : -1LL,
+                     in->has_real_name_level ? in->real_name_level : -1);
     ASSERT(n > 0 && (size_t)n < sizeof canonical);
     hb_err err = digest_sha256(canonical, (size_t)n, c->base.request_hash);
     OPENSSL_cleanse(canonical, sizeof canonical);
@@ -262,6 +270,7 @@ hb_err customer_view_get(store *s, const keyring *keys, int64_t id, bool unmask,
     out->pending_id = row.pending_id;
     out->available_id = row.available_id;
     out->fee_rate_bp = row.fee_rate_bp;
+    out->real_name_level = wallet.real_name_level;
     account a;
     if (row.pending_id && store_account_get(s, row.pending_id, &a) == HB_ERR_OK) {
         out->pending_balance = a.balance;
@@ -299,4 +308,44 @@ bool customer_owns(const customer_view *v, int64_t account_id)
 {
     return account_id == v->id || (v->pending_id != 0 && account_id == v->pending_id) ||
            (v->available_id != 0 && account_id == v->available_id);
+}
+
+/* ---- real-name level ------------------------------------------------------------------ */
+
+static hb_err exec_real_name(txn *t, command *cmd)
+{
+    real_name_cmd *c = (real_name_cmd *)cmd;
+    customer row;
+    hb_err err = store_customer_get(txn_store(t), c->id, &row);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such account");
+    if (err != HB_ERR_OK) return err;
+    if (row.tier != TIER_PERSONAL) {
+        txn_fail_detail(t, "real-name levels are for people (personal accounts)");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    err = txn_account_set_real_name(t, c->id, c->level);
+    if (err != HB_ERR_OK) return err;
+    char object[IDS_TEXT_MAX];
+    int n = ids_format(ID_ACCOUNT, c->id, object, sizeof object);
+    txn_audit(t, "customer.real_name", object);
+    txn_set_result(t, object, (size_t)n);
+    return HB_ERR_OK;
+}
+
+static hb_err replay_real_name(txn *t, command *cmd, const char *result, size_t len)
+{
+    (void)t, (void)cmd, (void)result, (void)len;
+    return HB_ERR_OK;
+}
+
+hb_err customer_real_name_prepare(real_name_cmd *c, const char *actor, const char *idem_key)
+{
+    if (c->id <= 0 || c->level < 0 || c->level > 3) return HB_ERR_INVALID_ARGUMENT;
+    char canonical[64];
+    int n = snprintf(canonical, sizeof canonical, "real_name|%lld|%d", (long long)c->id, c->level);
+    ASSERT(n > 0 && (size_t)n < sizeof canonical);
+    hb_err err = wallet_command_init(&c->base, actor, idem_key, canonical, (size_t)n);
+    c->base.exec = exec_real_name;
+    c->base.replay = replay_real_name;
+    return err;
 }

@@ -21,6 +21,9 @@ typedef struct customer_input {
     char id_number[LIMIT_ID_NUMBER_LEN + 1]; /* "" = none */
     bool has_fee_rate; /* merchants: fee_rate_bp set (within the tier's range) */
     int64_t fee_rate_bp;
+    /* people: the real-name level (0..3); when not set, 2 with an ID number, else 0 */
+    bool has_real_name_level;
+    int real_name_level;
 } customer_input;
 
 typedef struct customer_cmd {
@@ -47,8 +50,20 @@ typedef struct customer_view {
     int64_t available_id;
     int64_t available_balance;
     int64_t fee_rate_bp; /* merchants: the rate in force (-1 = the tier's lowest) */
+    int real_name_level;
     int64_t created_at_ms;
 } customer_view;
+
+/* Set a person's real-name level (audited). NOT_FOUND for no such customer, INVALID_ARGUMENT
+ * for a merchant (levels are for people) or a level outside 0..3. */
+typedef struct real_name_cmd {
+    command base;
+    int64_t id;
+    int level;
+} real_name_cmd;
+
+hb_err customer_real_name_prepare(real_name_cmd *c, const char *actor,
+                                  const char *idem_key) WARN_UNUSED;
 
 /* Recording that a caller saw a customer's personal data in clear: the audit record is the
  * point; the caller reads the clear view after the command is durable. */

@@ -120,6 +120,9 @@ hb_err wallet_account_create_prepare(account_create_cmd *c, const char *actor,
     a->restricted_until_ms = 0;
     a->flags = a->kind == ACCOUNT_CUSTODY_RESERVE ? ACCOUNT_FLAG_NO_POSITIVE
                                                   : ACCOUNT_FLAG_NO_NEGATIVE;
+    /* an account without a customer record (the operator's tool) is taken as ID-verified */
+    a->real_name_level = WALLET_BARE_REAL_NAME_LEVEL;
+    a->region[0] = '\0';
     char canonical[256];
     int n = snprintf(canonical, sizeof canonical, "account.create|%zu:%s|%d|%d|%s",
                      strlen(a->owner), a->owner, a->kind, a->tier, currency_code(a->currency));
@@ -169,25 +172,63 @@ static hb_err require_kind(txn *t, int64_t id, bool wallet_only, bool payee, cur
 
 /* The payer's tier limits (DESIGN.md section 2): one movement at most single_limit, and what
  * it pays in a business day at most daily_limit. System accounts have none. */
+/* a x bp / 10000, rounded down (a <= the ledger's bound, bp <= 100000: no overflow) */
+static int64_t scale_bp(int64_t a, int64_t bp)
+{
+    return (int64_t)(((__int128)a * bp) / 10000);
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+void wallet_effective_limits(const policy *pol, const account *a, effective_limits *out)
+{
+    const tier_policy *tp = &pol->tiers[a->tier];
+    int64_t bp = policy_region_multiplier(pol, a->region);
+    out->single = scale_bp(tp->single_limit, bp);
+    out->daily = scale_bp(tp->daily_limit, bp);
+    out->yearly = LIMIT_BALANCE_MAX_FEN;
+    out->capped = false;
+    if (a->tier == TIER_PERSONAL) {
+        const real_name_cap *cap = &pol->real_name[a->real_name_level];
+        out->capped = cap->single < out->single || cap->daily < out->daily;
+        out->single = min64(out->single, cap->single);
+        out->daily = min64(out->daily, cap->daily);
+        out->yearly = cap->yearly;
+    }
+}
+
 hb_err wallet_check_limits(txn *t, int64_t payer_id, int64_t amount)
 {
     const account *payer = NULL;
     hb_err err = txn_account(t, payer_id, &payer);
     if (err != HB_ERR_OK) return err;
     if (payer->tier == TIER_SYSTEM || amount <= 0) return HB_ERR_OK; /* bad amounts: ledger */
-    const tier_policy *tp = &txn_policy(t)->tiers[payer->tier];
+    effective_limits lim;
+    wallet_effective_limits(txn_policy(t), payer, &lim);
     char limit[MONEY_TEXT_MAX];
-    if (amount > tp->single_limit) {
-        money_format(tp->single_limit, limit, sizeof limit);
-        txn_fail_detail(t, "above the %s tier's single-transaction limit of %s",
-                        tier_name(payer->tier), limit);
+    if (payer->tier == TIER_PERSONAL && lim.single == 0) {
+        txn_fail_detail(t, "unverified (real-name level %d): this account can receive but not pay",
+                        payer->real_name_level);
         return HB_ERR_LIMIT_EXCEEDED;
     }
-    err = txn_charge_daily(t, payer_id, amount, tp->daily_limit);
+    if (amount > lim.single) {
+        money_format(lim.single, limit, sizeof limit);
+        txn_fail_detail(t, "above the single-transaction limit of %s (%s tier%s%s%s)", limit,
+                        tier_name(payer->tier), payer->region[0] ? ", region " : "",
+                        payer->region, lim.capped ? ", real-name level" : "");
+        return HB_ERR_LIMIT_EXCEEDED;
+    }
+    bool yearly = false;
+    err = txn_charge(t, payer_id, amount, lim.daily, lim.yearly, &yearly);
     if (err == HB_ERR_LIMIT_EXCEEDED) {
-        money_format(tp->daily_limit, limit, sizeof limit);
-        txn_fail_detail(t, "above the %s tier's daily limit of %s", tier_name(payer->tier),
-                        limit);
+        money_format(yearly ? lim.yearly : lim.daily, limit, sizeof limit);
+        txn_fail_detail(t, "above the %s limit of %s (%s tier%s%s%s)", yearly ? "yearly" : "daily",
+                        limit, tier_name(payer->tier), payer->region[0] ? ", region " : "",
+                        payer->region,
+                        yearly || lim.capped ? ", real-name level" : "");
     }
     return err;
 }

@@ -53,8 +53,22 @@ hb_err wallet_status_prepare(status_cmd *c, const char *actor, const char *idem_
 hb_err wallet_command_init(command *cmd, const char *actor, const char *idem_key,
                            const char *canonical, size_t canonical_len) WARN_UNUSED;
 
-/* In a command: the payer's tier limits for a movement of amount (single and, charged to
- * the payer's business day, daily). LIMIT_EXCEEDED with a detail; system accounts have none. */
+/* The real-name level of an account made without a customer record (`hongbao account
+ * create`): the operator vouches for it. */
+#define WALLET_BARE_REAL_NAME_LEVEL 2
+
+/* What an account may pay (DESIGN.md section 2): its tier's limits scaled by its region's
+ * multiplier (basis points, rounded down) and, for people, no more than their real-name
+ * level's caps (which alone bound a year). capped: a cap is below the tier's limit. */
+typedef struct effective_limits {
+    int64_t single, daily, yearly;
+    bool capped;
+} effective_limits;
+void wallet_effective_limits(const policy *pol, const account *a, effective_limits *out);
+
+/* In a command: the payer's effective limits for a movement of amount (single; charged to
+ * the payer's business day and year, daily and yearly). LIMIT_EXCEEDED with a detail (an
+ * unverified person, level 0, may receive but not pay); system accounts have none. */
 hb_err wallet_check_limits(txn *t, int64_t payer_id, int64_t amount) WARN_UNUSED;
 
 /* Create the system accounts of a currency (custody reserve, fee revenue, packet escrow)

@@ -282,6 +282,17 @@ static const char *const migrations[] = {
     "  delivered_at INTEGER NOT NULL);"
     "CREATE INDEX deliveries_due ON deliveries(next_at) WHERE status = 0;"
     "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);",
+    /* 8: real-name levels and regions on accounts (a person's limits), and what each account
+     * paid in its business year (the real-name level's yearly cap), kept in the balance row
+     * like the day's. Existing people are taken as ID-verified (level 2). */
+    "ALTER TABLE accounts ADD COLUMN real_name INTEGER NOT NULL DEFAULT 0 "
+    "  CHECK (real_name BETWEEN 0 AND 3);"
+    "ALTER TABLE accounts ADD COLUMN region TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE balances ADD COLUMN debit_year INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE balances ADD COLUMN year_debits INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE accounts SET real_name = 2 WHERE kind = 1 AND tier = 1;"
+    "UPDATE accounts SET region = (SELECT c.region FROM customers c WHERE c.id = accounts.id) "
+    "  WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = accounts.id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

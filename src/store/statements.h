@@ -5,7 +5,8 @@
 
 #define ACCOUNT_COLUMNS                                                                      \
     "a.id, a.owner, a.kind, a.tier, a.currency, b.balance, a.flags, a.status, "              \
-    "a.restricted_until, a.created_at, b.debit_day, b.day_debits, b.last_transfer"
+    "a.restricted_until, a.created_at, b.debit_day, b.day_debits, b.last_transfer, "          \
+    "a.real_name, a.region, b.debit_year, b.year_debits"
 #define TRANSFER_COLUMNS                                                                     \
     "id, idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at, "     \
     "prev_debit, prev_credit"
@@ -126,7 +127,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(ROLLBACK_TO, "ROLLBACK TO SAVEPOINT cmd")                                              \
     X(COMMIT, "COMMIT")                                                                      \
     X(ACCOUNT_INSERT, "INSERT INTO accounts (id, owner, kind, tier, currency, flags, status, " \
-                      "restricted_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)") \
+                      "restricted_until, created_at, real_name, region) VALUES ($1, $2, $3, $4, " \
+                      "$5, $6, $7, $8, $9, $10, $11)")                                        \
     X(BALANCE_INSERT, "INSERT INTO balances (account_id, balance) VALUES ($1, $2)")           \
     X(ACCOUNT_GET, "SELECT " ACCOUNT_COLUMNS " FROM accounts a JOIN balances b "             \
                    "ON b.account_id = a.id WHERE a.id = $1")                                 \
@@ -136,12 +138,14 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                            "ON b.account_id = a.id WHERE a.kind = $1 AND a.currency = $2 "  \
                            "AND a.tier = 0 ORDER BY a.id LIMIT 1")                           \
     X(ACCOUNT_SET_STATUS, "UPDATE accounts SET status = $2, restricted_until = $3 WHERE id = $1") \
+    X(ACCOUNT_SET_REAL_NAME, "UPDATE accounts SET real_name = $2 WHERE id = $1")              \
     X(BALANCE_ADD, "UPDATE balances SET balance = balance + $2, day_debits = CASE WHEN "     \
                    "debit_day = $3 THEN day_debits + $4 ELSE $4 END, debit_day = $3, "       \
-                   "last_transfer = $5 WHERE account_id = $1 "                               \
+                   "year_debits = CASE WHEN debit_year = $8 THEN year_debits + $9 ELSE $9 END, " \
+                   "debit_year = $8, last_transfer = $5 WHERE account_id = $1 "             \
                    "AND ($6 = 0 OR balance + $2 >= 0) AND ($7 = 0 OR balance + $2 <= 0)")    \
-    X(BALANCE_GET, "SELECT balance, debit_day, day_debits, last_transfer FROM balances "     \
-                   "WHERE account_id = $1")                                                  \
+    X(BALANCE_GET, "SELECT balance, debit_day, day_debits, last_transfer, debit_year, "      \
+                   "year_debits FROM balances WHERE account_id = $1")                       \
     X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
     X(TRANSFER_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM transfers")                         \
     X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ") VALUES "                \

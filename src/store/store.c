@@ -284,6 +284,7 @@ hb_err store_max_id(store *s, store_sequence seq, int64_t *out)
 static void account_assert_valid(const account *a)
 {
     ASSERT(a->id > 0);
+    ASSERT(a->real_name_level >= 0 && a->real_name_level <= 3);
     ASSERT(a->kind > ACCOUNT_KIND_NONE && a->kind < ACCOUNT_KIND_COUNT);
     ASSERT((unsigned)a->tier < TIER_COUNT);
     ASSERT(currency_valid(a->currency));
@@ -307,6 +308,8 @@ hb_err store_account_insert(store *s, const account *a)
     d->bind_i64(st, 7, a->status);
     d->bind_i64(st, 8, a->restricted_until_ms);
     d->bind_i64(st, 9, a->created_at_ms);
+    d->bind_i64(st, 10, a->real_name_level);
+    bind_str(s, st, 11, a->region);
     hb_err err = run(s, st);
     if (err != HB_ERR_OK) return err;
     st = stmt(s, STMT_BALANCE_INSERT);
@@ -332,6 +335,10 @@ static void account_from_row(store *s, void *st, account *out)
     out->debit_day = d->column_i64(st, 10);
     out->day_debits = d->column_i64(st, 11);
     out->last_transfer_id = d->column_i64(st, 12);
+    out->real_name_level = (int)d->column_i64(st, 13);
+    column_copy(s, st, 14, out->region, sizeof out->region);
+    out->debit_year = d->column_i64(st, 15);
+    out->year_debits = d->column_i64(st, 16);
     account_assert_valid(out);
 }
 
@@ -363,24 +370,36 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur, acco
     return account_select_one(s, st, out);
 }
 
-hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
-                                 int64_t day_debit, int64_t last_transfer_id, uint32_t flags)
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, const debit_totals *totals,
+                                 int64_t last_transfer_id, uint32_t flags)
 {
-    ASSERT(day >= 0 && day_debit >= 0 && last_transfer_id >= 0);
+    ASSERT(totals->day >= 0 && totals->day_debits >= 0 && totals->year >= 0 &&
+           totals->year_debits >= 0 && last_transfer_id >= 0);
     void *st = stmt(s, STMT_BALANCE_ADD);
     s->driver->bind_i64(st, 1, id);
     s->driver->bind_i64(st, 2, delta);
-    s->driver->bind_i64(st, 3, day);
-    s->driver->bind_i64(st, 4, day_debit);
+    s->driver->bind_i64(st, 3, totals->day);
+    s->driver->bind_i64(st, 4, totals->day_debits);
     s->driver->bind_i64(st, 5, last_transfer_id);
     /* The database refuses what the flags forbid, whatever the writer believed. */
     s->driver->bind_i64(st, 6, (flags & ACCOUNT_FLAG_NO_NEGATIVE) != 0);
     s->driver->bind_i64(st, 7, (flags & ACCOUNT_FLAG_NO_POSITIVE) != 0);
+    s->driver->bind_i64(st, 8, totals->year);
+    s->driver->bind_i64(st, 9, totals->year_debits);
     return run_write(s, st, 1);
 }
 
-hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *day,
-                             int64_t *day_debits, int64_t *last_transfer_id)
+hb_err store_account_set_real_name(store *s, int64_t id, int level)
+{
+    ASSERT(level >= 0 && level <= 3);
+    void *st = stmt(s, STMT_ACCOUNT_SET_REAL_NAME);
+    s->driver->bind_i64(st, 1, id);
+    s->driver->bind_i64(st, 2, level);
+    return run_write(s, st, 1);
+}
+
+hb_err store_account_balance(store *s, int64_t id, int64_t *balance, debit_totals *totals,
+                             int64_t *last_transfer_id)
 {
     void *st = stmt(s, STMT_BALANCE_GET);
     s->driver->bind_i64(st, 1, id);
@@ -389,9 +408,11 @@ hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *da
     if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
     if (err == HB_ERR_OK) {
         *balance = s->driver->column_i64(st, 0);
-        *day = s->driver->column_i64(st, 1);
-        *day_debits = s->driver->column_i64(st, 2);
+        totals->day = s->driver->column_i64(st, 1);
+        totals->day_debits = s->driver->column_i64(st, 2);
         *last_transfer_id = s->driver->column_i64(st, 3);
+        totals->year = s->driver->column_i64(st, 4);
+        totals->year_debits = s->driver->column_i64(st, 5);
     }
     s->driver->reset(st);
     return err;
@@ -502,8 +523,9 @@ hb_err store_transfer_list(store *s, int64_t account_id, int64_t before_id, int 
         }
         next = cursor.debit_id == account_id ? cursor.prev_debit_id : cursor.prev_credit_id;
     } else {
-        int64_t balance = 0, day = 0, debits = 0;
-        hb_err err = store_account_balance(s, account_id, &balance, &day, &debits, &next);
+        int64_t balance = 0;
+        debit_totals totals;
+        hb_err err = store_account_balance(s, account_id, &balance, &totals, &next);
         if (err != HB_ERR_OK) return err;
     }
     int n = 0;

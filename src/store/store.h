@@ -83,7 +83,18 @@ typedef struct account {
     int64_t debit_day;  /* the business day day_debits counts (days since the epoch) */
     int64_t day_debits; /* what the account paid on debit_day, in fen */
     int64_t last_transfer_id; /* the account's newest transfer (0 = none): its statement */
+    /* a person's real-name level (0 unverified .. 3 ID and bank card verified): its caps */
+    int real_name_level;
+    char region[LIMIT_REGION_LEN + 1]; /* the customer's region: limit multipliers */
+    int64_t debit_year; /* the business year year_debits counts (e.g. 2026) */
+    int64_t year_debits; /* what the account paid in debit_year, in fen */
 } account;
+
+/* What an account paid on its business day and in its business year (the balance row). */
+typedef struct debit_totals {
+    int64_t day, day_debits;
+    int64_t year, year_debits;
+} debit_totals;
 
 typedef enum transfer_kind {
     TRANSFER_KIND_NONE = 0,
@@ -462,17 +473,19 @@ hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 /* Accounts. */
 hb_err store_account_insert(store *s, const account *a) WARN_UNUSED;
 hb_err store_account_get(store *s, int64_t id, account *out) WARN_UNUSED; /* NOT_FOUND */
-/* Add delta to the balance of one account and day_debit to what it paid on business day
- * `day` (restarting the count when the stored day is another). The engine calls it once per
+/* Add delta to the balance of one account, totals->day_debits to what it paid on business
+ * day totals->day and totals->year_debits to what it paid in business year totals->year (each
+ * count restarting when the stored day or year is another). The engine calls it once per
  * touched account per batch, in id order. The update is conditional on the account's flags
  * (never below zero for NO_NEGATIVE, never above for NO_POSITIVE): NOT_FOUND if the account
  * does not exist or the stored balance would break them. Pipelined. */
-hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, int64_t day,
-                                 int64_t day_debit, int64_t last_transfer_id,
-                                 uint32_t flags) WARN_UNUSED;
+hb_err store_account_add_balance(store *s, int64_t id, int64_t delta, const debit_totals *totals,
+                                 int64_t last_transfer_id, uint32_t flags) WARN_UNUSED;
 /* The stored balance row alone (for read-back checks). NOT_FOUND. */
-hb_err store_account_balance(store *s, int64_t id, int64_t *balance, int64_t *day,
-                             int64_t *day_debits, int64_t *last_transfer_id) WARN_UNUSED;
+hb_err store_account_balance(store *s, int64_t id, int64_t *balance, debit_totals *totals,
+                             int64_t *last_transfer_id) WARN_UNUSED;
+/* A person's real-name level (pipelined). */
+hb_err store_account_set_real_name(store *s, int64_t id, int level) WARN_UNUSED;
 hb_err store_account_set_status(store *s, int64_t id, account_status status,
                                 int64_t restricted_until_ms) WARN_UNUSED;
 /* Up to limit accounts with id > after_id in id order. *count receives how many. */

@@ -43,7 +43,7 @@ static void expect(http_reply *r, long status, const char *code)
 static void create(const char *name, char *id, size_t size)
 {
     char body[128];
-    snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"%s\"}", name);
+    snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"%s\",\"real_name_level\":3}", name);
     http_reply r = httptest_admin(&server, "POST", "/v1/accounts", body, NULL);
     assert_int_equal(r.status, 201);
     snprintf(id, size, "%s", httptest_str(&r, "id"));

@@ -73,7 +73,7 @@ static int setup(void **state)
     create_account("{\"tier\":\"personal\",\"name\":\"张三\",\"phone\":\"13812345678\","
                    "\"id_number\":\"110101199003071234\"}",
                    fx.person);
-    create_account("{\"tier\":\"personal\",\"name\":\"李四\",\"phone\":\"13987654321\"}",
+    create_account("{\"tier\":\"personal\",\"name\":\"李四\",\"phone\":\"13987654321\",\"real_name_level\":3}",
                    fx.person2);
     create_account("{\"tier\":\"enterprise\",\"name\":\"王记小店\",\"phone\":\"13700001111\"}",
                    fx.merchant);

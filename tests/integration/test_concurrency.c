@@ -326,7 +326,7 @@ static int setup(void **state)
     httptest_start(&server);
     for (int i = 0; i < WALLETS; i++) {
         char body[160], path[128];
-        snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"Wallet %d\"}", i);
+        snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"Wallet %d\",\"real_name_level\":3}", i);
         http_reply r = httptest_admin(&server, "POST", "/v1/accounts", body, NULL);
         expect_status(&r, 201);
         snprintf(wallets[i].id, sizeof wallets[i].id, "%s", httptest_str(&r, "id"));

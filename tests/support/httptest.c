@@ -384,7 +384,7 @@ void httptest_person(const http_server_proc *via, const char *name, long long fu
                      char id[32], char token[128])
 {
     char body[192], path[128];
-    snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"%s\"}", name);
+    snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"%s\",\"real_name_level\":3}", name);
     http_reply r = httptest_admin(via, "POST", "/v1/accounts", body, NULL);
     if (r.status != 201) fprintf(stderr, "creating %s: %ld %s\n", name, r.status, r.body);
     assert_int_equal(r.status, 201);

@@ -91,7 +91,7 @@ long long httptest_int(const http_reply *r, const char *name);
 
 /* The ledger check over the API (admin): asserts it answered, returns balanced. */
 bool httptest_balanced(const http_server_proc *s);
-/* A personal CNY wallet named name, topped up with funding fen (none when 0), and a bearer
+/* A personal CNY wallet named name (real-name level 3: bank card verified), topped up with funding fen (none when 0), and a bearer
  * session for it (via, signed with the admin key): its id and token. Asserts success. */
 void httptest_person(const http_server_proc *via, const char *name, long long funding,
                      char id[32], char token[128]);

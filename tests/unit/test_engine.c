@@ -454,19 +454,22 @@ static void test_store_refuses_flag_breaks(void **state)
     store *s = NULL;
     store_options o = {0};
     assert_int_equal(store_open(f->path, &o, &s, NULL, 0), HB_ERR_OK);
-    int64_t stored = 0, day = 0, debits = 0, last = 0;
-    assert_int_equal(store_account_balance(s, f->alice, &stored, &day, &debits, &last), HB_ERR_OK);
+    int64_t stored = 0, last = 0;
+    debit_totals totals;
+    assert_int_equal(store_account_balance(s, f->alice, &stored, &totals, &last), HB_ERR_OK);
     assert_money_eq(stored, alice);
     int64_t bob = balance_of(f, f->bob);
-    int64_t bob_day = 0, bob_debits = 0, bob_last = 0;
-    assert_int_equal(store_account_balance(s, f->bob, &stored, &bob_day, &bob_debits, &bob_last),
-                     HB_ERR_OK);
+    int64_t bob_last = 0;
+    debit_totals bob_totals;
+    assert_int_equal(store_account_balance(s, f->bob, &stored, &bob_totals, &bob_last), HB_ERR_OK);
     /* a good write first, in the same transaction: it must not survive the bad one */
     assert_int_equal(store_begin(s), HB_ERR_OK);
-    hb_err err = store_account_add_balance(s, f->bob, 7, bob_day, 0, bob_last,
+    debit_totals none = {.day = totals.day, .year = totals.year};
+    debit_totals bob_none = {.day = bob_totals.day, .year = bob_totals.year};
+    hb_err err = store_account_add_balance(s, f->bob, 7, &bob_none, bob_last,
                                            ACCOUNT_FLAG_NO_NEGATIVE);
     if (err == HB_ERR_OK) {
-        err = store_account_add_balance(s, f->alice, -(alice + 1), day, 0, last,
+        err = store_account_add_balance(s, f->alice, -(alice + 1), &none, last,
                                         ACCOUNT_FLAG_NO_NEGATIVE);
     }
     if (err == HB_ERR_OK) err = store_commit(s);
@@ -478,7 +481,7 @@ static void test_store_refuses_flag_breaks(void **state)
     assert_int_equal(store_account_find_system(s, ACCOUNT_CUSTODY_RESERVE, CURRENCY_CNY, &reserve),
                      HB_ERR_OK);
     assert_int_equal(store_begin(s), HB_ERR_OK);
-    err = store_account_add_balance(s, reserve.id, -reserve.balance + 1, day, 0,
+    err = store_account_add_balance(s, reserve.id, -reserve.balance + 1, &none,
                                     reserve.last_transfer_id, ACCOUNT_FLAG_NO_POSITIVE);
     if (err == HB_ERR_OK) err = store_commit(s);
     assert_int_not_equal(err, HB_ERR_OK);

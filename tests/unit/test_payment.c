@@ -45,6 +45,8 @@ static int64_t new_customer(tier t, int64_t fee_rate_bp)
     c.input.currency = CURRENCY_CNY;
     snprintf(c.input.region, sizeof c.input.region, "CN");
     snprintf(c.input.name, sizeof c.input.name, "Test");
+    c.input.has_real_name_level = t == TIER_PERSONAL;
+    c.input.real_name_level = 3;
     if (fee_rate_bp >= 0) {
         c.input.has_fee_rate = true;
         c.input.fee_rate_bp = fee_rate_bp;

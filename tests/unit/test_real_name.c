@@ -1,0 +1,219 @@
+/* Real-name levels and regions (issue 8's policy part), through the engine with an injectable
+ * clock (and on PostgreSQL as pg/unit/test_real_name): the level a customer starts at, an
+ * unverified person receiving but not paying, the level's single, daily and yearly caps
+ * against the tier's limits, the yearly count restarting at the new year in the configured
+ * zone, a region's multiplier, merchants untouched, and the audited change of level. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "service/customer.h"
+#include "service/keyring.h"
+#include "service/wallet.h"
+#include "testutil.h"
+
+/* 2026-03-02 10:00:00 in Asia/Shanghai */
+#define T0_MS 1772416800000LL
+#define DAY_MS 86400000LL
+
+static struct {
+    char dir[512];
+    char url[700];
+    hb_clock clock;
+    engine *e;
+    keyring keys;
+    int64_t funder;
+} fx;
+
+static int64_t person(int level, const char *id_number, const char *region)
+{
+    customer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.input.tier = TIER_PERSONAL;
+    c.input.currency = CURRENCY_CNY;
+    snprintf(c.input.region, sizeof c.input.region, "%s", region);
+    snprintf(c.input.name, sizeof c.input.name, "Someone");
+    snprintf(c.input.id_number, sizeof c.input.id_number, "%s", id_number);
+    c.input.has_real_name_level = level >= 0;
+    c.input.real_name_level = level;
+    char why[160];
+    assert_int_equal(customer_create_prepare(&c, &fx.keys, "test", NULL, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &c.base), HB_ERR_OK);
+    return c.id;
+}
+
+static int level_of(int64_t id)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    customer_view v;
+    assert_int_equal(customer_view_get(s, &fx.keys, id, false, &v), HB_ERR_OK);
+    store_close(s);
+    return v.real_name_level;
+}
+
+static hb_err set_level(int64_t id, int level)
+{
+    real_name_cmd c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.level = level;
+    hb_err err = customer_real_name_prepare(&c, "test", NULL);
+    return err == HB_ERR_OK ? engine_submit(fx.e, &c.base) : err;
+}
+
+static hb_err pay(int64_t from, int64_t to, int64_t amount, char *detail, size_t size)
+{
+    transfer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.transfer.kind = TRANSFER_P2P;
+    c.transfer.debit_id = from;
+    c.transfer.credit_id = to;
+    c.transfer.amount = amount;
+    hb_err err = wallet_transfer_prepare(&c, "test", NULL);
+    if (err == HB_ERR_OK) err = engine_submit(fx.e, &c.base);
+    if (detail != NULL) snprintf(detail, size, "%s", c.base.err_detail);
+    return err;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(fx.dir, sizeof fx.dir, "%s", testutil_tempdir());
+    snprintf(fx.url, sizeof fx.url, "%s", testutil_store(fx.dir, "rn.db"));
+    clock_fixed_init(&fx.clock, T0_MS);
+    /* a personal tier wide enough that the real-name caps are what binds */
+    policy p;
+    policy_defaults(&p);
+    p.tiers[TIER_PERSONAL].single_limit = 300000; /* 3,000.00 */
+    p.tiers[TIER_PERSONAL].daily_limit = 500000;  /* 5,000.00 */
+    snprintf(p.regions[p.region_count].name, sizeof p.regions[0].name, "remote");
+    p.regions[p.region_count++].multiplier_bp = 5000;
+    engine_options o = {.clock = &fx.clock, .policy = &p};
+    fx.e = testutil_engine(fx.url, &o);
+    char key_file[600], why[256];
+    snprintf(key_file, sizeof key_file, "%s/rn.key", fx.dir);
+    int created = 0;
+    assert_int_equal(keyring_create(key_file, &created, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(keyring_load(key_file, &fx.keys, why, sizeof why), HB_ERR_OK);
+    fx.funder = person(3, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, fx.funder, 100000000), HB_ERR_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_true(testutil_check(fx.url).balanced);
+    engine_close(fx.e);
+    keyring_clear(&fx.keys);
+    testutil_rmdir(fx.dir);
+    return 0;
+}
+
+static void test_starting_level_and_unverified(void **state)
+{
+    (void)state;
+    int64_t with_id = person(-1, "11010119900307123X", "CN");
+    int64_t without = person(-1, "", "CN");
+    int64_t chosen = person(1, "", "CN");
+    assert_int_equal(level_of(with_id), 2);
+    assert_int_equal(level_of(without), 0);
+    assert_int_equal(level_of(chosen), 1);
+    /* unverified: receives, from a top-up and from another person, but does not pay */
+    assert_int_equal(testutil_topup(fx.e, without, 5000), HB_ERR_OK);
+    assert_int_equal(pay(fx.funder, without, 100, NULL, 0), HB_ERR_OK);
+    char detail[200];
+    assert_int_equal(pay(without, fx.funder, 1, detail, sizeof detail), HB_ERR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(detail, "can receive but not pay"));
+    /* verified later (audited), it pays */
+    assert_int_equal(set_level(without, 1), HB_ERR_OK);
+    assert_int_equal(level_of(without), 1);
+    assert_int_equal(pay(without, fx.funder, 100, NULL, 0), HB_ERR_OK);
+    /* levels are for people; 0..3 only */
+    customer_cmd m;
+    memset(&m, 0, sizeof m);
+    m.input.tier = TIER_ENTERPRISE;
+    m.input.currency = CURRENCY_CNY;
+    snprintf(m.input.region, sizeof m.input.region, "CN");
+    snprintf(m.input.name, sizeof m.input.name, "Shop");
+    char why[160];
+    assert_int_equal(customer_create_prepare(&m, &fx.keys, "test", NULL, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &m.base), HB_ERR_OK);
+    assert_int_equal(set_level(m.id, 1), HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(set_level(without, 4), HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(set_level(999999, 1), HB_ERR_NOT_FOUND);
+}
+
+static void test_level_caps(void **state)
+{
+    (void)state;
+    /* level 1: single 1,000.00, daily 1,000.00, yearly 10,000.00 (below the tier's 3,000/5,000) */
+    int64_t basic = person(1, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, basic, 5000000), HB_ERR_OK);
+    char detail[200];
+    assert_int_equal(pay(basic, fx.funder, 100001, detail, sizeof detail), HB_ERR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(detail, "single-transaction limit of 1000.00"));
+    assert_int_equal(pay(basic, fx.funder, 60000, NULL, 0), HB_ERR_OK);
+    assert_int_equal(pay(basic, fx.funder, 40001, detail, sizeof detail), HB_ERR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(detail, "daily limit of 1000.00"));
+    assert_int_equal(pay(basic, fx.funder, 40000, NULL, 0), HB_ERR_OK); /* exactly the cap */
+    /* nine more days at the daily cap reach the yearly 10,000.00... */
+    for (int d = 1; d <= 9; d++) {
+        fx.clock.fixed_ms += DAY_MS;
+        assert_int_equal(pay(basic, fx.funder, 100000, NULL, 0), HB_ERR_OK);
+    }
+    fx.clock.fixed_ms += DAY_MS;
+    assert_int_equal(pay(basic, fx.funder, 1, detail, sizeof detail), HB_ERR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(detail, "yearly limit of 10000.00"));
+    /* ...which holds to the last second of the year in the configured zone, and then
+     * starts again: 2027-01-01 00:00:00 Asia/Shanghai is 2026-12-31 16:00:00 UTC */
+    fx.clock.fixed_ms = 1798732799000LL; /* 2026-12-31 23:59:59 +08:00 */
+    assert_int_equal(pay(basic, fx.funder, 1, NULL, 0), HB_ERR_LIMIT_EXCEEDED);
+    fx.clock.fixed_ms = 1798732800000LL; /* 2027-01-01 00:00:00 +08:00 */
+    assert_int_equal(pay(basic, fx.funder, 100000, NULL, 0), HB_ERR_OK);
+    /* level 3 is bounded by the tier alone */
+    int64_t full = person(3, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, full, 1000000), HB_ERR_OK);
+    assert_int_equal(pay(full, fx.funder, 300000, NULL, 0), HB_ERR_OK);
+    assert_int_equal(pay(full, fx.funder, 300001, detail, sizeof detail), HB_ERR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(detail, "personal tier"));
+    /* a refused payment leaves nothing: what was paid today is unchanged */
+    assert_int_equal(pay(full, fx.funder, 200000, NULL, 0), HB_ERR_OK);
+    assert_int_equal(pay(full, fx.funder, 1, NULL, 0), HB_ERR_LIMIT_EXCEEDED);
+}
+
+static void test_region_multiplier(void **state)
+{
+    (void)state;
+    /* region "remote" halves the tier's limits: single 1,500.00, daily 2,500.00 */
+    int64_t far = person(3, "", "remote");
+    assert_int_equal(testutil_topup(fx.e, far, 1000000), HB_ERR_OK);
+    char detail[200];
+    assert_int_equal(pay(far, fx.funder, 150001, detail, sizeof detail), HB_ERR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(detail, "region remote"));
+    assert_int_equal(pay(far, fx.funder, 150000, NULL, 0), HB_ERR_OK);
+    assert_int_equal(pay(far, fx.funder, 100000, NULL, 0), HB_ERR_OK);
+    assert_int_equal(pay(far, fx.funder, 1, NULL, 0), HB_ERR_LIMIT_EXCEEDED); /* daily 2,500.00 */
+    /* the multiplier and the cap: the lower one binds (level 1 single 1,000.00 < 1,500.00) */
+    int64_t far_basic = person(1, "", "remote");
+    assert_int_equal(testutil_topup(fx.e, far_basic, 1000000), HB_ERR_OK);
+    assert_int_equal(pay(far_basic, fx.funder, 100001, NULL, 0), HB_ERR_LIMIT_EXCEEDED);
+    assert_int_equal(pay(far_basic, fx.funder, 100000, NULL, 0), HB_ERR_OK);
+}
+
+int main(void)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_starting_level_and_unverified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_level_caps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_region_multiplier, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
