@@ -187,6 +187,19 @@ static hb_err run_command(engine *e, command *cmd, int64_t now_ms)
         cmd->err = HB_ERR_OK;
         return store_savepoint_release(e->store);
     }
+    if (t->keep_refusal && !handled) {
+        /* A refusal that keeps what it wrote (risk state), audited, never replayed. */
+        ASSERT(t->audited);
+        char key[LIMIT_IDEM_KEY_LEN + 1];
+        memcpy(key, cmd->idem_key, sizeof key);
+        cmd->idem_key[0] = '\0';
+        hb_err kept = finish_command(e, t, cmd);
+        memcpy(cmd->idem_key, key, sizeof key);
+        if (kept != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        cmd->err = err;
+        cmd->replayed = false;
+        return store_savepoint_release(e->store) == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+    }
     /* The command failed on its own: undo it and leave no trace. */
     ledger__command_undo(t);
     e->audit_seq = saved_seq;

@@ -170,6 +170,11 @@ hb_err txn_transfer(txn *t, transfer *tr) WARN_UNUSED;
  * ledger's canonical encoding. At most 60 integers. UNAVAILABLE if the digest fails. */
 hb_err txn_digest_row(txn *t, const char *table, const int64_t *ints, size_t n_ints,
                       const char *const *texts, size_t n_texts) WARN_UNUSED;
+/* The command is about to fail with a domain error, but what it wrote (a risk case, a
+ * frozen account, a fused code: never money) must stay: the refusal is committed with its
+ * audit record (txn_audit is required) and without an idempotency record, so that a retry is
+ * decided again. The command must not have moved money or charged limits before it. */
+void txn_keep_refusal(txn *t);
 /* Name the command's audit record (required for every successful command). */
 void txn_audit(txn *t, const char *action, const char *object);
 /* The text stored with the idempotency key, handed to replay() on a repeat. */

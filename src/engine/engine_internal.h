@@ -65,6 +65,7 @@ struct txn {
     int64_t business_year;
     EVP_MD_CTX *digest;  /* running digest of the rows the command writes */
     bool audited;
+    bool keep_refusal; /* txn_keep_refusal: a refusal keeps its writes */
     char action[LIMIT_ACTION_LEN + 1];
     char object[LIMIT_OBJECT_LEN + 1];
     char result[LIMIT_RESULT_LEN + 1];

@@ -163,6 +163,7 @@ hb_err ledger__command_begin(txn *t, command *cmd)
     t->cmd = cmd;
     t->command_number++;
     t->audited = false;
+    t->keep_refusal = false;
     t->action[0] = '\0';
     t->object[0] = '\0';
     t->result_len = 0;
@@ -483,6 +484,11 @@ void txn_fail_detail(txn *t, const char *fmt, ...)
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above */
     vsnprintf(t->cmd->err_detail, sizeof t->cmd->err_detail, fmt, ap);
     va_end(ap);
+}
+
+void txn_keep_refusal(txn *t)
+{
+    t->keep_refusal = true;
 }
 
 void txn_audit(txn *t, const char *action, const char *object)

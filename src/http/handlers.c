@@ -33,6 +33,7 @@ static void h_withdraw(request *r);
 static void h_session_create(request *r);
 static void h_unmask(request *r);
 static void h_real_name(request *r);
+static void h_agreement(request *r);
 static void h_transfer_create(request *r);
 static void h_transfer_get(request *r);
 static void h_transfer_batch(request *r);
@@ -55,6 +56,7 @@ static const route routes[] = {
     {"POST", "/v1/accounts/*/sessions", h_session_create, false, "POST /v1/accounts/{id}/sessions"},
     {"POST", "/v1/accounts/*/unmask", h_unmask, false, "POST /v1/accounts/{id}/unmask"},
     {"PUT", "/v1/accounts/*/real-name", h_real_name, false, "PUT /v1/accounts/{id}/real-name"},
+    {"PUT", "/v1/accounts/*/agreement", h_agreement, false, "PUT /v1/accounts/{id}/agreement"},
     {"GET", "/v1/accounts/*/transfers", h_account_transfers, false,
      "GET /v1/accounts/{id}/transfers"},
     {"POST", "/v1/transfers", h_transfer_create, false, "POST /v1/transfers"},
@@ -261,6 +263,20 @@ static json_t *customer_json(const customer_view *v)
                           "region", v->region, "name", v->name, "phone", v->phone, "id_number",
                           v->id_number, "restricted_until", (json_int_t)v->restricted_until_ms,
                           "created_at", (json_int_t)v->created_at_ms);
+    if (v->tier == TIER_PROVIDER) {
+        const customer *a = &v->agreement;
+        json_object_set_new(
+            o, "agreement",
+            a->agreement_single <= 0
+                ? json_null()
+                : json_pack("{s:I,s:I,s:I,s:I,s:s,s:I}", "single_limit",
+                            (json_int_t)a->agreement_single, "daily_limit",
+                            (json_int_t)a->agreement_daily, "fee_rate_bp",
+                            (json_int_t)a->fee_rate_bp, "code_validity_s",
+                            (json_int_t)a->agreement_validity_s, "crypto",
+                            a->agreement_crypto == POLICY_SM4 ? "sm4" : "aes-256-gcm",
+                            "max_shares", (json_int_t)a->agreement_max_shares));
+    }
     json_object_set_new(o, "real_name_level", v->tier == TIER_PERSONAL
                                                   ? json_integer(v->real_name_level)
                                                   : json_null());
@@ -657,6 +673,54 @@ static void h_real_name(request *r)
     }
     request_prepare_command(r, &pc->base, true);
     request_submit(r, finish_real_name);
+}
+
+static void finish_agreement(request *r)
+{
+    command *cmd = &r->cmd->base;
+    if (cmd->err != HB_ERR_OK) {
+        request_error(r, cmd->err, cmd->err_detail);
+        return;
+    }
+    r->replayed = cmd->replayed;
+    respond_customer(r, 200, r->cmd->agreement.id, false);
+}
+
+/* PUT /v1/accounts/{id}/agreement {single_limit, daily_limit, fee_rate_bp, code_validity_s,
+ * crypto, max_shares}: an admin sets a provider's agreement. */
+static void h_agreement(request *r)
+{
+    if (!handler_require_admin(r)) return;
+    int64_t id = 0;
+    if (!request_account_id(r, r->segments[2], &id)) return;
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"single_limit",    "daily_limit", "fee_rate_bp",
+                                         "code_validity_s", "crypto",      "max_shares",
+                                         NULL};
+    pending_command *pc = handler_new_command(r);
+    agreement_cmd *c = &pc->agreement;
+    char crypto[16] = "";
+    bool ok = request_only_fields(r, body, fields) &&
+              request_amount(r, body, "single_limit", &c->single_limit) &&
+              request_amount(r, body, "daily_limit", &c->daily_limit) &&
+              request_integer(r, body, "fee_rate_bp", true, 0, 10000, &c->fee_rate_bp) &&
+              request_integer(r, body, "code_validity_s", true, 30, 3600, &c->code_validity_s) &&
+              request_string(r, body, "crypto", true, 15, crypto, sizeof crypto) &&
+              request_integer(r, body, "max_shares", true, 1, LIMIT_PACKET_SHARES_MAX,
+                              &c->max_shares);
+    json_decref(body);
+    if (!ok) return;
+    c->id = id;
+    c->crypto = strcmp(crypto, "sm4") == 0 ? POLICY_SM4 : strcmp(crypto, "aes-256-gcm") == 0 ? POLICY_AES_GCM : POLICY_EITHER;
+    char why[LIMIT_ERR_DETAIL_LEN + 1] = "";
+    hb_err err = customer_agreement_prepare(c, r->caller.actor, NULL, why, sizeof why);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, why);
+        return;
+    }
+    request_prepare_command(r, &pc->base, true);
+    request_submit(r, finish_agreement);
 }
 
 static void h_unmask(request *r)

@@ -37,6 +37,7 @@ typedef union pending_command {
     status_cmd status;
     unmask_cmd unmask;
     real_name_cmd real_name;
+    agreement_cmd agreement;
     packet_create_cmd packet_create;
     packet_claim_cmd packet_claim;
     code_create_cmd code_create;

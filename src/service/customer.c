@@ -271,6 +271,13 @@ hb_err customer_view_get(store *s, const keyring *keys, int64_t id, bool unmask,
     out->available_id = row.available_id;
     out->fee_rate_bp = row.fee_rate_bp;
     out->real_name_level = wallet.real_name_level;
+    out->agreement.tier = row.tier;
+    out->agreement.fee_rate_bp = row.fee_rate_bp;
+    out->agreement.agreement_single = row.agreement_single;
+    out->agreement.agreement_daily = row.agreement_daily;
+    out->agreement.agreement_validity_s = row.agreement_validity_s;
+    out->agreement.agreement_crypto = row.agreement_crypto;
+    out->agreement.agreement_max_shares = row.agreement_max_shares;
     account a;
     if (row.pending_id && store_account_get(s, row.pending_id, &a) == HB_ERR_OK) {
         out->pending_balance = a.balance;
@@ -347,5 +354,85 @@ hb_err customer_real_name_prepare(real_name_cmd *c, const char *actor, const cha
     hb_err err = wallet_command_init(&c->base, actor, idem_key, canonical, (size_t)n);
     c->base.exec = exec_real_name;
     c->base.replay = replay_real_name;
+    return err;
+}
+
+/* ---- a provider's agreement ------------------------------------------------------------- */
+
+void customer_terms(const policy *pol, const customer *c, tier_policy *out)
+{
+    *out = pol->tiers[c->tier];
+    if (c->tier != TIER_PROVIDER || c->agreement_single <= 0) return;
+    out->single_limit = c->agreement_single;
+    out->daily_limit = c->agreement_daily;
+    out->code_validity_s = c->agreement_validity_s;
+    out->crypto = (policy_crypto)c->agreement_crypto;
+    out->max_shares = c->agreement_max_shares;
+}
+
+static hb_err exec_agreement(txn *t, command *cmd)
+{
+    agreement_cmd *c = (agreement_cmd *)cmd;
+    customer row;
+    hb_err err = store_customer_get(txn_store(t), c->id, &row);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such account");
+    if (err != HB_ERR_OK) return err;
+    if (row.tier != TIER_PROVIDER) {
+        txn_fail_detail(t, "agreements are for provider accounts");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    const tier_policy *tp = &txn_policy(t)->tiers[TIER_PROVIDER];
+    if (c->fee_rate_bp < tp->fee_min_bp || c->fee_rate_bp > tp->fee_max_bp) {
+        txn_fail_detail(t, "fee_rate_bp must be within the provider tier's %lld..%lld",
+                        (long long)tp->fee_min_bp, (long long)tp->fee_max_bp);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    row.fee_rate_bp = c->fee_rate_bp;
+    row.agreement_single = c->single_limit;
+    row.agreement_daily = c->daily_limit;
+    row.agreement_validity_s = c->code_validity_s;
+    row.agreement_crypto = (int)c->crypto;
+    row.agreement_max_shares = c->max_shares;
+    if (store_customer_set_agreement(txn_store(t), &row) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    const int64_t ints[] = {row.id, row.fee_rate_bp, row.agreement_single, row.agreement_daily,
+                            row.agreement_validity_s, row.agreement_crypto,
+                            row.agreement_max_shares};
+    if (txn_digest_row(t, "agreement", ints, 7, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    char object[IDS_TEXT_MAX];
+    int n = ids_format(ID_ACCOUNT, c->id, object, sizeof object);
+    txn_audit(t, "customer.agreement", object);
+    txn_set_result(t, object, (size_t)n);
+    return HB_ERR_OK;
+}
+
+hb_err customer_agreement_prepare(agreement_cmd *c, const char *actor, const char *idem_key,
+                                  char *why, size_t why_size)
+{
+    const char *bad = NULL;
+    if (c->single_limit < 1 || c->single_limit > LIMIT_AMOUNT_MAX_FEN ||
+        c->daily_limit < c->single_limit || c->daily_limit > LIMIT_BALANCE_MAX_FEN) {
+        bad = "single_limit and daily_limit must be positive amounts with single <= daily";
+    } else if (c->code_validity_s < 30 || c->code_validity_s > 3600) {
+        bad = "code_validity_s must be 30..3600";
+    } else if (c->max_shares < 1 || c->max_shares > LIMIT_PACKET_SHARES_MAX) {
+        bad = "max_shares must be 1..100000";
+    } else if (c->crypto != POLICY_AES_GCM && c->crypto != POLICY_SM4) {
+        bad = "crypto must be aes-256-gcm or sm4";
+    } else if (c->fee_rate_bp < 0 || c->fee_rate_bp > 10000 || c->id <= 0) {
+        bad = "fee_rate_bp must be 0..10000 basis points";
+    }
+    if (bad != NULL) {
+        snprintf(why, why_size, "%s", bad);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    char canonical[160];
+    int n = snprintf(canonical, sizeof canonical, "agreement|%lld|%lld|%lld|%lld|%lld|%lld|%d",
+                     (long long)c->id, (long long)c->single_limit, (long long)c->daily_limit,
+                     (long long)c->fee_rate_bp, (long long)c->code_validity_s,
+                     (long long)c->max_shares, (int)c->crypto);
+    ASSERT(n > 0 && (size_t)n < sizeof canonical);
+    hb_err err = wallet_command_init(&c->base, actor, idem_key, canonical, (size_t)n);
+    c->base.exec = exec_agreement;
+    c->base.replay = replay_real_name; /* the view is read again after */
     return err;
 }

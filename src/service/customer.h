@@ -51,8 +51,27 @@ typedef struct customer_view {
     int64_t available_balance;
     int64_t fee_rate_bp; /* merchants: the rate in force (-1 = the tier's lowest) */
     int real_name_level;
+    customer agreement; /* providers: the agreement fields (agreement_single 0 = none) */
     int64_t created_at_ms;
 } customer_view;
+
+/* A provider's agreement (PUT /v1/accounts/{id}/agreement), audited: its limits, fee rate,
+ * dynamic-code validity, code crypto and shares per red packet instead of the tier's. */
+typedef struct agreement_cmd {
+    command base;
+    int64_t id;
+    int64_t single_limit, daily_limit, fee_rate_bp, code_validity_s, max_shares;
+    policy_crypto crypto; /* POLICY_AES_GCM or POLICY_SM4 */
+} agreement_cmd;
+
+/* INVALID_ARGUMENT (why set) for values out of range: limits 1..the ledger's maximum with
+ * single <= daily, validity 30..3600 s, shares 1..100,000; the fee is checked against the
+ * tier's range when it runs (INVALID_ARGUMENT), a customer other than a provider is refused
+ * (INVALID_ARGUMENT), none at all NOT_FOUND. */
+hb_err customer_agreement_prepare(agreement_cmd *c, const char *actor, const char *idem_key,
+                                  char *why, size_t why_size) WARN_UNUSED;
+/* The terms a customer works under: its tier's, with a provider's agreement in their place. */
+void customer_terms(const policy *pol, const customer *c, tier_policy *out);
 
 /* Set a person's real-name level (audited). NOT_FOUND for no such customer, INVALID_ARGUMENT
  * for a merchant (levels are for people) or a level outside 0..3. */

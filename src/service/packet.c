@@ -9,6 +9,7 @@
 #include "core/scene.h"
 #include "core/split.h"
 #include "core/text.h"
+#include "service/customer.h"
 #include "service/wallet.h"
 
 /* ---- shared ---------------------------------------------------------------------------------- */
@@ -126,10 +127,18 @@ static hb_err replay_create(txn *t, command *cmd, const char *result, size_t len
 static hb_err check_sender(txn *t, const packet *p, const account *sender)
 {
     const policy *pol = txn_policy(t);
-    const tier_policy *tp = &pol->tiers[sender->tier];
+    tier_policy terms = pol->tiers[sender->tier];
+    if (sender->tier == TIER_PROVIDER) { /* its agreement, if it has one */
+        customer row;
+        hb_err err = store_customer_get(txn_store(t), sender->id, &row);
+        if (err == HB_ERR_OK) customer_terms(pol, &row, &terms);
+        if (err == HB_ERR_UNAVAILABLE) return err;
+    }
+    const tier_policy *tp = &terms;
     if (sender->tier != TIER_SYSTEM && p->count > tp->max_shares) {
-        txn_fail_detail(t, "count above the %s tier's %lld shares", tier_name(sender->tier),
-                        (long long)tp->max_shares);
+        txn_fail_detail(t, "count above the %lld shares the %s tier%s allows",
+                        (long long)tp->max_shares, tier_name(sender->tier),
+                        sender->tier == TIER_PROVIDER ? " (or its agreement)" : "");
         return HB_ERR_INVALID_ARGUMENT;
     }
     if (p->fission && sender->tier != TIER_ENTERPRISE && sender->tier != TIER_PROVIDER) {

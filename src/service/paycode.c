@@ -5,6 +5,7 @@
 
 #include "core/ids.h"
 #include "core/text.h"
+#include "service/customer.h"
 #include "service/wallet.h"
 
 code_status paycode_status_at(const paycode *c, int64_t now_ms)
@@ -15,9 +16,9 @@ code_status paycode_status_at(const paycode *c, int64_t now_ms)
     return c->status;
 }
 
-static crypto_suite suite_of(const policy *p, tier t)
+static crypto_suite suite_of(const tier_policy *terms)
 {
-    return p->tiers[t].crypto == POLICY_SM4 ? CRYPTO_SUITE_SM4_SM3 : CRYPTO_SUITE_AES_GCM;
+    return terms->crypto == POLICY_SM4 ? CRYPTO_SUITE_SM4_SM3 : CRYPTO_SUITE_AES_GCM;
 }
 
 static hb_err digest_code(txn *t, const paycode *c)
@@ -90,14 +91,20 @@ static hb_err exec_create(txn *t, command *cmd)
         }
         if (err != HB_ERR_NOT_FOUND) return HB_ERR_UNAVAILABLE;
     }
+    /* the owner's tier, or a provider's agreement */
+    tier_policy terms = pol->tiers[owner->tier];
+    customer row;
+    err = store_customer_get(s, code->owner_id, &row);
+    if (err == HB_ERR_OK) customer_terms(pol, &row, &terms);
+    if (err == HB_ERR_UNAVAILABLE) return err;
     int64_t last = 0;
     if (store_max_id(s, STORE_SEQ_CODE, &last) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     code->id = last + 1;
-    code->suite = (int)suite_of(pol, owner->tier);
+    code->suite = (int)suite_of(&terms);
     code->status = CODE_ACTIVE;
     code->created_at_ms = txn_now_ms(t);
     code->expires_at_ms = code->kind == CODE_DYNAMIC
-                              ? code->created_at_ms + pol->tiers[owner->tier].code_validity_s * 1000
+                              ? code->created_at_ms + terms.code_validity_s * 1000
                               : 0;
     code->ended_at_ms = 0;
     code->token[0] = '\0';

@@ -7,6 +7,7 @@
 #include "core/text.h"
 #include "core/ids.h"
 #include "core/money.h"
+#include "service/customer.h"
 
 /* ---- shared ------------------------------------------------------------------------------- */
 
@@ -183,9 +184,9 @@ static int64_t min64(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
-void wallet_effective_limits(const policy *pol, const account *a, effective_limits *out)
+void wallet_effective_limits(const policy *pol, const tier_policy *tp, const account *a,
+                             effective_limits *out)
 {
-    const tier_policy *tp = &pol->tiers[a->tier];
     int64_t bp = policy_region_multiplier(pol, a->region);
     out->single = scale_bp(tp->single_limit, bp);
     out->daily = scale_bp(tp->daily_limit, bp);
@@ -206,8 +207,15 @@ hb_err wallet_check_limits(txn *t, int64_t payer_id, int64_t amount)
     hb_err err = txn_account(t, payer_id, &payer);
     if (err != HB_ERR_OK) return err;
     if (payer->tier == TIER_SYSTEM || amount <= 0) return HB_ERR_OK; /* bad amounts: ledger */
+    tier_policy terms = txn_policy(t)->tiers[payer->tier];
+    if (payer->tier == TIER_PROVIDER) { /* its agreement, if it has one */
+        customer c;
+        err = store_customer_get(txn_store(t), payer_id, &c);
+        if (err == HB_ERR_OK) customer_terms(txn_policy(t), &c, &terms);
+        if (err == HB_ERR_UNAVAILABLE) return err;
+    }
     effective_limits lim;
-    wallet_effective_limits(txn_policy(t), payer, &lim);
+    wallet_effective_limits(txn_policy(t), &terms, payer, &lim);
     char limit[MONEY_TEXT_MAX];
     if (payer->tier == TIER_PERSONAL && lim.single == 0) {
         txn_fail_detail(t, "unverified (real-name level %d): this account can receive but not pay",

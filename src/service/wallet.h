@@ -58,13 +58,15 @@ hb_err wallet_command_init(command *cmd, const char *actor, const char *idem_key
 #define WALLET_BARE_REAL_NAME_LEVEL 2
 
 /* What an account may pay (DESIGN.md section 2): its tier's limits scaled by its region's
- * multiplier (basis points, rounded down) and, for people, no more than their real-name
+ * multiplier (basis points, rounded down; terms: the tier's, or a provider's agreement)
+ * and, for people, no more than their real-name
  * level's caps (which alone bound a year). capped: a cap is below the tier's limit. */
 typedef struct effective_limits {
     int64_t single, daily, yearly;
     bool capped;
 } effective_limits;
-void wallet_effective_limits(const policy *pol, const account *a, effective_limits *out);
+void wallet_effective_limits(const policy *pol, const tier_policy *terms, const account *a,
+                             effective_limits *out);
 
 /* In a command: the payer's effective limits for a movement of amount (single; charged to
  * the payer's business day and year, daily and yearly). LIMIT_EXCEEDED with a detail (an

@@ -366,6 +366,45 @@ static const char *const migrations[] = {
     "UPDATE accounts SET real_name = 2 WHERE kind = 1 AND tier = 1;"
     "UPDATE accounts SET region = (SELECT c.region FROM customers c WHERE c.id = accounts.id) "
     "  WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = accounts.id);",
+    /* 6: a provider's agreement (DESIGN.md section 2: limits, fee, code validity, crypto and
+     * shares per agreement); agreement_single 0 = none. SQLite's migration 9. */
+    "ALTER TABLE customers ADD COLUMN agreement_single bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN agreement_daily bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN agreement_validity_s bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN agreement_crypto bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN agreement_max_shares bigint NOT NULL DEFAULT 0;",
+    /* 7: risk: cases (decisions other than allow, to be resolved), lists of accounts,
+     * devices and codes with optional expiry (blacklists, and fused codes), and each code's
+     * run of same-amount payments. SQLite's migration 10. */
+    "CREATE TABLE risk_cases ("
+    "  id bigint PRIMARY KEY,"
+    "  account_id bigint NOT NULL,"
+    "  rule text NOT NULL,"
+    "  object text NOT NULL,"
+    "  decision text NOT NULL,"
+    "  reason text NOT NULL,"
+    "  status bigint NOT NULL CHECK (status BETWEEN 0 AND 1),"
+    "  events bigint NOT NULL,"
+    "  first_at bigint NOT NULL,"
+    "  last_at bigint NOT NULL,"
+    "  resolution text NOT NULL,"
+    "  resolved_by text NOT NULL,"
+    "  resolved_at bigint NOT NULL);"
+    "CREATE INDEX risk_cases_open ON risk_cases(account_id, rule, object) WHERE status = 0;"
+    "CREATE INDEX risk_cases_status ON risk_cases(status, id);"
+    "CREATE TABLE risk_lists ("
+    "  kind bigint NOT NULL CHECK (kind BETWEEN 1 AND 3),"
+    "  value text NOT NULL,"
+    "  fuse bigint NOT NULL CHECK (fuse BETWEEN 0 AND 1),"
+    "  reason text NOT NULL,"
+    "  expires_at bigint NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  created_by text NOT NULL,"
+    "  PRIMARY KEY (kind, value));"
+    "CREATE TABLE code_runs ("
+    "  code_id bigint PRIMARY KEY,"
+    "  amount bigint NOT NULL,"
+    "  run bigint NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

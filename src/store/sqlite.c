@@ -293,6 +293,45 @@ static const char *const migrations[] = {
     "UPDATE accounts SET real_name = 2 WHERE kind = 1 AND tier = 1;"
     "UPDATE accounts SET region = (SELECT c.region FROM customers c WHERE c.id = accounts.id) "
     "  WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = accounts.id);",
+    /* 9: a provider's agreement (DESIGN.md section 2: limits, fee, code validity, crypto and
+     * shares per agreement); agreement_single 0 = none. */
+    "ALTER TABLE customers ADD COLUMN agreement_single INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN agreement_daily INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN agreement_validity_s INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN agreement_crypto INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN agreement_max_shares INTEGER NOT NULL DEFAULT 0;",
+    /* 10: risk: cases (decisions other than allow, to be resolved), lists of accounts,
+     * devices and codes with optional expiry (blacklists, and fused codes), and each code's
+     * run of same-amount payments. */
+    "CREATE TABLE risk_cases ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  decision TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 1),"
+    "  events INTEGER NOT NULL,"
+    "  first_at INTEGER NOT NULL,"
+    "  last_at INTEGER NOT NULL,"
+    "  resolution TEXT NOT NULL,"
+    "  resolved_by TEXT NOT NULL,"
+    "  resolved_at INTEGER NOT NULL);"
+    "CREATE INDEX risk_cases_open ON risk_cases(account_id, rule, object) WHERE status = 0;"
+    "CREATE INDEX risk_cases_status ON risk_cases(status, id);"
+    "CREATE TABLE risk_lists ("
+    "  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 3),"
+    "  value TEXT NOT NULL,"
+    "  fuse INTEGER NOT NULL CHECK (fuse BETWEEN 0 AND 1),"
+    "  reason TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  PRIMARY KEY (kind, value));"
+    "CREATE TABLE code_runs ("
+    "  code_id INTEGER PRIMARY KEY,"
+    "  amount INTEGER NOT NULL,"
+    "  run INTEGER NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

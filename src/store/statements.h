@@ -13,7 +13,8 @@
 #define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
 #define CUSTOMER_COLUMNS                                                                     \
     "id, tier, region, name_box, phone_box, phone_hash, id_number_box, pending_id, "         \
-    "available_id, created_at, fee_rate_bp"
+    "available_id, created_at, fee_rate_bp, agreement_single, agreement_daily, "               \
+    "agreement_validity_s, agreement_crypto, agreement_max_shares"
 #define KEY_COLUMNS "key_id, secret_box, role, account_id, created_at, revoked_at"
 #define SESSION_COLUMNS "token_hash, account_id, expires_at, revoked_at, created_at"
 #define PACKET_COLUMNS                                                                       \
@@ -121,6 +122,39 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                      "CAST(COALESCE(SUM(p.amount - p.fee - p.refunded + p.refunded_fee), 0) " \
                      "AS BIGINT) FROM payments p WHERE p.credit_id = a.id AND p.settles = 1 " \
                      "AND p.settlement_id = 0)")
+#define CASE_COLUMNS                                                                         \
+    "id, account_id, rule, object, decision, reason, status, events, first_at, last_at, "    \
+    "resolution, resolved_by, resolved_at"
+#define LIST_COLUMNS "kind, value, fuse, reason, expires_at, created_at, created_by"
+#define RISK_STATEMENTS(X)                                                                   \
+    X(CASE_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM risk_cases")                            \
+    X(CASE_INSERT, "INSERT INTO risk_cases (" CASE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, " \
+                   "$7, $8, $9, $10, $11, $12, $13)")                                        \
+    X(CASE_FIND_OPEN, "SELECT " CASE_COLUMNS " FROM risk_cases WHERE account_id = $1 "       \
+                      "AND rule = $2 AND object = $3 AND status = 0")                        \
+    X(CASE_TOUCH, "UPDATE risk_cases SET events = events + 1, last_at = $2, decision = $3, " \
+                  "reason = $4 WHERE id = $1 AND status = 0")                                \
+    X(CASE_GET, "SELECT " CASE_COLUMNS " FROM risk_cases WHERE id = $1")                     \
+    X(CASE_LIST, "SELECT " CASE_COLUMNS " FROM risk_cases "                                  \
+                 "WHERE (CAST($1 AS BIGINT) < 0 OR status = CAST($1 AS BIGINT)) "            \
+                 "AND (CAST($2 AS BIGINT) = 0 OR account_id = CAST($2 AS BIGINT)) "          \
+                 "AND ($3 = '' OR rule = $3) "                                               \
+                 "AND (CAST($4 AS BIGINT) = 0 OR id < CAST($4 AS BIGINT)) "                  \
+                 "ORDER BY id DESC LIMIT $5")                                                \
+    X(CASE_RESOLVE, "UPDATE risk_cases SET status = 1, resolution = $2, resolved_by = $3, "  \
+                    "resolved_at = $4 WHERE id = $1 AND status = 0")                         \
+    X(LIST_GET, "SELECT " LIST_COLUMNS " FROM risk_lists WHERE kind = $1 AND value = $2")    \
+    X(LIST_PUT, "INSERT INTO risk_lists (" LIST_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7) " \
+                "ON CONFLICT (kind, value) DO UPDATE SET fuse = excluded.fuse, "             \
+                "reason = excluded.reason, expires_at = excluded.expires_at, "               \
+                "created_at = excluded.created_at, created_by = excluded.created_by")        \
+    X(LIST_DELETE, "DELETE FROM risk_lists WHERE kind = $1 AND value = $2")                  \
+    X(LIST_PAGE, "SELECT " LIST_COLUMNS " FROM risk_lists WHERE kind = $1 AND value > $2 "   \
+                 "AND (expires_at = 0 OR expires_at > $3) ORDER BY value LIMIT $4")          \
+    X(CODE_RUN_GET, "SELECT amount, run FROM code_runs WHERE code_id = $1")                  \
+    X(CODE_RUN_PUT, "INSERT INTO code_runs (code_id, amount, run) VALUES ($1, $2, $3) "      \
+                    "ON CONFLICT (code_id) DO UPDATE SET amount = excluded.amount, "         \
+                    "run = excluded.run")
 #define STATEMENTS(X)                                                                        \
     X(SAVEPOINT, "SAVEPOINT cmd")                                                            \
     X(RELEASE, "RELEASE SAVEPOINT cmd")                                                      \
@@ -161,8 +195,11 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                   "ORDER BY seq DESC LIMIT 1")                                               \
     X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \
     X(CUSTOMER_INSERT, "INSERT INTO customers (" CUSTOMER_COLUMNS ") VALUES "                \
-                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                          \
+                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)") \
     X(CUSTOMER_GET, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1")              \
+    X(CUSTOMER_SET_AGREEMENT, "UPDATE customers SET fee_rate_bp = $2, agreement_single = $3, "  \
+                              "agreement_daily = $4, agreement_validity_s = $5, "             \
+                              "agreement_crypto = $6, agreement_max_shares = $7 WHERE id = $1") \
     X(CUSTOMER_BY_PHONE, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE phone_hash = $3 "   \
                          "AND id > $1 ORDER BY id LIMIT $2")                                  \
     X(CUSTOMER_LIST, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id > $1 "             \
@@ -265,6 +302,7 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                       "LEFT JOIN accounts c ON c.id = t.credit_id "                          \
                       "WHERE d.id IS NULL OR c.id IS NULL OR d.currency <> t.currency "      \
                       "OR c.currency <> t.currency")                                        \
-    PAY_STATEMENTS(X)
+    PAY_STATEMENTS(X)                                                                        \
+    RISK_STATEMENTS(X)
 
 #endif

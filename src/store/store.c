@@ -274,7 +274,7 @@ hb_err store_max_id(store *s, store_sequence seq, int64_t *out)
                                   STMT_PACKET_MAX_ID,     STMT_CODE_MAX_ID,
                                   STMT_PAYMENT_MAX_ID,    STMT_REFUND_MAX_ID,
                                   STMT_SETTLEMENT_MAX_ID, STMT_WEBHOOK_MAX_ID,
-                                  STMT_DELIVERY_MAX_ID};
+                                  STMT_DELIVERY_MAX_ID,   STMT_CASE_MAX_ID};
     ASSERT((unsigned)seq < sizeof ids / sizeof ids[0]);
     return select_i64(s, ids[seq], out);
 }
@@ -1080,6 +1080,11 @@ hb_err store_customer_insert(store *s, const customer *c)
     d->bind_i64(st, 9, c->available_id);
     d->bind_i64(st, 10, c->created_at_ms);
     d->bind_i64(st, 11, c->fee_rate_bp);
+    d->bind_i64(st, 12, c->agreement_single);
+    d->bind_i64(st, 13, c->agreement_daily);
+    d->bind_i64(st, 14, c->agreement_validity_s);
+    d->bind_i64(st, 15, c->agreement_crypto);
+    d->bind_i64(st, 16, c->agreement_max_shares);
     return run(s, st);
 }
 
@@ -1098,8 +1103,27 @@ static void customer_from_row(store *s, void *st, customer *out)
     out->available_id = d->column_i64(st, 8);
     out->created_at_ms = d->column_i64(st, 9);
     out->fee_rate_bp = d->column_i64(st, 10);
+    out->agreement_single = d->column_i64(st, 11);
+    out->agreement_daily = d->column_i64(st, 12);
+    out->agreement_validity_s = d->column_i64(st, 13);
+    out->agreement_crypto = (int)d->column_i64(st, 14);
+    out->agreement_max_shares = d->column_i64(st, 15);
     ASSERT(out->fee_rate_bp >= -1 && out->fee_rate_bp <= 10000);
     ASSERT(out->id > 0 && out->tier >= TIER_PERSONAL && out->tier < TIER_COUNT);
+}
+
+hb_err store_customer_set_agreement(store *s, const customer *c)
+{
+    void *st = stmt(s, STMT_CUSTOMER_SET_AGREEMENT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, c->id);
+    d->bind_i64(st, 2, c->fee_rate_bp);
+    d->bind_i64(st, 3, c->agreement_single);
+    d->bind_i64(st, 4, c->agreement_daily);
+    d->bind_i64(st, 5, c->agreement_validity_s);
+    d->bind_i64(st, 6, c->agreement_crypto);
+    d->bind_i64(st, 7, c->agreement_max_shares);
+    return run_write(s, st, 1);
 }
 
 static void customer_row(store *s, void *st, void *item)

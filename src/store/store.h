@@ -192,6 +192,9 @@ typedef struct customer {
     int64_t available_id; /* merchants: their available account; 0 otherwise */
     int64_t created_at_ms;
     int64_t fee_rate_bp; /* merchants: the fee on payments received; -1 = the tier's lowest */
+    /* providers: what their agreement sets instead of the tier (single 0 = no agreement) */
+    int64_t agreement_single, agreement_daily, agreement_validity_s, agreement_max_shares;
+    int agreement_crypto; /* policy_crypto */
 } customer;
 
 /* Red packets. Statuses are stored; never renumber. A packet past its expiry that still
@@ -382,6 +385,36 @@ typedef struct delivery {
     int64_t delivered_at_ms;
 } delivery;
 
+/* Risk (store_risk.c). A case: a decision other than allow, open until resolved; a second
+ * event of the same rule for the same account and object updates the open case. */
+typedef struct risk_case {
+    int64_t id;
+    int64_t account_id;
+    char rule[32];
+    char object[LIMIT_OBJECT_LEN + 1]; /* the code, device or packet concerned; "" = none */
+    char decision[16];                 /* the latest: review, block, freeze, restrict, fuse */
+    char reason[LIMIT_ERR_DETAIL_LEN + 1];
+    int status; /* 0 open, 1 resolved */
+    int64_t events;
+    int64_t first_at_ms, last_at_ms;
+    char resolution[LIMIT_ERR_DETAIL_LEN + 1];
+    char resolved_by[LIMIT_ACTOR_LEN + 1];
+    int64_t resolved_at_ms;
+} risk_case;
+
+/* A list entry: an account, a device fingerprint or a code; fuse marks a code fused by a
+ * rule (CODE_FUSED) rather than listed by hand. expires_at 0 = never. */
+typedef enum risk_list_kind { RISK_LIST_ACCOUNT = 1, RISK_LIST_DEVICE = 2, RISK_LIST_CODE = 3 } risk_list_kind;
+typedef struct risk_list_entry {
+    risk_list_kind kind;
+    char value[LIMIT_DEVICE_LEN + 1];
+    bool fuse;
+    char reason[LIMIT_ERR_DETAIL_LEN + 1];
+    int64_t expires_at_ms;
+    int64_t created_at_ms;
+    char created_by[LIMIT_ACTOR_LEN + 1];
+} risk_list_entry;
+
 /* The ledger's invariants, as measured by store_ledger_check(). */
 typedef struct ledger_currency_report {
     currency currency;
@@ -461,7 +494,8 @@ typedef enum store_sequence {
     STORE_SEQ_REFUND,
     STORE_SEQ_SETTLEMENT,
     STORE_SEQ_WEBHOOK,
-    STORE_SEQ_DELIVERY
+    STORE_SEQ_DELIVERY,
+    STORE_SEQ_CASE
 } store_sequence;
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 
@@ -520,6 +554,8 @@ hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *ou
 /* Customers. store_customer_insert fails with DUPLICATE for a taken id. */
 hb_err store_customer_insert(store *s, const customer *c) WARN_UNUSED;
 hb_err store_customer_get(store *s, int64_t id, customer *out) WARN_UNUSED; /* NOT_FOUND */
+/* A provider's agreement and fee rate (pipelined). */
+hb_err store_customer_set_agreement(store *s, const customer *c) WARN_UNUSED;
 /* Up to limit customers with id > after_id in id order; only those whose phone has this
  * keyed hash when phone_hash is not NULL. */
 hb_err store_customer_list(store *s, int64_t after_id, int limit, const uint8_t *phone_hash,
@@ -658,6 +694,35 @@ hb_err store_delivery_due(store *s, int64_t now_ms, int limit, delivery *out,
 hb_err store_delivery_list(store *s, int64_t webhook_id, int64_t before_id, int limit,
                            delivery *out, int *count) WARN_UNUSED;
 const char *delivery_status_name(delivery_status st);
+
+/* Risk cases and lists (store_risk.c). Writes pipelined. */
+hb_err store_case_insert(store *s, const risk_case *c) WARN_UNUSED;
+/* The open case of (account, rule, object). NOT_FOUND. */
+hb_err store_case_find_open(store *s, int64_t account_id, const char *rule, const char *object,
+                            risk_case *out) WARN_UNUSED;
+/* One more event on an open case: its latest decision and reason. */
+hb_err store_case_touch(store *s, int64_t id, int64_t now_ms, const char *decision,
+                        const char *reason) WARN_UNUSED;
+hb_err store_case_get(store *s, int64_t id, risk_case *out) WARN_UNUSED; /* NOT_FOUND */
+/* Up to limit cases, newest first, before before_id (0 = newest); status -1 = any, account 0
+ * = any, rule "" = any. */
+hb_err store_case_list(store *s, int status, int64_t account_id, const char *rule,
+                       int64_t before_id, int limit, risk_case *out, int *count) WARN_UNUSED;
+/* Resolve an open case (NOT_FOUND-like failure of the transaction when it is not open). */
+hb_err store_case_resolve(store *s, int64_t id, const char *resolution, const char *by,
+                          int64_t now_ms) WARN_UNUSED;
+/* The list entry of (kind, value), expired or not. NOT_FOUND. */
+hb_err store_list_get(store *s, risk_list_kind kind, const char *value,
+                      risk_list_entry *out) WARN_UNUSED;
+hb_err store_list_put(store *s, const risk_list_entry *e) WARN_UNUSED; /* insert or replace */
+/* Remove an entry: NOT_FOUND when there is none (not pipelined). */
+hb_err store_list_delete(store *s, risk_list_kind kind, const char *value) WARN_UNUSED;
+/* Up to limit live entries of a kind with value > after, in value order. */
+hb_err store_list_page(store *s, risk_list_kind kind, const char *after, int64_t now_ms,
+                       int limit, risk_list_entry *out, int *count) WARN_UNUSED;
+/* A code's run of same-amount payments: NOT_FOUND before its first payment. */
+hb_err store_code_run_get(store *s, int64_t code_id, int64_t *amount, int64_t *run) WARN_UNUSED;
+hb_err store_code_run_put(store *s, int64_t code_id, int64_t amount, int64_t run) WARN_UNUSED;
 
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;

@@ -117,10 +117,75 @@ static void test_real_name_levels(void **state)
     assert_int_equal(atoi(out), 1);
 }
 
+static void test_provider_agreement(void **state)
+{
+    (void)state;
+    char provider[32], person[32], path[96], body[200];
+    assert_int_equal(create("{\"tier\":\"provider\",\"name\":\"服务商\"}", provider), -1);
+    assert_int_equal(create("{\"tier\":\"personal\",\"name\":\"P\",\"real_name_level\":2}", person), 2);
+    snprintf(path, sizeof path, "/v1/accounts/%s/topup", provider);
+    http_reply r = httptest_admin(&server, "POST", path, "{\"amount\":10000000,\"external_ref\":\"AG-1\"}", NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    static const struct {
+        const char *body;
+        long status;
+    } bad[] = {
+        {"{\"single_limit\":100000,\"daily_limit\":500000,\"fee_rate_bp\":50,\"code_validity_s\":60,"
+         "\"crypto\":\"des\",\"max_shares\":10}", 400},
+        {"{\"single_limit\":100000,\"daily_limit\":500000,\"fee_rate_bp\":10,\"code_validity_s\":60,"
+         "\"crypto\":\"sm4\",\"max_shares\":10}", 400}, /* below the tier's fee range */
+        {"{\"single_limit\":600000,\"daily_limit\":500000,\"fee_rate_bp\":50,\"code_validity_s\":60,"
+         "\"crypto\":\"sm4\",\"max_shares\":10}", 400},
+        {"{\"single_limit\":100000,\"daily_limit\":500000,\"fee_rate_bp\":50,\"code_validity_s\":5,"
+         "\"crypto\":\"sm4\",\"max_shares\":10}", 400},
+        {"{\"single_limit\":100000,\"daily_limit\":500000,\"fee_rate_bp\":50,\"code_validity_s\":60,"
+         "\"crypto\":\"sm4\"}", 400},
+    };
+    snprintf(path, sizeof path, "/v1/accounts/%s/agreement", provider);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = httptest_admin(&server, "PUT", path, bad[i].body, NULL);
+        httptest_expect(&r, bad[i].status, "INVALID_ARGUMENT");
+        httptest_reply_free(&r);
+    }
+    static const char good[] = "{\"single_limit\":100000,\"daily_limit\":500000,\"fee_rate_bp\":50,"
+                               "\"code_validity_s\":60,\"crypto\":\"sm4\",\"max_shares\":10}";
+    char ppath[96];
+    snprintf(ppath, sizeof ppath, "/v1/accounts/%s/agreement", person);
+    r = httptest_admin(&server, "PUT", ppath, good, NULL);
+    httptest_expect(&r, 400, "INVALID_ARGUMENT"); /* agreements are for providers */
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "PUT", path, good, NULL);
+    httptest_expect(&r, 200, NULL);
+    json_t *a = json_object_get(r.json, "agreement");
+    assert_int_equal(json_integer_value(json_object_get(a, "single_limit")), 100000);
+    assert_string_equal(json_string_value(json_object_get(a, "crypto")), "sm4");
+    httptest_reply_free(&r);
+    /* its limits bind its payments */
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":100001}", provider, person);
+    r = httptest_admin(&server, "POST", "/v1/transfers", body, NULL);
+    httptest_expect(&r, 403, "LIMIT_EXCEEDED");
+    httptest_reply_free(&r);
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":100000}", provider, person);
+    r = httptest_admin(&server, "POST", "/v1/transfers", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    /* and a red packet of more shares than it allows is refused */
+    snprintf(body, sizeof body, "{\"sender\":\"%s\",\"total\":1100,\"count\":11}", provider);
+    r = httptest_admin(&server, "POST", "/v1/packets", body, NULL);
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
+    char out[64];
+    httptest_sql(&server, "SELECT COUNT(*) FROM audit WHERE action = 'customer.agreement'", out,
+                 sizeof out);
+    assert_int_equal(atoi(out), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_name_levels),
+        cmocka_unit_test(test_provider_agreement),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

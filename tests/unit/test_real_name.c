@@ -206,6 +206,72 @@ static void test_region_multiplier(void **state)
     assert_int_equal(pay(far_basic, fx.funder, 100000, NULL, 0), HB_ERR_OK);
 }
 
+static hb_err agree(int64_t id, int64_t single, int64_t daily, int64_t fee, policy_crypto crypto,
+                    int64_t shares)
+{
+    agreement_cmd c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.single_limit = single;
+    c.daily_limit = daily;
+    c.fee_rate_bp = fee;
+    c.code_validity_s = 60;
+    c.crypto = crypto;
+    c.max_shares = shares;
+    char why[160];
+    hb_err err = customer_agreement_prepare(&c, "test", NULL, why, sizeof why);
+    return err == HB_ERR_OK ? engine_submit(fx.e, &c.base) : err;
+}
+
+static void test_provider_agreement(void **state)
+{
+    (void)state;
+    customer_cmd m;
+    memset(&m, 0, sizeof m);
+    m.input.tier = TIER_PROVIDER;
+    m.input.currency = CURRENCY_CNY;
+    snprintf(m.input.region, sizeof m.input.region, "CN");
+    snprintf(m.input.name, sizeof m.input.name, "Provider");
+    char why[160];
+    assert_int_equal(customer_create_prepare(&m, &fx.keys, "test", NULL, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &m.base), HB_ERR_OK);
+    int64_t provider = m.id;
+    assert_int_equal(testutil_topup(fx.e, provider, 100000000), HB_ERR_OK);
+    /* before an agreement, the provider tier's defaults (single 50,000.00) */
+    char detail[200];
+    hb_err first = pay(provider, fx.funder, 200000, detail, sizeof detail);
+    if (first != HB_ERR_OK) fail_msg("%s", detail);
+    /* the agreement's own limits, fee within the tier's 0.35%..0.8%, SM4 codes, 10 shares */
+    assert_int_equal(agree(provider, 100000, 150000, 20, POLICY_SM4, 10), HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(agree(fx.funder, 100000, 150000, 50, POLICY_SM4, 10), HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(agree(provider, 200000, 100000, 50, POLICY_SM4, 10), HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(agree(provider, 100000, 150000, 50, POLICY_EITHER, 10), HB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(agree(provider, 100000, 350000, 50, POLICY_SM4, 10), HB_ERR_OK);
+    assert_int_equal(pay(provider, fx.funder, 100001, detail, sizeof detail), HB_ERR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(detail, "single-transaction limit of 1000.00"));
+    assert_int_equal(pay(provider, fx.funder, 100000, NULL, 0), HB_ERR_OK);
+    /* the day's count holds the 2,000.00 paid before the agreement too */
+    assert_int_equal(pay(provider, fx.funder, 50001, detail, sizeof detail), HB_ERR_LIMIT_EXCEEDED);
+    assert_non_null(strstr(detail, "daily limit of 3500.00"));
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    customer_view v;
+    assert_int_equal(customer_view_get(s, &fx.keys, provider, false, &v), HB_ERR_OK);
+    store_close(s);
+    assert_int_equal(v.agreement.agreement_single, 100000);
+    assert_int_equal(v.agreement.agreement_daily, 350000);
+    assert_int_equal(v.agreement.fee_rate_bp, 50);
+    assert_int_equal(v.agreement.agreement_max_shares, 10);
+    tier_policy terms;
+    policy p;
+    policy_defaults(&p);
+    customer_terms(&p, &v.agreement, &terms);
+    assert_int_equal(terms.code_validity_s, 60);
+    assert_int_equal(terms.crypto, POLICY_SM4);
+    assert_int_equal(terms.max_shares, 10);
+}
+
 int main(void)
 {
     setenv("TZ", "Asia/Shanghai", 1);
@@ -214,6 +280,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_starting_level_and_unverified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_level_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_multiplier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_provider_agreement, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
