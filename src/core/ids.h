@@ -21,6 +21,7 @@ typedef enum id_kind {
     ID_SETTLEMENT,
     ID_WEBHOOK,
     ID_EVENT,
+    ID_CASE,
     ID_KIND_COUNT
 } id_kind;
 

@@ -39,6 +39,7 @@ void policy_defaults(policy *p)
     p->device_burst = 20;
     p->auth_failures_per_second = 5;
     p->auth_failures_burst = 50;
+    p->risk_same_amount_run = 5;
     p->code_key_id = 1;
     p->code_key_min = 1;
     p->static_daily_cap = 50000; /* 500.00 */
@@ -224,6 +225,10 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
     } else if (strcmp(section, "codes") == 0) {
         if (strcmp(key, "token_key_id") == 0) return set_int(value, 1, 8, &p->code_key_id, why, size);
         if (strcmp(key, "token_key_min") == 0) return set_int(value, 1, 8, &p->code_key_min, why, size);
+    } else if (strcmp(section, "risk") == 0) {
+        if (strcmp(key, "same_amount_run") == 0) {
+            return set_int(value, 0, 1000, &p->risk_same_amount_run, why, size);
+        }
     } else if (strcmp(section, "payments") == 0) {
         if (strcmp(key, "static_daily_cap") == 0) return set_amount(value, &p->static_daily_cap, why, size);
     } else if (strcmp(section, "settlement") == 0) {
@@ -296,7 +301,7 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"},
         {"rate_limit", "auth_failures_per_second"}, {"rate_limit", "auth_failures_burst"},
         {"rate_limit", "device_per_second"}, {"rate_limit", "device_burst"},
-        {"codes", "token_key_id"}, {"codes", "token_key_min"},
+        {"codes", "token_key_id"}, {"codes", "token_key_min"}, {"risk", "same_amount_run"},
         {"payments", "static_daily_cap"}, {"settlement", "auto_after"},
         {"webhooks", "retry_base_s"}, {"webhooks", "retry_max_s"}, {"webhooks", "give_up_s"},
         {"webhooks", "timeout_s"}, {"webhooks", "allow_private"}};

@@ -78,6 +78,8 @@ typedef struct policy {
     /* [codes] */
     int64_t code_key_id;  /* payment-code tokens are sealed with this key id (1..8) */
     int64_t code_key_min; /* tokens of key ids below it no longer open */
+    /* [risk] */
+    int64_t risk_same_amount_run; /* a code's run of equal payments that fuses it; 0 = off */
     /* [payments] */
     int64_t static_daily_cap; /* fen a payer may pay a day through static codes */
     /* [settlement] */

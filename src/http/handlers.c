@@ -94,6 +94,12 @@ static const route routes[] = {
      "GET /v1/webhooks/{id}/deliveries"},
     {"POST", "/v1/webhooks/*/deliveries/*/redeliver", h_delivery_redeliver, false,
      "POST /v1/webhooks/{id}/deliveries/{event}/redeliver"},
+    {"GET", "/v1/risk/cases", h_case_list, false, "GET /v1/risk/cases"},
+    {"GET", "/v1/risk/cases/*", h_case_get, false, "GET /v1/risk/cases/{id}"},
+    {"POST", "/v1/risk/cases/*/resolve", h_case_resolve, false, "POST /v1/risk/cases/{id}/resolve"},
+    {"GET", "/v1/risk/lists/*", h_list_get, false, "GET /v1/risk/lists/{list}"},
+    {"POST", "/v1/risk/lists/*", h_list_add, false, "POST /v1/risk/lists/{list}"},
+    {"POST", "/v1/risk/lists/*/remove", h_list_remove, false, "POST /v1/risk/lists/{list}/remove"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
@@ -243,6 +249,16 @@ static bool may_see_customer(const request *r, int64_t id)
 void handler_public_link(const request *r, char kind, const char *token, char *out, size_t size)
 {
     snprintf(out, size, "%s/%c/%s", r->server->public_url, kind, token);
+}
+
+/* Run a command now, in this request's thread (rare operations whose commands are too big
+ * to keep in every request): the caller's nonce and, when idempotent, its key go with it. */
+hb_err handler_submit_now(request *r, command *cmd, bool idempotent)
+{
+    request_prepare_command(r, cmd, idempotent);
+    hb_err err = engine_submit(r->server->engine, cmd);
+    if (err != HB_ERR_OK) request_error(r, err, cmd->err_detail);
+    return err;
 }
 
 pending_command *handler_new_command(request *r)
@@ -774,6 +790,7 @@ static void bank_movement(request *r, transfer_kind kind)
     } else {
         tr->debit_id = id;
     }
+    snprintf(pc->transfer.device, sizeof pc->transfer.device, "%s", device);
     hb_err err = wallet_transfer_prepare(&pc->transfer, r->caller.actor, NULL);
     if (err != HB_ERR_OK) {
         request_error(r, err, "invalid transfer");
@@ -852,6 +869,7 @@ static hb_err parse_transfer(request *r, json_t *obj, bool batch_item, transfer_
         return HB_ERR_RATE_LIMITED;
     }
     tr->kind = TRANSFER_P2P;
+    snprintf(c->device, sizeof c->device, "%s", device);
     hb_err err = wallet_transfer_prepare(c, r->caller.actor, NULL);
     if (err != HB_ERR_OK) snprintf(detail, size, "invalid transfer");
     return err;

@@ -16,6 +16,7 @@
 #include "service/packet.h"
 #include "service/paycode.h"
 #include "service/payment.h"
+#include "service/risk.h"
 #include "service/webhook.h"
 #include "service/wallet.h"
 
@@ -208,6 +209,10 @@ bool handler_is_admin(const request *r);
 bool handler_require_admin(request *r);
 /* A link the server hands out: PUBLIC_URL/KIND/TOKEN ('c' claim pages, 'p' pay pages). */
 void handler_public_link(const request *r, char kind, const char *token, char *out, size_t size);
+/* Run a command now, in this request's thread (rare operations whose commands are too big
+ * to keep in every request): the caller's nonce and, when idempotent, its key go with it.
+ * On failure the error response is set. */
+hb_err handler_submit_now(request *r, command *cmd, bool idempotent);
 /* A fresh zeroed command for the request (replacing any earlier one). */
 pending_command *handler_new_command(request *r);
 /* A query parameter's decoded value (NULL when absent); false with 400 set for a NUL byte. */
@@ -248,6 +253,14 @@ void h_webhook_delete(request *r);
 void h_webhook_rotate(request *r);
 void h_delivery_list(request *r);
 void h_delivery_redeliver(request *r);
+
+/* risk.c: risk cases and lists */
+void h_case_list(request *r);
+void h_case_get(request *r);
+void h_case_resolve(request *r);
+void h_list_get(request *r);
+void h_list_add(request *r);
+void h_list_remove(request *r);
 int handlers_route_count(void);
 const char *handlers_route_name(int route);
 

@@ -41,16 +41,6 @@ static bool sees_all(const request *r)
     return r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT;
 }
 
-/* Run a command now, in this request's thread (rare operations whose commands are too big
- * to keep in every request): the caller's nonce and, when idempotent, its key go with it. */
-static hb_err submit_now(request *r, command *cmd, bool idempotent)
-{
-    request_prepare_command(r, cmd, idempotent);
-    hb_err err = engine_submit(r->server->engine, cmd);
-    if (err != HB_ERR_OK) request_error(r, err, cmd->err_detail);
-    return err;
-}
-
 static void page_reply(request *r, json_t *data, bool more, id_kind kind, int64_t last_id)
 {
     json_t *reply = json_pack("{s:o}", "data", data);
@@ -306,7 +296,7 @@ void h_settlement_create(request *r)
     hb_err err = HB_ERR_OK;
     for (;;) {
         err = settle_prepare(c, day, r->caller.actor);
-        if (err == HB_ERR_OK) err = submit_now(r, &c->base, false);
+        if (err == HB_ERR_OK) err = handler_submit_now(r, &c->base, false);
         if (err != HB_ERR_OK) break;
         created += c->created;
         if (c->created < LIMIT_SETTLE_PAGE) break;
@@ -546,7 +536,7 @@ void h_webhook_create(request *r)
         request_error(r, HB_ERR_INVALID_ARGUMENT, "invalid webhook");
         ok = false;
     }
-    if (ok && submit_now(r, &c->base, false) == HB_ERR_OK) {
+    if (ok && handler_submit_now(r, &c->base, false) == HB_ERR_OK) {
         json_t *o = webhook_json(&c->hook);
         json_object_set_new(o, "secret", json_string(c->secret));
         request_json(r, 201, o);
@@ -599,7 +589,7 @@ static void change_webhook(request *r, bool rotate)
     c->id = w.id;
     c->rotate = rotate;
     if (webhook_change_prepare(c, r->server->keys, r->caller.actor) == HB_ERR_OK &&
-        submit_now(r, &c->base, false) == HB_ERR_OK) {
+        handler_submit_now(r, &c->base, false) == HB_ERR_OK) {
         json_t *o = webhook_json(&c->hook);
         if (rotate) json_object_set_new(o, "secret", json_string(c->secret));
         if (!rotate) json_object_set_new(o, "deleted", json_true());
@@ -665,7 +655,7 @@ void h_delivery_redeliver(request *r)
         c->id = id;
         c->redeliver = true;
         if (delivery_cmd_prepare(c, r->caller.actor) == HB_ERR_OK &&
-            submit_now(r, &c->base, false) == HB_ERR_OK) {
+            handler_submit_now(r, &c->base, false) == HB_ERR_OK) {
             request_json(r, 200, delivery_json(&c->out));
         }
     }

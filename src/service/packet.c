@@ -10,6 +10,7 @@
 #include "core/split.h"
 #include "core/text.h"
 #include "service/customer.h"
+#include "service/risk.h"
 #include "service/wallet.h"
 
 /* ---- shared ---------------------------------------------------------------------------------- */
@@ -174,6 +175,9 @@ static hb_err exec_create(txn *t, command *cmd)
         err = require_wallet(t, p->seed_id, p->currency, "seed", &seed);
         if (err != HB_ERR_OK) return err;
     }
+    /* the risk screen before anything is charged: a refusal keeps only its case */
+    err = risk_screen(t, &(risk_event){p->sender_id, NULL, 0});
+    if (err != HB_ERR_OK) return err;
     err = wallet_check_limits(t, p->sender_id, p->total);
     if (err != HB_ERR_OK) return err;
     const account *escrow = NULL;

@@ -9,6 +9,7 @@
 #include "core/ids.h"
 #include "core/money.h"
 #include "service/paycode.h"
+#include "service/risk.h"
 #include "service/wallet.h"
 #include "service/webhook.h"
 
@@ -277,6 +278,9 @@ static hb_err exec_pay(txn *t, command *cmd)
         return HB_ERR_INVALID_ARGUMENT;
     }
     p->business_day = txn_business_day(t);
+    /* the risk screen before anything is charged: a refusal keeps only its case */
+    err = risk_screen(t, &(risk_event){p->payer_id, c->device, code->id});
+    if (err != HB_ERR_OK) return err;
     if (code->kind == CODE_STATIC) {
         err = check_static_cap(t, p);
         if (err != HB_ERR_OK) return err;
@@ -326,6 +330,8 @@ static hb_err exec_pay(txn *t, command *cmd)
         if (txn_digest_row(t, "code_end", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     }
     if (digest_payment(t, p) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    err = risk_after_payment(t, code->id, p->owner_id, p->amount);
+    if (err != HB_ERR_OK) return err;
     err = webhook_emit(t, p->owner_id, WEBHOOK_PAYMENT_SUCCEEDED, ref, payment_json(p));
     if (err != HB_ERR_OK) return err;
     txn_audit(t, "payment.create", ref);

@@ -19,6 +19,7 @@ typedef struct transfer_cmd {
     /* in: kind, debit_id/credit_id (see wallet_transfer_prepare), amount, currency (or
      * CURRENCY_NONE for the accounts' own), reference; out: id, created_at_ms, and the rest */
     transfer transfer;
+    char device[LIMIT_DEVICE_LEN + 1]; /* the payer's device fingerprint; "" = none */
 } transfer_cmd;
 
 /* Leave the account's status or restriction as it is. */

@@ -6,7 +6,7 @@
  * with a valid admin signature (fresh nonce) over one keep-alive connection. Whatever the
  * body, the answer must be a complete HTTP response with a status below 500, and its body
  * JSON: an error envelope {"error":{"code","message","request_id"}} for 4xx. A red packet
- * (pkt_1, 100,000 shares) exists; "@TOKEN@" in a body becomes its claim token, so that
+ * (pkt_1, 100,000 shares, 40,000.00) exists; "@TOKEN@" in a body becomes its claim token, so that
  * claims get past the token check. A merchant's static code and a payment through it (pay_1)
  * exist; "@PAYLOAD@" becomes the code's EMVCo payload, so that payments get past the payload
  * check (and refunds of pay_1 have something to refund). The ledger must stay balanced,
@@ -156,7 +156,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     packet_create_cmd pc;
     memset(&pc, 0, sizeof pc);
     pc.packet.sender_id = a;
-    pc.packet.total = 10000000;
+    pc.packet.total = 4000000; /* within a level-2 single cap (50,000.00) */
     pc.packet.count = 100000;
     pc.packet.mode = 1;
     pc.expires_in_s = LIMIT_PACKET_EXPIRES_MAX_S;
@@ -213,7 +213,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         {"/v1/packets", ""},            {"/v1/packets/pkt_1/claims", ""},
         {"/v1/codes", ""},              {"/v1/payments", ""},
         {"/v1/payments/pay_1/refunds", ""}, {"/v1/settlements", ""},
-        {"/v1/webhooks", ""},
+        {"/v1/webhooks", ""},           {"/v1/risk/lists/accounts", ""},
+        {"/v1/risk/lists/devices/remove", ""}, {"/v1/risk/cases/case_1/resolve", ""},
     };
     path_count = (int)(sizeof templates / sizeof templates[0]);
     for (int i = 0; i < path_count; i++) {

@@ -1307,12 +1307,13 @@ static int setup(void **state)
     create_customer("{\"tier\":\"personal\",\"name\":\"张三\",\"phone\":\"13812345678\","
                     "\"id_number\":\"110101199003071234\"}",
                     fx.person);
-    create_customer("{\"tier\":\"personal\",\"name\":\"李四\",\"phone\":\"13987654321\"}",
+    create_customer("{\"tier\":\"personal\",\"name\":\"李四\",\"phone\":\"13987654321\","
+                    "\"real_name_level\":2}",
                     fx.person2);
     create_customer("{\"tier\":\"personal\",\"name\":\"陳大文\",\"currency\":\"HKD\","
-                    "\"region\":\"HK\"}",
+                    "\"region\":\"HK\",\"real_name_level\":2}",
                     fx.hkd);
-    create_customer("{\"tier\":\"personal\",\"name\":\"王五\"}", fx.poor);
+    create_customer("{\"tier\":\"personal\",\"name\":\"王五\",\"real_name_level\":1}", fx.poor);
     create_customer("{\"tier\":\"enterprise\",\"name\":\"王记小店\",\"phone\":\"13700001111\"}",
                     fx.merchant);
     char path[128];

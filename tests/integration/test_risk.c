@@ -1,9 +1,13 @@
-/* Risk rules over HTTP (issue 8), against the real server and its PostgreSQL twin. So far:
- * real-name levels: the level an account starts at, an unverified person receiving but not
- * paying, PUT /v1/accounts/{id}/real-name (admins only, audited), the level in the view. */
+/* Risk rules over HTTP (issue 8), against the real server and its PostgreSQL twin: real-name
+ * levels (the level an account starts at, an unverified person receiving but not paying,
+ * PUT /v1/accounts/{id}/real-name), provider agreements, blacklists of accounts, devices and
+ * codes with expiry (refused, money unmoved, the case opened and updated, resolved), and the
+ * same-amount rule fusing a code (the fifth payment accepted, later ones refused, the fuse
+ * lifted by resolving the case). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "httptest.h"
 #include "testutil.h"
@@ -181,11 +185,174 @@ static void test_provider_agreement(void **state)
     assert_int_equal(atoi(out), 1);
 }
 
+static long long balance(const char *id)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/accounts/%s", id);
+    http_reply r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    long long b = httptest_int(&r, "balance");
+    httptest_reply_free(&r);
+    return b;
+}
+
+static http_reply send_money(const char *from, const char *to, long long amount, const char *device)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":%lld%s%s%s}", from,
+             to, amount, device ? ",\"device\":\"" : "", device ? device : "", device ? "\"" : "");
+    return httptest_admin(&server, "POST", "/v1/transfers", body, NULL);
+}
+
+/* The cases of an account and rule: how many, and the first's id and events. */
+static int cases_of(const char *who, const char *rule, char id[32], long long *events)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/v1/risk/cases?account=%s&rule=%s&status=open", who, rule);
+    http_reply r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    json_t *data = json_object_get(r.json, "data");
+    int n = (int)json_array_size(data);
+    if (n > 0) {
+        json_t *c = json_array_get(data, 0);
+        snprintf(id, 32, "%s", json_string_value(json_object_get(c, "id")));
+        *events = json_integer_value(json_object_get(c, "events"));
+    }
+    httptest_reply_free(&r);
+    return n;
+}
+
+static void test_lists_and_cases(void **state)
+{
+    (void)state;
+    char alice[32], alice_tok[128], bob[32], bob_tok[128], body[256], id[32];
+    httptest_person(&server, "Alice", 100000, alice, alice_tok);
+    httptest_person(&server, "Bob", 100000, bob, bob_tok);
+    /* a blacklisted account is refused, moves nothing, and has a case */
+    snprintf(body, sizeof body, "{\"value\":\"%s\",\"reason\":\"fraud report 7\"}", alice);
+    http_reply r = httptest_admin(&server, "POST", "/v1/risk/lists/accounts", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    for (int i = 0; i < 2; i++) {
+        r = send_money(alice, bob, 100, NULL);
+        httptest_expect(&r, 403, "RISK_BLOCKED");
+        assert_null(strstr(r.body, "blacklist")); /* the reason, not the rule's internals */
+        httptest_reply_free(&r);
+    }
+    assert_int_equal(balance(alice), 100000);
+    long long events = 0;
+    assert_int_equal(cases_of(alice, "blacklist.account", id, &events), 1);
+    assert_int_equal(events, 2);
+    /* off the list it pays again; the case is resolved */
+    snprintf(body, sizeof body, "{\"value\":\"%s\"}", alice);
+    r = httptest_admin(&server, "POST", "/v1/risk/lists/accounts/remove", body, NULL);
+    httptest_expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "POST", "/v1/risk/lists/accounts/remove", body, NULL);
+    httptest_expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    r = send_money(alice, bob, 100, NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/risk/cases/%s/resolve", id);
+    r = httptest_admin(&server, "POST", path, "{\"action\":\"explode\"}", NULL);
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "POST", path, "{\"action\":\"dismiss\",\"note\":\"report withdrawn\"}", NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "status"), "resolved");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "POST", path, "{\"action\":\"dismiss\"}", NULL);
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
+    /* a device listed for two seconds */
+    r = httptest_admin(&server, "POST", "/v1/risk/lists/devices",
+                       "{\"value\":\"farm-phone-9\",\"reason\":\"device farm\",\"expires_in\":2}", NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    r = send_money(bob, alice, 100, "farm-phone-9");
+    httptest_expect(&r, 403, "RISK_BLOCKED");
+    httptest_reply_free(&r);
+    r = send_money(bob, alice, 100, "another-phone");
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    usleep(2500 * 1000);
+    r = send_money(bob, alice, 100, "farm-phone-9");
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    /* who may look and act: operators; support reads only; people not at all */
+    r = httptest_bearer(&server, alice_tok, "GET", "/v1/risk/cases", NULL, NULL);
+    httptest_expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "POST", "/v1/risk/lists/planets", "{\"value\":\"x\"}", NULL);
+    httptest_expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "POST", "/v1/risk/lists/accounts", "{\"value\":\"bob\"}", NULL);
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "GET", "/v1/risk/lists/devices", NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "data")), 0); /* expired */
+    httptest_reply_free(&r);
+}
+
+static void test_same_amount_fuse(void **state)
+{
+    (void)state;
+    char shop[32], key[64], secret[96], body[700], payer[32], payer_tok[128];
+    assert_int_equal(create("{\"tier\":\"enterprise\",\"name\":\"Tea\"}", shop), -1);
+    snprintf(body, sizeof body, "{\"role\":\"merchant\",\"account\":\"%s\"}", shop);
+    http_reply r = httptest_admin(&server, "POST", "/v1/keys", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    snprintf(key, sizeof key, "%s", httptest_str(&r, "key_id"));
+    snprintf(secret, sizeof secret, "%s", httptest_str(&r, "secret"));
+    httptest_reply_free(&r);
+    r = httptest_signed(&server, key, secret, "POST", "/v1/codes", "{\"kind\":\"static\"}", NULL);
+    httptest_expect(&r, 201, NULL);
+    char code[32], payload[600];
+    snprintf(code, sizeof code, "%s", httptest_str(&r, "id"));
+    snprintf(payload, sizeof payload, "%s", httptest_str(&r, "payload"));
+    httptest_reply_free(&r);
+    httptest_person(&server, "Payer", 100000, payer, payer_tok);
+    snprintf(body, sizeof body, "{\"payload\":\"%s\",\"amount\":888}", payload);
+    /* a different amount first: the run starts with the next one */
+    char other[700];
+    snprintf(other, sizeof other, "{\"payload\":\"%s\",\"amount\":500}", payload);
+    r = httptest_bearer(&server, payer_tok, "POST", "/v1/payments", other, NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    for (int i = 0; i < 5; i++) { /* the fifth of one amount is still accepted */
+        r = httptest_bearer(&server, payer_tok, "POST", "/v1/payments", body, NULL);
+        httptest_expect(&r, 201, NULL);
+        httptest_reply_free(&r);
+    }
+    long long before = balance(payer);
+    r = httptest_bearer(&server, payer_tok, "POST", "/v1/payments", other, NULL);
+    httptest_expect(&r, 403, "CODE_FUSED");
+    httptest_reply_free(&r);
+    assert_int_equal(balance(payer), before);
+    char id[32];
+    long long events = 0;
+    assert_int_equal(cases_of(shop, "same_amount", id, &events), 1);
+    /* the operator lifts the fuse; the code takes payments again */
+    char path[128];
+    snprintf(path, sizeof path, "/v1/risk/cases/%s/resolve", id);
+    r = httptest_admin(&server, "POST", path, "{\"action\":\"lift_fuse\",\"note\":\"a tea shop\"}", NULL);
+    httptest_expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, payer_tok, "POST", "/v1/payments", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_name_levels),
         cmocka_unit_test(test_provider_agreement),
+        cmocka_unit_test(test_lists_and_cases),
+        cmocka_unit_test(test_same_amount_fuse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

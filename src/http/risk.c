@@ -1,0 +1,238 @@
+/* Risk routes: cases to resolve and the lists (admins; support reads). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http_internal.h"
+
+static bool may_read(request *r)
+{
+    if (r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT) return true;
+    request_error(r, HB_ERR_FORBIDDEN, "risk cases and lists are for operators");
+    return false;
+}
+
+static json_t *case_json(const risk_case *c)
+{
+    char id[IDS_TEXT_MAX], acct[IDS_TEXT_MAX];
+    ids_format(ID_CASE, c->id, id, sizeof id);
+    ids_format(ID_ACCOUNT, c->account_id, acct, sizeof acct);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "id", id, "account", acct,
+                          "rule", c->rule, "decision", c->decision, "reason", c->reason,
+                          "status", c->status == 0 ? "open" : "resolved", "events",
+                          (json_int_t)c->events, "first_at", (json_int_t)c->first_at_ms,
+                          "last_at", (json_int_t)c->last_at_ms);
+    json_object_set_new(o, "object", c->object[0] ? json_string(c->object) : json_null());
+    if (c->status != 0) {
+        json_object_set_new(o, "resolution", json_string(c->resolution));
+        json_object_set_new(o, "resolved_by", json_string(c->resolved_by));
+        json_object_set_new(o, "resolved_at", json_integer(c->resolved_at_ms));
+    }
+    return o;
+}
+
+/* GET /v1/risk/cases?status=open|resolved&account=&rule=&limit=&cursor= */
+void h_case_list(request *r)
+{
+    if (!may_read(r)) return;
+    int64_t limit = 0, before = 0, account_id = 0;
+    if (!handler_page_params(r, ID_CASE, &limit, &before)) return;
+    const char *status = NULL, *account_text = NULL, *rule = NULL;
+    if (!handler_query_value(r, "status", &status) || !handler_query_value(r, "account", &account_text) ||
+        !handler_query_value(r, "rule", &rule)) {
+        return;
+    }
+    int st = -1;
+    if (status != NULL) {
+        st = strcmp(status, "open") == 0 ? 0 : strcmp(status, "resolved") == 0 ? 1 : -2;
+        if (st == -2) {
+            request_error(r, HB_ERR_INVALID_ARGUMENT, "status must be open or resolved");
+            return;
+        }
+    }
+    if (account_text != NULL && !request_account_id(r, account_text, &account_id)) return;
+    if (rule != NULL && strlen(rule) > 31) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "unknown rule");
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    risk_case *page = calloc((size_t)limit + 1, sizeof *page);
+    ASSERT(page != NULL);
+    int count = 0;
+    hb_err err = store_case_list(s, st, account_id, rule ? rule : "", before, (int)limit + 1, page,
+                                 &count);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        free(page);
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while listing");
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < count && i < limit; i++) json_array_append_new(data, case_json(&page[i]));
+    json_t *reply = json_pack("{s:o}", "data", data);
+    if (count > limit) {
+        char next[IDS_TEXT_MAX];
+        ids_format(ID_CASE, page[limit - 1].id, next, sizeof next);
+        json_object_set_new(reply, "next_cursor", json_string(next));
+    } else {
+        json_object_set_new(reply, "next_cursor", json_null());
+    }
+    free(page);
+    request_json(r, 200, reply);
+}
+
+static bool case_path_id(request *r, int64_t *id)
+{
+    if (strncmp(r->segments[3], "case_", 5) != 0 || ids_parse(ID_CASE, r->segments[3], id) != HB_ERR_OK) {
+        request_error(r, HB_ERR_NOT_FOUND, "no such case");
+        return false;
+    }
+    return true;
+}
+
+void h_case_get(request *r)
+{
+    int64_t id = 0;
+    if (!may_read(r) || !case_path_id(r, &id)) return;
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    risk_case c;
+    hb_err err = store_case_get(s, id, &c);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, err == HB_ERR_NOT_FOUND ? "no such case" : "");
+        return;
+    }
+    request_json(r, 200, case_json(&c));
+}
+
+/* POST /v1/risk/cases/{id}/resolve {action, note} (admin). */
+void h_case_resolve(request *r)
+{
+    int64_t id = 0;
+    if (!handler_require_admin(r) || !case_path_id(r, &id)) return;
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const fields[] = {"action", "note", NULL};
+    risk_resolve_cmd *c = calloc(1, sizeof *c);
+    ASSERT(c != NULL);
+    bool ok = request_only_fields(r, body, fields) &&
+              request_string(r, body, "action", true, sizeof c->action - 1, c->action,
+                             sizeof c->action) &&
+              request_string(r, body, "note", false, sizeof c->note - 1, c->note, sizeof c->note);
+    json_decref(body);
+    c->case_id = id;
+    char why[LIMIT_ERR_DETAIL_LEN + 1] = "";
+    if (ok && risk_resolve_prepare(c, r->caller.actor, why, sizeof why) != HB_ERR_OK) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, why);
+        ok = false;
+    }
+    if (ok && handler_submit_now(r, &c->base, false) == HB_ERR_OK) {
+        request_json(r, 200, case_json(&c->result));
+    }
+    free(c);
+}
+
+static bool list_kind(request *r, risk_list_kind *out)
+{
+    *out = risk_list_kind_parse(r->segments[3]);
+    if (*out == 0) {
+        request_error(r, HB_ERR_NOT_FOUND, "the lists are accounts, devices and codes");
+        return false;
+    }
+    return true;
+}
+
+static json_t *entry_json(const risk_list_entry *e)
+{
+    json_t *o = json_pack("{s:s,s:s,s:b,s:s,s:I,s:s}", "list", risk_list_kind_name(e->kind),
+                          "value", e->value, "fused", e->fuse, "reason", e->reason,
+                          "created_at", (json_int_t)e->created_at_ms, "created_by", e->created_by);
+    json_object_set_new(o, "expires_at", e->expires_at_ms ? json_integer(e->expires_at_ms) : json_null());
+    return o;
+}
+
+/* GET /v1/risk/lists/{accounts|devices|codes}?after=&limit=: live entries in value order. */
+void h_list_get(request *r)
+{
+    risk_list_kind kind;
+    if (!may_read(r) || !list_kind(r, &kind)) return;
+    int64_t limit = 0;
+    const char *after = NULL;
+    if (!handler_query_integer(r, "limit", 1, 100, LIMIT_PAGE_DEFAULT, &limit) ||
+        !handler_query_value(r, "after", &after)) {
+        return;
+    }
+    if (after != NULL && strlen(after) > LIMIT_DEVICE_LEN) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "after is a value of the list");
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    risk_list_entry *page = calloc((size_t)limit + 1, sizeof *page);
+    ASSERT(page != NULL);
+    int count = 0;
+    hb_err err = store_list_page(s, kind, after ? after : "", clock_now_ms(r->server->clock),
+                                 (int)limit + 1, page, &count);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        free(page);
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while listing");
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < count && i < limit; i++) json_array_append_new(data, entry_json(&page[i]));
+    json_t *reply = json_pack("{s:o}", "data", data);
+    json_object_set_new(reply, "next_after", count > limit ? json_string(page[limit - 1].value) : json_null());
+    free(page);
+    request_json(r, 200, reply);
+}
+
+static void change_list(request *r, bool remove)
+{
+    risk_list_kind kind;
+    if (!handler_require_admin(r) || !list_kind(r, &kind)) return;
+    json_t *body = request_body_object(r);
+    if (body == NULL) return;
+    static const char *const add_fields[] = {"value", "reason", "expires_in", NULL};
+    static const char *const remove_fields[] = {"value", NULL};
+    risk_list_cmd *c = calloc(1, sizeof *c);
+    ASSERT(c != NULL);
+    c->remove = remove;
+    c->entry.kind = kind;
+    int64_t expires_in = 0;
+    bool ok = request_only_fields(r, body, remove ? remove_fields : add_fields) &&
+              request_string(r, body, "value", true, LIMIT_DEVICE_LEN, c->entry.value,
+                             sizeof c->entry.value) &&
+              (remove || (request_string(r, body, "reason", false, LIMIT_ERR_DETAIL_LEN,
+                                         c->entry.reason, sizeof c->entry.reason) &&
+                          request_integer(r, body, "expires_in", false, 1, 10LL * 365 * 86400,
+                                          &expires_in)));
+    json_decref(body);
+    c->entry.expires_at_ms = expires_in > 0 ? clock_now_ms(r->server->clock) + expires_in * 1000 : 0;
+    char why[LIMIT_ERR_DETAIL_LEN + 1] = "";
+    if (ok && risk_list_prepare(c, r->caller.actor, why, sizeof why) != HB_ERR_OK) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, why);
+        ok = false;
+    }
+    if (ok && handler_submit_now(r, &c->base, false) == HB_ERR_OK) {
+        request_json(r, remove ? 200 : 201,
+                     remove ? json_pack("{s:s,s:s,s:b}", "list", risk_list_kind_name(kind),
+                                        "value", c->entry.value, "removed", 1)
+                            : entry_json(&c->entry));
+    }
+    free(c);
+}
+
+/* POST /v1/risk/lists/{list} {value, reason, expires_in}: add or replace an entry. */
+void h_list_add(request *r)
+{
+    change_list(r, false);
+}
+
+/* POST /v1/risk/lists/{list}/remove {value} */
+void h_list_remove(request *r)
+{
+    change_list(r, true);
+}

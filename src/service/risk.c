@@ -1,0 +1,300 @@
+#include "service/risk.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/text.h"
+#include "service/wallet.h"
+
+static const char *const kind_names[] = {"", "accounts", "devices", "codes"};
+
+const char *risk_list_kind_name(risk_list_kind k)
+{
+    return k >= RISK_LIST_ACCOUNT && k <= RISK_LIST_CODE ? kind_names[k] : "";
+}
+
+risk_list_kind risk_list_kind_parse(const char *name)
+{
+    for (int k = RISK_LIST_ACCOUNT; k <= RISK_LIST_CODE; k++) {
+        if (strcmp(kind_names[k], name) == 0) return (risk_list_kind)k;
+    }
+    return (risk_list_kind)0;
+}
+
+hb_err risk_case_record(txn *t, int64_t account_id, const char *rule, const char *object,
+                        const char *decision, const char *reason)
+{
+    store *s = txn_store(t);
+    int64_t now = txn_now_ms(t);
+    risk_case c;
+    hb_err err = store_case_find_open(s, account_id, rule, object, &c);
+    if (err == HB_ERR_OK) {
+        err = store_case_touch(s, c.id, now, decision, reason);
+    } else if (err == HB_ERR_NOT_FOUND) {
+        int64_t last = 0;
+        err = store_max_id(s, STORE_SEQ_CASE, &last);
+        memset(&c, 0, sizeof c);
+        c.id = last + 1;
+        c.account_id = account_id;
+        snprintf(c.rule, sizeof c.rule, "%s", rule);
+        snprintf(c.object, sizeof c.object, "%s", object);
+        c.events = 1;
+        c.first_at_ms = now;
+        if (err == HB_ERR_OK) err = store_case_insert(s, &c);
+    }
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    const int64_t ints[] = {c.id, account_id, now};
+    const char *const texts[] = {rule, object, decision, reason};
+    return txn_digest_row(t, "risk_case_event", ints, 3, texts, 4);
+}
+
+/* A live list entry for (kind, value)? *out receives it. */
+static hb_err listed(txn *t, risk_list_kind kind, const char *value, risk_list_entry *out,
+                     bool *hit)
+{
+    *hit = false;
+    hb_err err = store_list_get(txn_store(t), kind, value, out);
+    if (err == HB_ERR_NOT_FOUND) return HB_ERR_OK;
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    *hit = out->expires_at_ms == 0 || out->expires_at_ms > txn_now_ms(t);
+    return HB_ERR_OK;
+}
+
+/* Refuse with err, keeping the case opened for it. */
+static hb_err refuse(txn *t, int64_t account_id, const char *rule, const char *object,
+                     const char *decision, hb_err err, const char *reason)
+{
+    hb_err rec = risk_case_record(t, account_id, rule, object, decision, reason);
+    if (rec != HB_ERR_OK) return rec;
+    txn_fail_detail(t, "%s", reason);
+    char subject[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, account_id, subject, sizeof subject);
+    txn_audit(t, "risk.refuse", subject);
+    txn_keep_refusal(t);
+    return err;
+}
+
+hb_err risk_screen(txn *t, const risk_event *ev)
+{
+    risk_list_entry e;
+    bool hit = false;
+    char id[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, ev->actor_id, id, sizeof id);
+    hb_err err = listed(t, RISK_LIST_ACCOUNT, id, &e, &hit);
+    if (err != HB_ERR_OK) return err;
+    if (hit) {
+        return refuse(t, ev->actor_id, "blacklist.account", "", "block", HB_ERR_RISK_BLOCKED,
+                      "this account may not move money; contact the operator");
+    }
+    if (ev->device != NULL && ev->device[0] != '\0') {
+        err = listed(t, RISK_LIST_DEVICE, ev->device, &e, &hit);
+        if (err != HB_ERR_OK) return err;
+        if (hit) {
+            return refuse(t, ev->actor_id, "blacklist.device", "", "block", HB_ERR_RISK_BLOCKED,
+                          "this device may not move money; contact the operator");
+        }
+    }
+    if (ev->code_id > 0) {
+        char code[IDS_TEXT_MAX];
+        ids_format(ID_CODE, ev->code_id, code, sizeof code);
+        err = listed(t, RISK_LIST_CODE, code, &e, &hit);
+        if (err != HB_ERR_OK) return err;
+        if (hit && e.fuse) {
+            return refuse(t, ev->actor_id, "fused.code", code, "block", HB_ERR_CODE_FUSED,
+                          "this code has been stopped; ask the merchant for another");
+        }
+        if (hit) {
+            return refuse(t, ev->actor_id, "blacklist.code", code, "block", HB_ERR_RISK_BLOCKED,
+                          "this code may not be paid; contact the operator");
+        }
+    }
+    return HB_ERR_OK;
+}
+
+hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amount)
+{
+    int64_t limit = txn_policy(t)->risk_same_amount_run;
+    if (limit <= 0) return HB_ERR_OK;
+    store *s = txn_store(t);
+    int64_t last = 0, run_length = 0;
+    hb_err err = store_code_run_get(s, code_id, &last, &run_length);
+    if (err == HB_ERR_NOT_FOUND) {
+        last = 0;
+        run_length = 0;
+        err = HB_ERR_OK;
+    }
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    run_length = last == amount ? run_length + 1 : 1;
+    if (store_code_run_put(s, code_id, amount, run_length) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    const int64_t ints[] = {code_id, amount, run_length};
+    if (txn_digest_row(t, "code_run", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (run_length != limit) return HB_ERR_OK;
+    /* the limit-th payment of one amount in a row is accepted; the code stops taking more */
+    risk_list_entry e;
+    memset(&e, 0, sizeof e);
+    e.kind = RISK_LIST_CODE;
+    ids_format(ID_CODE, code_id, e.value, sizeof e.value);
+    e.fuse = true;
+    snprintf(e.reason, sizeof e.reason, "%lld payments of the same amount in a row",
+             (long long)run_length);
+    e.created_at_ms = txn_now_ms(t);
+    snprintf(e.created_by, sizeof e.created_by, "rule:same_amount");
+    if (store_list_put(s, &e) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    return risk_case_record(t, owner_id, "same_amount", e.value, "fuse", e.reason);
+}
+
+/* ---- lists --------------------------------------------------------------------------------- */
+
+static hb_err exec_list(txn *t, command *cmd)
+{
+    risk_list_cmd *c = (risk_list_cmd *)cmd;
+    risk_list_entry *e = &c->entry;
+    store *s = txn_store(t);
+    char object[LIMIT_OBJECT_LEN + 1];
+    snprintf(object, sizeof object, "%.10s:%.21s", risk_list_kind_name(e->kind), e->value);
+    if (c->remove) {
+        risk_list_entry old;
+        hb_err err = store_list_get(s, e->kind, e->value, &old);
+        if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "not on the list");
+        if (err != HB_ERR_OK) return err;
+        if (store_list_delete(s, e->kind, e->value) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        const int64_t ints[] = {e->kind};
+        const char *const texts[] = {e->value};
+        if (txn_digest_row(t, "risk_list_remove", ints, 1, texts, 1) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        txn_audit(t, "risk.list.remove", object);
+        return HB_ERR_OK;
+    }
+    e->created_at_ms = txn_now_ms(t);
+    snprintf(e->created_by, sizeof e->created_by, "%s", cmd->actor);
+    if (e->expires_at_ms < 0) e->expires_at_ms = 0;
+    if (store_list_put(s, e) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    const int64_t ints[] = {e->kind, e->fuse, e->expires_at_ms, e->created_at_ms};
+    const char *const texts[] = {e->value, e->reason, e->created_by};
+    if (txn_digest_row(t, "risk_list", ints, 4, texts, 3) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    txn_audit(t, "risk.list.add", object);
+    return HB_ERR_OK;
+}
+
+static hb_err replay_list(txn *t, command *cmd, const char *result, size_t len)
+{
+    (void)t, (void)cmd, (void)result, (void)len;
+    return HB_ERR_OK;
+}
+
+hb_err risk_list_prepare(risk_list_cmd *c, const char *actor, char *why, size_t why_size)
+{
+    risk_list_entry *e = &c->entry;
+    const char *bad = NULL;
+    int64_t id = 0;
+    if (e->kind < RISK_LIST_ACCOUNT || e->kind > RISK_LIST_CODE) {
+        bad = "the list is accounts, devices or codes";
+    } else if (e->kind == RISK_LIST_ACCOUNT && ids_parse(ID_ACCOUNT, e->value, &id) != HB_ERR_OK) {
+        bad = "an account list entry is an account id (acct_N)";
+    } else if (e->kind == RISK_LIST_CODE && ids_parse(ID_CODE, e->value, &id) != HB_ERR_OK) {
+        bad = "a code list entry is a code id (code_N)";
+    } else if (!text_valid(e->value, LIMIT_DEVICE_LEN, false) || text_has_invisible(e->value)) {
+        bad = "the value must be 1..128 bytes of printable UTF-8";
+    } else if (!text_valid(e->reason, LIMIT_ERR_DETAIL_LEN, true)) {
+        bad = "the reason must be valid UTF-8";
+    }
+    if (bad != NULL) {
+        snprintf(why, why_size, "%s", bad);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    if (e->kind != RISK_LIST_DEVICE) ids_format(e->kind == RISK_LIST_ACCOUNT ? ID_ACCOUNT : ID_CODE, id, e->value, sizeof e->value);
+    char canonical[LIMIT_DEVICE_LEN + LIMIT_ERR_DETAIL_LEN + 64];
+    int n = snprintf(canonical, sizeof canonical, "risk.list|%d|%d|%s|%lld|%s", c->remove, e->kind,
+                     e->value, (long long)e->expires_at_ms, e->reason);
+    hb_err err = wallet_command_init(&c->base, actor, NULL, canonical,
+                                     n > 0 && (size_t)n < sizeof canonical ? (size_t)n : 0);
+    c->base.exec = exec_list;
+    c->base.replay = replay_list;
+    return err;
+}
+
+/* ---- resolving cases ------------------------------------------------------------------------ */
+
+static hb_err exec_resolve(txn *t, command *cmd)
+{
+    risk_resolve_cmd *c = (risk_resolve_cmd *)cmd;
+    store *s = txn_store(t);
+    risk_case *k = &c->result;
+    hb_err err = store_case_get(s, c->case_id, k);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such case");
+    if (err != HB_ERR_OK) return err;
+    if (k->status != 0) {
+        txn_fail_detail(t, "the case is resolved already");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    const char *a = c->action;
+    if (strcmp(a, "unfreeze") == 0) {
+        err = txn_account_set_status(t, k->account_id, ACCOUNT_ACTIVE, 0);
+    } else if (strcmp(a, "lift_restriction") == 0) {
+        const account *acct = NULL;
+        err = txn_account(t, k->account_id, &acct);
+        if (err == HB_ERR_OK) err = txn_account_set_status(t, k->account_id, acct->status, 0);
+    } else if (strcmp(a, "lift_fuse") == 0) {
+        if (strncmp(k->object, "code_", 5) != 0) {
+            txn_fail_detail(t, "this case concerns no code");
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        err = store_list_delete(s, RISK_LIST_CODE, k->object);
+        if (err == HB_ERR_NOT_FOUND) err = HB_ERR_OK; /* lifted already */
+        int64_t code_id = 0;
+        if (err == HB_ERR_OK && ids_parse(ID_CODE, k->object, &code_id) == HB_ERR_OK) {
+            err = store_code_run_put(s, code_id, 0, 0); /* the run starts again */
+        }
+    } else if (strcmp(a, "blacklist") == 0) {
+        risk_list_entry e;
+        memset(&e, 0, sizeof e);
+        e.kind = RISK_LIST_ACCOUNT;
+        ids_format(ID_ACCOUNT, k->account_id, e.value, sizeof e.value);
+        snprintf(e.reason, sizeof e.reason, "case %lld: %s", (long long)k->id, c->note);
+        e.created_at_ms = txn_now_ms(t);
+        snprintf(e.created_by, sizeof e.created_by, "%s", cmd->actor);
+        err = store_list_put(s, &e);
+    } else if (strcmp(a, "dismiss") != 0 && strcmp(a, "confirm") != 0) {
+        txn_fail_detail(t, "action must be dismiss, confirm, unfreeze, lift_restriction, "
+                           "lift_fuse or blacklist");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "the case's account is gone");
+    if (err != HB_ERR_OK) return err;
+    char resolution[LIMIT_ERR_DETAIL_LEN + 1];
+    snprintf(resolution, sizeof resolution, "%s: %s", a, c->note);
+    if (store_case_resolve(s, k->id, resolution, cmd->actor, txn_now_ms(t)) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    k->status = 1;
+    snprintf(k->resolution, sizeof k->resolution, "%s", resolution);
+    snprintf(k->resolved_by, sizeof k->resolved_by, "%s", cmd->actor);
+    k->resolved_at_ms = txn_now_ms(t);
+    const int64_t ints[] = {k->id, k->resolved_at_ms};
+    const char *const texts[] = {resolution, cmd->actor};
+    if (txn_digest_row(t, "risk_case_resolve", ints, 2, texts, 2) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    char object[IDS_TEXT_MAX];
+    ids_format(ID_CASE, k->id, object, sizeof object);
+    txn_audit(t, "risk.resolve", object);
+    return HB_ERR_OK;
+}
+
+hb_err risk_resolve_prepare(risk_resolve_cmd *c, const char *actor, char *why, size_t why_size)
+{
+    if (c->case_id <= 0 || !text_valid(c->note, sizeof c->note - 1, true)) {
+        snprintf(why, why_size, "note must be at most %zu bytes of valid UTF-8", sizeof c->note - 1);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    char canonical[256];
+    int n = snprintf(canonical, sizeof canonical, "risk.resolve|%lld|%s|%s", (long long)c->case_id,
+                     c->action, c->note);
+    hb_err err = wallet_command_init(&c->base, actor, NULL, canonical,
+                                     n > 0 && (size_t)n < sizeof canonical ? (size_t)n : 0);
+    c->base.exec = exec_resolve;
+    c->base.replay = replay_list;
+    return err;
+}

@@ -1,0 +1,59 @@
+/* The risk engine (DESIGN.md section 5), in the writer, in the same transaction as the money.
+ *
+ * So far: lists of accounts, devices and codes with optional expiry (a listed payer or device
+ * is refused RISK_BLOCKED, a listed code RISK_BLOCKED and a fused one CODE_FUSED), and the
+ * same-amount velocity rule (a code receiving [risk] same_amount_run consecutive payments of
+ * one amount is fused: that payment is accepted, later ones refused). Every decision other
+ * than allow opens a case for the account (or adds an event to its open case of the same
+ * rule and object); a refusal keeps its case (txn_keep_refusal) and moves no money. Cases
+ * are resolved by an operator, who may unfreeze, lift a restriction or a fuse, or blacklist.
+ * (The limits by region and real-name level are in wallet.c; the static-code cap in
+ * payment.c.) */
+#ifndef HB_SERVICE_RISK_H
+#define HB_SERVICE_RISK_H
+
+#include "engine/engine.h"
+
+typedef struct risk_event {
+    int64_t actor_id;   /* the account whose money moves (payer, sender) */
+    const char *device; /* the device fingerprint, "" or NULL = none */
+    int64_t code_id;    /* a payment's code; 0 = none */
+} risk_event;
+
+/* Before a command moves money: refused (RISK_BLOCKED, CODE_FUSED, with a detail that names
+ * no rule internals) when the actor, the device or the code is listed; the refusal keeps its
+ * case. UNAVAILABLE on a storage fault. */
+hb_err risk_screen(txn *t, const risk_event *ev) WARN_UNUSED;
+
+/* After a payment through a code moved money: the same-amount velocity rule. */
+hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amount) WARN_UNUSED;
+
+/* Open a case, or add an event to the open one of (account, rule, object). */
+hb_err risk_case_record(txn *t, int64_t account_id, const char *rule, const char *object,
+                        const char *decision, const char *reason) WARN_UNUSED;
+
+const char *risk_list_kind_name(risk_list_kind k);
+risk_list_kind risk_list_kind_parse(const char *name); /* 0 for unknown */
+
+/* Add (or replace) a list entry, or remove one (audited). */
+typedef struct risk_list_cmd {
+    command base;
+    bool remove;
+    risk_list_entry entry; /* in: kind, value; reason and expires_at_ms to add */
+} risk_list_cmd;
+hb_err risk_list_prepare(risk_list_cmd *c, const char *actor, char *why,
+                         size_t why_size) WARN_UNUSED;
+
+/* Resolve an open case (audited): action "dismiss", "confirm", "unfreeze",
+ * "lift_restriction", "lift_fuse" or "blacklist" (the case's account), with a note. */
+typedef struct risk_resolve_cmd {
+    command base;
+    int64_t case_id;
+    char action[24];
+    char note[LIMIT_ERR_DETAIL_LEN - 32];
+    risk_case result; /* out */
+} risk_resolve_cmd;
+hb_err risk_resolve_prepare(risk_resolve_cmd *c, const char *actor, char *why,
+                            size_t why_size) WARN_UNUSED;
+
+#endif
