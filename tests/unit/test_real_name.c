@@ -1,4 +1,4 @@
-/* Real-name levels and regions (issue 8's policy part), through the engine with an injectable
+/* Real-name levels, regions, provider agreements and kept risk refusals (issue 8), through the engine with an injectable
  * clock (and on PostgreSQL as pg/unit/test_real_name): the level a customer starts at, an
  * unverified person receiving but not paying, the level's single, daily and yearly caps
  * against the tier's limits, the yearly count restarting at the new year in the configured
@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "service/customer.h"
 #include "service/keyring.h"
+#include "service/risk.h"
 #include "service/wallet.h"
 #include "testutil.h"
 
@@ -272,6 +273,62 @@ static void test_provider_agreement(void **state)
     assert_int_equal(terms.max_shares, 10);
 }
 
+static hb_err list_account(int64_t id, bool remove)
+{
+    risk_list_cmd c;
+    memset(&c, 0, sizeof c);
+    c.remove = remove;
+    c.entry.kind = RISK_LIST_ACCOUNT;
+    snprintf(c.entry.value, sizeof c.entry.value, "acct_%lld", (long long)id);
+    snprintf(c.entry.reason, sizeof c.entry.reason, "test");
+    char why[160];
+    hb_err err = risk_list_prepare(&c, "test", why, sizeof why);
+    return err == HB_ERR_OK ? engine_submit(fx.e, &c.base) : err;
+}
+
+/* A refusal by a risk rule keeps its case and audit record, moves nothing, and stores no
+ * idempotency record: the same key is decided again (and succeeds once the list allows). */
+static void test_refusal_keeps_case(void **state)
+{
+    (void)state;
+    int64_t who = person(2, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, who, 10000), HB_ERR_OK);
+    assert_int_equal(list_account(who, false), HB_ERR_OK);
+    for (int i = 1; i <= 2; i++) {
+        transfer_cmd c;
+        memset(&c, 0, sizeof c);
+        c.transfer.kind = TRANSFER_P2P;
+        c.transfer.debit_id = who;
+        c.transfer.credit_id = fx.funder;
+        c.transfer.amount = 100;
+        assert_int_equal(wallet_transfer_prepare(&c, "test", "same-key"), HB_ERR_OK);
+        assert_int_equal(engine_submit(fx.e, &c.base), HB_ERR_RISK_BLOCKED);
+        assert_false(c.base.replayed);
+        store *s = NULL;
+        store_options o = {.read_only = true};
+        char why[256];
+        assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+        risk_case k;
+        assert_int_equal(store_case_find_open(s, who, "blacklist.account", "", &k), HB_ERR_OK);
+        assert_int_equal(k.events, i);
+        account a;
+        assert_int_equal(store_account_get(s, who, &a), HB_ERR_OK);
+        assert_int_equal(a.balance, 10000);
+        assert_int_equal(a.year_debits, 0); /* nothing charged to the year either */
+        store_close(s);
+    }
+    assert_int_equal(list_account(who, true), HB_ERR_OK);
+    assert_int_equal(list_account(who, true), HB_ERR_NOT_FOUND);
+    transfer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.transfer.kind = TRANSFER_P2P;
+    c.transfer.debit_id = who;
+    c.transfer.credit_id = fx.funder;
+    c.transfer.amount = 100;
+    assert_int_equal(wallet_transfer_prepare(&c, "test", "same-key"), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &c.base), HB_ERR_OK);
+}
+
 int main(void)
 {
     setenv("TZ", "Asia/Shanghai", 1);
@@ -281,6 +338,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_level_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_multiplier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_provider_agreement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_keeps_case, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
