@@ -1,8 +1,9 @@
-/* Real-name levels, regions, provider agreements and kept risk refusals (issue 8), through the engine with an injectable
- * clock (and on PostgreSQL as pg/unit/test_real_name): the level a customer starts at, an
- * unverified person receiving but not paying, the level's single, daily and yearly caps
- * against the tier's limits, the yearly count restarting at the new year in the configured
- * zone, a region's multiplier, merchants untouched, and the audited change of level. */
+/* Real-name levels, regions, provider agreements and kept risk refusals (issue 8), through
+ * the engine with an injectable clock (and on PostgreSQL as pg/unit/test_real_name): the
+ * level a customer starts at, an unverified person receiving but not paying, the level's
+ * single, daily and yearly caps against the tier's limits, the yearly count restarting at the
+ * new year in the configured zone, a region's multiplier, a provider's agreement, and a risk
+ * refusal keeping its case but nothing else. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
