@@ -143,6 +143,8 @@ hb_err txn_charge_daily(txn *t, int64_t account_id, int64_t amount,
  * pass yearly_limit (then LIMIT_EXCEEDED, *yearly_exceeded set when not NULL). */
 hb_err txn_charge(txn *t, int64_t account_id, int64_t amount, int64_t daily_limit,
                   int64_t yearly_limit, bool *yearly_exceeded) WARN_UNUSED;
+/* What the account has paid on the batch's business day so far (this command included). */
+hb_err txn_day_debits(txn *t, int64_t account_id, int64_t *out) WARN_UNUSED;
 /* Set a person's real-name level (0..3). */
 hb_err txn_account_set_real_name(txn *t, int64_t id, int level) WARN_UNUSED;
 /* The store, for rows a service keeps beyond the ledger's (read only through the txn for

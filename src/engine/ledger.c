@@ -448,6 +448,15 @@ hb_err txn_charge(txn *t, int64_t account_id, int64_t amount, int64_t daily_limi
     return HB_ERR_OK;
 }
 
+hb_err txn_day_debits(txn *t, int64_t account_id, int64_t *out)
+{
+    cache_entry *entry = NULL;
+    hb_err err = load_entry(t, account_id, &entry);
+    if (err != HB_ERR_OK) return err;
+    *out = entry->daily_day == t->business_day ? entry->daily_debits : 0;
+    return HB_ERR_OK;
+}
+
 hb_err txn_account_set_real_name(txn *t, int64_t id, int level)
 {
     ASSERT(level >= 0 && level <= 3);

@@ -100,6 +100,8 @@ static const route routes[] = {
     {"GET", "/v1/risk/lists/*", h_list_get, false, "GET /v1/risk/lists/{list}"},
     {"POST", "/v1/risk/lists/*", h_list_add, false, "POST /v1/risk/lists/{list}"},
     {"POST", "/v1/risk/lists/*/remove", h_list_remove, false, "POST /v1/risk/lists/{list}/remove"},
+    {"GET", "/v1/reports/large-transactions", h_large_report, false,
+     "GET /v1/reports/large-transactions"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))

@@ -261,6 +261,7 @@ void h_case_resolve(request *r);
 void h_list_get(request *r);
 void h_list_add(request *r);
 void h_list_remove(request *r);
+void h_large_report(request *r);
 int handlers_route_count(void);
 const char *handlers_route_name(int route);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "http/http_internal.h"
 
 static bool may_read(request *r)
@@ -235,4 +236,45 @@ void h_list_add(request *r)
 void h_list_remove(request *r)
 {
     change_list(r, true);
+}
+
+/* GET /v1/reports/large-transactions?from=YYYY-MM-DD&to=YYYY-MM-DD&after=&limit=: large
+ * transactions of those business days, oldest first, personal data masked. */
+void h_large_report(request *r)
+{
+    if (!may_read(r)) return;
+    const char *from = NULL, *to = NULL;
+    int64_t limit = 0, after = 0, from_day = 0, to_day = 0;
+    if (!handler_query_value(r, "from", &from) || !handler_query_value(r, "to", &to) ||
+        !handler_query_integer(r, "limit", 1, 1000, 100, &limit) ||
+        !handler_query_integer(r, "after", 0, INT64_MAX / 2, 0, &after)) {
+        return;
+    }
+    if (from == NULL || to == NULL || clock_day_parse(from, &from_day) != 0 ||
+        clock_day_parse(to, &to_day) != 0 || to_day < from_day || to_day - from_day > 366) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT,
+                      "from and to must be dates YYYY-MM-DD, from <= to, at most a year apart");
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    large_report *page = calloc((size_t)limit + 1, sizeof *page);
+    ASSERT(page != NULL);
+    int count = 0;
+    hb_err err = store_large_list(s, from_day, to_day, after, (int)limit + 1, page, &count);
+    json_t *data = json_array();
+    for (int i = 0; err == HB_ERR_OK && i < count && i < limit; i++) {
+        json_array_append_new(data, risk_large_json(s, r->server->keys, &page[i]));
+    }
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        free(page);
+        json_decref(data);
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while listing");
+        return;
+    }
+    json_t *reply = json_pack("{s:o}", "data", data);
+    json_object_set_new(reply, "next_after", count > limit ? json_integer(page[limit - 1].id) : json_null());
+    free(page);
+    request_json(r, 200, reply);
 }

@@ -331,6 +331,7 @@ static hb_err exec_pay(txn *t, command *cmd)
     }
     if (digest_payment(t, p) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     err = risk_after_payment(t, code->id, p->owner_id, p->amount);
+    if (err == HB_ERR_OK) err = risk_after_movement(t, p->payer_id, p->amount, ref);
     if (err != HB_ERR_OK) return err;
     err = webhook_emit(t, p->owner_id, WEBHOOK_PAYMENT_SUCCEEDED, ref, payment_json(p));
     if (err != HB_ERR_OK) return err;

@@ -5,6 +5,8 @@
 
 #include "core/ids.h"
 #include "core/text.h"
+#include "core/clock.h"
+#include "service/customer.h"
 #include "service/wallet.h"
 
 static const char *const kind_names[] = {"", "accounts", "devices", "codes"};
@@ -75,6 +77,36 @@ static hb_err refuse(txn *t, int64_t account_id, const char *rule, const char *o
     return err;
 }
 
+/* Device binding: an account's first money movement from a device binds them; a device
+ * already bound to [risk] device_accounts accounts within the window takes no more. The
+ * binding is written with the movement (a failed movement binds nothing). */
+static hb_err bind_device(txn *t, const risk_event *ev)
+{
+    const policy *pol = txn_policy(t);
+    if (pol->risk_device_accounts <= 0) return HB_ERR_OK;
+    store *s = txn_store(t);
+    bool bound = false;
+    if (store_binding_exists(s, ev->device, ev->actor_id, &bound) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (bound) return HB_ERR_OK;
+    int64_t now = txn_now_ms(t), count = 0;
+    if (store_binding_count(s, ev->device, now - pol->risk_device_window_s * 1000, &count) !=
+        HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (count >= pol->risk_device_accounts) {
+        return refuse(t, ev->actor_id, "device.binding", "", "block", HB_ERR_RISK_BLOCKED,
+                      "this device is linked to too many accounts already");
+    }
+    if (store_binding_insert(s, ev->device, ev->actor_id, now) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    const int64_t ints[] = {ev->actor_id, now};
+    const char *const texts[] = {ev->device};
+    return txn_digest_row(t, "device_binding", ints, 2, texts, 1);
+}
+
 hb_err risk_screen(txn *t, const risk_event *ev)
 {
     risk_list_entry e;
@@ -94,6 +126,8 @@ hb_err risk_screen(txn *t, const risk_event *ev)
             return refuse(t, ev->actor_id, "blacklist.device", "", "block", HB_ERR_RISK_BLOCKED,
                           "this device may not move money; contact the operator");
         }
+        err = bind_device(t, ev);
+        if (err != HB_ERR_OK) return err;
     }
     if (ev->code_id > 0) {
         char code[IDS_TEXT_MAX];
@@ -142,6 +176,41 @@ hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amo
     snprintf(e.created_by, sizeof e.created_by, "rule:same_amount");
     if (store_list_put(s, &e) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     return risk_case_record(t, owner_id, "same_amount", e.value, "fuse", e.reason);
+}
+
+static hb_err large_report_add(txn *t, int64_t account_id, int kind, int64_t amount,
+                               const char *reference)
+{
+    store *s = txn_store(t);
+    large_report r = {.account_id = account_id, .day = txn_business_day(t), .kind = kind,
+                      .amount = amount, .created_at_ms = txn_now_ms(t)};
+    snprintf(r.reference, sizeof r.reference, "%s", reference);
+    int64_t last = 0;
+    if (store_max_id(s, STORE_SEQ_LARGE_REPORT, &last) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    r.id = last + 1;
+    if (store_large_insert(s, &r) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    const int64_t ints[] = {r.id, account_id, r.day, kind, amount, r.created_at_ms};
+    const char *const texts[] = {reference};
+    return txn_digest_row(t, "large_report", ints, 6, texts, 1);
+}
+
+hb_err risk_after_movement(txn *t, int64_t account_id, int64_t amount, const char *reference)
+{
+    const policy *pol = txn_policy(t);
+    hb_err err = HB_ERR_OK;
+    if (pol->risk_large_single > 0 && amount >= pol->risk_large_single) {
+        err = large_report_add(t, account_id, 1, amount, reference);
+    }
+    if (err != HB_ERR_OK || pol->risk_large_daily <= 0) return err;
+    int64_t total = 0;
+    err = txn_day_debits(t, account_id, &total);
+    if (err != HB_ERR_OK) return err == HB_ERR_NOT_FOUND ? HB_ERR_OK : err;
+    if (total < pol->risk_large_daily || total - amount >= pol->risk_large_daily) return HB_ERR_OK;
+    bool done = false; /* the day crossed the threshold with this movement: report it once */
+    if (store_large_daily_exists(txn_store(t), account_id, txn_business_day(t), &done) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    return done ? HB_ERR_OK : large_report_add(t, account_id, 2, total, reference);
 }
 
 /* ---- lists --------------------------------------------------------------------------------- */
@@ -297,4 +366,28 @@ hb_err risk_resolve_prepare(risk_resolve_cmd *c, const char *actor, char *why, s
     c->base.exec = exec_resolve;
     c->base.replay = replay_list;
     return err;
+}
+
+/* ---- large-transaction reports ---------------------------------------------------------------- */
+
+const char *risk_large_kind_name(int kind)
+{
+    return kind == 1 ? "single" : "daily_total";
+}
+
+json_t *risk_large_json(store *reader, const keyring *keys, const large_report *r)
+{
+    char account_text[IDS_TEXT_MAX], day[16];
+    ids_format(ID_ACCOUNT, r->account_id, account_text, sizeof account_text);
+    clock_day_format(r->day, day, sizeof day);
+    customer_view v;
+    bool named = customer_view_get(reader, keys, r->account_id, false, &v) == HB_ERR_OK;
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:I}", "id", (json_int_t)r->id, "account",
+                          account_text, "date", day, "kind", risk_large_kind_name(r->kind),
+                          "amount", (json_int_t)r->amount, "reference", r->reference,
+                          "created_at", (json_int_t)r->created_at_ms);
+    /* masked for every role (DESIGN.md section 6) */
+    json_object_set_new(o, "name", named ? json_string(v.name) : json_null());
+    json_object_set_new(o, "id_number", named && v.id_number[0] ? json_string(v.id_number) : json_null());
+    return o;
 }

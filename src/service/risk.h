@@ -1,9 +1,11 @@
 /* The risk engine (DESIGN.md section 5), in the writer, in the same transaction as the money.
  *
  * So far: lists of accounts, devices and codes with optional expiry (a listed payer or device
- * is refused RISK_BLOCKED, a listed code RISK_BLOCKED and a fused one CODE_FUSED), and the
- * same-amount velocity rule (a code receiving [risk] same_amount_run consecutive payments of
- * one amount is fused: that payment is accepted, later ones refused). Every decision other
+ * is refused RISK_BLOCKED, a listed code RISK_BLOCKED and a fused one CODE_FUSED); device
+ * binding (a device bound to [risk] device_accounts accounts within the window takes no
+ * more: RISK_BLOCKED); the same-amount velocity rule (a code receiving [risk]
+ * same_amount_run consecutive payments of one amount is fused: that payment is accepted,
+ * later ones refused); large-transaction reports (allowed, recorded). Every decision other
  * than allow opens a case for the account (or adds an event to its open case of the same
  * rule and object); a refusal keeps its case (txn_keep_refusal) and moves no money. Cases
  * are resolved by an operator, who may unfreeze, lift a restriction or a fuse, or blacklist.
@@ -12,7 +14,10 @@
 #ifndef HB_SERVICE_RISK_H
 #define HB_SERVICE_RISK_H
 
+#include <jansson.h>
+
 #include "engine/engine.h"
+#include "service/keyring.h"
 
 typedef struct risk_event {
     int64_t actor_id;   /* the account whose money moves (payer, sender) */
@@ -25,12 +30,22 @@ typedef struct risk_event {
  * case. UNAVAILABLE on a storage fault. */
 hb_err risk_screen(txn *t, const risk_event *ev) WARN_UNUSED;
 
+/* After money moved from an account (amount, under reference tr_N or pay_N): the
+ * large-transaction reports, allowed and recorded: a transaction at or above [risk]
+ * large_single, and the day's total reaching [risk] large_daily (once a day). */
+hb_err risk_after_movement(txn *t, int64_t account_id, int64_t amount,
+                           const char *reference) WARN_UNUSED;
+
 /* After a payment through a code moved money: the same-amount velocity rule. */
 hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amount) WARN_UNUSED;
 
 /* Open a case, or add an event to the open one of (account, rule, object). */
 hb_err risk_case_record(txn *t, int64_t account_id, const char *rule, const char *object,
                         const char *decision, const char *reason) WARN_UNUSED;
+
+/* A large-transaction report as JSON, with the customer's name masked. */
+json_t *risk_large_json(store *reader, const keyring *keys, const large_report *r);
+const char *risk_large_kind_name(int kind); /* "single" or "daily_total" */
 
 const char *risk_list_kind_name(risk_list_kind k);
 risk_list_kind risk_list_kind_parse(const char *name); /* 0 for unknown */

@@ -285,6 +285,10 @@ static hb_err exec_transfer(txn *t, command *cmd)
     if (err != HB_ERR_OK) return err;
     char object[IDS_TEXT_MAX];
     int n = ids_format(ID_TRANSFER, tr->id, object, sizeof object);
+    if (tr->kind != TRANSFER_TOPUP) {
+        err = risk_after_movement(t, tr->debit_id, tr->amount, object);
+        if (err != HB_ERR_OK) return err;
+    }
     static const char *const actions[TRANSFER_P2P + 1] = {"", "transfer.topup",
                                                           "transfer.withdraw", "transfer.p2p"};
     txn_audit(t, actions[tr->kind], object);

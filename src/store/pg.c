@@ -405,6 +405,24 @@ static const char *const migrations[] = {
     "  code_id bigint PRIMARY KEY,"
     "  amount bigint NOT NULL,"
     "  run bigint NOT NULL);",
+    /* 8: devices bound to accounts (the device-binding rule), and large-transaction
+     * reports (single, and same-day cumulative once a day per account). SQLite's migration 11. */
+    "CREATE TABLE device_bindings ("
+    "  device text NOT NULL,"
+    "  account_id bigint NOT NULL,"
+    "  first_at bigint NOT NULL,"
+    "  PRIMARY KEY (device, account_id));"
+    "CREATE INDEX device_bindings_recent ON device_bindings(device, first_at);"
+    "CREATE TABLE large_reports ("
+    "  id bigint PRIMARY KEY,"
+    "  account_id bigint NOT NULL,"
+    "  day bigint NOT NULL,"
+    "  kind bigint NOT NULL CHECK (kind BETWEEN 1 AND 2),"
+    "  amount bigint NOT NULL,"
+    "  reference text NOT NULL,"
+    "  created_at bigint NOT NULL);"
+    "CREATE INDEX large_reports_day ON large_reports(day, id);"
+    "CREATE UNIQUE INDEX large_reports_daily ON large_reports(account_id, day) WHERE kind = 2;",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

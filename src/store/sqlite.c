@@ -332,6 +332,24 @@ static const char *const migrations[] = {
     "  code_id INTEGER PRIMARY KEY,"
     "  amount INTEGER NOT NULL,"
     "  run INTEGER NOT NULL);",
+    /* 11: devices bound to accounts (the device-binding rule), and large-transaction
+     * reports (single, and same-day cumulative once a day per account). */
+    "CREATE TABLE device_bindings ("
+    "  device TEXT NOT NULL,"
+    "  account_id INTEGER NOT NULL,"
+    "  first_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (device, account_id));"
+    "CREATE INDEX device_bindings_recent ON device_bindings(device, first_at);"
+    "CREATE TABLE large_reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 2),"
+    "  amount INTEGER NOT NULL,"
+    "  reference TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX large_reports_day ON large_reports(day, id);"
+    "CREATE UNIQUE INDEX large_reports_daily ON large_reports(account_id, day) WHERE kind = 2;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

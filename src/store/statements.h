@@ -151,6 +151,19 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(LIST_DELETE, "DELETE FROM risk_lists WHERE kind = $1 AND value = $2")                  \
     X(LIST_PAGE, "SELECT " LIST_COLUMNS " FROM risk_lists WHERE kind = $1 AND value > $2 "   \
                  "AND (expires_at = 0 OR expires_at > $3) ORDER BY value LIMIT $4")          \
+    X(BINDING_EXISTS, "SELECT COUNT(*) FROM device_bindings WHERE device = $1 "              \
+                      "AND account_id = $2")                                                 \
+    X(BINDING_COUNT, "SELECT COUNT(*) FROM device_bindings WHERE device = $1 AND first_at > $2") \
+    X(BINDING_INSERT, "INSERT INTO device_bindings (device, account_id, first_at) "          \
+                      "VALUES ($1, $2, $3)")                                                 \
+    X(LARGE_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM large_reports")                        \
+    X(LARGE_INSERT, "INSERT INTO large_reports (id, account_id, day, kind, amount, reference, " \
+                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")                       \
+    X(LARGE_DAILY_EXISTS, "SELECT COUNT(*) FROM large_reports WHERE account_id = $1 "        \
+                          "AND day = $2 AND kind = 2")                                       \
+    X(LARGE_LIST, "SELECT id, account_id, day, kind, amount, reference, created_at "         \
+                  "FROM large_reports WHERE day >= $1 AND day <= $2 AND id > $3 "            \
+                  "ORDER BY id LIMIT $4")                                                    \
     X(CODE_RUN_GET, "SELECT amount, run FROM code_runs WHERE code_id = $1")                  \
     X(CODE_RUN_PUT, "INSERT INTO code_runs (code_id, amount, run) VALUES ($1, $2, $3) "      \
                     "ON CONFLICT (code_id) DO UPDATE SET amount = excluded.amount, "         \

@@ -274,7 +274,8 @@ hb_err store_max_id(store *s, store_sequence seq, int64_t *out)
                                   STMT_PACKET_MAX_ID,     STMT_CODE_MAX_ID,
                                   STMT_PAYMENT_MAX_ID,    STMT_REFUND_MAX_ID,
                                   STMT_SETTLEMENT_MAX_ID, STMT_WEBHOOK_MAX_ID,
-                                  STMT_DELIVERY_MAX_ID,   STMT_CASE_MAX_ID};
+                                  STMT_DELIVERY_MAX_ID,   STMT_CASE_MAX_ID,
+                                  STMT_LARGE_MAX_ID};
     ASSERT((unsigned)seq < sizeof ids / sizeof ids[0]);
     return select_i64(s, ids[seq], out);
 }

@@ -495,7 +495,8 @@ typedef enum store_sequence {
     STORE_SEQ_SETTLEMENT,
     STORE_SEQ_WEBHOOK,
     STORE_SEQ_DELIVERY,
-    STORE_SEQ_CASE
+    STORE_SEQ_CASE,
+    STORE_SEQ_LARGE_REPORT
 } store_sequence;
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 
@@ -694,6 +695,31 @@ hb_err store_delivery_due(store *s, int64_t now_ms, int limit, delivery *out,
 hb_err store_delivery_list(store *s, int64_t webhook_id, int64_t before_id, int limit,
                            delivery *out, int *count) WARN_UNUSED;
 const char *delivery_status_name(delivery_status st);
+
+/* A large-transaction report: kind 1 a single transaction at or above the threshold, kind 2
+ * an account's same-day total reaching it (once a day). */
+typedef struct large_report {
+    int64_t id;
+    int64_t account_id;
+    int64_t day;
+    int kind;
+    int64_t amount; /* the transaction's, or the day's total when it reached the threshold */
+    char reference[LIMIT_OBJECT_LEN + 1]; /* tr_N or pay_N */
+    int64_t created_at_ms;
+} large_report;
+
+/* Device bindings: whether (device, account) is bound; how many accounts were first bound to
+ * the device after since_ms; bind (pipelined). */
+hb_err store_binding_exists(store *s, const char *device, int64_t account_id, bool *out) WARN_UNUSED;
+hb_err store_binding_count(store *s, const char *device, int64_t since_ms, int64_t *out) WARN_UNUSED;
+hb_err store_binding_insert(store *s, const char *device, int64_t account_id,
+                            int64_t now_ms) WARN_UNUSED;
+/* Large-transaction reports: insert (pipelined); whether an account's day has its cumulative
+ * report; up to limit reports of days from..to with id > after_id, in id order. */
+hb_err store_large_insert(store *s, const large_report *r) WARN_UNUSED;
+hb_err store_large_daily_exists(store *s, int64_t account_id, int64_t day, bool *out) WARN_UNUSED;
+hb_err store_large_list(store *s, int64_t from_day, int64_t to_day, int64_t after_id, int limit,
+                        large_report *out, int *count) WARN_UNUSED;
 
 /* Risk cases and lists (store_risk.c). Writes pipelined. */
 hb_err store_case_insert(store *s, const risk_case *c) WARN_UNUSED;

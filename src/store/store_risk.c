@@ -178,3 +178,96 @@ hb_err store_code_run_put(store *s, int64_t code_id, int64_t amount, int64_t run
     s->driver->bind_i64(st, 3, run_length);
     return run_write(s, st, 1);
 }
+
+/* ---- device bindings and large-transaction reports -------------------------------------- */
+
+/* A bound statement's single integer (COUNT) as a boolean or a number. */
+static hb_err one_i64(store *s, void *st, int64_t *out)
+{
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
+    if (err == HB_ERR_OK) *out = s->driver->column_i64(st, 0);
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_binding_exists(store *s, const char *device, int64_t account_id, bool *out)
+{
+    void *st = stmt(s, STMT_BINDING_EXISTS);
+    bind_str(s, st, 1, device);
+    s->driver->bind_i64(st, 2, account_id);
+    int64_t n = 0;
+    hb_err err = one_i64(s, st, &n);
+    *out = n > 0;
+    return err;
+}
+
+hb_err store_binding_count(store *s, const char *device, int64_t since_ms, int64_t *out)
+{
+    void *st = stmt(s, STMT_BINDING_COUNT);
+    bind_str(s, st, 1, device);
+    s->driver->bind_i64(st, 2, since_ms);
+    return one_i64(s, st, out);
+}
+
+hb_err store_binding_insert(store *s, const char *device, int64_t account_id, int64_t now_ms)
+{
+    void *st = stmt(s, STMT_BINDING_INSERT);
+    bind_str(s, st, 1, device);
+    s->driver->bind_i64(st, 2, account_id);
+    s->driver->bind_i64(st, 3, now_ms);
+    return run_write(s, st, 1);
+}
+
+hb_err store_large_insert(store *s, const large_report *r)
+{
+    ASSERT(r->id > 0 && (r->kind == 1 || r->kind == 2) && r->amount > 0);
+    void *st = stmt(s, STMT_LARGE_INSERT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, r->id);
+    d->bind_i64(st, 2, r->account_id);
+    d->bind_i64(st, 3, r->day);
+    d->bind_i64(st, 4, r->kind);
+    d->bind_i64(st, 5, r->amount);
+    bind_str(s, st, 6, r->reference);
+    d->bind_i64(st, 7, r->created_at_ms);
+    return run_write(s, st, 1);
+}
+
+hb_err store_large_daily_exists(store *s, int64_t account_id, int64_t day, bool *out)
+{
+    void *st = stmt(s, STMT_LARGE_DAILY_EXISTS);
+    s->driver->bind_i64(st, 1, account_id);
+    s->driver->bind_i64(st, 2, day);
+    int64_t n = 0;
+    hb_err err = one_i64(s, st, &n);
+    *out = n > 0;
+    return err;
+}
+
+static void large_row(store *s, void *st, void *item)
+{
+    large_report *out = item;
+    const driver_ops *d = s->driver;
+    memset(out, 0, sizeof *out);
+    out->id = d->column_i64(st, 0);
+    out->account_id = d->column_i64(st, 1);
+    out->day = d->column_i64(st, 2);
+    out->kind = (int)d->column_i64(st, 3);
+    out->amount = d->column_i64(st, 4);
+    column_copy(s, st, 5, out->reference, sizeof out->reference);
+    out->created_at_ms = d->column_i64(st, 6);
+    ASSERT(out->id > 0 && (out->kind == 1 || out->kind == 2));
+}
+
+hb_err store_large_list(store *s, int64_t from_day, int64_t to_day, int64_t after_id, int limit,
+                        large_report *out, int *count)
+{
+    void *st = stmt(s, STMT_LARGE_LIST);
+    s->driver->bind_i64(st, 1, from_day);
+    s->driver->bind_i64(st, 2, to_day);
+    s->driver->bind_i64(st, 3, after_id);
+    s->driver->bind_i64(st, 4, limit);
+    return list_rows(s, st, limit, out, sizeof *out, large_row, count);
+}

@@ -82,7 +82,7 @@ run --help
 expect_rc 0 "top-level --help"
 expect_out "usage" "top-level --help"
 
-for cmd in init account topup withdraw transfer ledger bench sweep settle demo serve qr; do
+for cmd in init account topup withdraw transfer ledger bench sweep settle demo serve qr report; do
     run "$cmd" --help
     expect_rc 0 "$cmd --help"
     grep -qi "usage" "$OUT" || fail "$cmd --help: stdout lacks 'usage'"
@@ -263,6 +263,15 @@ run settle --db "$DB" --date 2026-02-30
 expect_rc 2 "settling a date that does not exist"
 run settle --db "$DB"
 expect_rc 2 "settling without a date"
+run report large-tx --db "$DB" --from 2026-01-01 --to 2026-01-31
+expect_rc 0 "the large-transaction report of an empty month"
+expect_out "id,date,kind,account" "the large-transaction report's CSV header"
+run report large-tx --db "$DB" --from 2026-02-01 --to 2026-01-01
+expect_rc 2 "a report whose range runs backwards"
+run report large-tx --db "$DB" --from 2026-01-01 --to 2026-01-31 --format xml
+expect_rc 2 "a report in an unknown format"
+run report nothing
+expect_rc 2 "an unknown report"
 
 run qr "hello" --svg "$TMP/q.svg"
 expect_rc 0 "qr to an SVG file"

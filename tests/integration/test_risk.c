@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "httptest.h"
 #include "testutil.h"
 
@@ -346,6 +347,60 @@ static void test_same_amount_fuse(void **state)
     httptest_reply_free(&r);
 }
 
+static void test_large_transaction_report(void **state)
+{
+    (void)state;
+    char provider[32], person[32], path[160], body[200];
+    assert_int_equal(create("{\"tier\":\"provider\",\"name\":\"李大户\",\"id_number\":\"110101199003071234\"}",
+                            provider), -1);
+    assert_int_equal(create("{\"tier\":\"personal\",\"name\":\"Q\",\"real_name_level\":2}", person), 2);
+    snprintf(path, sizeof path, "/v1/accounts/%s/topup", provider);
+    http_reply r = httptest_admin(&server, "POST", path, "{\"amount\":20000000,\"external_ref\":\"LG-1\"}", NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":5000000}", provider, person);
+    r = httptest_admin(&server, "POST", "/v1/transfers", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    char tr[32];
+    snprintf(tr, sizeof tr, "%s", httptest_str(&r, "id"));
+    httptest_reply_free(&r);
+    /* the server's business day is the UTC day or the next (Asia/Shanghai) */
+    char from[16], to[16];
+    int64_t today = clock_business_day(clock_now_ms(clock_real()), NULL);
+    clock_day_format(today - 1, from, sizeof from);
+    clock_day_format(today + 1, to, sizeof to);
+    snprintf(path, sizeof path, "/v1/reports/large-transactions?from=%s&to=%s", from, to);
+    r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    json_t *data = json_object_get(r.json, "data");
+    json_t *found = NULL;
+    for (size_t i = 0; i < json_array_size(data); i++) {
+        json_t *e = json_array_get(data, i);
+        if (strcmp(json_string_value(json_object_get(e, "reference")), tr) == 0) found = e;
+    }
+    assert_non_null(found);
+    assert_string_equal(json_string_value(json_object_get(found, "kind")), "single");
+    assert_int_equal(json_integer_value(json_object_get(found, "amount")), 5000000);
+    assert_string_equal(json_string_value(json_object_get(found, "name")), "李**"); /* masked */
+    assert_null(strstr(r.body, "110101199003071234"));
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "GET", "/v1/reports/large-transactions?from=2026-05-01", NULL, NULL);
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
+    /* the command line gives the same, as CSV */
+    char cmd[1400], out[4096] = "";
+    snprintf(cmd, sizeof cmd, "%s report large-tx --db '%s' --from %s --to %s", getenv("HONGBAO_BIN"),
+             server.db, from, to);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, tr));
+    assert_non_null(strstr(out, ",single,"));
+    assert_null(strstr(out, "110101199003071234"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_provider_agreement),
         cmocka_unit_test(test_lists_and_cases),
         cmocka_unit_test(test_same_amount_fuse),
+        cmocka_unit_test(test_large_transaction_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -93,6 +93,8 @@ static int setup(void **state)
     policy_defaults(&p);
     p.tiers[TIER_PERSONAL].single_limit = 300000; /* 3,000.00 */
     p.tiers[TIER_PERSONAL].daily_limit = 500000;  /* 5,000.00 */
+    p.risk_large_single = 100000; /* 1,000.00 */
+    p.risk_large_daily = 250000;  /* 2,500.00 */
     snprintf(p.regions[p.region_count].name, sizeof p.regions[0].name, "remote");
     p.regions[p.region_count++].multiplier_bp = 5000;
     engine_options o = {.clock = &fx.clock, .policy = &p};
@@ -330,6 +332,79 @@ static void test_refusal_keeps_case(void **state)
     assert_int_equal(engine_submit(fx.e, &c.base), HB_ERR_OK);
 }
 
+static hb_err pay_from(int64_t from, int64_t amount, const char *device)
+{
+    transfer_cmd c;
+    memset(&c, 0, sizeof c);
+    c.transfer.kind = TRANSFER_P2P;
+    c.transfer.debit_id = from;
+    c.transfer.credit_id = fx.funder;
+    c.transfer.amount = amount;
+    snprintf(c.device, sizeof c.device, "%s", device);
+    hb_err err = wallet_transfer_prepare(&c, "test", NULL);
+    return err == HB_ERR_OK ? engine_submit(fx.e, &c.base) : err;
+}
+
+static void test_device_binding(void **state)
+{
+    (void)state;
+    int64_t p[4];
+    for (int i = 0; i < 4; i++) {
+        p[i] = person(2, "", "CN");
+        assert_int_equal(testutil_topup(fx.e, p[i], 100000), HB_ERR_OK);
+    }
+    /* three accounts bind the phone by paying from it; a fourth within 7 days may not */
+    for (int i = 0; i < 3; i++) assert_int_equal(pay_from(p[i], 100, "phone-A"), HB_ERR_OK);
+    assert_int_equal(pay_from(p[3], 100, "phone-A"), HB_ERR_RISK_BLOCKED);
+    assert_int_equal(pay_from(p[0], 100, "phone-A"), HB_ERR_OK); /* bound already */
+    assert_int_equal(pay_from(p[3], 100, "phone-B"), HB_ERR_OK); /* another device */
+    /* a failed movement binds nothing: p[3] tries with more than it has on phone-C */
+    assert_int_equal(pay_from(p[3], 100000000, "phone-C"), HB_ERR_LIMIT_EXCEEDED);
+    /* 7 days after the first bindings the phone takes a new account, not a millisecond before */
+    fx.clock.fixed_ms = T0_MS + 7 * DAY_MS - 1;
+    assert_int_equal(pay_from(p[3], 100, "phone-A"), HB_ERR_RISK_BLOCKED);
+    fx.clock.fixed_ms = T0_MS + 7 * DAY_MS;
+    assert_int_equal(pay_from(p[3], 100, "phone-A"), HB_ERR_OK);
+}
+
+static int large_reports(large_report *out, int max)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    int count = 0;
+    int64_t day = clock_business_day(fx.clock.fixed_ms, NULL);
+    assert_int_equal(store_large_list(s, day - 1, day + 1, 0, max, out, &count), HB_ERR_OK);
+    store_close(s);
+    return count;
+}
+
+static void test_large_transactions(void **state)
+{
+    (void)state;
+    /* thresholds here: single 1,000.00, same-day total 2,500.00 */
+    int64_t rich = person(3, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, rich, 10000000), HB_ERR_OK);
+    large_report r[8];
+    int before = large_reports(r, 8);
+    assert_int_equal(pay_from(rich, 99999, ""), HB_ERR_OK);
+    assert_int_equal(large_reports(r, 8), before);
+    assert_int_equal(pay_from(rich, 100000, ""), HB_ERR_OK); /* at the threshold: reported */
+    assert_int_equal(large_reports(r, 8), before + 1);
+    assert_int_equal(r[before].kind, 1);
+    assert_int_equal(r[before].amount, 100000);
+    assert_int_equal(pay_from(rich, 50001, ""), HB_ERR_OK); /* the day reaches 2,500.00 */
+    assert_int_equal(large_reports(r, 8), before + 2);
+    assert_int_equal(r[before + 1].kind, 2);
+    assert_int_equal(r[before + 1].amount, 250000);
+    assert_int_equal(pay_from(rich, 100, ""), HB_ERR_OK); /* once a day */
+    assert_int_equal(large_reports(r, 8), before + 2);
+    /* and a refused payment reports nothing */
+    assert_int_equal(pay_from(rich, 300001, ""), HB_ERR_LIMIT_EXCEEDED);
+    assert_int_equal(large_reports(r, 8), before + 2);
+}
+
 int main(void)
 {
     setenv("TZ", "Asia/Shanghai", 1);
@@ -340,6 +415,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_region_multiplier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_provider_agreement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_keeps_case, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_device_binding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_transactions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
