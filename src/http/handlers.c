@@ -102,6 +102,8 @@ static const route routes[] = {
     {"POST", "/v1/risk/lists/*/remove", h_list_remove, false, "POST /v1/risk/lists/{list}/remove"},
     {"GET", "/v1/reports/large-transactions", h_large_report, false,
      "GET /v1/reports/large-transactions"},
+    {"POST", "/v1/risk/lists/*/import", h_list_import, false, "POST /v1/risk/lists/{list}/import"},
+    {"GET", "/v1/risk/lists/*/export", h_list_export, false, "GET /v1/risk/lists/{list}/export"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
@@ -193,10 +195,13 @@ void handlers_dispatch(request *r)
     if ((strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0) && r->body_len > 0) {
         const char *type =
             MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        size_t n = strlen("application/json");
-        if (type == NULL || strncasecmp(type, "application/json", n) != 0 ||
-            (type[n] != '\0' && type[n] != ';')) {
-            request_error(r, HB_ERR_UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json");
+        bool csv_body = rt->handler == h_list_import; /* the one route that takes CSV */
+        const char *want = csv_body ? "text/csv" : "application/json";
+        size_t n = strlen(want);
+        if (type == NULL || strncasecmp(type, want, n) != 0 || (type[n] != '\0' && type[n] != ';')) {
+            request_error(r, HB_ERR_UNSUPPORTED_MEDIA_TYPE,
+                          csv_body ? "send Content-Type: text/csv"
+                                       : "send Content-Type: application/json");
             return;
         }
     }
@@ -261,6 +266,24 @@ hb_err handler_submit_now(request *r, command *cmd, bool idempotent)
     hb_err err = engine_submit(r->server->engine, cmd);
     if (err != HB_ERR_OK) request_error(r, err, cmd->err_detail);
     return err;
+}
+
+bool handler_buffer_append(void *ctx, const char *text, size_t len)
+{
+    handler_buffer *b = ctx;
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + len + 1) cap *= 2;
+        if (cap > (size_t)64 << 20) return false; /* a response beyond 64 MiB: refuse */
+        char *grown = realloc(b->data, cap);
+        if (grown == NULL) return false;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, text, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return true;
 }
 
 pending_command *handler_new_command(request *r)

@@ -213,6 +213,12 @@ void handler_public_link(const request *r, char kind, const char *token, char *o
  * to keep in every request): the caller's nonce and, when idempotent, its key go with it.
  * On failure the error response is set. */
 hb_err handler_submit_now(request *r, command *cmd, bool idempotent);
+/* A growing text response (CSV files): append returns false past 64 MiB or out of memory. */
+typedef struct handler_buffer {
+    char *data;
+    size_t len, cap;
+} handler_buffer;
+bool handler_buffer_append(void *ctx, const char *text, size_t len);
 /* A fresh zeroed command for the request (replacing any earlier one). */
 pending_command *handler_new_command(request *r);
 /* A query parameter's decoded value (NULL when absent); false with 400 set for a NUL byte. */
@@ -262,6 +268,8 @@ void h_list_get(request *r);
 void h_list_add(request *r);
 void h_list_remove(request *r);
 void h_large_report(request *r);
+void h_list_import(request *r);
+void h_list_export(request *r);
 int handlers_route_count(void);
 const char *handlers_route_name(int route);
 

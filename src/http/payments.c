@@ -373,38 +373,15 @@ void h_settlement_get(request *r)
     if (ok) request_json(r, 200, settlement_json(&b));
 }
 
-typedef struct text_buffer {
-    char *data;
-    size_t len, cap;
-} text_buffer;
-
-static bool append_text(void *ctx, const char *text, size_t len)
-{
-    text_buffer *b = ctx;
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + len + 1) cap *= 2;
-        if (cap > (size_t)64 << 20) return false; /* a day's file beyond 64 MiB: refuse */
-        char *grown = realloc(b->data, cap);
-        if (grown == NULL) return false;
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, text, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return true;
-}
-
 /* GET /v1/settlements/{id}/file: the batch's CSV. */
 void h_settlement_file(request *r)
 {
     store *s = request_reader(r);
     if (s == NULL) return;
     settlement b;
-    text_buffer out = {0};
+    handler_buffer out = {0};
     bool ok = visible_settlement(r, s, &b);
-    hb_err err = ok ? settlement_csv(s, &b, append_text, &out) : HB_ERR_OK;
+    hb_err err = ok ? settlement_csv(s, &b, handler_buffer_append, &out) : HB_ERR_OK;
     request_reader_done(r, s);
     if (!ok) return;
     if (err != HB_ERR_OK) {

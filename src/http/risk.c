@@ -278,3 +278,45 @@ void h_large_report(request *r)
     free(page);
     request_json(r, 200, reply);
 }
+
+/* POST /v1/risk/lists/{list}/import (text/csv): value,reason,expires_at lines; all or none. */
+void h_list_import(request *r)
+{
+    risk_list_kind kind;
+    if (!handler_require_admin(r) || !list_kind(r, &kind)) return;
+    risk_import_cmd *c = calloc(1, sizeof *c);
+    ASSERT(c != NULL);
+    char why[LIMIT_ERR_DETAIL_LEN + 1] = "";
+    hb_err err = risk_import_parse(c, kind, r->body ? r->body : "", r->body_len,
+                                   clock_now_ms(r->server->clock), r->caller.actor, why, sizeof why);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, why);
+    } else if (handler_submit_now(r, &c->base, false) == HB_ERR_OK) {
+        request_json(r, 200, json_pack("{s:s,s:i}", "list", risk_list_kind_name(kind), "imported",
+                                       c->count));
+    }
+    free(c);
+}
+
+/* GET /v1/risk/lists/{list}/export: the live entries as CSV, for sharing with partners. */
+void h_list_export(request *r)
+{
+    risk_list_kind kind;
+    if (!may_read(r) || !list_kind(r, &kind)) return;
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    handler_buffer out = {0};
+    hb_err err = risk_list_csv(s, kind, clock_now_ms(r->server->clock), handler_buffer_append, &out);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        free(out.data);
+        request_error(r, HB_ERR_UNAVAILABLE, "cannot write the list");
+        return;
+    }
+    free(r->response);
+    r->response = out.data;
+    r->response_len = out.len;
+    r->content_type = "text/csv; charset=utf-8";
+    r->status = 200;
+    r->phase = PHASE_RESPOND;
+}

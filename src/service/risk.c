@@ -1,11 +1,13 @@
 #include "service/risk.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/ids.h"
 #include "core/text.h"
 #include "core/clock.h"
+#include "core/csv.h"
 #include "service/customer.h"
 #include "service/wallet.h"
 
@@ -253,27 +255,38 @@ static hb_err replay_list(txn *t, command *cmd, const char *result, size_t len)
     return HB_ERR_OK;
 }
 
+/* Why an entry cannot be listed (NULL when it can); its account or code id made canonical. */
+static const char *entry_problem(risk_list_entry *e)
+{
+    int64_t id = 0;
+    if (e->kind < RISK_LIST_ACCOUNT || e->kind > RISK_LIST_CODE) {
+        return "the list is accounts, devices or codes";
+    }
+    if (e->kind == RISK_LIST_ACCOUNT && ids_parse(ID_ACCOUNT, e->value, &id) != HB_ERR_OK) {
+        return "an account list entry is an account id (acct_N)";
+    }
+    if (e->kind == RISK_LIST_CODE && ids_parse(ID_CODE, e->value, &id) != HB_ERR_OK) {
+        return "a code list entry is a code id (code_N)";
+    }
+    if (!text_valid(e->value, LIMIT_DEVICE_LEN, false) || text_has_invisible(e->value)) {
+        return "the value must be 1..128 bytes of printable UTF-8";
+    }
+    if (!text_valid(e->reason, LIMIT_ERR_DETAIL_LEN, true)) return "the reason must be valid UTF-8";
+    if (e->expires_at_ms < 0) return "the expiry must be a time";
+    if (e->kind != RISK_LIST_DEVICE) {
+        ids_format(e->kind == RISK_LIST_ACCOUNT ? ID_ACCOUNT : ID_CODE, id, e->value, sizeof e->value);
+    }
+    return NULL;
+}
+
 hb_err risk_list_prepare(risk_list_cmd *c, const char *actor, char *why, size_t why_size)
 {
     risk_list_entry *e = &c->entry;
-    const char *bad = NULL;
-    int64_t id = 0;
-    if (e->kind < RISK_LIST_ACCOUNT || e->kind > RISK_LIST_CODE) {
-        bad = "the list is accounts, devices or codes";
-    } else if (e->kind == RISK_LIST_ACCOUNT && ids_parse(ID_ACCOUNT, e->value, &id) != HB_ERR_OK) {
-        bad = "an account list entry is an account id (acct_N)";
-    } else if (e->kind == RISK_LIST_CODE && ids_parse(ID_CODE, e->value, &id) != HB_ERR_OK) {
-        bad = "a code list entry is a code id (code_N)";
-    } else if (!text_valid(e->value, LIMIT_DEVICE_LEN, false) || text_has_invisible(e->value)) {
-        bad = "the value must be 1..128 bytes of printable UTF-8";
-    } else if (!text_valid(e->reason, LIMIT_ERR_DETAIL_LEN, true)) {
-        bad = "the reason must be valid UTF-8";
-    }
+    const char *bad = entry_problem(e);
     if (bad != NULL) {
         snprintf(why, why_size, "%s", bad);
         return HB_ERR_INVALID_ARGUMENT;
     }
-    if (e->kind != RISK_LIST_DEVICE) ids_format(e->kind == RISK_LIST_ACCOUNT ? ID_ACCOUNT : ID_CODE, id, e->value, sizeof e->value);
     char canonical[LIMIT_DEVICE_LEN + LIMIT_ERR_DETAIL_LEN + 64];
     int n = snprintf(canonical, sizeof canonical, "risk.list|%d|%d|%s|%lld|%s", c->remove, e->kind,
                      e->value, (long long)e->expires_at_ms, e->reason);
@@ -281,6 +294,126 @@ hb_err risk_list_prepare(risk_list_cmd *c, const char *actor, char *why, size_t 
                                      n > 0 && (size_t)n < sizeof canonical ? (size_t)n : 0);
     c->base.exec = exec_list;
     c->base.replay = replay_list;
+    return err;
+}
+
+static hb_err exec_import(txn *t, command *cmd)
+{
+    risk_import_cmd *c = (risk_import_cmd *)cmd;
+    store *s = txn_store(t);
+    int64_t now = txn_now_ms(t);
+    for (int i = 0; i < c->count; i++) {
+        risk_list_entry *e = &c->entries[i];
+        e->created_at_ms = now;
+        snprintf(e->created_by, sizeof e->created_by, "%s", cmd->actor);
+        if (store_list_put(s, e) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        const int64_t ints[] = {e->kind, e->fuse, e->expires_at_ms, e->created_at_ms};
+        const char *const texts[] = {e->value, e->reason, e->created_by};
+        if (txn_digest_row(t, "risk_list", ints, 4, texts, 3) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    }
+    char object[LIMIT_OBJECT_LEN + 1];
+    snprintf(object, sizeof object, "%s:%d", risk_list_kind_name(c->kind), c->count);
+    txn_audit(t, "risk.list.import", object);
+    return HB_ERR_OK;
+}
+
+hb_err risk_import_parse(risk_import_cmd *c, risk_list_kind kind, const char *csv, size_t len,
+                         int64_t now_ms, const char *actor, char *why, size_t why_size)
+{
+    c->kind = kind;
+    c->count = 0;
+    size_t pos = 0, line_len = 0;
+    const char *line = NULL;
+    int number = 0;
+    while (csv_next_line(csv, len, &pos, &line, &line_len)) {
+        number++;
+        if (line_len == 0) continue;
+        csv_row row;
+        const char *problem = NULL;
+        if (csv_parse_line(line, line_len, &row, &problem) != HB_ERR_OK) {
+            snprintf(why, why_size, "line %d: %s", number, problem);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        if (number == 1 && strcmp(row.fields[0], "value") == 0) continue; /* the header */
+        if (row.count > 3) {
+            snprintf(why, why_size, "line %d: value,reason,expires_at (unix seconds; empty = never)",
+                     number);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        if (c->count == RISK_IMPORT_MAX) {
+            snprintf(why, why_size, "at most %d entries an import", RISK_IMPORT_MAX);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        risk_list_entry *e = &c->entries[c->count];
+        memset(e, 0, sizeof *e);
+        e->kind = kind;
+        snprintf(e->value, sizeof e->value, "%.*s", (int)(sizeof e->value - 1), row.fields[0]);
+        if (row.count > 1) snprintf(e->reason, sizeof e->reason, "%.*s", (int)(sizeof e->reason - 1), row.fields[1]);
+        if (row.count > 2 && row.fields[2][0] != '\0') {
+            char *end = NULL;
+            long long s = strtoll(row.fields[2], &end, 10);
+            if (end == row.fields[2] || *end != '\0' || s < 0 || s > 253402300799LL) {
+                snprintf(why, why_size, "line %d: expires_at must be unix seconds", number);
+                return HB_ERR_INVALID_ARGUMENT;
+            }
+            e->expires_at_ms = s * 1000;
+            if (e->expires_at_ms != 0 && e->expires_at_ms <= now_ms) continue; /* expired: skip */
+        }
+        const char *bad = entry_problem(e);
+        if (bad != NULL) {
+            snprintf(why, why_size, "line %d: %s", number, bad);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        c->count++;
+    }
+    if (c->count == 0) {
+        snprintf(why, why_size, "nothing to import");
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    char canonical[96];
+    int n = snprintf(canonical, sizeof canonical, "risk.import|%d|%d", kind, c->count);
+    hb_err err = wallet_command_init(&c->base, actor, NULL, canonical, (size_t)n);
+    c->base.exec = exec_import;
+    c->base.replay = replay_list;
+    return err;
+}
+
+hb_err risk_list_csv(store *reader, risk_list_kind kind, int64_t now_ms, csv_out sink, void *ctx)
+{
+    static const char header[] = "value,reason,expires_at,created_at,created_by\r\n";
+    if (!sink(ctx, header, sizeof header - 1)) return HB_ERR_UNAVAILABLE;
+    risk_list_entry *page = malloc(sizeof *page * 200);
+    if (page == NULL) return HB_ERR_UNAVAILABLE;
+    char after[LIMIT_DEVICE_LEN + 1] = "";
+    hb_err err = HB_ERR_OK;
+    for (;;) {
+        int count = 0;
+        err = store_list_page(reader, kind, after, now_ms, 200, page, &count);
+        if (err != HB_ERR_OK) break;
+        for (int i = 0; i < count && err == HB_ERR_OK; i++) {
+            char line[2 * (LIMIT_DEVICE_LEN + LIMIT_ERR_DETAIL_LEN + LIMIT_ACTOR_LEN) + 96];
+            size_t n = 0;
+            const char *fields[] = {page[i].value, page[i].reason};
+            for (int f = 0; f < 2; f++) { /* quoted, quotes doubled */
+                line[n++] = '"';
+                for (const char *p = fields[f]; *p; p++) {
+                    if (*p == '"') line[n++] = '"';
+                    line[n++] = *p;
+                }
+                line[n++] = '"';
+                line[n++] = ',';
+            }
+            int k = snprintf(line + n, sizeof line - n, "%lld,%lld,\"%s\"\r\n",
+                             page[i].expires_at_ms ? (long long)(page[i].expires_at_ms / 1000) : 0LL,
+                             (long long)(page[i].created_at_ms / 1000), page[i].created_by);
+            if (k < 0 || (size_t)k >= sizeof line - n || !sink(ctx, line, n + (size_t)k)) {
+                err = HB_ERR_UNAVAILABLE;
+            }
+        }
+        if (err != HB_ERR_OK || count < 200) break;
+        snprintf(after, sizeof after, "%s", page[count - 1].value);
+    }
+    free(page);
     return err;
 }
 

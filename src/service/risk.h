@@ -59,6 +59,25 @@ typedef struct risk_list_cmd {
 hb_err risk_list_prepare(risk_list_cmd *c, const char *actor, char *why,
                          size_t why_size) WARN_UNUSED;
 
+/* Import a list from CSV (value,reason,expires_at in unix seconds, empty or 0 = never; an
+ * optional header line "value,..."): every entry or none, audited once. */
+#define RISK_IMPORT_MAX 1000
+typedef struct risk_import_cmd {
+    command base;
+    risk_list_kind kind;
+    int count;
+    risk_list_entry entries[RISK_IMPORT_MAX];
+} risk_import_cmd;
+/* INVALID_ARGUMENT with the line number and the reason in why for a bad line, too many lines,
+ * or nothing to import (entries already expired are skipped). */
+hb_err risk_import_parse(risk_import_cmd *c, risk_list_kind kind, const char *csv, size_t len,
+                         int64_t now_ms, const char *actor, char *why, size_t why_size) WARN_UNUSED;
+/* Export a list's live entries as CSV (value,reason,expires_at,created_at,created_by; times in
+ * unix seconds, expires_at 0 = never) through sink. */
+typedef bool (*csv_out)(void *ctx, const char *text, size_t len);
+hb_err risk_list_csv(store *reader, risk_list_kind kind, int64_t now_ms, csv_out sink,
+                     void *ctx) WARN_UNUSED;
+
 /* Resolve an open case (audited): action "dismiss", "confirm", "unfreeze",
  * "lift_restriction", "lift_fuse" or "blacklist" (the case's account), with a note. */
 typedef struct risk_resolve_cmd {

@@ -401,6 +401,66 @@ static void test_large_transaction_report(void **state)
     assert_null(strstr(out, "110101199003071234"));
 }
 
+static http_reply import_csv(const char *list, const char *csv, const char *type)
+{
+    char path[96], auth[512], content[64];
+    snprintf(path, sizeof path, "/v1/risk/lists/%s/import", list);
+    httptest_auth_header(server.admin_key, server.admin_secret, "POST", path, csv, strlen(csv), 0,
+                         NULL, auth, sizeof auth);
+    snprintf(content, sizeof content, "Content-Type: %s", type);
+    const char *headers[] = {auth, content, NULL};
+    return httptest_raw(&server, "POST", path, csv, strlen(csv), headers);
+}
+
+static void test_list_import_export(void **state)
+{
+    (void)state;
+    /* one bad line refuses the whole file, naming the line */
+    http_reply r = import_csv("devices", "value,reason,expires_at\r\nphone-1,ok,\r\n\"phone-2,broken\r\n",
+                              "text/csv");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    assert_non_null(strstr(r.body, "line 3"));
+    httptest_reply_free(&r);
+    r = import_csv("devices", "phone-1,ok,\r\n", "application/json");
+    httptest_expect(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+    httptest_reply_free(&r);
+    r = import_csv("accounts", "bob,not an id,\r\n", "text/csv");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "GET", "/v1/risk/lists/devices", NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    size_t before = json_array_size(json_object_get(r.json, "data"));
+    httptest_reply_free(&r);
+    /* a partner's file: a quoted reason with a comma and quotes, a future expiry, one expired */
+    r = import_csv("devices",
+                   "value,reason,expires_at\r\n"
+                   "shared-farm-1,\"farm, seen by \"\"partner\"\"\",\r\n"
+                   "shared-farm-2,temporary,4102444800\r\n"
+                   "shared-farm-3,long gone,1000000000\r\n",
+                   "text/csv");
+    httptest_expect(&r, 200, NULL);
+    assert_int_equal(httptest_int(&r, "imported"), 2);
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "GET", "/v1/risk/lists/devices", NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "data")), before + 2);
+    httptest_reply_free(&r);
+    r = httptest_admin(&server, "GET", "/v1/risk/lists/devices/export", NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_non_null(strstr(r.headers, "text/csv"));
+    assert_non_null(strstr(r.body, "\"shared-farm-1\",\"farm, seen by \"\"partner\"\"\",0,"));
+    assert_non_null(strstr(r.body, "\"shared-farm-2\",\"temporary\",4102444800,"));
+    assert_null(strstr(r.body, "shared-farm-3"));
+    httptest_reply_free(&r);
+    /* and what was imported is enforced */
+    char p1[32], t1[128], p2[32], t2[128];
+    httptest_person(&server, "Imp1", 10000, p1, t1);
+    httptest_person(&server, "Imp2", 10000, p2, t2);
+    r = send_money(p1, p2, 100, "shared-farm-1");
+    httptest_expect(&r, 403, "RISK_BLOCKED");
+    httptest_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_lists_and_cases),
         cmocka_unit_test(test_same_amount_fuse),
         cmocka_unit_test(test_large_transaction_report),
+        cmocka_unit_test(test_list_import_export),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
