@@ -335,9 +335,16 @@ hb_err risk_import_parse(risk_import_cmd *c, risk_list_kind kind, const char *cs
             return HB_ERR_INVALID_ARGUMENT;
         }
         if (number == 1 && strcmp(row.fields[0], "value") == 0) continue; /* the header */
-        if (row.count > 3) {
+        /* value,reason,expires_at; an export's created_at,created_by may follow (ignored) */
+        if (row.count > 5) {
             snprintf(why, why_size, "line %d: value,reason,expires_at (unix seconds; empty = never)",
                      number);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        if (strlen(row.fields[0]) > LIMIT_DEVICE_LEN ||
+            (row.count > 1 && strlen(row.fields[1]) > LIMIT_ERR_DETAIL_LEN)) {
+            snprintf(why, why_size, "line %d: a value is at most %d bytes, a reason %d", number,
+                     LIMIT_DEVICE_LEN, LIMIT_ERR_DETAIL_LEN);
             return HB_ERR_INVALID_ARGUMENT;
         }
         if (c->count == RISK_IMPORT_MAX) {
@@ -347,8 +354,8 @@ hb_err risk_import_parse(risk_import_cmd *c, risk_list_kind kind, const char *cs
         risk_list_entry *e = &c->entries[c->count];
         memset(e, 0, sizeof *e);
         e->kind = kind;
-        snprintf(e->value, sizeof e->value, "%.*s", (int)(sizeof e->value - 1), row.fields[0]);
-        if (row.count > 1) snprintf(e->reason, sizeof e->reason, "%.*s", (int)(sizeof e->reason - 1), row.fields[1]);
+        memcpy(e->value, row.fields[0], strlen(row.fields[0]) + 1);
+        if (row.count > 1) memcpy(e->reason, row.fields[1], strlen(row.fields[1]) + 1);
         if (row.count > 2 && row.fields[2][0] != '\0') {
             char *end = NULL;
             long long s = strtoll(row.fields[2], &end, 10);
@@ -357,13 +364,13 @@ hb_err risk_import_parse(risk_import_cmd *c, risk_list_kind kind, const char *cs
                 return HB_ERR_INVALID_ARGUMENT;
             }
             e->expires_at_ms = s * 1000;
-            if (e->expires_at_ms != 0 && e->expires_at_ms <= now_ms) continue; /* expired: skip */
         }
         const char *bad = entry_problem(e);
         if (bad != NULL) {
             snprintf(why, why_size, "line %d: %s", number, bad);
             return HB_ERR_INVALID_ARGUMENT;
         }
+        if (e->expires_at_ms != 0 && e->expires_at_ms <= now_ms) continue; /* expired: skip */
         c->count++;
     }
     if (c->count == 0) {
@@ -376,6 +383,19 @@ hb_err risk_import_parse(risk_import_cmd *c, risk_list_kind kind, const char *cs
     c->base.exec = exec_import;
     c->base.replay = replay_list;
     return err;
+}
+
+/* text as a quoted CSV field (quotes doubled) at out; returns its length (<= 2 len + 2). */
+static size_t csv_quote(char *out, const char *text)
+{
+    size_t n = 0;
+    out[n++] = '"';
+    for (const char *p = text; *p; p++) {
+        if (*p == '"') out[n++] = '"';
+        out[n++] = *p;
+    }
+    out[n++] = '"';
+    return n;
 }
 
 hb_err risk_list_csv(store *reader, risk_list_kind kind, int64_t now_ms, csv_out sink, void *ctx)
@@ -392,23 +412,17 @@ hb_err risk_list_csv(store *reader, risk_list_kind kind, int64_t now_ms, csv_out
         if (err != HB_ERR_OK) break;
         for (int i = 0; i < count && err == HB_ERR_OK; i++) {
             char line[2 * (LIMIT_DEVICE_LEN + LIMIT_ERR_DETAIL_LEN + LIMIT_ACTOR_LEN) + 96];
-            size_t n = 0;
-            const char *fields[] = {page[i].value, page[i].reason};
-            for (int f = 0; f < 2; f++) { /* quoted, quotes doubled */
-                line[n++] = '"';
-                for (const char *p = fields[f]; *p; p++) {
-                    if (*p == '"') line[n++] = '"';
-                    line[n++] = *p;
-                }
-                line[n++] = '"';
-                line[n++] = ',';
-            }
-            int k = snprintf(line + n, sizeof line - n, "%lld,%lld,\"%s\"\r\n",
+            size_t n = csv_quote(line, page[i].value);
+            line[n++] = ',';
+            n += csv_quote(line + n, page[i].reason);
+            int k = snprintf(line + n, sizeof line - n, ",%lld,%lld,",
                              page[i].expires_at_ms ? (long long)(page[i].expires_at_ms / 1000) : 0LL,
-                             (long long)(page[i].created_at_ms / 1000), page[i].created_by);
-            if (k < 0 || (size_t)k >= sizeof line - n || !sink(ctx, line, n + (size_t)k)) {
-                err = HB_ERR_UNAVAILABLE;
-            }
+                             (long long)(page[i].created_at_ms / 1000));
+            n += (size_t)k;
+            n += csv_quote(line + n, page[i].created_by);
+            line[n++] = '\r';
+            line[n++] = '\n';
+            if (!sink(ctx, line, n)) err = HB_ERR_UNAVAILABLE;
         }
         if (err != HB_ERR_OK || count < 200) break;
         snprintf(after, sizeof after, "%s", page[count - 1].value);

@@ -451,6 +451,20 @@ static void test_list_import_export(void **state)
     assert_non_null(strstr(r.body, "\"shared-farm-1\",\"farm, seen by \"\"partner\"\"\",0,"));
     assert_non_null(strstr(r.body, "\"shared-farm-2\",\"temporary\",4102444800,"));
     assert_null(strstr(r.body, "shared-farm-3"));
+    /* an export imports as it is (its created_at and created_by are ignored) */
+    char *exported = strdup(r.body);
+    httptest_reply_free(&r);
+    r = import_csv("devices", exported, "text/csv");
+    httptest_expect(&r, 200, NULL);
+    assert_int_equal(httptest_int(&r, "imported"), (long long)before + 2);
+    httptest_reply_free(&r);
+    free(exported);
+    /* a field too long is refused, not cut */
+    char longer[400];
+    memset(longer, 'x', 200);
+    snprintf(longer + 200, sizeof longer - 200, ",reason,\r\n");
+    r = import_csv("devices", longer, "text/csv");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
     httptest_reply_free(&r);
     /* and what was imported is enforced */
     char p1[32], t1[128], p2[32], t2[128];

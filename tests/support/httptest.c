@@ -65,6 +65,8 @@ static void spawn(http_server_proc *s)
     if (pid == 0) {
         int fd = open(log_path, O_WRONLY | O_APPEND);
         if (fd < 0) _exit(126);
+        /* stdout too: a server left behind by a crashed test must not hold ctest's pipe */
+        dup2(fd, 1);
         dup2(fd, 2);
         close(fd);
         if (s->node[0] != '\0') {
