@@ -82,6 +82,10 @@ typedef struct policy {
     int64_t risk_same_amount_run; /* a code's run of equal payments that fuses it; 0 = off */
     int64_t risk_device_accounts; /* accounts a device may be bound to in the window; 0 = off */
     int64_t risk_device_window_s;
+    int64_t risk_multi_accounts;   /* accounts moving money from one device within the window
+                                    * that restricts them all; 0 = off */
+    int64_t risk_multi_window_s;
+    int64_t risk_restrict_days;
     int64_t risk_large_single; /* fen: a transaction at or above it is reported */
     int64_t risk_large_daily;  /* fen: a same-day total reaching it is reported */
     /* [payments] */

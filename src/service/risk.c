@@ -91,8 +91,12 @@ static hb_err bind_device(txn *t, const risk_event *ev)
     if (store_binding_exists(s, ev->device, ev->actor_id, &bound) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
-    if (bound) return HB_ERR_OK;
     int64_t now = txn_now_ms(t), count = 0;
+    if (bound) {
+        return store_binding_used(s, ev->device, ev->actor_id, now) == HB_ERR_OK
+                   ? HB_ERR_OK
+                   : HB_ERR_UNAVAILABLE;
+    }
     if (store_binding_count(s, ev->device, now - pol->risk_device_window_s * 1000, &count) !=
         HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
@@ -107,6 +111,49 @@ static hb_err bind_device(txn *t, const risk_event *ev)
     const int64_t ints[] = {ev->actor_id, now};
     const char *const texts[] = {ev->device};
     return txn_digest_row(t, "device_binding", ints, 2, texts, 1);
+}
+
+/* Multi-account device: [risk] multi_accounts accounts moving money from one device within
+ * multi_window_s are all restricted for restrict_days, each with its case; the movement that
+ * shows it is refused ACCOUNT_RESTRICTED (an account restricted already is left to the
+ * ledger, which refuses it the same way). */
+static hb_err multi_account(txn *t, const risk_event *ev)
+{
+    const policy *pol = txn_policy(t);
+    if (pol->risk_multi_accounts <= 0) return HB_ERR_OK;
+    int64_t now = txn_now_ms(t);
+    const account *actor = NULL;
+    hb_err err = txn_account(t, ev->actor_id, &actor);
+    if (err != HB_ERR_OK) return err;
+    if (actor->restricted_until_ms > now) return HB_ERR_OK;
+    int64_t ids[64];
+    int count = 0;
+    if (store_binding_recent(txn_store(t), ev->device, now - pol->risk_multi_window_s * 1000, 64,
+                             ids, &count) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (count < pol->risk_multi_accounts) return HB_ERR_OK;
+    int64_t until = now + pol->risk_restrict_days * 86400000;
+    char reason[LIMIT_ERR_DETAIL_LEN + 1];
+    snprintf(reason, sizeof reason, "%d accounts moved money from one device within %lld s", count,
+             (long long)pol->risk_multi_window_s);
+    for (int i = 0; i < count; i++) {
+        const account *a = NULL;
+        err = txn_account(t, ids[i], &a);
+        if (err == HB_ERR_NOT_FOUND) continue;
+        if (err == HB_ERR_OK && a->restricted_until_ms < until) {
+            err = txn_account_set_status(t, ids[i], a->status, until);
+        }
+        if (err == HB_ERR_OK) err = risk_case_record(t, ids[i], "multi_account", "", "restrict", reason);
+        if (err != HB_ERR_OK) return err;
+    }
+    txn_fail_detail(t, "this account is restricted for %lld days; contact the operator",
+                    (long long)pol->risk_restrict_days);
+    char subject[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, ev->actor_id, subject, sizeof subject);
+    txn_audit(t, "risk.restrict", subject);
+    txn_keep_refusal(t);
+    return HB_ERR_ACCOUNT_RESTRICTED;
 }
 
 hb_err risk_screen(txn *t, const risk_event *ev)
@@ -129,6 +176,7 @@ hb_err risk_screen(txn *t, const risk_event *ev)
                           "this device may not move money; contact the operator");
         }
         err = bind_device(t, ev);
+        if (err == HB_ERR_OK) err = multi_account(t, ev);
         if (err != HB_ERR_OK) return err;
     }
     if (ev->code_id > 0) {

@@ -3,7 +3,9 @@
  * So far: lists of accounts, devices and codes with optional expiry (a listed payer or device
  * is refused RISK_BLOCKED, a listed code RISK_BLOCKED and a fused one CODE_FUSED); device
  * binding (a device bound to [risk] device_accounts accounts within the window takes no
- * more: RISK_BLOCKED); the same-amount velocity rule (a code receiving [risk]
+ * more: RISK_BLOCKED); multi-account devices ([risk] multi_accounts accounts moving money
+ * from one device within multi_window_s are all restricted for restrict_days, the movement
+ * that shows it refused ACCOUNT_RESTRICTED); the same-amount velocity rule (a code receiving [risk]
  * same_amount_run consecutive payments of one amount is fused: that payment is accepted,
  * later ones refused); large-transaction reports (allowed, recorded). Every decision other
  * than allow opens a case for the account (or adds an event to its open case of the same

@@ -411,6 +411,7 @@ static const char *const migrations[] = {
     "  device text NOT NULL,"
     "  account_id bigint NOT NULL,"
     "  first_at bigint NOT NULL,"
+    "  last_at bigint NOT NULL,"
     "  PRIMARY KEY (device, account_id));"
     "CREATE INDEX device_bindings_recent ON device_bindings(device, first_at);"
     "CREATE TABLE large_reports ("

@@ -338,6 +338,7 @@ static const char *const migrations[] = {
     "  device TEXT NOT NULL,"
     "  account_id INTEGER NOT NULL,"
     "  first_at INTEGER NOT NULL,"
+    "  last_at INTEGER NOT NULL,"
     "  PRIMARY KEY (device, account_id));"
     "CREATE INDEX device_bindings_recent ON device_bindings(device, first_at);"
     "CREATE TABLE large_reports ("

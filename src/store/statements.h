@@ -154,8 +154,12 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(BINDING_EXISTS, "SELECT COUNT(*) FROM device_bindings WHERE device = $1 "              \
                       "AND account_id = $2")                                                 \
     X(BINDING_COUNT, "SELECT COUNT(*) FROM device_bindings WHERE device = $1 AND first_at > $2") \
-    X(BINDING_INSERT, "INSERT INTO device_bindings (device, account_id, first_at) "          \
-                      "VALUES ($1, $2, $3)")                                                 \
+    X(BINDING_INSERT, "INSERT INTO device_bindings (device, account_id, first_at, last_at) " \
+                      "VALUES ($1, $2, $3, $3)")                                             \
+    X(BINDING_USED, "UPDATE device_bindings SET last_at = $3 WHERE device = $1 "             \
+                    "AND account_id = $2")                                                   \
+    X(BINDING_RECENT, "SELECT account_id FROM device_bindings WHERE device = $1 "            \
+                      "AND last_at > $2 ORDER BY account_id LIMIT $3")                       \
     X(LARGE_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM large_reports")                        \
     X(LARGE_INSERT, "INSERT INTO large_reports (id, account_id, day, kind, amount, reference, " \
                     "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")                       \

@@ -714,6 +714,12 @@ hb_err store_binding_exists(store *s, const char *device, int64_t account_id, bo
 hb_err store_binding_count(store *s, const char *device, int64_t since_ms, int64_t *out) WARN_UNUSED;
 hb_err store_binding_insert(store *s, const char *device, int64_t account_id,
                             int64_t now_ms) WARN_UNUSED;
+/* The binding moved money again at now_ms (pipelined). */
+hb_err store_binding_used(store *s, const char *device, int64_t account_id,
+                          int64_t now_ms) WARN_UNUSED;
+/* Up to limit accounts that moved money from the device after since_ms, in id order. */
+hb_err store_binding_recent(store *s, const char *device, int64_t since_ms, int limit,
+                            int64_t *out, int *count) WARN_UNUSED;
 /* Large-transaction reports: insert (pipelined); whether an account's day has its cumulative
  * report; up to limit reports of days from..to with id > after_id, in id order. */
 hb_err store_large_insert(store *s, const large_report *r) WARN_UNUSED;

@@ -220,6 +220,30 @@ hb_err store_binding_insert(store *s, const char *device, int64_t account_id, in
     return run_write(s, st, 1);
 }
 
+hb_err store_binding_used(store *s, const char *device, int64_t account_id, int64_t now_ms)
+{
+    void *st = stmt(s, STMT_BINDING_USED);
+    bind_str(s, st, 1, device);
+    s->driver->bind_i64(st, 2, account_id);
+    s->driver->bind_i64(st, 3, now_ms);
+    return run_write(s, st, 1);
+}
+
+static void id_row(store *s, void *st, void *item)
+{
+    *(int64_t *)item = s->driver->column_i64(st, 0);
+}
+
+hb_err store_binding_recent(store *s, const char *device, int64_t since_ms, int limit,
+                            int64_t *out, int *count)
+{
+    void *st = stmt(s, STMT_BINDING_RECENT);
+    bind_str(s, st, 1, device);
+    s->driver->bind_i64(st, 2, since_ms);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, id_row, count);
+}
+
 hb_err store_large_insert(store *s, const large_report *r)
 {
     ASSERT(r->id > 0 && (r->kind == 1 || r->kind == 2) && r->amount > 0);

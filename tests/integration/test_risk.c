@@ -401,6 +401,39 @@ static void test_large_transaction_report(void **state)
     assert_null(strstr(out, "110101199003071234"));
 }
 
+static void test_multi_account_device(void **state)
+{
+    (void)state;
+    char p[3][32], tok[128], id[32], path[128];
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "Farm%d", i);
+        httptest_person(&server, name, 10000, p[i], tok);
+    }
+    for (int i = 0; i < 2; i++) {
+        http_reply r = send_money(p[i], p[(i + 1) % 3], 100, "farm-x");
+        httptest_expect(&r, 201, NULL);
+        httptest_reply_free(&r);
+    }
+    http_reply r = send_money(p[2], p[0], 100, "farm-x");
+    httptest_expect(&r, 403, "ACCOUNT_RESTRICTED");
+    httptest_reply_free(&r);
+    long long events = 0;
+    for (int i = 0; i < 3; i++) assert_int_equal(cases_of(p[i], "multi_account", id, &events), 1);
+    r = send_money(p[1], p[0], 100, "another-phone");
+    httptest_expect(&r, 403, "ACCOUNT_RESTRICTED");
+    httptest_reply_free(&r);
+    /* the operator lifts one restriction after a look */
+    assert_int_equal(cases_of(p[1], "multi_account", id, &events), 1);
+    snprintf(path, sizeof path, "/v1/risk/cases/%s/resolve", id);
+    r = httptest_admin(&server, "POST", path, "{\"action\":\"lift_restriction\",\"note\":\"family\"}", NULL);
+    httptest_expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    r = send_money(p[1], p[0], 100, "another-phone");
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+}
+
 static http_reply import_csv(const char *list, const char *csv, const char *type)
 {
     char path[96], auth[512], content[64];
@@ -484,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_same_amount_fuse),
         cmocka_unit_test(test_large_transaction_report),
         cmocka_unit_test(test_list_import_export),
+        cmocka_unit_test(test_multi_account_device),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

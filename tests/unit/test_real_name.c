@@ -93,6 +93,7 @@ static int setup(void **state)
     policy_defaults(&p);
     p.tiers[TIER_PERSONAL].single_limit = 300000; /* 3,000.00 */
     p.tiers[TIER_PERSONAL].daily_limit = 500000;  /* 5,000.00 */
+    p.risk_multi_accounts = 0;    /* test_multi_account turns it on */
     p.risk_large_single = 100000; /* 1,000.00 */
     p.risk_large_daily = 250000;  /* 2,500.00 */
     snprintf(p.regions[p.region_count].name, sizeof p.regions[0].name, "remote");
@@ -367,6 +368,54 @@ static void test_device_binding(void **state)
     assert_int_equal(pay_from(p[3], 100, "phone-A"), HB_ERR_OK);
 }
 
+static void test_multi_account(void **state)
+{
+    (void)state;
+    policy p;
+    policy_defaults(&p);
+    p.tiers[TIER_PERSONAL].single_limit = 300000;
+    p.tiers[TIER_PERSONAL].daily_limit = 500000;
+    p.risk_multi_accounts = 3; /* 3 accounts from one device within 10 minutes */
+    engine_set_policy(fx.e, &p);
+    int64_t a[3];
+    for (int i = 0; i < 3; i++) {
+        a[i] = person(2, "", "CN");
+        assert_int_equal(testutil_topup(fx.e, a[i], 100000), HB_ERR_OK);
+    }
+    assert_int_equal(pay_from(a[0], 100, "farm"), HB_ERR_OK);
+    fx.clock.fixed_ms += 300000;
+    assert_int_equal(pay_from(a[1], 100, "farm"), HB_ERR_OK);
+    fx.clock.fixed_ms += 299999; /* a[0]'s movement is 599.999 s old: within the window */
+    assert_int_equal(pay_from(a[2], 100, "farm"), HB_ERR_ACCOUNT_RESTRICTED);
+    /* all three restricted for 7 days, each with a case; from any device */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pay_from(a[i], 100, "own-phone"), HB_ERR_ACCOUNT_RESTRICTED);
+    }
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    for (int i = 0; i < 3; i++) {
+        risk_case k;
+        assert_int_equal(store_case_find_open(s, a[i], "multi_account", "", &k), HB_ERR_OK);
+        account acct;
+        assert_int_equal(store_account_get(s, a[i], &acct), HB_ERR_OK);
+        assert_int_equal(acct.restricted_until_ms, fx.clock.fixed_ms + 7 * DAY_MS);
+        assert_int_equal(acct.balance, 100000 - (i < 2 ? 100 : 0));
+    }
+    store_close(s);
+    /* two accounts on one device are not a farm */
+    int64_t b[2];
+    for (int i = 0; i < 2; i++) {
+        b[i] = person(2, "", "CN");
+        assert_int_equal(testutil_topup(fx.e, b[i], 100000), HB_ERR_OK);
+        assert_int_equal(pay_from(b[i], 100, "family-tablet"), HB_ERR_OK);
+    }
+    /* the restriction ends by itself */
+    fx.clock.fixed_ms += 7 * DAY_MS + 1;
+    assert_int_equal(pay_from(a[0], 100, "own-phone"), HB_ERR_OK);
+}
+
 static int large_reports(large_report *out, int max)
 {
     store *s = NULL;
@@ -417,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusal_keeps_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_binding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multi_account, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
