@@ -86,6 +86,10 @@ typedef struct policy {
                                     * that restricts them all; 0 = off */
     int64_t risk_multi_window_s;
     int64_t risk_restrict_days;
+    int64_t risk_night_count;    /* small payments between 00:00 and 06:00 within the window
+                                  * that freeze the account; 0 = off */
+    int64_t risk_night_below;    /* fen: what counts as small */
+    int64_t risk_night_window_s;
     int64_t risk_large_single; /* fen: a transaction at or above it is reported */
     int64_t risk_large_daily;  /* fen: a same-day total reaching it is reported */
     /* [payments] */

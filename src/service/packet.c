@@ -176,7 +176,7 @@ static hb_err exec_create(txn *t, command *cmd)
         if (err != HB_ERR_OK) return err;
     }
     /* the risk screen before anything is charged: a refusal keeps only its case */
-    err = risk_screen(t, &(risk_event){p->sender_id, NULL, 0});
+    err = risk_screen(t, &(risk_event){p->sender_id, NULL, 0, p->total});
     if (err != HB_ERR_OK) return err;
     err = wallet_check_limits(t, p->sender_id, p->total);
     if (err != HB_ERR_OK) return err;

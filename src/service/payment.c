@@ -279,7 +279,7 @@ static hb_err exec_pay(txn *t, command *cmd)
     }
     p->business_day = txn_business_day(t);
     /* the risk screen before anything is charged: a refusal keeps only its case */
-    err = risk_screen(t, &(risk_event){p->payer_id, c->device, code->id});
+    err = risk_screen(t, &(risk_event){p->payer_id, c->device, code->id, p->amount});
     if (err != HB_ERR_OK) return err;
     if (code->kind == CODE_STATIC) {
         err = check_static_cap(t, p);

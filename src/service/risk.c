@@ -113,6 +113,52 @@ static hb_err bind_device(txn *t, const risk_event *ev)
     return txn_digest_row(t, "device_binding", ints, 2, texts, 1);
 }
 
+static hb_err large_report_add(txn *t, int64_t account_id, int kind, int64_t amount,
+                               const char *reference);
+
+/* The night pattern: small payments between 00:00 and 06:00 (the policy's zone), counted in
+ * windows of night_window_s from the first; the night_count-th freezes the account, opens a
+ * case and a suspicious-pattern report, and is refused ACCOUNT_FROZEN. */
+static hb_err night_rule(txn *t, const risk_event *ev)
+{
+    const policy *pol = txn_policy(t);
+    if (pol->risk_night_count <= 0 || ev->amount <= 0 || ev->amount >= pol->risk_night_below) {
+        return HB_ERR_OK;
+    }
+    int64_t now = txn_now_ms(t), minute = 0;
+    (void)clock_business_day(now, &minute);
+    if (minute >= 6 * 60) return HB_ERR_OK;
+    store *s = txn_store(t);
+    int64_t start = 0, count = 0;
+    hb_err err = store_night_get(s, ev->actor_id, &start, &count);
+    if (err == HB_ERR_NOT_FOUND || (err == HB_ERR_OK && now - start >= pol->risk_night_window_s * 1000)) {
+        start = now;
+        count = 0;
+        err = HB_ERR_OK;
+    }
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    count++;
+    if (store_night_put(s, ev->actor_id, start, count) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    const int64_t ints[] = {ev->actor_id, start, count};
+    if (txn_digest_row(t, "night_count", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (count < pol->risk_night_count) return HB_ERR_OK;
+    const account *a = NULL;
+    err = txn_account(t, ev->actor_id, &a);
+    if (err == HB_ERR_OK) err = txn_account_set_status(t, ev->actor_id, ACCOUNT_FROZEN, a->restricted_until_ms);
+    char reason[LIMIT_ERR_DETAIL_LEN + 1];
+    snprintf(reason, sizeof reason, "%lld small payments between 00:00 and 06:00 within %lld s",
+             (long long)count, (long long)pol->risk_night_window_s);
+    if (err == HB_ERR_OK) err = risk_case_record(t, ev->actor_id, "night_pattern", "", "freeze", reason);
+    if (err == HB_ERR_OK) err = large_report_add(t, ev->actor_id, 3, ev->amount, "night_pattern");
+    if (err != HB_ERR_OK) return err;
+    txn_fail_detail(t, "this account is frozen; contact the operator");
+    char subject[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, ev->actor_id, subject, sizeof subject);
+    txn_audit(t, "risk.freeze", subject);
+    txn_keep_refusal(t);
+    return HB_ERR_ACCOUNT_FROZEN;
+}
+
 /* Multi-account device: [risk] multi_accounts accounts moving money from one device within
  * multi_window_s are all restricted for restrict_days, each with its case; the movement that
  * shows it is refused ACCOUNT_RESTRICTED (an account restricted already is left to the
@@ -179,6 +225,8 @@ hb_err risk_screen(txn *t, const risk_event *ev)
         if (err == HB_ERR_OK) err = multi_account(t, ev);
         if (err != HB_ERR_OK) return err;
     }
+    err = night_rule(t, ev);
+    if (err != HB_ERR_OK) return err;
     if (ev->code_id > 0) {
         char code[IDS_TEXT_MAX];
         ids_format(ID_CODE, ev->code_id, code, sizeof code);
@@ -567,7 +615,7 @@ hb_err risk_resolve_prepare(risk_resolve_cmd *c, const char *actor, char *why, s
 
 const char *risk_large_kind_name(int kind)
 {
-    return kind == 1 ? "single" : "daily_total";
+    return kind == 1 ? "single" : kind == 2 ? "daily_total" : "night_pattern";
 }
 
 json_t *risk_large_json(store *reader, const keyring *keys, const large_report *r)

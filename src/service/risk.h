@@ -5,7 +5,10 @@
  * binding (a device bound to [risk] device_accounts accounts within the window takes no
  * more: RISK_BLOCKED); multi-account devices ([risk] multi_accounts accounts moving money
  * from one device within multi_window_s are all restricted for restrict_days, the movement
- * that shows it refused ACCOUNT_RESTRICTED); the same-amount velocity rule (a code receiving [risk]
+ * that shows it refused ACCOUNT_RESTRICTED); the night pattern ([risk] night_count payments
+ * below night_below between 00:00 and 06:00 in the policy's zone within night_window_s
+ * freeze the account, with a case and a suspicious-pattern report, the payment that shows it
+ * refused ACCOUNT_FROZEN); the same-amount velocity rule (a code receiving [risk]
  * same_amount_run consecutive payments of one amount is fused: that payment is accepted,
  * later ones refused); large-transaction reports (allowed, recorded). Every decision other
  * than allow opens a case for the account (or adds an event to its open case of the same
@@ -25,6 +28,7 @@ typedef struct risk_event {
     int64_t actor_id;   /* the account whose money moves (payer, sender) */
     const char *device; /* the device fingerprint, "" or NULL = none */
     int64_t code_id;    /* a payment's code; 0 = none */
+    int64_t amount;     /* what moves, in fen */
 } risk_event;
 
 /* Before a command moves money: refused (RISK_BLOCKED, CODE_FUSED, with a detail that names

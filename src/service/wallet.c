@@ -255,13 +255,13 @@ static hb_err exec_transfer(txn *t, command *cmd)
         break;
     case TRANSFER_WITHDRAW:
         err = require_kind(t, tr->debit_id, false, false, &tr->currency);
-        if (err == HB_ERR_OK) err = risk_screen(t, &(risk_event){tr->debit_id, c->device, 0});
+        if (err == HB_ERR_OK) err = risk_screen(t, &(risk_event){tr->debit_id, c->device, 0, tr->amount});
         if (err == HB_ERR_OK) err = wallet_check_limits(t, tr->debit_id, tr->amount);
         break;
     default:
         err = require_kind(t, tr->debit_id, true, false, &tr->currency);
         /* the risk screen before anything is charged: a refusal keeps only its case */
-        if (err == HB_ERR_OK) err = risk_screen(t, &(risk_event){tr->debit_id, c->device, 0});
+        if (err == HB_ERR_OK) err = risk_screen(t, &(risk_event){tr->debit_id, c->device, 0, tr->amount});
         if (err == HB_ERR_OK) err = wallet_check_limits(t, tr->debit_id, tr->amount);
         if (err == HB_ERR_OK) err = require_kind(t, tr->credit_id, true, true, &tr->currency);
         break;

@@ -405,8 +405,9 @@ static const char *const migrations[] = {
     "  code_id bigint PRIMARY KEY,"
     "  amount bigint NOT NULL,"
     "  run bigint NOT NULL);",
-    /* 8: devices bound to accounts (the device-binding rule), and large-transaction
-     * reports (single, and same-day cumulative once a day per account). SQLite's migration 11. */
+    /* 8: devices bound to accounts (the device-binding and multi-account rules), reports
+     * (large single transactions, same-day totals once a day, suspicious night patterns),
+     * and the night rule's counts. SQLite's migration 11. */
     "CREATE TABLE device_bindings ("
     "  device text NOT NULL,"
     "  account_id bigint NOT NULL,"
@@ -418,12 +419,17 @@ static const char *const migrations[] = {
     "  id bigint PRIMARY KEY,"
     "  account_id bigint NOT NULL,"
     "  day bigint NOT NULL,"
-    "  kind bigint NOT NULL CHECK (kind BETWEEN 1 AND 2),"
+    "  kind bigint NOT NULL CHECK (kind BETWEEN 1 AND 3),"
     "  amount bigint NOT NULL,"
     "  reference text NOT NULL,"
     "  created_at bigint NOT NULL);"
     "CREATE INDEX large_reports_day ON large_reports(day, id);"
-    "CREATE UNIQUE INDEX large_reports_daily ON large_reports(account_id, day) WHERE kind = 2;",
+    "CREATE UNIQUE INDEX large_reports_daily ON large_reports(account_id, day) WHERE kind = 2;"
+    /* the night rule's count of small payments per account in its current window */
+    "CREATE TABLE night_counts ("
+    "  account_id bigint PRIMARY KEY,"
+    "  window_start bigint NOT NULL,"
+    "  count bigint NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

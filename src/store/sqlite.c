@@ -332,8 +332,9 @@ static const char *const migrations[] = {
     "  code_id INTEGER PRIMARY KEY,"
     "  amount INTEGER NOT NULL,"
     "  run INTEGER NOT NULL);",
-    /* 11: devices bound to accounts (the device-binding rule), and large-transaction
-     * reports (single, and same-day cumulative once a day per account). */
+    /* 11: devices bound to accounts (the device-binding and multi-account rules), reports
+     * (large single transactions, same-day totals once a day, suspicious night patterns),
+     * and the night rule's counts. */
     "CREATE TABLE device_bindings ("
     "  device TEXT NOT NULL,"
     "  account_id INTEGER NOT NULL,"
@@ -345,12 +346,17 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY,"
     "  account_id INTEGER NOT NULL,"
     "  day INTEGER NOT NULL,"
-    "  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 2),"
+    "  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 3),"
     "  amount INTEGER NOT NULL,"
     "  reference TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX large_reports_day ON large_reports(day, id);"
-    "CREATE UNIQUE INDEX large_reports_daily ON large_reports(account_id, day) WHERE kind = 2;",
+    "CREATE UNIQUE INDEX large_reports_daily ON large_reports(account_id, day) WHERE kind = 2;"
+    /* the night rule's count of small payments per account in its current window */
+    "CREATE TABLE night_counts ("
+    "  account_id INTEGER PRIMARY KEY,"
+    "  window_start INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

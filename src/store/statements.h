@@ -168,6 +168,10 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(LARGE_LIST, "SELECT id, account_id, day, kind, amount, reference, created_at "         \
                   "FROM large_reports WHERE day >= $1 AND day <= $2 AND id > $3 "            \
                   "ORDER BY id LIMIT $4")                                                    \
+    X(NIGHT_GET, "SELECT window_start, count FROM night_counts WHERE account_id = $1")       \
+    X(NIGHT_PUT, "INSERT INTO night_counts (account_id, window_start, count) VALUES ($1, $2, $3) " \
+                 "ON CONFLICT (account_id) DO UPDATE SET window_start = excluded.window_start, " \
+                 "count = excluded.count")                                                   \
     X(CODE_RUN_GET, "SELECT amount, run FROM code_runs WHERE code_id = $1")                  \
     X(CODE_RUN_PUT, "INSERT INTO code_runs (code_id, amount, run) VALUES ($1, $2, $3) "      \
                     "ON CONFLICT (code_id) DO UPDATE SET amount = excluded.amount, "         \

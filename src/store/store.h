@@ -696,8 +696,9 @@ hb_err store_delivery_list(store *s, int64_t webhook_id, int64_t before_id, int 
                            delivery *out, int *count) WARN_UNUSED;
 const char *delivery_status_name(delivery_status st);
 
-/* A large-transaction report: kind 1 a single transaction at or above the threshold, kind 2
- * an account's same-day total reaching it (once a day). */
+/* A report: kind 1 a single transaction at or above the large threshold, kind 2 an account's
+ * same-day total reaching it (once a day), kind 3 a suspicious night pattern (the night rule
+ * froze the account). */
 typedef struct large_report {
     int64_t id;
     int64_t account_id;
@@ -720,6 +721,12 @@ hb_err store_binding_used(store *s, const char *device, int64_t account_id,
 /* Up to limit accounts that moved money from the device after since_ms, in id order. */
 hb_err store_binding_recent(store *s, const char *device, int64_t since_ms, int limit,
                             int64_t *out, int *count) WARN_UNUSED;
+/* The night rule's count for an account (NOT_FOUND before its first), and its update
+ * (pipelined). */
+hb_err store_night_get(store *s, int64_t account_id, int64_t *window_start,
+                       int64_t *count) WARN_UNUSED;
+hb_err store_night_put(store *s, int64_t account_id, int64_t window_start,
+                       int64_t count) WARN_UNUSED;
 /* Large-transaction reports: insert (pipelined); whether an account's day has its cumulative
  * report; up to limit reports of days from..to with id > after_id, in id order. */
 hb_err store_large_insert(store *s, const large_report *r) WARN_UNUSED;

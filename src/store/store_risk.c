@@ -155,6 +155,30 @@ hb_err store_list_page(store *s, risk_list_kind kind, const char *after, int64_t
     return list_rows(s, st, limit, out, sizeof *out, list_row, count);
 }
 
+hb_err store_night_get(store *s, int64_t account_id, int64_t *window_start, int64_t *count)
+{
+    void *st = stmt(s, STMT_NIGHT_GET);
+    s->driver->bind_i64(st, 1, account_id);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        *window_start = s->driver->column_i64(st, 0);
+        *count = s->driver->column_i64(st, 1);
+    }
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_night_put(store *s, int64_t account_id, int64_t window_start, int64_t count)
+{
+    void *st = stmt(s, STMT_NIGHT_PUT);
+    s->driver->bind_i64(st, 1, account_id);
+    s->driver->bind_i64(st, 2, window_start);
+    s->driver->bind_i64(st, 3, count);
+    return run_write(s, st, 1);
+}
+
 hb_err store_code_run_get(store *s, int64_t code_id, int64_t *amount, int64_t *run_length)
 {
     void *st = stmt(s, STMT_CODE_RUN_GET);
@@ -246,7 +270,7 @@ hb_err store_binding_recent(store *s, const char *device, int64_t since_ms, int 
 
 hb_err store_large_insert(store *s, const large_report *r)
 {
-    ASSERT(r->id > 0 && (r->kind == 1 || r->kind == 2) && r->amount > 0);
+    ASSERT(r->id > 0 && r->kind >= 1 && r->kind <= 3 && r->amount > 0);
     void *st = stmt(s, STMT_LARGE_INSERT);
     const driver_ops *d = s->driver;
     d->bind_i64(st, 1, r->id);
@@ -282,7 +306,7 @@ static void large_row(store *s, void *st, void *item)
     out->amount = d->column_i64(st, 4);
     column_copy(s, st, 5, out->reference, sizeof out->reference);
     out->created_at_ms = d->column_i64(st, 6);
-    ASSERT(out->id > 0 && (out->kind == 1 || out->kind == 2));
+    ASSERT(out->id > 0 && out->kind >= 1 && out->kind <= 3);
 }
 
 hb_err store_large_list(store *s, int64_t from_day, int64_t to_day, int64_t after_id, int limit,

@@ -416,6 +416,58 @@ static void test_multi_account(void **state)
     assert_int_equal(pay_from(a[0], 100, "own-phone"), HB_ERR_OK);
 }
 
+static void test_night_pattern(void **state)
+{
+    (void)state;
+    policy p;
+    policy_defaults(&p);
+    p.tiers[TIER_PERSONAL].single_limit = 300000;
+    p.tiers[TIER_PERSONAL].daily_limit = 500000;
+    p.risk_night_count = 3; /* 3 payments below 10.00 within 30 minutes, 00:00-06:00 */
+    engine_set_policy(fx.e, &p);
+    int64_t owl = person(2, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, owl, 100000), HB_ERR_OK);
+    /* 2026-03-03 05:59:59 +08:00 is 2026-03-02 21:59:59 UTC; 06:00:00 is past the night */
+    const int64_t night_end = 1772488800000LL;
+    fx.clock.fixed_ms = night_end;
+    for (int i = 0; i < 5; i++) assert_int_equal(pay_from(owl, 999, ""), HB_ERR_OK); /* day */
+    fx.clock.fixed_ms = night_end - 1000 * 60 * 20; /* 05:40 */
+    assert_int_equal(pay_from(owl, 999, ""), HB_ERR_OK);
+    assert_int_equal(pay_from(owl, 1000, ""), HB_ERR_OK); /* not small */
+    fx.clock.fixed_ms = night_end - 1000;             /* 05:59:59 */
+    assert_int_equal(pay_from(owl, 500, ""), HB_ERR_OK);
+    assert_int_equal(pay_from(owl, 1, ""), HB_ERR_ACCOUNT_FROZEN); /* the third small one */
+    assert_int_equal(pay_from(owl, 1, ""), HB_ERR_ACCOUNT_FROZEN); /* frozen now */
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    account a;
+    assert_int_equal(store_account_get(s, owl, &a), HB_ERR_OK);
+    assert_int_equal(a.status, ACCOUNT_FROZEN);
+    assert_money_eq(a.balance, 100000 - 5 * 999 - 999 - 1000 - 500);
+    risk_case k;
+    assert_int_equal(store_case_find_open(s, owl, "night_pattern", "", &k), HB_ERR_OK);
+    large_report r[16];
+    int count = 0;
+    int64_t day = clock_business_day(fx.clock.fixed_ms, NULL);
+    assert_int_equal(store_large_list(s, day, day, 0, 16, r, &count), HB_ERR_OK);
+    assert_true(count >= 1);
+    assert_int_equal(r[count - 1].kind, 3);
+    assert_int_equal(r[count - 1].account_id, owl);
+    store_close(s);
+    /* a window that has passed starts again: another person, 31 minutes apart */
+    int64_t late = person(2, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, late, 100000), HB_ERR_OK);
+    fx.clock.fixed_ms = night_end - 1000 * 60 * 120; /* 04:00 */
+    assert_int_equal(pay_from(late, 100, ""), HB_ERR_OK);
+    assert_int_equal(pay_from(late, 100, ""), HB_ERR_OK);
+    fx.clock.fixed_ms += 1000 * 60 * 31;
+    assert_int_equal(pay_from(late, 100, ""), HB_ERR_OK);
+    assert_int_equal(pay_from(late, 100, ""), HB_ERR_OK);
+    assert_int_equal(pay_from(late, 100, ""), HB_ERR_ACCOUNT_FROZEN);
+}
+
 static int large_reports(large_report *out, int max)
 {
     store *s = NULL;
@@ -467,6 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_device_binding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_night_pattern, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
