@@ -286,6 +286,23 @@ bool handler_buffer_append(void *ctx, const char *text, size_t len)
     return true;
 }
 
+void handler_respond_text(request *r, handler_buffer *out, hb_err err, const char *what)
+{
+    if (err != HB_ERR_OK) {
+        free(out->data);
+        out->data = NULL;
+        request_error(r, HB_ERR_UNAVAILABLE, what);
+        return;
+    }
+    free(r->response);
+    r->response = out->data;
+    r->response_len = out->len;
+    out->data = NULL;
+    r->content_type = "text/csv; charset=utf-8";
+    r->status = 200;
+    r->phase = PHASE_RESPOND;
+}
+
 pending_command *handler_new_command(request *r)
 {
     free(r->cmd);

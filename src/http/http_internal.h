@@ -219,6 +219,8 @@ typedef struct handler_buffer {
     size_t len, cap;
 } handler_buffer;
 bool handler_buffer_append(void *ctx, const char *text, size_t len);
+/* Answer 200 with out's CSV (taking it), or, when err is not OK, 503 saying what failed. */
+void handler_respond_text(request *r, handler_buffer *out, hb_err err, const char *what);
 /* A fresh zeroed command for the request (replacing any earlier one). */
 pending_command *handler_new_command(request *r);
 /* A query parameter's decoded value (NULL when absent); false with 400 set for a NUL byte. */

@@ -383,18 +383,7 @@ void h_settlement_file(request *r)
     bool ok = visible_settlement(r, s, &b);
     hb_err err = ok ? settlement_csv(s, &b, handler_buffer_append, &out) : HB_ERR_OK;
     request_reader_done(r, s);
-    if (!ok) return;
-    if (err != HB_ERR_OK) {
-        free(out.data);
-        request_error(r, HB_ERR_UNAVAILABLE, "cannot write the settlement file");
-        return;
-    }
-    free(r->response);
-    r->response = out.data;
-    r->response_len = out.len;
-    r->content_type = "text/csv; charset=utf-8";
-    r->status = 200;
-    r->phase = PHASE_RESPOND;
+    if (ok) handler_respond_text(r, &out, err, "cannot write the settlement file");
 }
 
 /* ---- webhooks ------------------------------------------------------------------------------- */

@@ -308,15 +308,5 @@ void h_list_export(request *r)
     handler_buffer out = {0};
     hb_err err = risk_list_csv(s, kind, clock_now_ms(r->server->clock), handler_buffer_append, &out);
     request_reader_done(r, s);
-    if (err != HB_ERR_OK) {
-        free(out.data);
-        request_error(r, HB_ERR_UNAVAILABLE, "cannot write the list");
-        return;
-    }
-    free(r->response);
-    r->response = out.data;
-    r->response_len = out.len;
-    r->content_type = "text/csv; charset=utf-8";
-    r->status = 200;
-    r->phase = PHASE_RESPOND;
+    handler_respond_text(r, &out, err, "cannot write the list");
 }
