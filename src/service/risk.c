@@ -127,7 +127,7 @@ static hb_err night_rule(txn *t, const risk_event *ev)
     }
     int64_t now = txn_now_ms(t), minute = 0;
     (void)clock_business_day(now, &minute);
-    if (minute >= 6 * 60) return HB_ERR_OK;
+    if (minute >= 360) return HB_ERR_OK; /* 06:00 */
     store *s = txn_store(t);
     int64_t start = 0, count = 0;
     hb_err err = store_night_get(s, ev->actor_id, &start, &count);
