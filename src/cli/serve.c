@@ -95,11 +95,11 @@ static void auto_settle(engine *e, const policy *pol, int64_t *settled_day)
     int64_t minute = 0;
     int64_t today = clock_business_day(clock_now_ms(clock_real()), &minute);
     if (minute < pol->settle_after_min || *settled_day >= today - 1) return;
-    int batches = 0;
+    int batches = 0, skipped = 0;
     char detail[LIMIT_ERR_DETAIL_LEN + 1] = "";
     char day[16];
     clock_day_format(today - 1, day, sizeof day);
-    hb_err err = payment_settle_day(e, today - 1, "system:settlement", &batches, detail,
+    hb_err err = payment_settle_day(e, today - 1, "system:settlement", &batches, &skipped, detail,
                                     sizeof detail);
     if (err != HB_ERR_OK) {
         fprintf(stderr, "{\"level\":\"error\",\"msg\":\"settlement failed\",\"date\":\"%s\","
@@ -107,8 +107,8 @@ static void auto_settle(engine *e, const policy *pol, int64_t *settled_day)
         return;
     }
     *settled_day = today - 1;
-    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"settled\",\"date\":\"%s\",\"batches\":%d}\n",
-            day, batches);
+    fprintf(stderr, "{\"level\":\"%s\",\"msg\":\"settled\",\"date\":\"%s\",\"batches\":%d,"
+                    "\"skipped\":%d}\n", skipped ? "warn" : "info", day, batches, skipped);
 }
 
 /* The whole file as a NUL-terminated string (at most 1 MiB), or NULL. */

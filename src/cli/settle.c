@@ -21,8 +21,10 @@ static const char settle_usage[] =
     "net of fees and of refunds already paid, from its pending to its available account, in\n"
     "one batch per merchant stamped on each payment. Settling a day again changes nothing; a\n"
     "day that has not ended is refused. Prints the day's batches; --out DIR also writes each\n"
-    "batch's settlement file as DIR/stl_N.csv. Exits 0 on success, 1 for a day not yet\n"
-    "ended, 2 for a bad date, 3 when the store is unavailable.\n";
+    "batch's settlement file as DIR/stl_N.csv. A merchant whose pending or available account\n"
+    "refuses the move (frozen, closed) is left unsettled and named; the next run tries again.\n"
+    "Exits 0 on success, 1 for a day not yet ended or a merchant left unsettled, 2 for a bad\n"
+    "date, 3 when the store is unavailable.\n";
 
 static bool write_chunk(void *ctx, const char *text, size_t len)
 {
@@ -80,9 +82,9 @@ int cmd_settle(int argc, char **argv)
     engine *e = NULL;
     int rc = cli_open_engine(db, false, &e);
     if (rc != EXIT_OK) return rc;
-    int created = 0;
+    int created = 0, skipped = 0;
     char detail[LIMIT_ERR_DETAIL_LEN + 1] = "";
-    hb_err err = payment_settle_day(e, day, "cli:settle", &created, detail, sizeof detail);
+    hb_err err = payment_settle_day(e, day, "cli:settle", &created, &skipped, detail, sizeof detail);
     engine_close(e);
     if (err != HB_ERR_OK) return cli_fail(err, detail);
     store *s = NULL;
@@ -90,7 +92,14 @@ int cmd_settle(int argc, char **argv)
     char why[512];
     err = store_open(db, &opts, &s, why, sizeof why);
     if (err != HB_ERR_OK) return cli_fail(err, why);
-    if (json) printf("{\"date\":\"%s\",\"created\":%d,\"batches\":[", date, created);
+    if (skipped > 0) {
+        fprintf(stderr, "hongbao: %d merchant%s left unsettled (their accounts refused the move; "
+                        "the next run tries again): %s\n", skipped, skipped == 1 ? "" : "s", detail);
+    }
+    if (json) {
+        printf("{\"date\":\"%s\",\"created\":%d,\"skipped\":%d,\"batches\":[", date, created,
+               skipped);
+    }
     if (!json) printf("%s: %d new batch%s\n", date, created, created == 1 ? "" : "es");
     int64_t before = 0;
     int shown = 0;
@@ -127,5 +136,5 @@ int cmd_settle(int argc, char **argv)
     store_close(s);
     if (json) printf("]}\n");
     if (err != HB_ERR_OK) return cli_fail(err, "the store failed while listing");
-    return rc;
+    return rc == EXIT_OK && skipped > 0 ? EXIT_REFUSED : rc;
 }

@@ -161,17 +161,16 @@ void h_payment_get(request *r)
     store *s = request_reader(r);
     if (s == NULL) return;
     payment p;
-    refund refunds[LIMIT_PAGE_DEFAULT];
+    /* its refunds, up to 1,000 (a payment refunded more often shows its first 1,000) */
+    refund *refunds = calloc(LIMIT_PAGE_MAX, sizeof *refunds);
+    ASSERT(refunds != NULL);
     int count = 0;
     bool ok = visible_payment(r, s, id, &p);
-    hb_err err = ok ? store_refund_list(s, id, LIMIT_PAGE_DEFAULT, refunds, &count) : HB_ERR_OK;
+    hb_err err = ok ? store_refund_list(s, id, LIMIT_PAGE_MAX, refunds, &count) : HB_ERR_OK;
     request_reader_done(r, s);
-    if (!ok) return;
-    if (err != HB_ERR_OK) {
-        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while reading");
-        return;
-    }
-    request_json(r, 200, payment_with_refunds(&p, refunds, count));
+    if (ok && err != HB_ERR_OK) request_error(r, HB_ERR_UNAVAILABLE, "the store failed while reading");
+    if (ok && err == HB_ERR_OK) request_json(r, 200, payment_with_refunds(&p, refunds, count));
+    free(refunds);
 }
 
 /* GET /v1/payments?code=&from=&to=&limit=&cursor=: newest first; a customer sees what it paid
@@ -292,14 +291,19 @@ void h_settlement_create(request *r)
     }
     settle_cmd *c = malloc(sizeof *c);
     ASSERT(c != NULL);
-    int created = 0;
+    int created = 0, skipped = 0;
+    char skip_detail[LIMIT_ERR_DETAIL_LEN + 1] = "";
     hb_err err = HB_ERR_OK;
+    int64_t after = 0;
     for (;;) {
-        err = settle_prepare(c, day, r->caller.actor);
+        err = settle_prepare(c, day, after, r->caller.actor);
         if (err == HB_ERR_OK) err = handler_submit_now(r, &c->base, false);
         if (err != HB_ERR_OK) break;
         created += c->created;
-        if (c->created < LIMIT_SETTLE_PAGE) break;
+        if (c->skipped > 0 && skipped == 0) memcpy(skip_detail, c->skip_detail, sizeof skip_detail);
+        skipped += c->skipped;
+        if (c->considered < LIMIT_SETTLE_PAGE) break;
+        after = c->last_merchant;
         /* a signed request's nonce is recorded once: the next pages go without it */
         r->caller.signed_request = false;
     }
@@ -314,7 +318,10 @@ void h_settlement_create(request *r)
         request_error(r, HB_ERR_UNAVAILABLE, "the store failed while listing");
         return;
     }
-    request_json(r, 200, json_pack("{s:s,s:i,s:o}", "date", date, "created", created, "data", data));
+    json_t *reply = json_pack("{s:s,s:i,s:i,s:o}", "date", date, "created", created, "skipped",
+                              skipped, "data", data);
+    json_object_set_new(reply, "skipped_reason", skipped ? json_string(skip_detail) : json_null());
+    request_json(r, 200, reply);
 }
 
 /* GET /v1/settlements?date=&limit=&cursor=: newest first; a merchant sees its own. */

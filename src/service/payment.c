@@ -372,18 +372,11 @@ static hb_err replay_refund(txn *t, command *cmd, const char *result, size_t len
     (void)len;
     int64_t id = 0;
     hb_err err = ids_parse(ID_REFUND, result, &id);
-    int count = 0;
+    if (err == HB_ERR_OK) err = store_refund_get(txn_store(t), id, &c->refund);
+    if (err == HB_ERR_OK && c->refund.payment_id != c->payment_id) err = HB_ERR_NOT_FOUND;
     if (err == HB_ERR_OK) err = store_payment_get(txn_store(t), c->payment_id, &c->payment);
-    refund rows[64];
-    if (err == HB_ERR_OK) err = store_refund_list(txn_store(t), c->payment_id, 64, rows, &count);
     if (err == HB_ERR_UNAVAILABLE) return err;
-    for (int i = 0; err == HB_ERR_OK && i < count; i++) {
-        if (rows[i].id == id) {
-            c->refund = rows[i];
-            return HB_ERR_OK;
-        }
-    }
-    return replay_missing(t, result);
+    return err == HB_ERR_OK ? HB_ERR_OK : replay_missing(t, result);
 }
 
 static hb_err exec_refund(txn *t, command *cmd)
@@ -489,6 +482,9 @@ static hb_err exec_settle(txn *t, command *cmd)
 {
     settle_cmd *c = (settle_cmd *)cmd;
     c->created = 0;
+    c->skipped = 0;
+    c->considered = 0;
+    c->last_merchant = c->after;
     if (c->day >= txn_business_day(t)) {
         char day[16];
         clock_day_format(c->day, day, sizeof day);
@@ -497,37 +493,50 @@ static hb_err exec_settle(txn *t, command *cmd)
     }
     store *s = txn_store(t);
     int count = 0;
-    if (store_settle_due(s, c->day, 0, LIMIT_SETTLE_PAGE, c->batches, &count) != HB_ERR_OK) {
+    if (store_settle_due(s, c->day, c->after, LIMIT_SETTLE_PAGE, c->batches, &count) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
-    cmd->bookkeeping = count == 0; /* nothing to do: no audit record */
-    if (count == 0) return HB_ERR_OK;
+    c->considered = count;
+    if (count > 0) c->last_merchant = c->batches[count - 1].merchant_id;
     int64_t last = 0;
-    if (store_max_id(s, STORE_SEQ_SETTLEMENT, &last) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (count > 0 && store_max_id(s, STORE_SEQ_SETTLEMENT, &last) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
     for (int i = 0; i < count; i++) {
-        settlement *b = &c->batches[i];
-        b->id = last + 1 + i;
-        b->created_at_ms = txn_now_ms(t);
+        settlement b = c->batches[i];
+        b.id = last + 1 + c->created;
+        b.created_at_ms = txn_now_ms(t);
         customer owner;
-        hb_err err = store_customer_get(s, b->merchant_id, &owner);
+        hb_err err = store_customer_get(s, b.merchant_id, &owner);
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
         char ref[IDS_TEXT_MAX];
-        ids_format(ID_SETTLEMENT, b->id, ref, sizeof ref);
-        if (b->net > 0) {
-            err = move(t, NULL, TRANSFER_SETTLEMENT, b->pending_id, owner.available_id, b->net,
-                       b->currency, ref, &b->transfer_id);
-            /* pending holds exactly this (the ledger check proves it): a failure is a fault */
-            if (err != HB_ERR_OK) return err == HB_ERR_UNAVAILABLE ? err : HB_ERR_UNAVAILABLE;
+        ids_format(ID_SETTLEMENT, b.id, ref, sizeof ref);
+        if (b.net > 0) {
+            err = move(t, NULL, TRANSFER_SETTLEMENT, b.pending_id, owner.available_id, b.net,
+                       b.currency, ref, &b.transfer_id);
+            if (err == HB_ERR_UNAVAILABLE) return err;
+            if (err != HB_ERR_OK) {
+                /* the ledger refused it before writing anything: leave this merchant's
+                 * payments for a later run, settle the others */
+                if (c->skipped++ == 0) {
+                    snprintf(c->skip_detail, sizeof c->skip_detail, "acct_%lld: %.120s",
+                             (long long)b.merchant_id, cmd->err_detail);
+                }
+                cmd->err_detail[0] = '\0';
+                continue;
+            }
         }
-        if (store_settlement_insert(s, b) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-        const int64_t ints[] = {b->id,  b->merchant_id, b->day,   b->gross,       b->fees,
-                                b->refunds, b->net,     b->count, b->transfer_id, b->created_at_ms};
-        const char *const texts[] = {currency_code(b->currency)};
+        if (store_settlement_insert(s, &b) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        const int64_t ints[] = {b.id,      b.merchant_id, b.day,   b.gross,       b.fees,
+                                b.refunds, b.net,         b.count, b.transfer_id, b.created_at_ms};
+        const char *const texts[] = {currency_code(b.currency)};
         if (txn_digest_row(t, "settlement", ints, 10, texts, 1) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
+        c->batches[c->created++] = b;
     }
-    c->created = count;
+    cmd->bookkeeping = c->created == 0; /* nothing settled: no audit record */
+    if (c->created == 0) return HB_ERR_OK;
     char day[16];
     clock_day_format(c->day, day, sizeof day);
     txn_audit(t, "settlement.run", day);
@@ -540,34 +549,42 @@ static hb_err replay_settle(txn *t, command *cmd, const char *result, size_t len
     return HB_ERR_OK;
 }
 
-hb_err settle_prepare(settle_cmd *c, int64_t day, const char *actor)
+hb_err settle_prepare(settle_cmd *c, int64_t day, int64_t after, const char *actor)
 {
     memset(c, 0, sizeof *c);
     c->day = day;
-    char canonical[48];
-    int n = snprintf(canonical, sizeof canonical, "settle|%lld", (long long)day);
+    c->after = after;
+    char canonical[64];
+    int n = snprintf(canonical, sizeof canonical, "settle|%lld|%lld", (long long)day,
+                     (long long)after);
     hb_err err = wallet_command_init(&c->base, actor, NULL, canonical, (size_t)n);
     c->base.exec = exec_settle;
     c->base.replay = replay_settle;
     return err;
 }
 
-hb_err payment_settle_day(engine *e, int64_t day, const char *actor, int *batches,
+hb_err payment_settle_day(engine *e, int64_t day, const char *actor, int *batches, int *skipped,
                           char *detail, size_t detail_size)
 {
     *batches = 0;
+    *skipped = 0;
+    detail[0] = '\0';
     settle_cmd *c = malloc(sizeof *c);
     if (c == NULL) return HB_ERR_UNAVAILABLE;
     hb_err err = HB_ERR_OK;
+    int64_t after = 0;
     for (;;) {
-        err = settle_prepare(c, day, actor);
+        err = settle_prepare(c, day, after, actor);
         if (err == HB_ERR_OK) err = engine_submit(e, &c->base);
         if (err != HB_ERR_OK) {
             snprintf(detail, detail_size, "%s", c->base.err_detail);
             break;
         }
         *batches += c->created;
-        if (c->created < LIMIT_SETTLE_PAGE) break;
+        if (c->skipped > 0 && *skipped == 0) snprintf(detail, detail_size, "%s", c->skip_detail);
+        *skipped += c->skipped;
+        if (c->considered < LIMIT_SETTLE_PAGE) break;
+        after = c->last_merchant;
     }
     free(c);
     return err;

@@ -54,8 +54,13 @@ typedef struct refund_cmd {
 typedef struct settle_cmd {
     command base;
     int64_t day;
-    int created; /* out: batches made by this command */
-    settlement batches[LIMIT_SETTLE_PAGE]; /* out */
+    int64_t after;         /* in: merchants after this one (0 = from the first) */
+    int considered;        /* out: merchants looked at (a full page: submit again) */
+    int64_t last_merchant; /* out: the last of them (the next command's `after`) */
+    int created;           /* out: batches made by this command */
+    int skipped;           /* out: merchants whose accounts refused the move (left unsettled) */
+    char skip_detail[LIMIT_ERR_DETAIL_LEN + 1]; /* out: the first skip's reason */
+    settlement batches[LIMIT_SETTLE_PAGE]; /* out: the batches made */
 } settle_cmd;
 
 /* Find the token in what the payer scanned: an EMVCo payload carrying our GUID (whose amount,
@@ -70,12 +75,16 @@ hb_err payment_prepare(payment_cmd *c, const char *actor, const char *idem_key, 
                        size_t why_size) WARN_UNUSED;
 hb_err refund_prepare(refund_cmd *c, const char *actor, const char *idem_key, char *why,
                       size_t why_size) WARN_UNUSED;
-/* One page of merchants (LIMIT_SETTLE_PAGE); submit again until created < the page. */
-hb_err settle_prepare(settle_cmd *c, int64_t day, const char *actor) WARN_UNUSED;
+/* One page of merchants (LIMIT_SETTLE_PAGE) after `after`; submit again, after the last
+ * merchant considered, while a full page was considered. A merchant whose pending or
+ * available account refuses the move (frozen, closed, a net above the transfer maximum) is
+ * skipped and counted: its payments stay unsettled for a later run. */
+hb_err settle_prepare(settle_cmd *c, int64_t day, int64_t after, const char *actor) WARN_UNUSED;
 
 /* Settle business day `day` through the engine, page after page. *batches counts what was
- * created. INVALID_ARGUMENT (detail in the last command) for a day that has not ended. */
-hb_err payment_settle_day(engine *e, int64_t day, const char *actor, int *batches,
+ * created, *skipped the merchants left unsettled (detail: the first reason). INVALID_ARGUMENT
+ * (detail) for a day that has not ended. */
+hb_err payment_settle_day(engine *e, int64_t day, const char *actor, int *batches, int *skipped,
                           char *detail, size_t detail_size) WARN_UNUSED;
 
 /* "succeeded", "partially_refunded" or "refunded". */

@@ -77,6 +77,7 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                                "WHERE settlement_id = $1 AND id > $2 ORDER BY id LIMIT $3")  \
     X(REFUND_INSERT, "INSERT INTO refunds (" REFUND_COLUMNS ") VALUES ($1, $2, $3, $4, $5, "  \
                      "$6, $7, $8)")                                                          \
+    X(REFUND_GET, "SELECT " REFUND_COLUMNS " FROM refunds WHERE id = $1")                    \
     X(REFUND_LIST, "SELECT " REFUND_COLUMNS " FROM refunds WHERE payment_id = $1 "           \
                    "ORDER BY id LIMIT $2")                                                   \
     X(SETTLE_DUE, "SELECT p.owner_id, p.currency, CAST(SUM(p.amount) AS BIGINT), "           \

@@ -657,6 +657,7 @@ hb_err store_payment_static_sum(store *s, int64_t payer_id, int64_t day,
 hb_err store_payment_list(store *s, const payment_filter *f, int64_t before_id, int limit,
                           payment *out, int *count) WARN_UNUSED;
 hb_err store_refund_insert(store *s, const refund *r) WARN_UNUSED;
+hb_err store_refund_get(store *s, int64_t id, refund *out) WARN_UNUSED; /* NOT_FOUND */
 /* Up to limit refunds of a payment, oldest first. */
 hb_err store_refund_list(store *s, int64_t payment_id, int limit, refund *out,
                          int *count) WARN_UNUSED;

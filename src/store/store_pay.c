@@ -155,6 +155,13 @@ static void refund_row(store *s, void *st, void *item)
     ASSERT(out->id > 0 && out->amount > 0 && out->fee >= 0 && out->fee <= out->amount);
 }
 
+hb_err store_refund_get(store *s, int64_t id, refund *out)
+{
+    void *st = stmt(s, STMT_REFUND_GET);
+    s->driver->bind_i64(st, 1, id);
+    return select_one(s, st, out, refund_row);
+}
+
 hb_err store_refund_list(store *s, int64_t payment_id, int limit, refund *out, int *count)
 {
     void *st = stmt(s, STMT_REFUND_LIST);

@@ -145,9 +145,10 @@ static hb_err refund_of(int64_t payment_id, int64_t amount, int64_t owner, refun
 
 static int settle(int64_t day)
 {
-    int batches = 0;
+    int batches = 0, skipped = 0;
     char detail[200];
-    hb_err err = payment_settle_day(fx.e, day, "test", &batches, detail, sizeof detail);
+    hb_err err = payment_settle_day(fx.e, day, "test", &batches, &skipped, detail, sizeof detail);
+    assert_int_equal(skipped, 0);
     return err == HB_ERR_OK ? batches : -(int)err;
 }
 
@@ -479,6 +480,52 @@ static void test_settlement(void **state)
     check_ledger();
 }
 
+static void set_status(int64_t id, account_status st)
+{
+    status_cmd c;
+    memset(&c, 0, sizeof c);
+    c.account_id = id;
+    c.status = st;
+    c.restricted_until_ms = WALLET_KEEP_RESTRICTION;
+    assert_int_equal(wallet_status_prepare(&c, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &c.base), HB_ERR_OK);
+}
+
+/* A merchant whose available account refuses the move is left unsettled, and named; the
+ * others settle; once it is unfrozen, settling the day again settles it. */
+static void test_settlement_skips_a_frozen_merchant(void **state)
+{
+    (void)state;
+    customer m = customer_row(fx.merchant), m2 = customer_row(fx.merchant2);
+    int64_t d = clock_business_day(fx.clock.fixed_ms, NULL);
+    paycode s1 = make_code(fx.merchant, CODE_STATIC, 0, ""), s2 = make_code(fx.merchant2, CODE_STATIC, 0, "");
+    char p1[EMV_PAYLOAD_MAX], p2[EMV_PAYLOAD_MAX];
+    payload_now(&s1, p1);
+    payload_now(&s2, p2);
+    assert_int_equal(pay(p1, fx.payer, 10000, NULL), HB_ERR_OK);
+    assert_int_equal(pay(p2, fx.payer, 20000, NULL), HB_ERR_OK);
+    set_status(m.available_id, ACCOUNT_FROZEN);
+    fx.clock.fixed_ms += DAY_MS;
+    int batches = 0, skipped = 0;
+    char detail[200];
+    assert_int_equal(payment_settle_day(fx.e, d, "test", &batches, &skipped, detail, sizeof detail),
+                     HB_ERR_OK);
+    assert_int_equal(batches, 1);
+    assert_int_equal(skipped, 1);
+    assert_non_null(strstr(detail, "frozen"));
+    assert_money_eq(balance(m.pending_id), 10000 - 60);
+    assert_money_eq(balance(m2.available_id), 20000 - 200);
+    check_ledger();
+    set_status(m.available_id, ACCOUNT_ACTIVE);
+    assert_int_equal(payment_settle_day(fx.e, d, "test", &batches, &skipped, detail, sizeof detail),
+                     HB_ERR_OK);
+    assert_int_equal(batches, 1);
+    assert_int_equal(skipped, 0);
+    assert_money_eq(balance(m.pending_id), 0);
+    assert_money_eq(balance(m.available_id), 10000 - 60);
+    check_ledger();
+}
+
 static bool collect(void *ctx, const char *text, size_t len)
 {
     FILE *f = ctx;
@@ -576,6 +623,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refunds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settlement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settlement_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settlement_skips_a_frozen_merchant, setup, teardown),
         cmocka_unit_test(test_webhook_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
