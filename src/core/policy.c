@@ -245,8 +245,8 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
         if (strcmp(key, "device_window_s") == 0) {
             return set_int(value, 60, 31536000, &p->risk_device_window_s, why, size);
         }
-        if (strcmp(key, "multi_accounts") == 0) {
-            return set_int(value, 0, 1000, &p->risk_multi_accounts, why, size);
+        if (strcmp(key, "multi_accounts") == 0) { /* restricting them is one command: <= 15 */
+            return set_int(value, 0, 15, &p->risk_multi_accounts, why, size);
         }
         if (strcmp(key, "multi_window_s") == 0) {
             return set_int(value, 10, 86400, &p->risk_multi_window_s, why, size);

@@ -43,8 +43,11 @@ hb_err risk_case_record(txn *t, int64_t account_id, const char *rule, const char
         c.account_id = account_id;
         snprintf(c.rule, sizeof c.rule, "%s", rule);
         snprintf(c.object, sizeof c.object, "%s", object);
+        snprintf(c.decision, sizeof c.decision, "%s", decision);
+        snprintf(c.reason, sizeof c.reason, "%s", reason);
         c.events = 1;
         c.first_at_ms = now;
+        c.last_at_ms = now;
         if (err == HB_ERR_OK) err = store_case_insert(s, &c);
     }
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
@@ -128,9 +131,13 @@ static hb_err night_rule(txn *t, const risk_event *ev)
     int64_t now = txn_now_ms(t), minute = 0;
     (void)clock_business_day(now, &minute);
     if (minute >= 360) return HB_ERR_OK; /* 06:00 */
+    const account *a = NULL;
+    hb_err err = txn_account(t, ev->actor_id, &a);
+    if (err != HB_ERR_OK) return err;
+    if (a->status != ACCOUNT_ACTIVE) return HB_ERR_OK; /* the ledger refuses it as it is */
     store *s = txn_store(t);
     int64_t start = 0, count = 0;
-    hb_err err = store_night_get(s, ev->actor_id, &start, &count);
+    err = store_night_get(s, ev->actor_id, &start, &count);
     if (err == HB_ERR_NOT_FOUND || (err == HB_ERR_OK && now - start >= pol->risk_night_window_s * 1000)) {
         start = now;
         count = 0;
@@ -142,9 +149,9 @@ static hb_err night_rule(txn *t, const risk_event *ev)
     const int64_t ints[] = {ev->actor_id, start, count};
     if (txn_digest_row(t, "night_count", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     if (count < pol->risk_night_count) return HB_ERR_OK;
-    const account *a = NULL;
-    err = txn_account(t, ev->actor_id, &a);
-    if (err == HB_ERR_OK) err = txn_account_set_status(t, ev->actor_id, ACCOUNT_FROZEN, a->restricted_until_ms);
+    /* the count starts again: an account unfrozen by the operator is not frozen at once */
+    if (store_night_put(s, ev->actor_id, now, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    err = txn_account_set_status(t, ev->actor_id, ACCOUNT_FROZEN, a->restricted_until_ms);
     char reason[LIMIT_ERR_DETAIL_LEN + 1];
     snprintf(reason, sizeof reason, "%lld small payments between 00:00 and 06:00 within %lld s",
              (long long)count, (long long)pol->risk_night_window_s);
@@ -204,6 +211,7 @@ static hb_err multi_account(txn *t, const risk_event *ev)
 
 hb_err risk_screen(txn *t, const risk_event *ev)
 {
+    /* the lists first: a refusal by a list keeps no binding, count or restriction */
     risk_list_entry e;
     bool hit = false;
     char id[IDS_TEXT_MAX];
@@ -214,19 +222,15 @@ hb_err risk_screen(txn *t, const risk_event *ev)
         return refuse(t, ev->actor_id, "blacklist.account", "", "block", HB_ERR_RISK_BLOCKED,
                       "this account may not move money; contact the operator");
     }
-    if (ev->device != NULL && ev->device[0] != '\0') {
+    bool device = ev->device != NULL && ev->device[0] != '\0';
+    if (device) {
         err = listed(t, RISK_LIST_DEVICE, ev->device, &e, &hit);
         if (err != HB_ERR_OK) return err;
         if (hit) {
             return refuse(t, ev->actor_id, "blacklist.device", "", "block", HB_ERR_RISK_BLOCKED,
                           "this device may not move money; contact the operator");
         }
-        err = bind_device(t, ev);
-        if (err == HB_ERR_OK) err = multi_account(t, ev);
-        if (err != HB_ERR_OK) return err;
     }
-    err = night_rule(t, ev);
-    if (err != HB_ERR_OK) return err;
     if (ev->code_id > 0) {
         char code[IDS_TEXT_MAX];
         ids_format(ID_CODE, ev->code_id, code, sizeof code);
@@ -241,7 +245,13 @@ hb_err risk_screen(txn *t, const risk_event *ev)
                           "this code may not be paid; contact the operator");
         }
     }
-    return HB_ERR_OK;
+    /* then the rules that keep state */
+    if (device) {
+        err = bind_device(t, ev);
+        if (err == HB_ERR_OK) err = multi_account(t, ev);
+        if (err != HB_ERR_OK) return err;
+    }
+    return night_rule(t, ev);
 }
 
 hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amount)
@@ -261,7 +271,7 @@ hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amo
     if (store_code_run_put(s, code_id, amount, run_length) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     const int64_t ints[] = {code_id, amount, run_length};
     if (txn_digest_row(t, "code_run", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    if (run_length != limit) return HB_ERR_OK;
+    if (run_length < limit) return HB_ERR_OK; /* (>: a run the limit was lowered under) */
     /* the limit-th payment of one amount in a row is accepted; the code stops taking more */
     risk_list_entry e;
     memset(&e, 0, sizeof e);
@@ -326,6 +336,11 @@ static hb_err exec_list(txn *t, command *cmd)
         if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "not on the list");
         if (err != HB_ERR_OK) return err;
         if (store_list_delete(s, e->kind, e->value) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        int64_t code_id = 0;
+        if (e->kind == RISK_LIST_CODE && ids_parse(ID_CODE, e->value, &code_id) == HB_ERR_OK &&
+            store_code_run_put(s, code_id, 0, 0) != HB_ERR_OK) { /* a fuse lifted: anew */
+            return HB_ERR_UNAVAILABLE;
+        }
         const int64_t ints[] = {e->kind};
         const char *const texts[] = {e->value};
         if (txn_digest_row(t, "risk_list_remove", ints, 1, texts, 1) != HB_ERR_OK) {
@@ -443,11 +458,9 @@ hb_err risk_import_parse(risk_import_cmd *c, risk_list_kind kind, const char *cs
                      LIMIT_DEVICE_LEN, LIMIT_ERR_DETAIL_LEN);
             return HB_ERR_INVALID_ARGUMENT;
         }
-        if (c->count == RISK_IMPORT_MAX) {
-            snprintf(why, why_size, "at most %d entries an import", RISK_IMPORT_MAX);
-            return HB_ERR_INVALID_ARGUMENT;
-        }
-        risk_list_entry *e = &c->entries[c->count];
+        risk_list_entry spare; /* where a line past the cap is read, to be refused */
+        memset(&spare, 0, sizeof spare);
+        risk_list_entry *e = c->count < RISK_IMPORT_MAX ? &c->entries[c->count] : &spare;
         memset(e, 0, sizeof *e);
         e->kind = kind;
         memcpy(e->value, row.fields[0], strlen(row.fields[0]) + 1);
@@ -467,6 +480,10 @@ hb_err risk_import_parse(risk_import_cmd *c, risk_list_kind kind, const char *cs
             return HB_ERR_INVALID_ARGUMENT;
         }
         if (e->expires_at_ms != 0 && e->expires_at_ms <= now_ms) continue; /* expired: skip */
+        if (c->count == RISK_IMPORT_MAX) {
+            snprintf(why, why_size, "at most %d entries an import", RISK_IMPORT_MAX);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
         c->count++;
     }
     if (c->count == 0) {

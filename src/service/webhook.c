@@ -72,6 +72,9 @@ bool webhook_address_private(const void *sockaddr, size_t len)
         if (a[0] == 0xFF) return true;                                           /* multicast */
         if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) return true;                  /* fe80::/10 */
         if ((a[0] & 0xFE) == 0xFC) return true;                                  /* fc00::/7 */
+        if (a[0] == 0xFE && (a[1] & 0xC0) == 0xC0) return true;                  /* fec0::/10 */
+        if (a[0] == 0x20 && a[1] == 0x02) return true;         /* 6to4 2002::/16: tunnels */
+        if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) return true; /* Teredo */
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
         static const uint8_t nat64[12] = {0, 0x64, 0xFF, 0x9B};
         if (memcmp(a, mapped, 12) == 0 || memcmp(a, nat64, 12) == 0) return v4_private(a + 12);
@@ -480,6 +483,8 @@ static bool post_delivery(const webhook *w, const delivery *d, const char *secre
     if (curl != NULL && headers != NULL) {
         bool allow_private = pol->webhook_allow_private;
         curl_easy_setopt(curl, CURLOPT_URL, w->url);
+        curl_easy_setopt(curl, CURLOPT_PROXY, ""); /* no proxy from the environment: the
+                                                    * address check must see the target */
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

@@ -315,6 +315,9 @@ static void test_refusal_keeps_case(void **state)
         risk_case k;
         assert_int_equal(store_case_find_open(s, who, "blacklist.account", "", &k), HB_ERR_OK);
         assert_int_equal(k.events, i);
+        assert_string_equal(k.decision, "block");
+        assert_non_null(strstr(k.reason, "may not move money"));
+        assert_true(k.last_at_ms > 0);
         account a;
         assert_int_equal(store_account_get(s, who, &a), HB_ERR_OK);
         assert_int_equal(a.balance, 10000);
@@ -359,8 +362,24 @@ static void test_device_binding(void **state)
     assert_int_equal(pay_from(p[3], 100, "phone-A"), HB_ERR_RISK_BLOCKED);
     assert_int_equal(pay_from(p[0], 100, "phone-A"), HB_ERR_OK); /* bound already */
     assert_int_equal(pay_from(p[3], 100, "phone-B"), HB_ERR_OK); /* another device */
-    /* a failed movement binds nothing: p[3] tries with more than it has on phone-C */
+    /* a failed movement binds nothing: p[3] tries with more than it has on phone-C; nor does a
+     * movement a list refuses (the lists are looked at before the rules that keep state) */
     assert_int_equal(pay_from(p[3], 100000000, "phone-C"), HB_ERR_LIMIT_EXCEEDED);
+    assert_int_equal(list_account(p[3], false), HB_ERR_OK);
+    assert_int_equal(pay_from(p[3], 100, "phone-D"), HB_ERR_RISK_BLOCKED);
+    assert_int_equal(list_account(p[3], true), HB_ERR_OK);
+    {
+        store *s = NULL;
+        store_options o = {.read_only = true};
+        char why[256];
+        assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+        bool bound = true;
+        assert_int_equal(store_binding_exists(s, "phone-C", p[3], &bound), HB_ERR_OK);
+        assert_false(bound);
+        assert_int_equal(store_binding_exists(s, "phone-D", p[3], &bound), HB_ERR_OK);
+        assert_false(bound);
+        store_close(s);
+    }
     /* 7 days after the first bindings the phone takes a new account, not a millisecond before */
     fx.clock.fixed_ms = T0_MS + 7 * DAY_MS - 1;
     assert_int_equal(pay_from(p[3], 100, "phone-A"), HB_ERR_RISK_BLOCKED);
@@ -438,6 +457,7 @@ static void test_night_pattern(void **state)
     assert_int_equal(pay_from(owl, 500, ""), HB_ERR_OK);
     assert_int_equal(pay_from(owl, 1, ""), HB_ERR_ACCOUNT_FROZEN); /* the third small one */
     assert_int_equal(pay_from(owl, 1, ""), HB_ERR_ACCOUNT_FROZEN); /* frozen now */
+    assert_int_equal(pay_from(owl, 1, ""), HB_ERR_ACCOUNT_FROZEN); /* one report, one freeze */
     store *s = NULL;
     store_options o = {.read_only = true};
     char why[256];
@@ -455,7 +475,20 @@ static void test_night_pattern(void **state)
     assert_true(count >= 1);
     assert_int_equal(r[count - 1].kind, 3);
     assert_int_equal(r[count - 1].account_id, owl);
+    int night_reports = 0;
+    for (int i = 0; i < count; i++) night_reports += r[i].kind == 3 && r[i].account_id == owl;
+    assert_int_equal(night_reports, 1);
+    assert_int_equal(k.events, 1);
     store_close(s);
+    /* unfrozen by the operator, the count has started again: the next small one passes */
+    status_cmd un;
+    memset(&un, 0, sizeof un);
+    un.account_id = owl;
+    un.status = ACCOUNT_ACTIVE;
+    un.restricted_until_ms = WALLET_KEEP_RESTRICTION;
+    assert_int_equal(wallet_status_prepare(&un, "test", NULL), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &un.base), HB_ERR_OK);
+    assert_int_equal(pay_from(owl, 1, ""), HB_ERR_OK);
     /* a window that has passed starts again: another person, 31 minutes apart */
     int64_t late = person(2, "", "CN");
     assert_int_equal(testutil_topup(fx.e, late, 100000), HB_ERR_OK);
