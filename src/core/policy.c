@@ -48,6 +48,7 @@ void policy_defaults(policy *p)
     p->risk_night_count = 0; /* off unless the operator sets it (10 is a start) */
     p->risk_night_below = 1000; /* 10.00 */
     p->risk_night_window_s = 1800;
+    p->risk_dispersion = 4500;       /* 45.00 */
     p->risk_large_single = 5000000;  /* 50,000.00 */
     p->risk_large_daily = 20000000;  /* 200,000.00 */
     p->code_key_id = 1;
@@ -261,6 +262,7 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
         if (strcmp(key, "night_window_s") == 0) {
             return set_int(value, 60, 21600, &p->risk_night_window_s, why, size);
         }
+        if (strcmp(key, "dispersion_stddev") == 0) return set_amount(value, &p->risk_dispersion, why, size);
         if (strcmp(key, "large_single") == 0) return set_amount(value, &p->risk_large_single, why, size);
         if (strcmp(key, "large_daily") == 0) return set_amount(value, &p->risk_large_daily, why, size);
     } else if (strcmp(section, "payments") == 0) {
@@ -339,7 +341,7 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"risk", "device_accounts"}, {"risk", "device_window_s"}, {"risk", "large_single"},
         {"risk", "large_daily"}, {"risk", "multi_accounts"}, {"risk", "multi_window_s"},
         {"risk", "restrict_days"}, {"risk", "night_count"}, {"risk", "night_below"},
-        {"risk", "night_window_s"},
+        {"risk", "night_window_s"}, {"risk", "dispersion_stddev"},
         {"payments", "static_daily_cap"}, {"settlement", "auto_after"},
         {"webhooks", "retry_base_s"}, {"webhooks", "retry_max_s"}, {"webhooks", "give_up_s"},
         {"webhooks", "timeout_s"}, {"webhooks", "allow_private"}};

@@ -90,6 +90,8 @@ typedef struct policy {
                                   * that freeze the account; 0 = off */
     int64_t risk_night_below;    /* fen: what counts as small */
     int64_t risk_night_window_s;
+    int64_t risk_dispersion;   /* fen: a sender's packet amounts of a day with a standard
+                                * deviation above it open a case for review; 0 = off */
     int64_t risk_large_single; /* fen: a transaction at or above it is reported */
     int64_t risk_large_daily;  /* fen: a same-day total reaching it is reported */
     /* [payments] */

@@ -219,6 +219,7 @@ static hb_err exec_create(txn *t, command *cmd)
     char object[IDS_TEXT_MAX];
     ids_format(ID_PACKET, p->id, object, sizeof object);
     err = risk_after_movement(t, p->sender_id, p->total, object);
+    if (err == HB_ERR_OK) err = risk_after_packet(t, p->sender_id, p->total);
     if (err != HB_ERR_OK) return err;
     txn_audit(t, "packet.create", object);
     return packet_result(t, p->id);

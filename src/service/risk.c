@@ -321,6 +321,36 @@ hb_err risk_after_movement(txn *t, int64_t account_id, int64_t amount, const cha
     return done ? HB_ERR_OK : large_report_add(t, account_id, 2, total, reference);
 }
 
+hb_err risk_after_packet(txn *t, int64_t sender_id, int64_t amount)
+{
+    const policy *pol = txn_policy(t);
+    if (pol->risk_dispersion <= 0) return HB_ERR_OK;
+    store *s = txn_store(t);
+    int64_t day = txn_business_day(t), n = 0, total = 0, squares = 0;
+    hb_err err = store_packet_day_get(s, sender_id, day, &n, &total, &squares);
+    if (err == HB_ERR_NOT_FOUND) err = HB_ERR_OK;
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    n++;
+    total += amount; /* a day's packets are bounded by the daily limits: no overflow */
+    __int128 sq = (__int128)squares + (__int128)amount * amount;
+    squares = sq > INT64_MAX ? INT64_MAX : (int64_t)sq; /* saturated: surely spread wide */
+    if (store_packet_day_put(s, sender_id, day, n, total, squares) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    const int64_t ints[] = {sender_id, day, n, total, squares};
+    if (txn_digest_row(t, "packet_day", ints, 5, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (n < 2) return HB_ERR_OK;
+    /* variance > limit^2  <=>  n * squares - total^2 > limit^2 * n^2, all in integers */
+    __int128 spread = (__int128)n * squares - (__int128)total * total;
+    __int128 bound = (__int128)pol->risk_dispersion * pol->risk_dispersion * n * n;
+    if (squares < INT64_MAX && spread <= bound) return HB_ERR_OK;
+    char date[16], reason[LIMIT_ERR_DETAIL_LEN + 1];
+    clock_day_format(day, date, sizeof date);
+    snprintf(reason, sizeof reason, "the amounts of %lld red packets sent on %s spread wide",
+             (long long)n, date);
+    return risk_case_record(t, sender_id, "amount_dispersion", date, "review", reason);
+}
+
 /* ---- lists --------------------------------------------------------------------------------- */
 
 static hb_err exec_list(txn *t, command *cmd)

@@ -42,6 +42,11 @@ hb_err risk_screen(txn *t, const risk_event *ev) WARN_UNUSED;
 hb_err risk_after_movement(txn *t, int64_t account_id, int64_t amount,
                            const char *reference) WARN_UNUSED;
 
+/* After a red packet was sent: the amount-dispersion rule. The day's packets of the sender
+ * whose amounts' standard deviation is above [risk] dispersion_stddev open (or add an event
+ * to) a case for review; the packet goes through. Integer arithmetic only. */
+hb_err risk_after_packet(txn *t, int64_t sender_id, int64_t amount) WARN_UNUSED;
+
 /* After a payment through a code moved money: the same-amount velocity rule. */
 hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amount) WARN_UNUSED;
 

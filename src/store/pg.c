@@ -429,7 +429,15 @@ static const char *const migrations[] = {
     "CREATE TABLE night_counts ("
     "  account_id bigint PRIMARY KEY,"
     "  window_start bigint NOT NULL,"
-    "  count bigint NOT NULL);",
+    "  count bigint NOT NULL);"
+    /* the amount-dispersion rule: a sender's red packets of a business day */
+    "CREATE TABLE packet_days ("
+    "  account_id bigint NOT NULL,"
+    "  day bigint NOT NULL,"
+    "  n bigint NOT NULL,"
+    "  total bigint NOT NULL,"
+    "  squares bigint NOT NULL,"
+    "  PRIMARY KEY (account_id, day));",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

@@ -356,7 +356,15 @@ static const char *const migrations[] = {
     "CREATE TABLE night_counts ("
     "  account_id INTEGER PRIMARY KEY,"
     "  window_start INTEGER NOT NULL,"
-    "  count INTEGER NOT NULL);",
+    "  count INTEGER NOT NULL);"
+    /* the amount-dispersion rule: a sender's red packets of a business day */
+    "CREATE TABLE packet_days ("
+    "  account_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL,"
+    "  squares INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, day));",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -173,6 +173,11 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(NIGHT_PUT, "INSERT INTO night_counts (account_id, window_start, count) VALUES ($1, $2, $3) " \
                  "ON CONFLICT (account_id) DO UPDATE SET window_start = excluded.window_start, " \
                  "count = excluded.count")                                                   \
+    X(PACKET_DAY_GET, "SELECT n, total, squares FROM packet_days WHERE account_id = $1 "     \
+                      "AND day = $2")                                                        \
+    X(PACKET_DAY_PUT, "INSERT INTO packet_days (account_id, day, n, total, squares) "        \
+                      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, day) DO UPDATE " \
+                      "SET n = excluded.n, total = excluded.total, squares = excluded.squares") \
     X(CODE_RUN_GET, "SELECT amount, run FROM code_runs WHERE code_id = $1")                  \
     X(CODE_RUN_PUT, "INSERT INTO code_runs (code_id, amount, run) VALUES ($1, $2, $3) "      \
                     "ON CONFLICT (code_id) DO UPDATE SET amount = excluded.amount, "         \

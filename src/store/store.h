@@ -728,6 +728,13 @@ hb_err store_night_get(store *s, int64_t account_id, int64_t *window_start,
                        int64_t *count) WARN_UNUSED;
 hb_err store_night_put(store *s, int64_t account_id, int64_t window_start,
                        int64_t count) WARN_UNUSED;
+/* A sender's red packets of a business day: how many, their total and the sum of their
+ * squares (saturating at INT64_MAX), for the amount-dispersion rule. NOT_FOUND before the
+ * first; put pipelined. */
+hb_err store_packet_day_get(store *s, int64_t account_id, int64_t day, int64_t *n,
+                            int64_t *total, int64_t *squares) WARN_UNUSED;
+hb_err store_packet_day_put(store *s, int64_t account_id, int64_t day, int64_t n, int64_t total,
+                            int64_t squares) WARN_UNUSED;
 /* Large-transaction reports: insert (pipelined); whether an account's day has its cumulative
  * report; up to limit reports of days from..to with id > after_id, in id order. */
 hb_err store_large_insert(store *s, const large_report *r) WARN_UNUSED;

@@ -179,6 +179,33 @@ hb_err store_night_put(store *s, int64_t account_id, int64_t window_start, int64
     return run_write(s, st, 1);
 }
 
+hb_err store_packet_day_get(store *s, int64_t account_id, int64_t day, int64_t *n,
+                            int64_t *total, int64_t *squares)
+{
+    void *st = stmt(s, STMT_PACKET_DAY_GET);
+    s->driver->bind_i64(st, 1, account_id);
+    s->driver->bind_i64(st, 2, day);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        *n = s->driver->column_i64(st, 0);
+        *total = s->driver->column_i64(st, 1);
+        *squares = s->driver->column_i64(st, 2);
+    }
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_packet_day_put(store *s, int64_t account_id, int64_t day, int64_t n, int64_t total,
+                            int64_t squares)
+{
+    void *st = stmt(s, STMT_PACKET_DAY_PUT);
+    const int64_t v[] = {account_id, day, n, total, squares};
+    for (int i = 0; i < 5; i++) s->driver->bind_i64(st, i + 1, v[i]);
+    return run_write(s, st, 1);
+}
+
 hb_err store_code_run_get(store *s, int64_t code_id, int64_t *amount, int64_t *run_length)
 {
     void *st = stmt(s, STMT_CODE_RUN_GET);

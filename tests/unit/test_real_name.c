@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "service/customer.h"
 #include "service/keyring.h"
+#include "service/packet.h"
 #include "service/risk.h"
 #include "service/wallet.h"
 #include "testutil.h"
@@ -501,6 +502,54 @@ static void test_night_pattern(void **state)
     assert_int_equal(pay_from(late, 100, ""), HB_ERR_ACCOUNT_FROZEN);
 }
 
+static hb_err send_packet(int64_t sender, int64_t total)
+{
+    static int64_t shares[2];
+    packet_create_cmd c;
+    memset(&c, 0, sizeof c);
+    c.packet.sender_id = sender;
+    c.packet.total = total;
+    c.packet.count = 2;
+    c.packet.mode = 1;
+    char why[160];
+    hb_err err = packet_create_prepare(&c, shares, "test", NULL, why, sizeof why);
+    return err == HB_ERR_OK ? engine_submit(fx.e, &c.base) : err;
+}
+
+static int dispersion_cases(int64_t who)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    risk_case k[4];
+    int count = 0;
+    assert_int_equal(store_case_list(s, 0, who, "amount_dispersion", 0, 4, k, &count), HB_ERR_OK);
+    if (count > 0) assert_string_equal(k[0].decision, "review");
+    store_close(s);
+    return count;
+}
+
+/* Amount dispersion: a day's packets whose amounts' standard deviation passes 45.00 open a
+ * case for review; the packets go through. Two packets a and b: the deviation is |a - b| / 2. */
+static void test_amount_dispersion(void **state)
+{
+    (void)state;
+    int64_t even = person(2, "", "CN"), wide = person(2, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, even, 1000000), HB_ERR_OK);
+    assert_int_equal(testutil_topup(fx.e, wide, 1000000), HB_ERR_OK);
+    assert_int_equal(send_packet(even, 100), HB_ERR_OK);
+    assert_int_equal(send_packet(even, 9100), HB_ERR_OK); /* exactly 45.00: not above */
+    assert_int_equal(dispersion_cases(even), 0);
+    assert_int_equal(send_packet(wide, 100), HB_ERR_OK);
+    assert_int_equal(send_packet(wide, 9101), HB_ERR_OK); /* 45.005 */
+    assert_int_equal(dispersion_cases(wide), 1);
+    /* the next day counts afresh (with yesterday's two this one would spread wide) */
+    fx.clock.fixed_ms += DAY_MS;
+    assert_int_equal(send_packet(even, 20000), HB_ERR_OK);
+    assert_int_equal(dispersion_cases(even), 0);
+}
+
 static int large_reports(large_report *out, int max)
 {
     store *s = NULL;
@@ -553,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_large_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_account, setup, teardown),
         cmocka_unit_test_setup_teardown(test_night_pattern, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_amount_dispersion, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
