@@ -124,15 +124,25 @@ static inline hb_err select_one(store *s, void *st, void *out, row_reader from_r
     return err;
 }
 
-static inline hb_err select_i64(store *s, stmt_id id, int64_t *out)
+
+/* Step a bound statement for one row of n integer columns into *out[0..n); resets it.
+ * NOT_FOUND when there is no row. */
+static inline hb_err select_row_i64(store *s, void *st, int64_t *const *out, int n)
 {
-    void *st = stmt(s, id);
     bool row = false;
     hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && row) *out = s->driver->column_i64(st, 0);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    for (int i = 0; err == HB_ERR_OK && i < n; i++) *out[i] = s->driver->column_i64(st, i);
     s->driver->reset(st);
     return err;
+}
+
+/* A statement that always returns one integer (COUNT, MAX); no row is a fault. */
+static inline hb_err select_i64(store *s, stmt_id id, int64_t *out)
+{
+    int64_t *const cols[] = {out};
+    hb_err err = select_row_i64(s, stmt(s, id), cols, 1);
+    return err == HB_ERR_NOT_FOUND ? HB_ERR_UNAVAILABLE : err;
 }
 
 #endif

@@ -98,12 +98,9 @@ hb_err store_payment_static_sum(store *s, int64_t payer_id, int64_t day, int64_t
     void *st = stmt(s, STMT_PAYMENT_STATIC_SUM);
     s->driver->bind_i64(st, 1, payer_id);
     s->driver->bind_i64(st, 2, day);
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
-    if (err == HB_ERR_OK) *out = s->driver->column_i64(st, 0);
-    s->driver->reset(st);
-    return err;
+    int64_t *const cols[] = {out};
+    hb_err err = select_row_i64(s, st, cols, 1); /* a SUM: always a row */
+    return err == HB_ERR_NOT_FOUND ? HB_ERR_UNAVAILABLE : err;
 }
 
 hb_err store_payment_list(store *s, const payment_filter *f, int64_t before_id, int limit,

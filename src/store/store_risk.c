@@ -159,15 +159,8 @@ hb_err store_night_get(store *s, int64_t account_id, int64_t *window_start, int6
 {
     void *st = stmt(s, STMT_NIGHT_GET);
     s->driver->bind_i64(st, 1, account_id);
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) {
-        *window_start = s->driver->column_i64(st, 0);
-        *count = s->driver->column_i64(st, 1);
-    }
-    s->driver->reset(st);
-    return err;
+    int64_t *const out[] = {window_start, count};
+    return select_row_i64(s, st, out, 2);
 }
 
 hb_err store_night_put(store *s, int64_t account_id, int64_t window_start, int64_t count)
@@ -185,16 +178,8 @@ hb_err store_packet_day_get(store *s, int64_t account_id, int64_t day, int64_t *
     void *st = stmt(s, STMT_PACKET_DAY_GET);
     s->driver->bind_i64(st, 1, account_id);
     s->driver->bind_i64(st, 2, day);
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) {
-        *n = s->driver->column_i64(st, 0);
-        *total = s->driver->column_i64(st, 1);
-        *squares = s->driver->column_i64(st, 2);
-    }
-    s->driver->reset(st);
-    return err;
+    int64_t *const out[] = {n, total, squares};
+    return select_row_i64(s, st, out, 3);
 }
 
 hb_err store_packet_day_put(store *s, int64_t account_id, int64_t day, int64_t n, int64_t total,
@@ -210,15 +195,8 @@ hb_err store_code_run_get(store *s, int64_t code_id, int64_t *amount, int64_t *r
 {
     void *st = stmt(s, STMT_CODE_RUN_GET);
     s->driver->bind_i64(st, 1, code_id);
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
-    if (err == HB_ERR_OK) {
-        *amount = s->driver->column_i64(st, 0);
-        *run_length = s->driver->column_i64(st, 1);
-    }
-    s->driver->reset(st);
-    return err;
+    int64_t *const out[] = {amount, run_length};
+    return select_row_i64(s, st, out, 2);
 }
 
 hb_err store_code_run_put(store *s, int64_t code_id, int64_t amount, int64_t run_length)
@@ -232,15 +210,12 @@ hb_err store_code_run_put(store *s, int64_t code_id, int64_t amount, int64_t run
 
 /* ---- device bindings and large-transaction reports -------------------------------------- */
 
-/* A bound statement's single integer (COUNT) as a boolean or a number. */
+/* A bound statement's single integer (a COUNT, so always a row). */
 static hb_err one_i64(store *s, void *st, int64_t *out)
 {
-    bool row = false;
-    hb_err err = s->driver->step(st, &row);
-    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
-    if (err == HB_ERR_OK) *out = s->driver->column_i64(st, 0);
-    s->driver->reset(st);
-    return err;
+    int64_t *const cols[] = {out};
+    hb_err err = select_row_i64(s, st, cols, 1);
+    return err == HB_ERR_NOT_FOUND ? HB_ERR_UNAVAILABLE : err;
 }
 
 hb_err store_binding_exists(store *s, const char *device, int64_t account_id, bool *out)
