@@ -39,6 +39,7 @@ void policy_defaults(policy *p)
     p->device_burst = 20;
     p->auth_failures_per_second = 5;
     p->auth_failures_burst = 50;
+    p->risk_enabled = true;
     p->risk_same_amount_run = 5;
     p->risk_device_accounts = 3;
     p->risk_device_window_s = 604800;
@@ -237,6 +238,7 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
         if (strcmp(key, "token_key_id") == 0) return set_int(value, 1, 8, &p->code_key_id, why, size);
         if (strcmp(key, "token_key_min") == 0) return set_int(value, 1, 8, &p->code_key_min, why, size);
     } else if (strcmp(section, "risk") == 0) {
+        if (strcmp(key, "enabled") == 0) return set_bool(value, &p->risk_enabled, why, size);
         if (strcmp(key, "same_amount_run") == 0) {
             return set_int(value, 0, 1000, &p->risk_same_amount_run, why, size);
         }
@@ -337,7 +339,7 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"},
         {"rate_limit", "auth_failures_per_second"}, {"rate_limit", "auth_failures_burst"},
         {"rate_limit", "device_per_second"}, {"rate_limit", "device_burst"},
-        {"codes", "token_key_id"}, {"codes", "token_key_min"}, {"risk", "same_amount_run"},
+        {"codes", "token_key_id"}, {"codes", "token_key_min"}, {"risk", "enabled"}, {"risk", "same_amount_run"},
         {"risk", "device_accounts"}, {"risk", "device_window_s"}, {"risk", "large_single"},
         {"risk", "large_daily"}, {"risk", "multi_accounts"}, {"risk", "multi_window_s"},
         {"risk", "restrict_days"}, {"risk", "night_count"}, {"risk", "night_below"},

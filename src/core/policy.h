@@ -79,6 +79,7 @@ typedef struct policy {
     int64_t code_key_id;  /* payment-code tokens are sealed with this key id (1..8) */
     int64_t code_key_min; /* tokens of key ids below it no longer open */
     /* [risk] */
+    bool risk_enabled;            /* false turns every risk rule off (the limits stay) */
     int64_t risk_same_amount_run; /* a code's run of equal payments that fuses it; 0 = off */
     int64_t risk_device_accounts; /* accounts a device may be bound to in the window; 0 = off */
     int64_t risk_device_window_s;

@@ -148,6 +148,8 @@ static hb_err run_command(engine *e, command *cmd, int64_t now_ms)
     txn *t = &e->txn;
     t->now_ms = now_ms;
     cmd->err_detail[0] = '\0';
+    cmd->risk_decision[0] = '\0';
+    cmd->risk_reason[0] = '\0';
     cmd->replayed = false;
     int64_t saved_seq = e->audit_seq;
     uint8_t saved_hash[32];

@@ -63,6 +63,11 @@ struct command {
     hb_err err;
     bool replayed; /* the result came from an earlier command with the same key */
     char err_detail[LIMIT_ERR_DETAIL_LEN + 1];
+    /* A command allowed with a risk note: "review" (a case was opened for a person to look
+     * at), "fuse" (accepted, and its code stops taking payments) or "report" (a
+     * large-transaction report was filed), and why; "" = a plain allow. */
+    char risk_decision[8];
+    char risk_reason[LIMIT_ERR_DETAIL_LEN + 1];
 
     /* Engine-private. */
     command *next;
@@ -177,6 +182,9 @@ hb_err txn_digest_row(txn *t, const char *table, const int64_t *ints, size_t n_i
  * audit record (txn_audit is required) and without an idempotency record, so that a retry is
  * decided again. The command must not have moved money or charged limits before it. */
 void txn_keep_refusal(txn *t);
+/* Note on an allowed command that the risk engine reviewed, fused or reported it (the
+ * weightiest note wins: review, then fuse, then report). */
+void txn_risk_note(txn *t, const char *decision, const char *reason);
 /* Name the command's audit record (required for every successful command). */
 void txn_audit(txn *t, const char *action, const char *object);
 /* The text stored with the idempotency key, handed to replay() on a repeat. */

@@ -500,6 +500,23 @@ void txn_keep_refusal(txn *t)
     t->keep_refusal = true;
 }
 
+static int risk_rank(const char *decision)
+{
+    static const char *const order[] = {"", "report", "fuse", "review"};
+    for (int i = 3; i > 0; i--) {
+        if (strcmp(decision, order[i]) == 0) return i;
+    }
+    return 0;
+}
+
+void txn_risk_note(txn *t, const char *decision, const char *reason)
+{
+    command *cmd = t->cmd;
+    if (risk_rank(decision) < risk_rank(cmd->risk_decision)) return;
+    snprintf(cmd->risk_decision, sizeof cmd->risk_decision, "%s", decision);
+    snprintf(cmd->risk_reason, sizeof cmd->risk_reason, "%s", reason);
+}
+
 void txn_audit(txn *t, const char *action, const char *object)
 {
     ASSERT(strlen(action) <= LIMIT_ACTION_LEN && strlen(object) <= LIMIT_OBJECT_LEN);

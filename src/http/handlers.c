@@ -230,6 +230,15 @@ bool handler_is_admin(const request *r)
     return r->caller.role == ROLE_ADMIN;
 }
 
+json_t *handler_risk_note(json_t *o, const command *cmd)
+{
+    if (o != NULL && cmd->risk_decision[0] != '\0') {
+        json_object_set_new(o, "risk", json_pack("{s:s,s:s}", "decision", cmd->risk_decision,
+                                                 "reason", cmd->risk_reason));
+    }
+    return o;
+}
+
 bool handler_require_admin(request *r)
 {
     if (handler_is_admin(r)) return true;
@@ -805,7 +814,7 @@ static void finish_transfer(request *r)
         return;
     }
     r->replayed = cmd->replayed;
-    request_json(r, 201, transfer_json(&r->cmd->transfer.transfer));
+    request_json(r, 201, handler_risk_note(transfer_json(&r->cmd->transfer.transfer), cmd));
 }
 
 static void bank_movement(request *r, transfer_kind kind)

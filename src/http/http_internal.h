@@ -205,6 +205,9 @@ void request_prepare_command(request *r, command *cmd, bool idempotent);
 /* handlers.c */
 void handlers_dispatch(request *r);
 bool handler_is_admin(const request *r);
+/* Add the risk note of an allowed command ({"risk": {"decision", "reason"}}) to its reply,
+ * when the risk engine reviewed, fused or reported it; returns o. */
+json_t *handler_risk_note(json_t *o, const command *cmd);
 /* false with 403 set unless the caller is an admin */
 bool handler_require_admin(request *r);
 /* A link the server hands out: PUBLIC_URL/KIND/TOKEN ('c' claim pages, 'p' pay pages). */

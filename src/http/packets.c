@@ -103,7 +103,7 @@ static void finish_packet_create(request *r)
         return;
     }
     r->replayed = cmd->replayed;
-    request_json(r, 201, packet_json(r, &r->cmd->packet_create.packet, true));
+    request_json(r, 201, handler_risk_note(packet_json(r, &r->cmd->packet_create.packet, true), cmd));
 }
 
 void h_packet_create(request *r)
@@ -116,7 +116,8 @@ void h_packet_create(request *r)
     if (body == NULL) return;
     static const char *const fields[] = {"sender", "total", "count", "mode", "wishing",
                                          "scene", "expires_in", "currency",
-                                         "allow_sender_claim", "fission", "seed", NULL};
+                                         "allow_sender_claim", "fission", "seed", "device",
+                                         NULL};
     pending_command *pc = handler_new_command(r);
     packet_create_cmd *c = &pc->packet_create;
     packet *p = &c->packet;
@@ -134,7 +135,9 @@ void h_packet_create(request *r)
               request_string(r, body, "currency", false, 7, currency_text, sizeof currency_text) &&
               body_bool(r, body, "allow_sender_claim", &p->allow_sender) &&
               body_bool(r, body, "fission", &p->fission) &&
-              request_string(r, body, "seed", false, 31, seed, sizeof seed);
+              request_string(r, body, "seed", false, 31, seed, sizeof seed) &&
+              request_string(r, body, "device", false, LIMIT_DEVICE_LEN, c->device,
+                             sizeof c->device);
     json_decref(body);
     if (!ok) return;
     /* an admin names the sender; anyone else sends from its own wallet */
@@ -223,6 +226,7 @@ static void finish_packet_claim(request *r)
                           "claimed_at", (json_int_t)cl->claimed_at_ms, "packet_status",
                           packet_status_name(packet_status_at(p, now_ms(r))), "claimed_count",
                           (json_int_t)p->claimed_count, "count", (json_int_t)p->count);
+    handler_risk_note(o, cmd);
     json_object_set_new(o, "wishing", json_string(p->wishing));
     json_object_set_new(o, "best_luck", json_boolean(p->status == PACKET_CLAIMED_OUT &&
                                                      cl->seq == p->best_seq));
@@ -290,6 +294,7 @@ void h_packet_claim(request *r)
     }
     c->packet_id = packet_id;
     c->token_kind = t.kind;
+    snprintf(c->device, sizeof c->device, "%s", device);
     if (packet_claim_prepare(c, r->caller.actor, NULL) != HB_ERR_OK) {
         request_error(r, HB_ERR_INVALID_ARGUMENT, "invalid claim");
         return;

@@ -78,7 +78,7 @@ static void finish_payment(request *r)
     ids_format(ID_CODE, c->code.id, code, sizeof code);
     json_object_set_new(o, "merchant_name", json_string(c->code.merchant_name));
     json_object_set_new(o, "memo", json_string(c->code.memo));
-    request_json(r, 201, o);
+    request_json(r, 201, handler_risk_note(o, &c->base));
 }
 
 /* POST /v1/payments {payload, payer, amount, device, region}: a session or a merchant key

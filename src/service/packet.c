@@ -176,7 +176,8 @@ static hb_err exec_create(txn *t, command *cmd)
         if (err != HB_ERR_OK) return err;
     }
     /* the risk screen before anything is charged: a refusal keeps only its case */
-    err = risk_screen(t, &(risk_event){p->sender_id, NULL, 0, p->total});
+    err = risk_screen(t, &(risk_event){.kind = RISK_EV_PACKET, .actor_id = p->sender_id,
+                                       .device = c->device, .amount = p->total});
     if (err != HB_ERR_OK) return err;
     err = wallet_check_limits(t, p->sender_id, p->total);
     if (err != HB_ERR_OK) return err;
@@ -391,6 +392,10 @@ static hb_err exec_claim(txn *t, command *cmd)
         txn_fail_detail(t, "every share of the red packet has been claimed");
         return HB_ERR_PACKET_EMPTY;
     }
+    /* screened once the claim could succeed: a late grab keeps no risk state */
+    err = risk_screen(t, &(risk_event){.kind = RISK_EV_CLAIM, .actor_id = c->claimer_id,
+                                       .device = c->device, .amount = next_share});
+    if (err != HB_ERR_OK) return err;
     claim *cl = &c->claim;
     cl->packet_id = p->id;
     cl->seq = p->claimed_count;

@@ -20,6 +20,7 @@ typedef struct packet_create_cmd {
      * currency (CURRENCY_NONE = the sender's); out: the packet as stored */
     packet packet;
     int64_t expires_in_s; /* 0 = LIMIT_PACKET_EXPIRES_DEFAULT_S */
+    char device[LIMIT_DEVICE_LEN + 1]; /* the sender's device fingerprint; "" = none */
     const int64_t *shares; /* the split, set by packet_create_prepare */
 } packet_create_cmd;
 
@@ -28,6 +29,7 @@ typedef struct packet_claim_cmd {
     int64_t packet_id;             /* in: from a token that opened */
     packet_token_kind token_kind;  /* in: which token the claimer presented */
     int64_t claimer_id;            /* in: the claimer's wallet */
+    char device[LIMIT_DEVICE_LEN + 1]; /* in: the claimer's device fingerprint; "" = none */
     claim claim;                   /* out */
     packet packet;                 /* out: the packet after the claim */
 } packet_claim_cmd;

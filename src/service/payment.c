@@ -219,23 +219,6 @@ static int64_t fee_rate(const policy *pol, const customer *owner)
     return rate;
 }
 
-static hb_err check_static_cap(txn *t, const payment *p)
-{
-    int64_t so_far = 0;
-    if (store_payment_static_sum(txn_store(t), p->payer_id, p->business_day, &so_far) !=
-        HB_ERR_OK) {
-        return HB_ERR_UNAVAILABLE;
-    }
-    int64_t cap = txn_policy(t)->static_daily_cap;
-    if (so_far + p->amount > cap) {
-        char text[MONEY_TEXT_MAX];
-        money_format(cap, text, sizeof text);
-        txn_fail_detail(t, "above the %s a day a payer may pay through static codes", text);
-        return HB_ERR_LIMIT_EXCEEDED;
-    }
-    return HB_ERR_OK;
-}
-
 static hb_err exec_pay(txn *t, command *cmd)
 {
     payment_cmd *c = (payment_cmd *)cmd;
@@ -279,12 +262,11 @@ static hb_err exec_pay(txn *t, command *cmd)
     }
     p->business_day = txn_business_day(t);
     /* the risk screen before anything is charged: a refusal keeps only its case */
-    err = risk_screen(t, &(risk_event){p->payer_id, c->device, code->id, p->amount});
+    err = risk_screen(t, &(risk_event){.kind = RISK_EV_PAYMENT, .actor_id = p->payer_id,
+                                       .device = c->device, .code_id = code->id,
+                                       .static_code = code->kind == CODE_STATIC,
+                                       .amount = p->amount});
     if (err != HB_ERR_OK) return err;
-    if (code->kind == CODE_STATIC) {
-        err = check_static_cap(t, p);
-        if (err != HB_ERR_OK) return err;
-    }
     err = wallet_check_limits(t, p->payer_id, p->amount);
     if (err != HB_ERR_OK) return err;
     customer owner;
@@ -410,6 +392,10 @@ static hb_err exec_refund(txn *t, command *cmd)
         if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
         r->source_id = owner.available_id;
     }
+    /* the owner pays it back: a listed owner may not move money out */
+    err = risk_screen(t, &(risk_event){.kind = RISK_EV_REFUND, .actor_id = p->owner_id,
+                                       .amount = r->amount});
+    if (err != HB_ERR_OK) return err;
     int64_t last = 0;
     if (store_max_id(s, STORE_SEQ_REFUND, &last) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     r->id = last + 1;

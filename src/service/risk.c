@@ -8,6 +8,7 @@
 #include "core/text.h"
 #include "core/clock.h"
 #include "core/csv.h"
+#include "core/money.h"
 #include "service/customer.h"
 #include "service/wallet.h"
 
@@ -209,8 +210,28 @@ static hb_err multi_account(txn *t, const risk_event *ev)
     return HB_ERR_ACCOUNT_RESTRICTED;
 }
 
+/* The static-code cap: a payer paying more than [payments] static_daily_cap in a business day
+ * through static codes is blocked (dynamic codes carry the tier's limits only). */
+static hb_err static_cap(txn *t, const risk_event *ev)
+{
+    int64_t so_far = 0;
+    if (store_payment_static_sum(txn_store(t), ev->actor_id, txn_business_day(t), &so_far) !=
+        HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    int64_t cap = txn_policy(t)->static_daily_cap;
+    if (so_far + ev->amount <= cap) return HB_ERR_OK;
+    char text[MONEY_TEXT_MAX], reason[LIMIT_ERR_DETAIL_LEN + 1];
+    money_format(cap, text, sizeof text);
+    snprintf(reason, sizeof reason, "above the %s a day a payer may pay through static codes", text);
+    char date[16];
+    clock_day_format(txn_business_day(t), date, sizeof date);
+    return refuse(t, ev->actor_id, "static_cap", date, "block", HB_ERR_RISK_BLOCKED, reason);
+}
+
 hb_err risk_screen(txn *t, const risk_event *ev)
 {
+    if (!txn_policy(t)->risk_enabled) return HB_ERR_OK;
     /* the lists first: a refusal by a list keeps no binding, count or restriction */
     risk_list_entry e;
     bool hit = false;
@@ -245,19 +266,25 @@ hb_err risk_screen(txn *t, const risk_event *ev)
                           "this code may not be paid; contact the operator");
         }
     }
+    if (ev->kind == RISK_EV_PAYMENT && ev->static_code) {
+        err = static_cap(t, ev);
+        if (err != HB_ERR_OK) return err;
+    }
     /* then the rules that keep state */
     if (device) {
         err = bind_device(t, ev);
         if (err == HB_ERR_OK) err = multi_account(t, ev);
         if (err != HB_ERR_OK) return err;
     }
-    return night_rule(t, ev);
+    bool outgoing = ev->kind == RISK_EV_TRANSFER || ev->kind == RISK_EV_WITHDRAW ||
+                    ev->kind == RISK_EV_PACKET || ev->kind == RISK_EV_PAYMENT;
+    return outgoing ? night_rule(t, ev) : HB_ERR_OK;
 }
 
 hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amount)
 {
     int64_t limit = txn_policy(t)->risk_same_amount_run;
-    if (limit <= 0) return HB_ERR_OK;
+    if (!txn_policy(t)->risk_enabled || limit <= 0) return HB_ERR_OK;
     store *s = txn_store(t);
     int64_t last = 0, run_length = 0;
     hb_err err = store_code_run_get(s, code_id, &last, &run_length);
@@ -283,6 +310,7 @@ hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amo
     e.created_at_ms = txn_now_ms(t);
     snprintf(e.created_by, sizeof e.created_by, "rule:same_amount");
     if (store_list_put(s, &e) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    txn_risk_note(t, "fuse", "the code takes no more payments; the merchant should show another");
     return risk_case_record(t, owner_id, "same_amount", e.value, "fuse", e.reason);
 }
 
@@ -297,6 +325,7 @@ static hb_err large_report_add(txn *t, int64_t account_id, int kind, int64_t amo
     if (store_max_id(s, STORE_SEQ_LARGE_REPORT, &last) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     r.id = last + 1;
     if (store_large_insert(s, &r) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (kind != 3) txn_risk_note(t, "report", "a large-transaction report was filed");
     const int64_t ints[] = {r.id, account_id, r.day, kind, amount, r.created_at_ms};
     const char *const texts[] = {reference};
     return txn_digest_row(t, "large_report", ints, 6, texts, 1);
@@ -305,6 +334,7 @@ static hb_err large_report_add(txn *t, int64_t account_id, int kind, int64_t amo
 hb_err risk_after_movement(txn *t, int64_t account_id, int64_t amount, const char *reference)
 {
     const policy *pol = txn_policy(t);
+    if (!pol->risk_enabled) return HB_ERR_OK;
     hb_err err = HB_ERR_OK;
     if (pol->risk_large_single > 0 && amount >= pol->risk_large_single) {
         err = large_report_add(t, account_id, 1, amount, reference);
@@ -324,7 +354,7 @@ hb_err risk_after_movement(txn *t, int64_t account_id, int64_t amount, const cha
 hb_err risk_after_packet(txn *t, int64_t sender_id, int64_t amount)
 {
     const policy *pol = txn_policy(t);
-    if (pol->risk_dispersion <= 0) return HB_ERR_OK;
+    if (!pol->risk_enabled || pol->risk_dispersion <= 0) return HB_ERR_OK;
     store *s = txn_store(t);
     int64_t day = txn_business_day(t), n = 0, total = 0, squares = 0;
     hb_err err = store_packet_day_get(s, sender_id, day, &n, &total, &squares);
@@ -348,6 +378,7 @@ hb_err risk_after_packet(txn *t, int64_t sender_id, int64_t amount)
     clock_day_format(day, date, sizeof date);
     snprintf(reason, sizeof reason, "the amounts of %lld red packets sent on %s spread wide",
              (long long)n, date);
+    txn_risk_note(t, "review", reason);
     return risk_case_record(t, sender_id, "amount_dispersion", date, "review", reason);
 }
 

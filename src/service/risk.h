@@ -1,6 +1,6 @@
 /* The risk engine (DESIGN.md section 5), in the writer, in the same transaction as the money.
  *
- * So far: lists of accounts, devices and codes with optional expiry (a listed payer or device
+ * The rules: lists of accounts, devices and codes with optional expiry (a listed payer or device
  * is refused RISK_BLOCKED, a listed code RISK_BLOCKED and a fused one CODE_FUSED); device
  * binding (a device bound to [risk] device_accounts accounts within the window takes no
  * more: RISK_BLOCKED); multi-account devices ([risk] multi_accounts accounts moving money
@@ -10,12 +10,14 @@
  * freeze the account, with a case and a suspicious-pattern report, the payment that shows it
  * refused ACCOUNT_FROZEN); the same-amount velocity rule (a code receiving [risk]
  * same_amount_run consecutive payments of one amount is fused: that payment is accepted,
- * later ones refused); large-transaction reports (allowed, recorded). Every decision other
- * than allow opens a case for the account (or adds an event to its open case of the same
+ * later ones refused); the static-code cap (a payer paying more than [payments]
+ * static_daily_cap a day through static codes: RISK_BLOCKED); the amount dispersion of a
+ * sender's red packets (allowed, reviewed: a case); large-transaction reports (allowed,
+ * reported). An allowed command that was reviewed or reported carries the note
+ * (txn_risk_note) for its response. Every decision other than allow and report opens a case for the account (or adds an event to its open case of the same
  * rule and object); a refusal keeps its case (txn_keep_refusal) and moves no money. Cases
  * are resolved by an operator, who may unfreeze, lift a restriction or a fuse, or blacklist.
- * (The limits by region and real-name level are in wallet.c; the static-code cap in
- * payment.c.) */
+ * (The limits by region and real-name level are in wallet.c.) */
 #ifndef HB_SERVICE_RISK_H
 #define HB_SERVICE_RISK_H
 
@@ -24,16 +26,37 @@
 #include "engine/engine.h"
 #include "service/keyring.h"
 
+/* What moves money. Which rules look at it:
+ *   every event        the account list (the actor), and with a device the device list,
+ *                      device binding and the multi-account rule;
+ *   a payment          the code list and fuses, and through a static code the payer's daily
+ *                      static-code cap ([payments] static_daily_cap);
+ *   money going out    (transfer, withdrawal, red packet, payment) the night pattern.
+ * A top-up's actor is the account credited (a listed account takes no money in either); a
+ * claim's the claimer; a refund's the code's owner, who pays it back. */
+typedef enum risk_event_kind {
+    RISK_EV_TOPUP = 1,
+    RISK_EV_TRANSFER,
+    RISK_EV_WITHDRAW,
+    RISK_EV_PACKET,
+    RISK_EV_CLAIM,
+    RISK_EV_PAYMENT,
+    RISK_EV_REFUND,
+} risk_event_kind;
+
 typedef struct risk_event {
-    int64_t actor_id;   /* the account whose money moves (payer, sender) */
+    risk_event_kind kind;
+    int64_t actor_id;   /* the account whose money moves (payer, sender, claimer) */
     const char *device; /* the device fingerprint, "" or NULL = none */
     int64_t code_id;    /* a payment's code; 0 = none */
+    bool static_code;   /* a payment through a static code */
     int64_t amount;     /* what moves, in fen */
 } risk_event;
 
-/* Before a command moves money: refused (RISK_BLOCKED, CODE_FUSED, with a detail that names
- * no rule internals) when the actor, the device or the code is listed; the refusal keeps its
- * case. UNAVAILABLE on a storage fault. */
+/* Before a command moves money: refused (RISK_BLOCKED, CODE_FUSED, ACCOUNT_RESTRICTED,
+ * ACCOUNT_FROZEN, with a detail that names no rule internals) when a rule says so; the
+ * refusal keeps its case and what the rules counted, and moves no money. With [risk] enabled
+ * = false every rule is off (the limits stay). UNAVAILABLE on a storage fault. */
 hb_err risk_screen(txn *t, const risk_event *ev) WARN_UNUSED;
 
 /* After money moved from an account (amount, under reference tr_N or pay_N): the

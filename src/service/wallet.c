@@ -252,16 +252,26 @@ static hb_err exec_transfer(txn *t, command *cmd)
     switch (tr->kind) {
     case TRANSFER_TOPUP:
         err = require_kind(t, tr->credit_id, true, false, &tr->currency);
+        if (err == HB_ERR_OK) {
+            err = risk_screen(t, &(risk_event){.kind = RISK_EV_TOPUP, .actor_id = tr->credit_id,
+                                               .amount = tr->amount});
+        }
         break;
     case TRANSFER_WITHDRAW:
         err = require_kind(t, tr->debit_id, false, false, &tr->currency);
-        if (err == HB_ERR_OK) err = risk_screen(t, &(risk_event){tr->debit_id, c->device, 0, tr->amount});
+        if (err == HB_ERR_OK) {
+            err = risk_screen(t, &(risk_event){.kind = RISK_EV_WITHDRAW, .actor_id = tr->debit_id,
+                                               .device = c->device, .amount = tr->amount});
+        }
         if (err == HB_ERR_OK) err = wallet_check_limits(t, tr->debit_id, tr->amount);
         break;
     default:
         err = require_kind(t, tr->debit_id, true, false, &tr->currency);
         /* the risk screen before anything is charged: a refusal keeps only its case */
-        if (err == HB_ERR_OK) err = risk_screen(t, &(risk_event){tr->debit_id, c->device, 0, tr->amount});
+        if (err == HB_ERR_OK) {
+            err = risk_screen(t, &(risk_event){.kind = RISK_EV_TRANSFER, .actor_id = tr->debit_id,
+                                               .device = c->device, .amount = tr->amount});
+        }
         if (err == HB_ERR_OK) err = wallet_check_limits(t, tr->debit_id, tr->amount);
         if (err == HB_ERR_OK) err = require_kind(t, tr->credit_id, true, true, &tr->currency);
         break;

@@ -397,8 +397,8 @@ static void test_payment_errors(void **state)
         httptest_expect(&r, 201, NULL);
         httptest_reply_free(&r);
     }
-    r = pay(payer_tok, payload, ",\"amount\":10001");
-    httptest_expect(&r, 403, "LIMIT_EXCEEDED");
+    r = pay(payer_tok, payload, ",\"amount\":10001"); /* the static-code cap */
+    httptest_expect(&r, 403, "RISK_BLOCKED");
     httptest_reply_free(&r);
     /* settlement: admins only; a day not ended is refused; a past day settles idempotently */
     r = as_merchant("POST", "/v1/settlements", "{\"date\":\"2026-01-01\"}");

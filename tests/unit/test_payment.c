@@ -275,8 +275,20 @@ static void test_static_cap(void **state)
     assert_int_equal(pay(pb, fx.payer, 20000, NULL), HB_ERR_OK);
     assert_int_equal(pay(pa, fx.payer, 10000, NULL), HB_ERR_OK); /* 500.00 across codes */
     int64_t before = balance(fx.payer);
-    assert_int_equal(pay(pa, fx.payer, 1, NULL), HB_ERR_LIMIT_EXCEEDED);
-    assert_money_eq(balance(fx.payer), before); /* a refusal leaves no trace */
+    /* one fen above: the risk engine blocks it, with a case for the payer */
+    assert_int_equal(pay(pa, fx.payer, 1, NULL), HB_ERR_RISK_BLOCKED);
+    assert_money_eq(balance(fx.payer), before); /* a refusal moves no money */
+    {
+        store *s = NULL;
+        store_options o = {.read_only = true};
+        char why[256], date[16];
+        assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+        clock_day_format(clock_business_day(fx.clock.fixed_ms, NULL), date, sizeof date);
+        risk_case k;
+        assert_int_equal(store_case_find_open(s, fx.payer, "static_cap", date, &k), HB_ERR_OK);
+        assert_string_equal(k.decision, "block");
+        store_close(s);
+    }
     /* another payer has its own cap; dynamic codes are not capped by it */
     assert_int_equal(pay(pa, fx.payer2, 100, NULL), HB_ERR_OK);
     paycode d = make_code(fx.merchant, CODE_DYNAMIC, 100, "CAP-1");
