@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -326,6 +327,13 @@ static void test_same_amount_fuse(void **state)
     for (int i = 0; i < 5; i++) { /* the fifth of one amount is still accepted */
         r = httptest_bearer(&server, payer_tok, "POST", "/v1/payments", body, NULL);
         httptest_expect(&r, 201, NULL);
+        /* and its reply says the code was fused; the others carry no risk note */
+        json_t *risk = json_object_get(r.json, "risk");
+        if (i < 4) {
+            assert_null(risk);
+        } else {
+            assert_string_equal(json_string_value(json_object_get(risk, "decision")), "fuse");
+        }
         httptest_reply_free(&r);
     }
     long long before = balance(payer);
@@ -363,6 +371,9 @@ static void test_large_transaction_report(void **state)
     httptest_expect(&r, 201, NULL);
     char tr[32];
     snprintf(tr, sizeof tr, "%s", httptest_str(&r, "id"));
+    /* allowed, and the reply says it was reported */
+    json_t *risk = json_object_get(r.json, "risk");
+    assert_string_equal(json_string_value(json_object_get(risk, "decision")), "report");
     httptest_reply_free(&r);
     /* the server's business day is the UTC day or the next (Asia/Shanghai) */
     char from[16], to[16];
@@ -432,6 +443,214 @@ static void test_multi_account_device(void **state)
     r = send_money(p[1], p[0], 100, "another-phone");
     httptest_expect(&r, 201, NULL);
     httptest_reply_free(&r);
+}
+
+static void resolve(const char *case_id, const char *action)
+{
+    char path[128], body[128];
+    snprintf(path, sizeof path, "/v1/risk/cases/%s/resolve", case_id);
+    snprintf(body, sizeof body, "{\"action\":\"%s\",\"note\":\"looked at it\"}", action);
+    http_reply r = httptest_admin(&server, "POST", path, body, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "status"), "resolved");
+    httptest_reply_free(&r);
+}
+
+static http_reply grab(const char *token, const char *packet_id, const char *claim_token,
+                       const char *device)
+{
+    char path[96], body[300];
+    snprintf(path, sizeof path, "/v1/packets/%s/claims", packet_id);
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"device\":\"%s\"}", claim_token, device);
+    return httptest_bearer(&server, token, "POST", path, body, NULL);
+}
+
+/* Device rules on red-packet claims: three people grabbing from one phone are restricted
+ * (the multi-account rule), a fourth is refused (device binding; money unmoved, a case), and
+ * grabs from its own phone once the case is looked at. */
+static void test_device_binding_claims(void **state)
+{
+    (void)state;
+    char sender[32], sender_tok[128], who[4][32], tok[4][128], id[32];
+    httptest_person(&server, "Sender", 100000, sender, sender_tok);
+    http_reply r = httptest_bearer(&server, sender_tok, "POST", "/v1/packets",
+                                   "{\"total\":800,\"count\":8,\"mode\":\"fixed\",\"device\":\"s-phone\"}",
+                                   NULL);
+    httptest_expect(&r, 201, NULL);
+    char pkt[32], claim_token[64];
+    snprintf(pkt, sizeof pkt, "%s", httptest_str(&r, "id"));
+    snprintf(claim_token, sizeof claim_token, "%s", httptest_str(&r, "claim_token"));
+    httptest_reply_free(&r);
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "Grab%d", i);
+        httptest_person(&server, name, 0, who[i], tok[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        r = grab(tok[i], pkt, claim_token, "shared-phone");
+        httptest_expect(&r, 201, NULL);
+        httptest_reply_free(&r);
+    }
+    /* the third account on the phone within 10 minutes: the multi-account rule restricts
+     * all three; the phone is bound to the third even so (a risk refusal keeps its state) */
+    r = grab(tok[2], pkt, claim_token, "shared-phone");
+    httptest_expect(&r, 403, "ACCOUNT_RESTRICTED");
+    httptest_reply_free(&r);
+    assert_int_equal(balance(who[2]), 0);
+    /* a fourth account: the phone is bound to three already */
+    r = grab(tok[3], pkt, claim_token, "shared-phone");
+    httptest_expect(&r, 403, "RISK_BLOCKED");
+    assert_null(strstr(r.body, "device.binding")); /* the reason, not the rule's internals */
+    httptest_reply_free(&r);
+    assert_int_equal(balance(who[3]), 0);
+    long long events = 0;
+    assert_int_equal(cases_of(who[3], "device.binding", id, &events), 1);
+    resolve(id, "dismiss");
+    assert_int_equal(cases_of(who[3], "device.binding", id, &events), 0);
+    r = grab(tok[3], pkt, claim_token, "own-phone");
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    assert_int_equal(balance(who[3]), 100);
+}
+
+/* Amount dispersion: a person's red packets of a day spreading wider than 45.00 go through,
+ * the reply says they are under review, and the case is listed and resolved. */
+static void test_dispersion_review(void **state)
+{
+    (void)state;
+    char who[32], tok[128], id[32];
+    httptest_person(&server, "Spread", 100000, who, tok);
+    http_reply r = httptest_bearer(&server, tok, "POST", "/v1/packets", "{\"total\":100,\"count\":1}", NULL);
+    httptest_expect(&r, 201, NULL);
+    assert_null(json_object_get(r.json, "risk"));
+    httptest_reply_free(&r);
+    /* 1.00 and 91.00: the standard deviation is exactly 45.00, not above; 200.00 passes it */
+    r = httptest_bearer(&server, tok, "POST", "/v1/packets", "{\"total\":9100,\"count\":1}", NULL);
+    httptest_expect(&r, 201, NULL);
+    assert_null(json_object_get(r.json, "risk"));
+    httptest_reply_free(&r);
+    long long before = balance(who);
+    r = httptest_bearer(&server, tok, "POST", "/v1/packets", "{\"total\":20000,\"count\":1}", NULL);
+    httptest_expect(&r, 201, NULL);
+    json_t *risk = json_object_get(r.json, "risk");
+    assert_string_equal(json_string_value(json_object_get(risk, "decision")), "review");
+    assert_non_null(strstr(json_string_value(json_object_get(risk, "reason")), "spread wide"));
+    httptest_reply_free(&r);
+    assert_int_equal(balance(who), before - 20000); /* allowed: the money moved */
+    long long events = 0;
+    assert_int_equal(cases_of(who, "amount_dispersion", id, &events), 1);
+    resolve(id, "dismiss");
+    assert_int_equal(cases_of(who, "amount_dispersion", id, &events), 0);
+}
+
+/* The static-code cap: past 500.00 a day through static codes the payer is blocked, the
+ * money unmoved, a case opened; dynamic codes still take its payments. */
+static void test_static_cap_block(void **state)
+{
+    (void)state;
+    char shop[32], key[64], secret[96], body[700], payer[32], payer_tok[128], id[32];
+    assert_int_equal(create("{\"tier\":\"enterprise\",\"name\":\"Noodles\"}", shop), -1);
+    snprintf(body, sizeof body, "{\"role\":\"merchant\",\"account\":\"%s\"}", shop);
+    http_reply r = httptest_admin(&server, "POST", "/v1/keys", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    snprintf(key, sizeof key, "%s", httptest_str(&r, "key_id"));
+    snprintf(secret, sizeof secret, "%s", httptest_str(&r, "secret"));
+    httptest_reply_free(&r);
+    r = httptest_signed(&server, key, secret, "POST", "/v1/codes", "{\"kind\":\"static\"}", NULL);
+    httptest_expect(&r, 201, NULL);
+    char payload[600];
+    snprintf(payload, sizeof payload, "%s", httptest_str(&r, "payload"));
+    httptest_reply_free(&r);
+    httptest_person(&server, "Diner", 100000, payer, payer_tok);
+    snprintf(body, sizeof body, "{\"payload\":\"%s\",\"amount\":12500}", payload);
+    for (int i = 0; i < 4; i++) { /* 4 x 125.00: exactly 500.00, at the cap */
+        r = httptest_bearer(&server, payer_tok, "POST", "/v1/payments", body, NULL);
+        httptest_expect(&r, 201, NULL);
+        httptest_reply_free(&r);
+    }
+    long long before = balance(payer);
+    snprintf(body, sizeof body, "{\"payload\":\"%s\",\"amount\":1}", payload);
+    r = httptest_bearer(&server, payer_tok, "POST", "/v1/payments", body, NULL);
+    httptest_expect(&r, 403, "RISK_BLOCKED");
+    httptest_reply_free(&r);
+    assert_int_equal(balance(payer), before);
+    long long events = 0;
+    assert_int_equal(cases_of(payer, "static_cap", id, &events), 1);
+    resolve(id, "confirm");
+    /* a dynamic order is not capped by it */
+    r = httptest_signed(&server, key, secret, "POST", "/v1/codes",
+                        "{\"kind\":\"dynamic\",\"amount\":700,\"order_no\":\"N-1\"}", NULL);
+    httptest_expect(&r, 201, NULL);
+    snprintf(body, sizeof body, "{\"payload\":\"%s\"}", httptest_str(&r, "payload"));
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, payer_tok, "POST", "/v1/payments", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+}
+
+/* The night pattern, with the server counting time in a zone where it is now about 03:00:
+ * the third small transfer within 30 minutes freezes the account (refused, a case and a
+ * report); the operator unfreezes it and it pays again. */
+static void test_night_pattern(void **state)
+{
+    (void)state;
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    int offset = (3 - utc.tm_hour + 24) % 24; /* hours east of UTC where it is 03:xx */
+    if (offset > 14) offset -= 24;
+    char zone[32];
+    if (offset == 0) {
+        snprintf(zone, sizeof zone, "Etc/GMT");
+    } else {
+        snprintf(zone, sizeof zone, "Etc/GMT%+d", -offset); /* POSIX signs are reversed */
+    }
+    httptest_stop(&server);
+    setenv("HONGBAO_GENERAL_TIMEZONE", zone, 1);
+    setenv("HONGBAO_RISK_NIGHT_COUNT", "3", 1);
+    httptest_restart(&server);
+    unsetenv("HONGBAO_GENERAL_TIMEZONE");
+    unsetenv("HONGBAO_RISK_NIGHT_COUNT");
+    char owl[32], tok[128], other[32], other_tok[128], id[32];
+    httptest_person(&server, "Owl", 100000, owl, tok);
+    httptest_person(&server, "Lark", 0, other, other_tok);
+    http_reply r = send_money(owl, other, 1000, NULL); /* 10.00 is not small */
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    for (int i = 0; i < 2; i++) {
+        r = send_money(owl, other, 999, NULL);
+        httptest_expect(&r, 201, NULL);
+        httptest_reply_free(&r);
+    }
+    long long before = balance(owl);
+    r = send_money(owl, other, 999, NULL);
+    httptest_expect(&r, 403, "ACCOUNT_FROZEN");
+    httptest_reply_free(&r);
+    assert_int_equal(balance(owl), before);
+    long long events = 0;
+    assert_int_equal(cases_of(owl, "night_pattern", id, &events), 1);
+    char from[16], to[16], path[160];
+    int64_t today = clock_business_day(clock_now_ms(clock_real()), NULL);
+    clock_day_format(today - 2, from, sizeof from);
+    clock_day_format(today + 2, to, sizeof to);
+    snprintf(path, sizeof path, "/v1/reports/large-transactions?from=%s&to=%s", from, to);
+    r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    json_t *data = json_object_get(r.json, "data");
+    int night = 0;
+    for (size_t i = 0; i < json_array_size(data); i++) {
+        json_t *e = json_array_get(data, i);
+        night += strcmp(json_string_value(json_object_get(e, "account")), owl) == 0 &&
+                 strcmp(json_string_value(json_object_get(e, "kind")), "night_pattern") == 0;
+    }
+    assert_int_equal(night, 1);
+    httptest_reply_free(&r);
+    resolve(id, "unfreeze");
+    r = send_money(owl, other, 1000, NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    httptest_stop(&server);
+    httptest_restart(&server);
 }
 
 static http_reply import_csv(const char *list, const char *csv, const char *type)
@@ -518,6 +737,10 @@ int main(void)
         cmocka_unit_test(test_large_transaction_report),
         cmocka_unit_test(test_list_import_export),
         cmocka_unit_test(test_multi_account_device),
+        cmocka_unit_test(test_device_binding_claims),
+        cmocka_unit_test(test_dispersion_review),
+        cmocka_unit_test(test_static_cap_block),
+        cmocka_unit_test(test_night_pattern),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

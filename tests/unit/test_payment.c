@@ -18,6 +18,7 @@
 #include "service/keyring.h"
 #include "service/paycode.h"
 #include "service/payment.h"
+#include "service/risk.h"
 #include "service/wallet.h"
 #include "service/webhook.h"
 #include "testutil.h"
@@ -404,6 +405,20 @@ static void test_refunds(void **state)
     int64_t fees = fee_revenue();
     /* three partial refunds: the fee comes back pro rata, 0.20 each, 0.60 in all */
     refund r;
+    /* a merchant on the risk list may not pay a refund back: nothing moves */
+    risk_list_cmd lc;
+    memset(&lc, 0, sizeof lc);
+    lc.entry.kind = RISK_LIST_ACCOUNT;
+    snprintf(lc.entry.value, sizeof lc.entry.value, "acct_%lld", (long long)fx.merchant);
+    char why[160];
+    assert_int_equal(risk_list_prepare(&lc, "test", why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &lc.base), HB_ERR_OK);
+    assert_int_equal(refund_of(p.id, 3333, fx.merchant, NULL), HB_ERR_RISK_BLOCKED);
+    assert_money_eq(balance(m.pending_id), 9940);
+    assert_money_eq(balance(fx.payer), 90000);
+    lc.remove = true;
+    assert_int_equal(risk_list_prepare(&lc, "test", why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &lc.base), HB_ERR_OK);
     assert_int_equal(refund_of(p.id, 3333, fx.merchant, &r), HB_ERR_OK);
     assert_money_eq(r.fee, 20);
     assert_int_equal(refund_of(p.id, 3333, fx.merchant2, NULL), HB_ERR_NOT_FOUND); /* not its own */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/split.h"
 #include "service/customer.h"
 #include "service/keyring.h"
 #include "service/packet.h"
@@ -588,6 +589,106 @@ static void test_large_transactions(void **state)
     assert_int_equal(large_reports(r, 8), before + 2);
 }
 
+static hb_err list_entry(risk_list_kind kind, const char *value, int64_t expires_at_ms)
+{
+    risk_list_cmd c;
+    memset(&c, 0, sizeof c);
+    c.entry.kind = kind;
+    snprintf(c.entry.value, sizeof c.entry.value, "%s", value);
+    snprintf(c.entry.reason, sizeof c.entry.reason, "test");
+    c.entry.expires_at_ms = expires_at_ms;
+    char why[160];
+    hb_err err = risk_list_prepare(&c, "test", why, sizeof why);
+    return err == HB_ERR_OK ? engine_submit(fx.e, &c.base) : err;
+}
+
+static hb_err grab(int64_t packet_id, int64_t claimer, const char *device)
+{
+    packet_claim_cmd c;
+    memset(&c, 0, sizeof c);
+    c.packet_id = packet_id;
+    c.token_kind = PACKET_TOKEN_CLAIM;
+    c.claimer_id = claimer;
+    snprintf(c.device, sizeof c.device, "%s", device);
+    hb_err err = packet_claim_prepare(&c, "test", NULL);
+    return err == HB_ERR_OK ? engine_submit(fx.e, &c.base) : err;
+}
+
+static int64_t balance_of(int64_t id)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    account a;
+    assert_int_equal(store_account_get(s, id, &a), HB_ERR_OK);
+    store_close(s);
+    return a.balance;
+}
+
+/* Every money movement is screened, not transfers alone: a listed account takes no top-up;
+ * claims bind their device (a device with 3 accounts takes no 4th claimer) and a listed
+ * device claims nothing; a list entry ends by itself at its expiry; [risk] enabled = false
+ * turns every rule off. */
+static void test_every_movement_screened(void **state)
+{
+    (void)state;
+    int64_t listed_one = person(2, "", "CN");
+    char id[32];
+    snprintf(id, sizeof id, "acct_%lld", (long long)listed_one);
+    /* listed until one second from now */
+    assert_int_equal(list_entry(RISK_LIST_ACCOUNT, id, fx.clock.fixed_ms + 1000), HB_ERR_OK);
+    assert_int_equal(testutil_topup(fx.e, listed_one, 10000), HB_ERR_RISK_BLOCKED);
+    assert_money_eq(balance_of(listed_one), 0);
+    fx.clock.fixed_ms += 999;
+    assert_int_equal(testutil_topup(fx.e, listed_one, 10000), HB_ERR_RISK_BLOCKED);
+    fx.clock.fixed_ms += 1; /* the entry's time: it has ended */
+    assert_int_equal(testutil_topup(fx.e, listed_one, 10000), HB_ERR_OK);
+    assert_money_eq(balance_of(listed_one), 10000);
+
+    /* a red packet of 10 shares of 1.00 */
+    packet_create_cmd pc;
+    memset(&pc, 0, sizeof pc);
+    static int64_t shares[10];
+    pc.packet.sender_id = fx.funder;
+    pc.packet.total = 1000;
+    pc.packet.count = 10;
+    pc.packet.mode = SPLIT_FIXED;
+    snprintf(pc.device, sizeof pc.device, "sender-phone");
+    char why[160];
+    assert_int_equal(packet_create_prepare(&pc, shares, "test", NULL, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &pc.base), HB_ERR_OK);
+    int64_t pkt = pc.packet.id;
+    int64_t grabbers[5];
+    for (int i = 0; i < 5; i++) grabbers[i] = person(0, "", "CN"); /* unverified can receive */
+    for (int i = 0; i < 3; i++) assert_int_equal(grab(pkt, grabbers[i], "grab-phone"), HB_ERR_OK);
+    assert_int_equal(grab(pkt, grabbers[3], "grab-phone"), HB_ERR_RISK_BLOCKED);
+    assert_money_eq(balance_of(grabbers[3]), 0);
+    assert_int_equal(grab(pkt, grabbers[3], "own-phone"), HB_ERR_OK);
+    assert_money_eq(balance_of(grabbers[3]), 100);
+    assert_int_equal(list_entry(RISK_LIST_DEVICE, "stolen-phone", 0), HB_ERR_OK);
+    assert_int_equal(grab(pkt, grabbers[4], "stolen-phone"), HB_ERR_RISK_BLOCKED);
+    assert_money_eq(balance_of(grabbers[4]), 0);
+    /* a claim that could not succeed anyway is not screened: a second grab is ALREADY_CLAIMED
+     * even from the listed device */
+    assert_int_equal(grab(pkt, grabbers[0], "stolen-phone"), HB_ERR_ALREADY_CLAIMED);
+
+    /* with the rules off the same movements go through; the limits still hold */
+    policy p;
+    policy_defaults(&p);
+    p.tiers[TIER_PERSONAL].single_limit = 300000;
+    p.tiers[TIER_PERSONAL].daily_limit = 500000;
+    p.risk_enabled = false;
+    engine_set_policy(fx.e, &p);
+    assert_int_equal(grab(pkt, grabbers[4], "stolen-phone"), HB_ERR_OK);
+    assert_int_equal(list_account(listed_one, false), HB_ERR_OK);
+    assert_int_equal(pay_from(listed_one, 100, "stolen-phone"), HB_ERR_OK);
+    assert_int_equal(pay_from(listed_one, 300001, ""), HB_ERR_LIMIT_EXCEEDED);
+    p.risk_enabled = true;
+    engine_set_policy(fx.e, &p);
+    assert_int_equal(pay_from(listed_one, 100, ""), HB_ERR_RISK_BLOCKED);
+}
+
 int main(void)
 {
     setenv("TZ", "Asia/Shanghai", 1);
@@ -603,6 +704,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multi_account, setup, teardown),
         cmocka_unit_test_setup_teardown(test_night_pattern, setup, teardown),
         cmocka_unit_test_setup_teardown(test_amount_dispersion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_movement_screened, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
