@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
-.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-packets bench-payments bench-pg \
+.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-packets bench-payments bench-risk bench-pg \
         fuzz fuzz-build lint valgrind crash soak \
         clean format
 
@@ -99,6 +99,10 @@ bench-packets: release
 # Payments through a merchant's static code against GET /healthz (bench/payments.sh).
 bench-payments: release
 	@bench/payments.sh $(HONGBAO)
+
+# Transfers and payments with every risk rule on against every rule off (bench/risk.sh).
+bench-risk: release
+	@bench/risk.sh $(HONGBAO)
 
 # pgbench's TPC-B and hongbao's ledger and HTTP benchmarks on one throwaway PostgreSQL.
 bench-pg: release

@@ -1,6 +1,7 @@
 -- wrk script: payments through a merchant's static code over keep-alive connections. Reads
 -- "PAYLOAD SESSION" lines from $HB_PAYERS; each request is the next payer (round robin per
--- wrk thread) paying 0.01-0.99. Counts 201s apart from anything else.
+-- wrk thread) paying 0.01-0.99. Counts 201s apart from anything else. With HB_RISK_TRAFFIC=1
+-- each payer pays from its own device.
 local lines = {}
 for line in io.lines(os.getenv("HB_PAYERS")) do
   local payload, session = line:match("^(%S+) (%S+)$")
@@ -16,6 +17,7 @@ function setup(thread)
 end
 
 local n, stride
+local devices = os.getenv("HB_RISK_TRAFFIC") == "1"
 function init(args)
   n = index
   stride = tonumber(os.getenv("HB_WRK_THREADS") or "2")
@@ -23,13 +25,16 @@ function init(args)
 end
 
 function request()
-  local l = lines[(n - 1) % #lines + 1]
+  local index = (n - 1) % #lines + 1
+  local l = lines[index]
   local amount = n % 99 + 1
   n = n + stride
+  local device = ""
+  if devices then device = ',"device":"pdev-' .. index .. '"' end
   return wrk.format("POST", "/v1/payments", {
     ["Authorization"] = "Bearer " .. l.session,
     ["Content-Type"] = "application/json",
-  }, '{"payload":"' .. l.payload .. '","amount":' .. amount .. '}')
+  }, '{"payload":"' .. l.payload .. '","amount":' .. amount .. device .. '}')
 end
 
 function response(status, headers, body)

@@ -59,6 +59,9 @@
 #define LIMIT_JSON_DEPTH 16
 #define LIMIT_MEMO_LEN 128
 #define LIMIT_DEVICE_LEN 128
+/* Device bindings the risk screen reads at once (the latest used first); a device with more
+ * is asked about exactly. At least [risk] multi_accounts (15 at most). */
+#define LIMIT_DEVICE_BINDINGS 64
 
 /* Red packets. */
 #define LIMIT_PACKET_SHARES_MAX 100000       /* the provider tier's max shares */

@@ -254,7 +254,7 @@ static bool run_batch(engine *e, command *batch, int64_t phase_ns[3])
     int64_t t0 = clock_monotonic_ns();
     if (begin_batch(e) != HB_ERR_OK) goto fail;
     int64_t now_ms = clock_now_ms(e->clock);
-    e->txn.business_day = clock_business_day(now_ms, NULL);
+    e->txn.business_day = clock_business_day(now_ms, &e->txn.minute_of_day);
     e->txn.business_year = clock_day_year(e->txn.business_day);
     for (command *cmd = batch; cmd != NULL; cmd = cmd->next) {
         if (run_command(e, cmd, now_ms) != HB_ERR_OK) goto fail;

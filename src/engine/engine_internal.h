@@ -62,6 +62,7 @@ struct txn {
     uint64_t command_number; /* increases with every command the writer runs */
     int64_t now_ms;
     int64_t business_day;
+    int64_t minute_of_day; /* of now_ms in the business day's zone: 0..1439 */
     int64_t business_year;
     EVP_MD_CTX *digest;  /* running digest of the rows the command writes */
     bool audited;

@@ -409,6 +409,11 @@ int64_t txn_business_day(const txn *t)
     return t->business_day;
 }
 
+int64_t txn_minute_of_day(const txn *t)
+{
+    return t->minute_of_day;
+}
+
 hb_err txn_charge_daily(txn *t, int64_t account_id, int64_t amount, int64_t daily_limit)
 {
     return txn_charge(t, account_id, amount, daily_limit, LIMIT_BALANCE_MAX_FEN, NULL);

@@ -262,10 +262,10 @@ static hb_err exec_pay(txn *t, command *cmd)
     }
     p->business_day = txn_business_day(t);
     /* the risk screen before anything is charged: a refusal keeps only its case */
-    err = risk_screen(t, &(risk_event){.kind = RISK_EV_PAYMENT, .actor_id = p->payer_id,
-                                       .device = c->device, .code_id = code->id,
-                                       .static_code = code->kind == CODE_STATIC,
-                                       .amount = p->amount});
+    const risk_event screened = {.kind = RISK_EV_PAYMENT, .actor_id = p->payer_id,
+                                 .device = c->device, .code_id = code->id,
+                                 .static_code = code->kind == CODE_STATIC, .amount = p->amount};
+    err = risk_screen(t, &screened);
     if (err != HB_ERR_OK) return err;
     err = wallet_check_limits(t, p->payer_id, p->amount);
     if (err != HB_ERR_OK) return err;
@@ -312,7 +312,7 @@ static hb_err exec_pay(txn *t, command *cmd)
         if (txn_digest_row(t, "code_end", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     }
     if (digest_payment(t, p) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    err = risk_after_payment(t, code->id, p->owner_id, p->amount);
+    err = risk_after_payment(t, &screened, p->owner_id);
     if (err == HB_ERR_OK) err = risk_after_movement(t, p->payer_id, p->amount, ref);
     if (err != HB_ERR_OK) return err;
     err = webhook_emit(t, p->owner_id, WEBHOOK_PAYMENT_SUCCEEDED, ref, payment_json(p));

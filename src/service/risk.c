@@ -57,16 +57,9 @@ hb_err risk_case_record(txn *t, int64_t account_id, const char *rule, const char
     return txn_digest_row(t, "risk_case_event", ints, 3, texts, 4);
 }
 
-/* A live list entry for (kind, value)? *out receives it. */
-static hb_err listed(txn *t, risk_list_kind kind, const char *value, risk_list_entry *out,
-                     bool *hit)
+static bool live(const txn *t, const risk_list_entry *e)
 {
-    *hit = false;
-    hb_err err = store_list_get(txn_store(t), kind, value, out);
-    if (err == HB_ERR_NOT_FOUND) return HB_ERR_OK;
-    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    *hit = out->expires_at_ms == 0 || out->expires_at_ms > txn_now_ms(t);
-    return HB_ERR_OK;
+    return e->expires_at_ms == 0 || e->expires_at_ms > txn_now_ms(t);
 }
 
 /* Refuse with err, keeping the case opened for it. */
@@ -85,27 +78,33 @@ static hb_err refuse(txn *t, int64_t account_id, const char *rule, const char *o
 
 /* Device binding: an account's first money movement from a device binds them; a device
  * already bound to [risk] device_accounts accounts within the window takes no more. The
- * binding is written with the movement (a failed movement binds nothing). */
-static hb_err bind_device(txn *t, const risk_event *ev)
+ * binding is written with the movement (a failed movement binds nothing). bindings are the
+ * device's, read once for this rule and the multi-account rule; *bound says whether the actor
+ * was bound before. */
+static hb_err bind_device(txn *t, const risk_event *ev, const device_binding *bindings, int n,
+                          bool *bound)
 {
     const policy *pol = txn_policy(t);
-    if (pol->risk_device_accounts <= 0) return HB_ERR_OK;
     store *s = txn_store(t);
-    bool bound = false;
-    if (store_binding_exists(s, ev->device, ev->actor_id, &bound) != HB_ERR_OK) {
-        return HB_ERR_UNAVAILABLE;
+    int64_t now = txn_now_ms(t), since = now - pol->risk_device_window_s * 1000, count = 0;
+    *bound = false;
+    for (int i = 0; i < n; i++) {
+        *bound |= bindings[i].account_id == ev->actor_id;
+        count += bindings[i].first_at_ms > since;
     }
-    int64_t now = txn_now_ms(t), count = 0;
-    if (bound) {
+    if (n == LIMIT_DEVICE_BINDINGS && !*bound) {
+        /* a device with more bindings than were read: ask the store exactly */
+        if (store_binding_exists(s, ev->device, ev->actor_id, bound) != HB_ERR_OK ||
+            store_binding_count(s, ev->device, since, &count) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+    }
+    if (*bound) {
         return store_binding_used(s, ev->device, ev->actor_id, now) == HB_ERR_OK
                    ? HB_ERR_OK
                    : HB_ERR_UNAVAILABLE;
     }
-    if (store_binding_count(s, ev->device, now - pol->risk_device_window_s * 1000, &count) !=
-        HB_ERR_OK) {
-        return HB_ERR_UNAVAILABLE;
-    }
-    if (count >= pol->risk_device_accounts) {
+    if (pol->risk_device_accounts > 0 && count >= pol->risk_device_accounts) {
         return refuse(t, ev->actor_id, "device.binding", "", "block", HB_ERR_RISK_BLOCKED,
                       "this device is linked to too many accounts already");
     }
@@ -129,9 +128,8 @@ static hb_err night_rule(txn *t, const risk_event *ev)
     if (pol->risk_night_count <= 0 || ev->amount <= 0 || ev->amount >= pol->risk_night_below) {
         return HB_ERR_OK;
     }
-    int64_t now = txn_now_ms(t), minute = 0;
-    (void)clock_business_day(now, &minute);
-    if (minute >= 360) return HB_ERR_OK; /* 06:00 */
+    if (txn_minute_of_day(t) >= 360) return HB_ERR_OK; /* 06:00 */
+    int64_t now = txn_now_ms(t);
     const account *a = NULL;
     hb_err err = txn_account(t, ev->actor_id, &a);
     if (err != HB_ERR_OK) return err;
@@ -171,7 +169,7 @@ static hb_err night_rule(txn *t, const risk_event *ev)
  * multi_window_s are all restricted for restrict_days, each with its case; the movement that
  * shows it is refused ACCOUNT_RESTRICTED (an account restricted already is left to the
  * ledger, which refuses it the same way). */
-static hb_err multi_account(txn *t, const risk_event *ev)
+static hb_err multi_account(txn *t, const risk_event *ev, const device_binding *bindings, int n)
 {
     const policy *pol = txn_policy(t);
     if (pol->risk_multi_accounts <= 0) return HB_ERR_OK;
@@ -180,11 +178,15 @@ static hb_err multi_account(txn *t, const risk_event *ev)
     hb_err err = txn_account(t, ev->actor_id, &actor);
     if (err != HB_ERR_OK) return err;
     if (actor->restricted_until_ms > now) return HB_ERR_OK;
-    int64_t ids[64];
+    /* the accounts that moved money from the device within the window: the actor, now, and
+     * the others by their last movement */
+    int64_t since = now - pol->risk_multi_window_s * 1000, ids[LIMIT_DEVICE_BINDINGS + 1];
     int count = 0;
-    if (store_binding_recent(txn_store(t), ev->device, now - pol->risk_multi_window_s * 1000, 64,
-                             ids, &count) != HB_ERR_OK) {
-        return HB_ERR_UNAVAILABLE;
+    ids[count++] = ev->actor_id;
+    for (int i = 0; i < n; i++) {
+        if (bindings[i].account_id != ev->actor_id && bindings[i].last_at_ms > since) {
+            ids[count++] = bindings[i].account_id;
+        }
     }
     if (count < pol->risk_multi_accounts) return HB_ERR_OK;
     int64_t until = now + pol->risk_restrict_days * 86400000;
@@ -215,65 +217,78 @@ static hb_err multi_account(txn *t, const risk_event *ev)
 static hb_err static_cap(txn *t, const risk_event *ev)
 {
     int64_t so_far = 0;
-    if (store_payment_static_sum(txn_store(t), ev->actor_id, txn_business_day(t), &so_far) !=
+    if (store_static_day_get(txn_store(t), ev->actor_id, txn_business_day(t), &so_far) !=
         HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
     int64_t cap = txn_policy(t)->static_daily_cap;
     if (so_far + ev->amount <= cap) return HB_ERR_OK;
-    char text[MONEY_TEXT_MAX], reason[LIMIT_ERR_DETAIL_LEN + 1];
+    char text[MONEY_TEXT_MAX], reason[LIMIT_ERR_DETAIL_LEN + 1], date[16];
     money_format(cap, text, sizeof text);
     snprintf(reason, sizeof reason, "above the %s a day a payer may pay through static codes", text);
-    char date[16];
     clock_day_format(txn_business_day(t), date, sizeof date);
     return refuse(t, ev->actor_id, "static_cap", date, "block", HB_ERR_RISK_BLOCKED, reason);
 }
 
-hb_err risk_screen(txn *t, const risk_event *ev)
+/* The lists: the actor, the device and the code in one read. */
+static hb_err screen_lists(txn *t, const risk_event *ev, bool device)
 {
-    if (!txn_policy(t)->risk_enabled) return HB_ERR_OK;
-    /* the lists first: a refusal by a list keeps no binding, count or restriction */
-    risk_list_entry e;
-    bool hit = false;
-    char id[IDS_TEXT_MAX];
-    ids_format(ID_ACCOUNT, ev->actor_id, id, sizeof id);
-    hb_err err = listed(t, RISK_LIST_ACCOUNT, id, &e, &hit);
-    if (err != HB_ERR_OK) return err;
-    if (hit) {
+    char account_id[IDS_TEXT_MAX], code[IDS_TEXT_MAX] = "";
+    ids_format(ID_ACCOUNT, ev->actor_id, account_id, sizeof account_id);
+    if (ev->code_id > 0) ids_format(ID_CODE, ev->code_id, code, sizeof code);
+    risk_list_entry hits[3];
+    int n = 0;
+    if (store_list_screen(txn_store(t), account_id, device ? ev->device : "", code,
+                          txn_now_ms(t), hits, &n) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    const risk_list_entry *by_kind[RISK_LIST_CODE + 1] = {NULL};
+    for (int i = 0; i < n; i++) {
+        if (live(t, &hits[i])) by_kind[hits[i].kind] = &hits[i];
+    }
+    if (by_kind[RISK_LIST_ACCOUNT] != NULL) {
         return refuse(t, ev->actor_id, "blacklist.account", "", "block", HB_ERR_RISK_BLOCKED,
                       "this account may not move money; contact the operator");
     }
+    if (by_kind[RISK_LIST_DEVICE] != NULL) {
+        return refuse(t, ev->actor_id, "blacklist.device", "", "block", HB_ERR_RISK_BLOCKED,
+                      "this device may not move money; contact the operator");
+    }
+    if (by_kind[RISK_LIST_CODE] != NULL && by_kind[RISK_LIST_CODE]->fuse) {
+        return refuse(t, ev->actor_id, "fused.code", code, "block", HB_ERR_CODE_FUSED,
+                      "this code has been stopped; ask the merchant for another");
+    }
+    if (by_kind[RISK_LIST_CODE] != NULL) {
+        return refuse(t, ev->actor_id, "blacklist.code", code, "block", HB_ERR_RISK_BLOCKED,
+                      "this code may not be paid; contact the operator");
+    }
+    return HB_ERR_OK;
+}
+
+hb_err risk_screen(txn *t, const risk_event *ev)
+{
+    const policy *pol = txn_policy(t);
+    if (!pol->risk_enabled) return HB_ERR_OK;
     bool device = ev->device != NULL && ev->device[0] != '\0';
-    if (device) {
-        err = listed(t, RISK_LIST_DEVICE, ev->device, &e, &hit);
-        if (err != HB_ERR_OK) return err;
-        if (hit) {
-            return refuse(t, ev->actor_id, "blacklist.device", "", "block", HB_ERR_RISK_BLOCKED,
-                          "this device may not move money; contact the operator");
-        }
-    }
-    if (ev->code_id > 0) {
-        char code[IDS_TEXT_MAX];
-        ids_format(ID_CODE, ev->code_id, code, sizeof code);
-        err = listed(t, RISK_LIST_CODE, code, &e, &hit);
-        if (err != HB_ERR_OK) return err;
-        if (hit && e.fuse) {
-            return refuse(t, ev->actor_id, "fused.code", code, "block", HB_ERR_CODE_FUSED,
-                          "this code has been stopped; ask the merchant for another");
-        }
-        if (hit) {
-            return refuse(t, ev->actor_id, "blacklist.code", code, "block", HB_ERR_RISK_BLOCKED,
-                          "this code may not be paid; contact the operator");
-        }
-    }
-    if (ev->kind == RISK_EV_PAYMENT && ev->static_code) {
-        err = static_cap(t, ev);
-        if (err != HB_ERR_OK) return err;
-    }
+    /* the lists first: a refusal by a list keeps no binding, count or restriction */
+    hb_err err = screen_lists(t, ev, device);
+    if (err == HB_ERR_OK && ev->kind == RISK_EV_PAYMENT && ev->static_code) err = static_cap(t, ev);
+    if (err != HB_ERR_OK) return err;
     /* then the rules that keep state */
-    if (device) {
-        err = bind_device(t, ev);
-        if (err == HB_ERR_OK) err = multi_account(t, ev);
+    if (device && (pol->risk_device_accounts > 0 || pol->risk_multi_accounts > 0)) {
+        device_binding bindings[LIMIT_DEVICE_BINDINGS];
+        int n = 0;
+        bool bound = false;
+        /* all of them at once; a device with more: the latest used (the multi-account rule
+         * looks at those), and bind_device asks the store for the rest */
+        store *s = txn_store(t);
+        if (store_binding_all(s, ev->device, false, LIMIT_DEVICE_BINDINGS, bindings, &n) != HB_ERR_OK ||
+            (n == LIMIT_DEVICE_BINDINGS &&
+             store_binding_all(s, ev->device, true, LIMIT_DEVICE_BINDINGS, bindings, &n) != HB_ERR_OK)) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        err = bind_device(t, ev, bindings, n, &bound);
+        if (err == HB_ERR_OK) err = multi_account(t, ev, bindings, n);
         if (err != HB_ERR_OK) return err;
     }
     bool outgoing = ev->kind == RISK_EV_TRANSFER || ev->kind == RISK_EV_WITHDRAW ||
@@ -281,11 +296,20 @@ hb_err risk_screen(txn *t, const risk_event *ev)
     return outgoing ? night_rule(t, ev) : HB_ERR_OK;
 }
 
-hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amount)
+hb_err risk_after_payment(txn *t, const risk_event *ev, int64_t owner_id)
 {
-    int64_t limit = txn_policy(t)->risk_same_amount_run;
-    if (!txn_policy(t)->risk_enabled || limit <= 0) return HB_ERR_OK;
+    const policy *pol = txn_policy(t);
+    if (!pol->risk_enabled) return HB_ERR_OK;
     store *s = txn_store(t);
+    if (ev->static_code) {
+        if (store_static_day_add(s, ev->actor_id, txn_business_day(t), ev->amount) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        const int64_t ints[] = {ev->actor_id, txn_business_day(t), ev->amount};
+        if (txn_digest_row(t, "static_day", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    }
+    int64_t limit = pol->risk_same_amount_run, code_id = ev->code_id, amount = ev->amount;
+    if (limit <= 0) return HB_ERR_OK;
     int64_t last = 0, run_length = 0;
     hb_err err = store_code_run_get(s, code_id, &last, &run_length);
     if (err == HB_ERR_NOT_FOUND) {

@@ -70,8 +70,9 @@ hb_err risk_after_movement(txn *t, int64_t account_id, int64_t amount,
  * to) a case for review; the packet goes through. Integer arithmetic only. */
 hb_err risk_after_packet(txn *t, int64_t sender_id, int64_t amount) WARN_UNUSED;
 
-/* After a payment through a code moved money: the same-amount velocity rule. */
-hb_err risk_after_payment(txn *t, int64_t code_id, int64_t owner_id, int64_t amount) WARN_UNUSED;
+/* After a payment (the event screened) moved money to the code's owner: the static-code
+ * day's total, and the same-amount velocity rule. */
+hb_err risk_after_payment(txn *t, const risk_event *ev, int64_t owner_id) WARN_UNUSED;
 
 /* Open a case, or add an event to the open one of (account, rule, object). */
 hb_err risk_case_record(txn *t, int64_t account_id, const char *rule, const char *object,

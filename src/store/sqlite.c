@@ -365,6 +365,22 @@ static const char *const migrations[] = {
     "  total INTEGER NOT NULL,"
     "  squares INTEGER NOT NULL,"
     "  PRIMARY KEY (account_id, day));",
+    /* the static-code cap: what a payer paid through static codes in a business day (O(1)
+     * a payment instead of a sum over the day's payments) */
+    "CREATE TABLE static_days ("
+    "  account_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, day));"
+    "INSERT INTO static_days (account_id, day, total) "
+    "  SELECT payer_id, business_day, SUM(amount) FROM payments WHERE code_kind = 1 "
+    "  GROUP BY payer_id, business_day;"
+    /* bumped with every change of the risk lists: a writer's copy of them is current while
+     * the version it loaded is */
+    "CREATE TABLE risk_version ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  version INTEGER NOT NULL);"
+    "INSERT INTO risk_version (id, version) VALUES (1, 0);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

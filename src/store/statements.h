@@ -68,8 +68,10 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(PAYMENT_REFUNDED, "UPDATE payments SET refunded = refunded + $3, "                     \
                         "refunded_fee = refunded_fee + $4, refunded_at = $5 "                \
                         "WHERE id = $1 AND refunded = $2")                                   \
-    X(PAYMENT_STATIC_SUM, "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments "   \
-                          "WHERE payer_id = $1 AND business_day = $2 AND code_kind = 1")    \
+    X(STATIC_DAY_GET, "SELECT total FROM static_days WHERE account_id = $1 AND day = $2")   \
+    X(STATIC_DAY_ADD, "INSERT INTO static_days (account_id, day, total) VALUES ($1, $2, $3) " \
+                      "ON CONFLICT (account_id, day) DO UPDATE "                             \
+                      "SET total = static_days.total + excluded.total")                      \
     X(PAYMENT_LIST, "SELECT " PAYMENT_COLUMNS " FROM payments WHERE " PAYMENT_FILTER         \
                     " AND (CAST($5 AS BIGINT) = 0 OR id < CAST($5 AS BIGINT)) "              \
                     "ORDER BY id DESC LIMIT $6")                                             \
@@ -145,6 +147,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(CASE_RESOLVE, "UPDATE risk_cases SET status = 1, resolution = $2, resolved_by = $3, "  \
                     "resolved_at = $4 WHERE id = $1 AND status = 0")                         \
     X(LIST_GET, "SELECT " LIST_COLUMNS " FROM risk_lists WHERE kind = $1 AND value = $2")    \
+    X(LIST_VERSION, "SELECT version FROM risk_version WHERE id = 1")                         \
+    X(LIST_VERSION_BUMP, "UPDATE risk_version SET version = version + 1 WHERE id = 1")      \
     X(LIST_PUT, "INSERT INTO risk_lists (" LIST_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7) " \
                 "ON CONFLICT (kind, value) DO UPDATE SET fuse = excluded.fuse, "             \
                 "reason = excluded.reason, expires_at = excluded.expires_at, "               \
@@ -155,12 +159,14 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(BINDING_EXISTS, "SELECT COUNT(*) FROM device_bindings WHERE device = $1 "              \
                       "AND account_id = $2")                                                 \
     X(BINDING_COUNT, "SELECT COUNT(*) FROM device_bindings WHERE device = $1 AND first_at > $2") \
+    X(BINDING_ALL, "SELECT account_id, first_at, last_at FROM device_bindings "              \
+                   "WHERE device = $1 LIMIT $2")                                             \
+    X(BINDING_LATEST, "SELECT account_id, first_at, last_at FROM device_bindings "           \
+                      "WHERE device = $1 ORDER BY last_at DESC LIMIT $2")                    \
     X(BINDING_INSERT, "INSERT INTO device_bindings (device, account_id, first_at, last_at) " \
                       "VALUES ($1, $2, $3, $3)")                                             \
     X(BINDING_USED, "UPDATE device_bindings SET last_at = $3 WHERE device = $1 "             \
                     "AND account_id = $2")                                                   \
-    X(BINDING_RECENT, "SELECT account_id FROM device_bindings WHERE device = $1 "            \
-                      "AND last_at > $2 ORDER BY account_id LIMIT $3")                       \
     X(LARGE_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM large_reports")                        \
     X(LARGE_INSERT, "INSERT INTO large_reports (id, account_id, day, kind, amount, reference, " \
                     "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")                       \

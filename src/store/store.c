@@ -187,6 +187,8 @@ void store_close(store *s)
         if (s->stmts[i] != NULL) s->driver->finalize(s->stmts[i]);
     }
     s->driver->close(s->conn);
+    store_lists_invalidate(s);
+    free(s->lists);
     free(s);
 }
 
@@ -223,6 +225,8 @@ hb_err store_begin(store *s)
     ASSERT(!s->in_transaction);
     hb_err err = s->driver->exec(s->conn, s->driver->begin_sql);
     if (err == HB_ERR_OK) s->in_transaction = true;
+    s->lists_checked = false;
+    s->lists_written = false;
     return err == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
 
@@ -241,6 +245,7 @@ void store_rollback(store *s)
     (void)s->driver->exec(s->conn, "ROLLBACK");
     s->in_transaction = false;
     s->in_savepoint = false;
+    if (s->lists_written) store_lists_invalidate(s);
 }
 
 hb_err store_savepoint(store *s)
@@ -262,6 +267,7 @@ hb_err store_savepoint_rollback(store *s)
 {
     ASSERT(s->in_savepoint);
     s->in_savepoint = false;
+    if (s->lists_written) store_lists_invalidate(s);
     hb_err err = run(s, stmt(s, STMT_ROLLBACK_TO));
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     /* ROLLBACK TO keeps the savepoint open; release it so the next command starts clean. */

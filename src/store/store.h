@@ -649,9 +649,10 @@ hb_err store_payment_get(store *s, int64_t id, payment *out) WARN_UNUSED; /* NOT
 /* A refund recorded: only when the payment's refunded amount is still expect_refunded. */
 hb_err store_payment_refunded(store *s, int64_t id, int64_t expect_refunded, int64_t amount,
                               int64_t fee, int64_t now_ms) WARN_UNUSED;
-/* What a payer paid through static codes on a business day, in fen. */
-hb_err store_payment_static_sum(store *s, int64_t payer_id, int64_t day,
-                                int64_t *out) WARN_UNUSED;
+/* What a payer paid through static codes on a business day, in fen (0 before the first),
+ * and a payment more (pipelined). */
+hb_err store_static_day_get(store *s, int64_t payer_id, int64_t day, int64_t *out) WARN_UNUSED;
+hb_err store_static_day_add(store *s, int64_t payer_id, int64_t day, int64_t amount) WARN_UNUSED;
 /* Up to limit payments matching f with id < before_id (0 = from the newest), newest first;
  * with f->settlement_id, in id order after before_id instead (a settlement file). */
 hb_err store_payment_list(store *s, const payment_filter *f, int64_t before_id, int limit,
@@ -719,9 +720,14 @@ hb_err store_binding_insert(store *s, const char *device, int64_t account_id,
 /* The binding moved money again at now_ms (pipelined). */
 hb_err store_binding_used(store *s, const char *device, int64_t account_id,
                           int64_t now_ms) WARN_UNUSED;
-/* Up to limit accounts that moved money from the device after since_ms, in id order. */
-hb_err store_binding_recent(store *s, const char *device, int64_t since_ms, int limit,
-                            int64_t *out, int *count) WARN_UNUSED;
+/* Up to limit of a device's bindings, in no order or the latest used first. */
+typedef struct device_binding {
+    int64_t account_id;
+    int64_t first_at_ms; /* bound */
+    int64_t last_at_ms;  /* last moved money */
+} device_binding;
+hb_err store_binding_all(store *s, const char *device, bool latest_first, int limit,
+                         device_binding *out, int *count) WARN_UNUSED;
 /* The night rule's count for an account (NOT_FOUND before its first), and its update
  * (pipelined). */
 hb_err store_night_get(store *s, int64_t account_id, int64_t *window_start,
@@ -761,6 +767,11 @@ hb_err store_case_resolve(store *s, int64_t id, const char *resolution, const ch
 /* The list entry of (kind, value), expired or not. NOT_FOUND. */
 hb_err store_list_get(store *s, risk_list_kind kind, const char *value,
                       risk_list_entry *out) WARN_UNUSED;
+/* The entries for an account, a device and a code at once ("" = none), expired or not (the
+ * caller looks at expires_at_ms; reason and creator are not filled): the risk screen's look at
+ * the lists, from the writer's copy of them (inside a transaction; see store_internal.h). */
+hb_err store_list_screen(store *s, const char *account_id, const char *device, const char *code,
+                         int64_t now_ms, risk_list_entry out[3], int *count) WARN_UNUSED;
 hb_err store_list_put(store *s, const risk_list_entry *e) WARN_UNUSED; /* insert or replace */
 /* Remove an entry: NOT_FOUND when there is none (not pipelined). */
 hb_err store_list_delete(store *s, risk_list_kind kind, const char *value) WARN_UNUSED;

@@ -16,13 +16,24 @@ typedef enum stmt_id {
         STMT_COUNT
 } stmt_id;
 
+/* The writer's copy of the risk lists (store_risk.c), so that screening a movement reads no
+ * table: loaded on first use, checked against risk_version once a transaction, dropped when
+ * this connection writes a list (the next screen reloads what the transaction sees) and when
+ * a transaction or savepoint that wrote one rolls back. */
+typedef struct list_cache list_cache;
+
 struct store {
     const driver_ops *driver;
     void *conn;
     void *stmts[STMT_COUNT];
     bool in_transaction;
     bool in_savepoint;
+    list_cache *lists;
+    bool lists_checked; /* the cache's version was compared in this transaction */
+    bool lists_written; /* a list was written in this transaction */
 };
+
+void store_lists_invalidate(store *s);
 
 /* ---- statement helpers ---------------------------------------------------------------- */
 

@@ -93,14 +93,24 @@ hb_err store_payment_refunded(store *s, int64_t id, int64_t expect_refunded, int
     return run_write(s, st, 1);
 }
 
-hb_err store_payment_static_sum(store *s, int64_t payer_id, int64_t day, int64_t *out)
+hb_err store_static_day_get(store *s, int64_t payer_id, int64_t day, int64_t *out)
 {
-    void *st = stmt(s, STMT_PAYMENT_STATIC_SUM);
+    void *st = stmt(s, STMT_STATIC_DAY_GET);
     s->driver->bind_i64(st, 1, payer_id);
     s->driver->bind_i64(st, 2, day);
     int64_t *const cols[] = {out};
-    hb_err err = select_row_i64(s, st, cols, 1); /* a SUM: always a row */
-    return err == HB_ERR_NOT_FOUND ? HB_ERR_UNAVAILABLE : err;
+    hb_err err = select_row_i64(s, st, cols, 1);
+    if (err == HB_ERR_NOT_FOUND) *out = 0;
+    return err == HB_ERR_NOT_FOUND ? HB_ERR_OK : err;
+}
+
+hb_err store_static_day_add(store *s, int64_t payer_id, int64_t day, int64_t amount)
+{
+    void *st = stmt(s, STMT_STATIC_DAY_ADD);
+    s->driver->bind_i64(st, 1, payer_id);
+    s->driver->bind_i64(st, 2, day);
+    s->driver->bind_i64(st, 3, amount);
+    return run_write(s, st, 1);
 }
 
 hb_err store_payment_list(store *s, const payment_filter *f, int64_t before_id, int limit,

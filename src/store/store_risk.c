@@ -1,5 +1,6 @@
 /* The store's risk cases, lists and per-code runs (store.h). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "store/store_internal.h"
 
@@ -119,6 +120,146 @@ hb_err store_list_get(store *s, risk_list_kind kind, const char *value, risk_lis
     return select_one(s, st, out, list_row);
 }
 
+/* ---- the writer's copy of the lists ------------------------------------------------------ */
+
+typedef struct cached_entry {
+    int64_t expires_at_ms;
+    uint8_t kind;
+    bool fuse;
+    char value[LIMIT_DEVICE_LEN + 1];
+} cached_entry;
+
+struct list_cache {
+    bool valid;
+    int64_t version;
+    cached_entry *entries;
+    int count, capacity;
+    int32_t *slots; /* open addressing: index + 1 into entries, 0 = empty */
+    uint32_t mask;
+};
+
+void store_lists_invalidate(store *s)
+{
+    list_cache *c = s->lists;
+    if (c == NULL) return;
+    free(c->entries);
+    free(c->slots);
+    memset(c, 0, sizeof *c);
+}
+
+static uint32_t entry_hash(int kind, const char *value)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)kind;
+    for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+        h = (h ^ *p) * 16777619u;
+    }
+    return h;
+}
+
+static const cached_entry *cache_find(const list_cache *c, int kind, const char *value)
+{
+    if (c->count == 0 || value[0] == '\0') return NULL;
+    for (uint32_t i = entry_hash(kind, value) & c->mask;; i = (i + 1) & c->mask) {
+        int32_t slot = c->slots[i];
+        if (slot == 0) return NULL;
+        const cached_entry *e = &c->entries[slot - 1];
+        if (e->kind == kind && strcmp(e->value, value) == 0) return e;
+    }
+}
+
+static hb_err cache_add(list_cache *c, const risk_list_entry *e)
+{
+    if (c->count == c->capacity) {
+        int capacity = c->capacity == 0 ? 64 : c->capacity * 2;
+        cached_entry *grown = realloc(c->entries, (size_t)capacity * sizeof *grown);
+        if (grown == NULL) return HB_ERR_UNAVAILABLE;
+        c->entries = grown;
+        c->capacity = capacity;
+    }
+    cached_entry *ce = &c->entries[c->count++];
+    ce->kind = (uint8_t)e->kind;
+    ce->fuse = e->fuse;
+    ce->expires_at_ms = e->expires_at_ms;
+    snprintf(ce->value, sizeof ce->value, "%s", e->value);
+    return HB_ERR_OK;
+}
+
+/* Load every live entry (as of now) and index them. */
+static hb_err cache_load(store *s, list_cache *c, int64_t version, int64_t now_ms)
+{
+    enum { PAGE = 256 };
+    risk_list_entry *page = malloc(PAGE * sizeof *page);
+    if (page == NULL) return HB_ERR_UNAVAILABLE;
+    hb_err err = HB_ERR_OK;
+    for (int kind = RISK_LIST_ACCOUNT; kind <= RISK_LIST_CODE && err == HB_ERR_OK; kind++) {
+        char after[LIMIT_DEVICE_LEN + 1] = "";
+        int n = PAGE;
+        while (err == HB_ERR_OK && n == PAGE) {
+            err = store_list_page(s, (risk_list_kind)kind, after, now_ms, PAGE, page, &n);
+            for (int i = 0; err == HB_ERR_OK && i < n; i++) err = cache_add(c, &page[i]);
+            if (n > 0) snprintf(after, sizeof after, "%s", page[n - 1].value);
+        }
+    }
+    free(page);
+    uint32_t size = 16;
+    while (err == HB_ERR_OK && size < (uint32_t)c->count * 2) size *= 2;
+    if (err == HB_ERR_OK) c->slots = calloc(size, sizeof *c->slots);
+    if (err != HB_ERR_OK || c->slots == NULL) {
+        store_lists_invalidate(s);
+        return HB_ERR_UNAVAILABLE;
+    }
+    c->mask = size - 1;
+    for (int i = 0; i < c->count; i++) {
+        uint32_t j = entry_hash(c->entries[i].kind, c->entries[i].value) & c->mask;
+        while (c->slots[j] != 0) j = (j + 1) & c->mask;
+        c->slots[j] = i + 1;
+    }
+    c->version = version;
+    c->valid = true;
+    return HB_ERR_OK;
+}
+
+hb_err store_list_screen(store *s, const char *account_id, const char *device, const char *code,
+                         int64_t now_ms, risk_list_entry out[3], int *count)
+{
+    *count = 0;
+    if (s->lists == NULL && (s->lists = calloc(1, sizeof *s->lists)) == NULL) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    list_cache *c = s->lists;
+    if (!s->lists_checked || !c->valid) {
+        /* once a transaction: has another writer (a node) changed the lists? */
+        int64_t version = 0;
+        int64_t *const cols[] = {&version};
+        if (select_row_i64(s, stmt(s, STMT_LIST_VERSION), cols, 1) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        s->lists_checked = true;
+        if (c->valid && c->version != version) store_lists_invalidate(s);
+        if (!c->valid && cache_load(s, c, version, now_ms) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    }
+    const char *const values[] = {account_id, device, code};
+    for (int kind = RISK_LIST_ACCOUNT; kind <= RISK_LIST_CODE; kind++) {
+        const cached_entry *e = cache_find(c, kind, values[kind - 1]);
+        if (e == NULL) continue;
+        risk_list_entry *o = &out[(*count)++];
+        memset(o, 0, sizeof *o);
+        o->kind = (risk_list_kind)kind;
+        o->fuse = e->fuse;
+        o->expires_at_ms = e->expires_at_ms;
+        snprintf(o->value, sizeof o->value, "%s", e->value);
+    }
+    return HB_ERR_OK;
+}
+
+/* A list changed in this transaction: other writers see the new version; this one reloads. */
+static hb_err lists_changed(store *s)
+{
+    s->lists_written = true;
+    store_lists_invalidate(s);
+    return run_write(s, stmt(s, STMT_LIST_VERSION_BUMP), 1);
+}
+
 hb_err store_list_put(store *s, const risk_list_entry *e)
 {
     ASSERT(e->kind >= RISK_LIST_ACCOUNT && e->kind <= RISK_LIST_CODE && e->value[0] != '\0');
@@ -131,7 +272,8 @@ hb_err store_list_put(store *s, const risk_list_entry *e)
     d->bind_i64(st, 5, e->expires_at_ms);
     d->bind_i64(st, 6, e->created_at_ms);
     bind_str(s, st, 7, e->created_by);
-    return run_write(s, st, 1);
+    hb_err err = run_write(s, st, 1);
+    return err == HB_ERR_OK ? lists_changed(s) : err;
 }
 
 hb_err store_list_delete(store *s, risk_list_kind kind, const char *value)
@@ -141,7 +283,7 @@ hb_err store_list_delete(store *s, risk_list_kind kind, const char *value)
     bind_str(s, st, 2, value);
     hb_err err = run(s, st);
     if (err == HB_ERR_OK && s->driver->changes(s->conn) != 1) err = HB_ERR_NOT_FOUND;
-    return err;
+    return err == HB_ERR_OK ? lists_changed(s) : err;
 }
 
 hb_err store_list_page(store *s, risk_list_kind kind, const char *after, int64_t now_ms,
@@ -255,19 +397,21 @@ hb_err store_binding_used(store *s, const char *device, int64_t account_id, int6
     return run_write(s, st, 1);
 }
 
-static void id_row(store *s, void *st, void *item)
+static void binding_row(store *s, void *st, void *item)
 {
-    *(int64_t *)item = s->driver->column_i64(st, 0);
+    device_binding *out = item;
+    out->account_id = s->driver->column_i64(st, 0);
+    out->first_at_ms = s->driver->column_i64(st, 1);
+    out->last_at_ms = s->driver->column_i64(st, 2);
 }
 
-hb_err store_binding_recent(store *s, const char *device, int64_t since_ms, int limit,
-                            int64_t *out, int *count)
+hb_err store_binding_all(store *s, const char *device, bool latest_first, int limit,
+                         device_binding *out, int *count)
 {
-    void *st = stmt(s, STMT_BINDING_RECENT);
+    void *st = stmt(s, latest_first ? STMT_BINDING_LATEST : STMT_BINDING_ALL);
     bind_str(s, st, 1, device);
-    s->driver->bind_i64(st, 2, since_ms);
-    s->driver->bind_i64(st, 3, limit);
-    return list_rows(s, st, limit, out, sizeof *out, id_row, count);
+    s->driver->bind_i64(st, 2, limit);
+    return list_rows(s, st, limit, out, sizeof *out, binding_row, count);
 }
 
 hb_err store_large_insert(store *s, const large_report *r)

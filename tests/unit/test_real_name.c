@@ -689,6 +689,39 @@ static void test_every_movement_screened(void **state)
     assert_int_equal(pay_from(listed_one, 100, ""), HB_ERR_RISK_BLOCKED);
 }
 
+/* Two writers on one store (two nodes): each screens from its own copy of the lists, and an
+ * entry one adds or removes holds on the other from its next transaction. */
+static void test_lists_across_nodes(void **state)
+{
+    (void)state;
+    engine_options o = {.clock = &fx.clock, .node = "node-b"};
+    engine *other = testutil_engine(fx.url, &o);
+    int64_t who = person(2, "", "CN");
+    assert_int_equal(testutil_topup(fx.e, who, 10000), HB_ERR_OK);
+    engine *nodes[2] = {fx.e, other};
+    for (int round = 0; round < 2; round++) {
+        /* both copies loaded (nothing listed), then one node lists the account */
+        for (int n = 0; n < 2; n++) {
+            assert_int_equal(testutil_transfer(nodes[n], who, fx.funder, 1, NULL, NULL), HB_ERR_OK);
+        }
+        assert_int_equal(list_account(who, false), HB_ERR_OK); /* through fx.e */
+        for (int n = 0; n < 2; n++) {
+            assert_int_equal(testutil_transfer(nodes[n], who, fx.funder, 1, NULL, NULL), HB_ERR_RISK_BLOCKED);
+        }
+        assert_int_equal(list_account(who, true), HB_ERR_OK);
+        for (int n = 0; n < 2; n++) {
+            assert_int_equal(testutil_transfer(nodes[n], who, fx.funder, 1, NULL, NULL), HB_ERR_OK);
+        }
+        /* the other way round: swap which engine lists */
+        engine *t = fx.e;
+        fx.e = other;
+        other = t;
+        nodes[0] = fx.e;
+        nodes[1] = other;
+    }
+    engine_close(other);
+}
+
 int main(void)
 {
     setenv("TZ", "Asia/Shanghai", 1);
@@ -705,6 +738,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_night_pattern, setup, teardown),
         cmocka_unit_test_setup_teardown(test_amount_dispersion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_movement_screened, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists_across_nodes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
