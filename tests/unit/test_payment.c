@@ -299,6 +299,17 @@ static void test_static_cap(void **state)
     fx.clock.fixed_ms += DAY_MS;
     payload_now(&a, pa);
     assert_int_equal(pay(pa, fx.payer, 100, NULL), HB_ERR_OK);
+    /* the day ends at midnight in the policy's zone (Asia/Shanghai), to the millisecond:
+     * 500.00 by 23:59:59.999 and not a fen more, another fen at 00:00:00.000 */
+    int64_t midnight = T0_MS + DAY_MS + 14 * 3600000LL;
+    fx.clock.fixed_ms = midnight - 1;
+    payload_now(&a, pa);
+    static const int64_t parts[] = {20000, 20000, 10000};
+    for (int i = 0; i < 3; i++) assert_int_equal(pay(pa, fx.payer2, parts[i], NULL), HB_ERR_OK);
+    assert_int_equal(pay(pa, fx.payer2, 1, NULL), HB_ERR_RISK_BLOCKED);
+    fx.clock.fixed_ms = midnight;
+    payload_now(&a, pa);
+    assert_int_equal(pay(pa, fx.payer2, 1, NULL), HB_ERR_OK);
     check_ledger();
 }
 

@@ -587,6 +587,22 @@ static void test_large_transactions(void **state)
     /* and a refused payment reports nothing */
     assert_int_equal(pay_from(rich, 300001, ""), HB_ERR_LIMIT_EXCEEDED);
     assert_int_equal(large_reports(r, 8), before + 2);
+    /* the day's total ends at midnight in the configured zone: at 23:59:59.999 the day is
+     * reported already; from 00:00:00.000 a new total counts towards its own report */
+    const int64_t midnight = T0_MS + 14 * 3600000LL;
+    fx.clock.fixed_ms = midnight - 1;
+    assert_int_equal(pay_from(rich, 100000, ""), HB_ERR_OK);
+    assert_int_equal(large_reports(r, 8), before + 3); /* a single, no second daily */
+    fx.clock.fixed_ms = midnight;
+    assert_int_equal(pay_from(rich, 150000, ""), HB_ERR_OK);
+    assert_int_equal(large_reports(r, 8), before + 4); /* a single; the new day at 1,500.00 */
+    assert_int_equal(pay_from(rich, 99999, ""), HB_ERR_OK);
+    assert_int_equal(large_reports(r, 8), before + 4); /* 2,499.99: below */
+    assert_int_equal(pay_from(rich, 1, ""), HB_ERR_OK);
+    assert_int_equal(large_reports(r, 8), before + 5); /* 2,500.00: at the threshold */
+    assert_int_equal(r[before + 4].kind, 2);
+    assert_int_equal(r[before + 4].amount, 250000);
+    assert_int_equal(r[before + 4].day, r[before + 1].day + 1);
 }
 
 static hb_err list_entry(risk_list_kind kind, const char *value, int64_t expires_at_ms)
