@@ -41,6 +41,7 @@ void policy_defaults(policy *p)
     p->auth_failures_burst = 50;
     p->risk_enabled = true;
     p->risk_same_amount_run = 5;
+    p->risk_fuse_s = 86400;
     p->risk_device_accounts = 3;
     p->risk_device_window_s = 604800;
     p->risk_multi_accounts = 3;
@@ -242,6 +243,7 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
         if (strcmp(key, "same_amount_run") == 0) {
             return set_int(value, 0, 1000, &p->risk_same_amount_run, why, size);
         }
+        if (strcmp(key, "fuse_s") == 0) return set_int(value, 60, 31536000, &p->risk_fuse_s, why, size);
         if (strcmp(key, "device_accounts") == 0) {
             return set_int(value, 0, 1000, &p->risk_device_accounts, why, size);
         }
@@ -339,7 +341,7 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"},
         {"rate_limit", "auth_failures_per_second"}, {"rate_limit", "auth_failures_burst"},
         {"rate_limit", "device_per_second"}, {"rate_limit", "device_burst"},
-        {"codes", "token_key_id"}, {"codes", "token_key_min"}, {"risk", "enabled"}, {"risk", "same_amount_run"},
+        {"codes", "token_key_id"}, {"codes", "token_key_min"}, {"risk", "enabled"}, {"risk", "same_amount_run"}, {"risk", "fuse_s"},
         {"risk", "device_accounts"}, {"risk", "device_window_s"}, {"risk", "large_single"},
         {"risk", "large_daily"}, {"risk", "multi_accounts"}, {"risk", "multi_window_s"},
         {"risk", "restrict_days"}, {"risk", "night_count"}, {"risk", "night_below"},

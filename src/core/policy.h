@@ -81,6 +81,7 @@ typedef struct policy {
     /* [risk] */
     bool risk_enabled;            /* false turns every risk rule off (the limits stay) */
     int64_t risk_same_amount_run; /* a code's run of equal payments that fuses it; 0 = off */
+    int64_t risk_fuse_s;          /* how long a fuse lasts */
     int64_t risk_device_accounts; /* accounts a device may be bound to in the window; 0 = off */
     int64_t risk_device_window_s;
     int64_t risk_multi_accounts;   /* accounts moving money from one device within the window

@@ -332,8 +332,19 @@ hb_err risk_after_payment(txn *t, const risk_event *ev, int64_t owner_id)
     snprintf(e.reason, sizeof e.reason, "%lld payments of the same amount in a row",
              (long long)run_length);
     e.created_at_ms = txn_now_ms(t);
+    e.expires_at_ms = e.created_at_ms + pol->risk_fuse_s * 1000; /* it ends by itself */
     snprintf(e.created_by, sizeof e.created_by, "rule:same_amount");
-    if (store_list_put(s, &e) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    /* the run starts afresh: when the fuse ends, the code counts from its next payment */
+    if (store_list_put(s, &e) != HB_ERR_OK || store_code_run_put(s, code_id, 0, 0) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    const int64_t fuse_ints[] = {RISK_LIST_CODE, 1, e.expires_at_ms, e.created_at_ms};
+    const char *const fuse_texts[] = {e.value, e.reason, e.created_by};
+    const int64_t run_ints[] = {code_id, 0, 0};
+    if (txn_digest_row(t, "risk_list", fuse_ints, 4, fuse_texts, 3) != HB_ERR_OK ||
+        txn_digest_row(t, "code_run", run_ints, 3, NULL, 0) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
     txn_risk_note(t, "fuse", "the code takes no more payments; the merchant should show another");
     return risk_case_record(t, owner_id, "same_amount", e.value, "fuse", e.reason);
 }

@@ -313,6 +313,33 @@ static void test_static_cap(void **state)
     check_ledger();
 }
 
+/* The same-amount rule: the fifth payment of one amount in a row goes through and fuses the
+ * code; the fuse ends by itself after [risk] fuse_s (a day), to the millisecond, and the
+ * code's run starts afresh. */
+static void test_fuse_expires(void **state)
+{
+    (void)state;
+    paycode code = make_code(fx.merchant, CODE_STATIC, 0, "");
+    char pa[EMV_PAYLOAD_MAX];
+    payload_now(&code, pa);
+    for (int i = 0; i < 4; i++) assert_int_equal(pay(pa, fx.payer, 500, NULL), HB_ERR_OK);
+    assert_int_equal(pay(pa, fx.payer2, 501, NULL), HB_ERR_OK); /* another amount: a new run */
+    for (int i = 0; i < 4; i++) assert_int_equal(pay(pa, fx.payer, 501, NULL), HB_ERR_OK);
+    int64_t fused_at = fx.clock.fixed_ms;
+    int64_t before = balance(fx.payer2);
+    assert_int_equal(pay(pa, fx.payer2, 777, NULL), HB_ERR_CODE_FUSED);
+    assert_money_eq(balance(fx.payer2), before);
+    fx.clock.fixed_ms = fused_at + 86400000LL - 1;
+    payload_now(&code, pa);
+    assert_int_equal(pay(pa, fx.payer2, 777, NULL), HB_ERR_CODE_FUSED);
+    fx.clock.fixed_ms = fused_at + 86400000LL;
+    payload_now(&code, pa);
+    /* the run starts afresh: four more of 5.01 pass, the fifth fuses again */
+    for (int i = 0; i < 5; i++) assert_int_equal(pay(pa, fx.payer2, 501, NULL), HB_ERR_OK);
+    assert_int_equal(pay(pa, fx.payer2, 502, NULL), HB_ERR_CODE_FUSED);
+    check_ledger();
+}
+
 static void test_rotation_and_expiry(void **state)
 {
     (void)state;
@@ -656,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merchant_payment_and_fee, setup, teardown),
         cmocka_unit_test_setup_teardown(test_personal_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuse_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_and_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refunds, setup, teardown),
