@@ -18,7 +18,7 @@ enum {
     EXIT_REFUSED = 1,     /* the operation was refused (its error code is printed) */
     EXIT_USAGE = 2,       /* bad command line */
     EXIT_UNAVAILABLE = 3, /* the store could not be opened or failed */
-    EXIT_CHECK_FAILED = 4 /* ledger check: an invariant does not hold */
+    EXIT_CHECK_FAILED = 4 /* ledger check or audit verify: something does not hold */
 };
 
 #define CLI_DEFAULT_DB "hongbao.db"
@@ -38,6 +38,7 @@ int cmd_config(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_qr(int argc, char **argv);
 int cli_bench_packets_setup(int argc, char **argv);
 int cli_bench_payments_setup(int argc, char **argv);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "service/auditlog.h"
 #include "service/wallet.h"
 
 static const char init_usage[] =
@@ -9,7 +10,8 @@ static const char init_usage[] =
     "\n"
     "Create the store (default ./hongbao.db) if it does not exist, run its schema\n"
     "migrations, create the key file (default PATH.key, mode 0600) that encrypts personal\n"
-    "data and API secrets, create the system accounts of every currency (custody reserve,\n"
+    "data and API secrets, the audit key file ($HONGBAO_AUDIT_KEY_FILE or PATH.audit-key,\n"
+    "mode 0600, Ed25519) that signs audit checkpoints, create the system accounts of every currency (custody reserve,\n"
     "fee revenue, packet escrow) that are missing, and on a store without keys create the\n"
     "first admin API key and print it once ({\"key_id\":...,\"secret\":...} with --json).\n"
     "Safe to run again.\n";
@@ -66,6 +68,16 @@ int cmd_init(int argc, char **argv)
     if (rc != EXIT_OK) {
         engine_close(e);
         return rc;
+    }
+    /* the audit key that signs checkpoints, in a file of its own (keep a copy apart) */
+    char audit_key[LIMIT_PATH_LEN + 16];
+    auditlog_default_key_path(db, audit_key, sizeof audit_key);
+    int audit_created = 0;
+    if (auditlog_key_create(audit_key, &audit_created, err_text, sizeof err_text) != HB_ERR_OK) {
+        engine_close(e);
+        keyring_clear(&keys);
+        fprintf(stderr, "hongbao: %s\n", err_text);
+        return EXIT_UNAVAILABLE;
     }
     static const currency currencies[] = {CURRENCY_CNY, CURRENCY_HKD};
     for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++) {

@@ -25,6 +25,7 @@ static const char usage[] =
     "  settle             D+1 settlement of a business day, with settlement files\n"
     "  qr TEXT            print a QR code in the terminal (or --png/--svg to a file)\n"
     "  report large-tx    the large-transaction report of a range of business days\n"
+    "  audit              verify the audit trail; sign and export checkpoints\n"
     "  bench ledger       measure durable transfers per second through the engine\n"
     "\n"
     "Every command that touches a store takes --db PATH (default ./hongbao.db) and\n"
@@ -35,7 +36,7 @@ static const char usage[] =
     "HONGBAO_<SECTION>_<KEY>, e.g. HONGBAO_TIER_PERSONAL_DAILY_LIMIT=500.00.\n"
     "\n"
     "exit status: 0 ok, 1 refused (the error code is printed), 2 usage error,\n"
-    "3 store unavailable, 4 ledger check failed.\n";
+    "3 store unavailable, 4 ledger check or audit verification failed.\n";
 
 int main(int argc, char **argv)
 {
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         {"bench", cmd_bench},       {"key", cmd_key},           {"serve", cmd_serve},
         {"demo", cmd_demo},         {"config", cmd_config},     {"sweep", cmd_sweep},
         {"settle", cmd_settle},     {"qr", cmd_qr},             {"report", cmd_report},
+        {"audit", cmd_audit},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

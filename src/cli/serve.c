@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "service/auditlog.h"
 #include "http/http.h"
 #include "service/credentials.h"
 #include "service/packet.h"
@@ -109,6 +110,23 @@ static void auto_settle(engine *e, const policy *pol, int64_t *settled_day)
     *settled_day = today - 1;
     fprintf(stderr, "{\"level\":\"%s\",\"msg\":\"settled\",\"date\":\"%s\",\"batches\":%d,"
                     "\"skipped\":%d}\n", skipped ? "warn" : "info", day, batches, skipped);
+}
+
+/* Sign a checkpoint of this node's audit chain when [audit] says one is due (or now, if
+ * anything came since the last). */
+static void audit_checkpoint_due(engine *e, EVP_PKEY *key, const policy *pol, bool now)
+{
+    checkpoint_cmd c;
+    auditlog_checkpoint_prepare(&c, key, false, now ? 1 : pol->audit_checkpoint_records,
+                                now ? 0 : pol->audit_checkpoint_s * 1000, "system:audit");
+    hb_err err = engine_submit(e, &c.base);
+    if (err != HB_ERR_OK) {
+        fprintf(stderr, "{\"level\":\"error\",\"msg\":\"audit checkpoint failed\","
+                        "\"code\":\"%s\"}\n", hb_err_name(err));
+    } else if (c.made > 0) {
+        fprintf(stderr, "{\"level\":\"info\",\"msg\":\"audit checkpoint\",\"node\":\"%s\","
+                        "\"seq\":%lld}\n", c.last.node, (long long)c.last.seq);
+    }
 }
 
 /* The whole file as a NUL-terminated string (at most 1 MiB), or NULL. */
@@ -240,9 +258,31 @@ int cmd_serve(int argc, char **argv)
         }
         return cli_fail(err, err_text);
     }
+    /* the audit key signs checkpoints of this node's chain (created if missing) */
+    char audit_path[LIMIT_PATH_LEN + 16];
+    auditlog_default_key_path(db, audit_path, sizeof audit_path);
+    int audit_created = 0;
+    EVP_PKEY *audit_key = NULL;
+    uint8_t audit_public[32];
+    err = auditlog_key_create(audit_path, &audit_created, err_text, sizeof err_text);
+    if (err == HB_ERR_OK) err = auditlog_key_load(audit_path, &audit_key, err_text, sizeof err_text);
+    if (err == HB_ERR_OK) err = auditlog_public_key(audit_key, audit_public);
+    if (err != HB_ERR_OK) {
+        EVP_PKEY_free(audit_key);
+        engine_close(e);
+        keyring_clear(&keys);
+        free(cert_pem);
+        free(key_pem);
+        return cli_fail(err, err_text);
+    }
+    if (audit_created) {
+        fprintf(stderr, "{\"level\":\"info\",\"msg\":\"audit key created\",\"file\":\"%s\"}\n",
+                audit_path);
+    }
     http_options http_opts = {.db = db, .host = host, .port = port, .threads = (unsigned)threads,
                               .keys = &keys, .policy = &current, .tls_cert_pem = cert_pem,
-                              .tls_key_pem = key_pem, .public_url = public_url};
+                              .tls_key_pem = key_pem, .public_url = public_url,
+                              .audit_public_key = audit_public};
     http_server *srv = NULL;
     err = http_server_start(e, &http_opts, &srv, err_text, sizeof err_text);
     if (err != HB_ERR_OK) {
@@ -250,6 +290,7 @@ int cmd_serve(int argc, char **argv)
         keyring_clear(&keys);
         free(cert_pem);
         free(key_pem);
+        EVP_PKEY_free(audit_key);
         return cli_fail(err, err_text);
     }
     char shown[LIMIT_PATH_LEN + 1];
@@ -288,6 +329,7 @@ int cmd_serve(int argc, char **argv)
                                 "\"count\":%lld}\n", (long long)refunded);
             }
             auto_settle(e, in_force, &settled_day);
+            audit_checkpoint_due(e, audit_key, in_force, false);
             if (round % 4 != 0) continue;
             nonce_prune_cmd prune;
             credentials_nonce_prune_prepare(&prune, "system:prune");
@@ -317,6 +359,8 @@ int cmd_serve(int argc, char **argv)
     http_server_stop(srv);
     atomic_store(&hooks.stop, true);
     if (hooks_running) pthread_join(hooks_thread, NULL);
+    audit_checkpoint_due(e, audit_key, in_force, true); /* the last records signed too */
+    EVP_PKEY_free(audit_key);
     engine_close(e);
     keyring_clear(&keys);
     if (key_pem != NULL) OPENSSL_cleanse(key_pem, strlen(key_pem));

@@ -39,6 +39,8 @@ void policy_defaults(policy *p)
     p->device_burst = 20;
     p->auth_failures_per_second = 5;
     p->auth_failures_burst = 50;
+    p->audit_checkpoint_records = 10000;
+    p->audit_checkpoint_s = 300;
     p->risk_enabled = true;
     p->risk_same_amount_run = 5;
     p->risk_fuse_s = 86400;
@@ -238,6 +240,13 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
     } else if (strcmp(section, "codes") == 0) {
         if (strcmp(key, "token_key_id") == 0) return set_int(value, 1, 8, &p->code_key_id, why, size);
         if (strcmp(key, "token_key_min") == 0) return set_int(value, 1, 8, &p->code_key_min, why, size);
+    } else if (strcmp(section, "audit") == 0) {
+        if (strcmp(key, "checkpoint_records") == 0) {
+            return set_int(value, 1, 100000000, &p->audit_checkpoint_records, why, size);
+        }
+        if (strcmp(key, "checkpoint_s") == 0) {
+            return set_int(value, 10, 86400, &p->audit_checkpoint_s, why, size);
+        }
     } else if (strcmp(section, "risk") == 0) {
         if (strcmp(key, "enabled") == 0) return set_bool(value, &p->risk_enabled, why, size);
         if (strcmp(key, "same_amount_run") == 0) {
@@ -341,7 +350,7 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"rate_limit", "session_per_second"}, {"rate_limit", "session_burst"},
         {"rate_limit", "auth_failures_per_second"}, {"rate_limit", "auth_failures_burst"},
         {"rate_limit", "device_per_second"}, {"rate_limit", "device_burst"},
-        {"codes", "token_key_id"}, {"codes", "token_key_min"}, {"risk", "enabled"}, {"risk", "same_amount_run"}, {"risk", "fuse_s"},
+        {"codes", "token_key_id"}, {"codes", "token_key_min"}, {"audit", "checkpoint_records"}, {"audit", "checkpoint_s"}, {"risk", "enabled"}, {"risk", "same_amount_run"}, {"risk", "fuse_s"},
         {"risk", "device_accounts"}, {"risk", "device_window_s"}, {"risk", "large_single"},
         {"risk", "large_daily"}, {"risk", "multi_accounts"}, {"risk", "multi_window_s"},
         {"risk", "restrict_days"}, {"risk", "night_count"}, {"risk", "night_below"},

@@ -78,6 +78,9 @@ typedef struct policy {
     /* [codes] */
     int64_t code_key_id;  /* payment-code tokens are sealed with this key id (1..8) */
     int64_t code_key_min; /* tokens of key ids below it no longer open */
+    /* [audit] */
+    int64_t audit_checkpoint_records; /* a signed checkpoint after this many records... */
+    int64_t audit_checkpoint_s;       /* ...or this long after the last (if any came since) */
     /* [risk] */
     bool risk_enabled;            /* false turns every risk rule off (the limits stay) */
     int64_t risk_same_amount_run; /* a code's run of equal payments that fuses it; 0 = off */

@@ -140,6 +140,8 @@ const policy *txn_policy(const txn *t);
 /* The business day of the batch (days since 1970-01-01 in the process's time zone, which
  * `serve` sets from the policy). */
 int64_t txn_business_day(const txn *t);
+/* The name of the writer's audit chain (engine_options.node). */
+const char *txn_node(const txn *t);
 /* The minute of the business day (0..1439) at the batch's time, in the policy's zone. */
 int64_t txn_minute_of_day(const txn *t);
 /* Add amount to what the account has paid today (written with the batch), unless that would

@@ -409,6 +409,11 @@ int64_t txn_business_day(const txn *t)
     return t->business_day;
 }
 
+const char *txn_node(const txn *t)
+{
+    return t->engine->node;
+}
+
 int64_t txn_minute_of_day(const txn *t)
 {
     return t->minute_of_day;

@@ -104,6 +104,7 @@ static const route routes[] = {
      "GET /v1/reports/large-transactions"},
     {"POST", "/v1/risk/lists/*/import", h_list_import, false, "POST /v1/risk/lists/{list}/import"},
     {"GET", "/v1/risk/lists/*/export", h_list_export, false, "GET /v1/risk/lists/{list}/export"},
+    {"GET", "/v1/audit/verify", h_audit_verify, false, "GET /v1/audit/verify"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))

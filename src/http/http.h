@@ -30,6 +30,9 @@ typedef struct http_options {
     /* The base of links the server hands out (a red packet's claim_url and QR text), e.g.
      * https://pay.example.com; NULL = http(s)://host:port as bound. */
     const char *public_url;
+    /* The audit key's public half, for GET /v1/audit/verify to check checkpoints' signatures;
+     * NULL = not checked. */
+    const uint8_t *audit_public_key;
 } http_options;
 
 /* Start serving. err_text receives the reason on failure. */

@@ -136,6 +136,8 @@ struct http_server {
     char public_url[LIMIT_PUBLIC_URL_LEN + 1]; /* base of claim links */
     engine *engine;
     const keyring *keys;
+    bool has_audit_key;
+    uint8_t audit_public_key[32];
     const hb_clock *clock;
     char db[LIMIT_PATH_LEN + 1];
     uint16_t port;
@@ -273,6 +275,7 @@ void h_list_get(request *r);
 void h_list_add(request *r);
 void h_list_remove(request *r);
 void h_large_report(request *r);
+void h_audit_verify(request *r);
 void h_list_import(request *r);
 void h_list_export(request *r);
 int handlers_route_count(void);

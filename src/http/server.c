@@ -266,6 +266,10 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
     }
     srv->engine = e;
     srv->keys = options->keys;
+    if (options->audit_public_key != NULL) {
+        srv->has_audit_key = true;
+        memcpy(srv->audit_public_key, options->audit_public_key, 32);
+    }
     srv->clock = options->clock ? options->clock : clock_real();
     snprintf(srv->db, sizeof srv->db, "%s", options->db);
     pthread_mutex_init(&srv->readers_lock, NULL);

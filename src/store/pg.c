@@ -454,6 +454,14 @@ static const char *const migrations[] = {
     "  id bigint PRIMARY KEY CHECK (id = 1),"
     "  version bigint NOT NULL);"
     "INSERT INTO risk_version (id, version) VALUES (1, 0);",
+    /* signed checkpoints of the audit chains (Ed25519, the audit key file) */
+    "CREATE TABLE audit_checkpoints ("
+    "  node text NOT NULL,"
+    "  seq bigint NOT NULL,"
+    "  hash bytea NOT NULL,"
+    "  time bigint NOT NULL,"
+    "  signature bytea NOT NULL,"
+    "  PRIMARY KEY (node, seq));",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

@@ -381,6 +381,14 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  version INTEGER NOT NULL);"
     "INSERT INTO risk_version (id, version) VALUES (1, 0);",
+    /* signed checkpoints of the audit chains (Ed25519, the audit key file) */
+    "CREATE TABLE audit_checkpoints ("
+    "  node TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL,"
+    "  time INTEGER NOT NULL,"
+    "  signature BLOB NOT NULL,"
+    "  PRIMARY KEY (node, seq));",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

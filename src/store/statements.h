@@ -227,6 +227,15 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(AUDIT_LAST, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 "                     \
                   "ORDER BY seq DESC LIMIT 1")                                               \
     X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \
+    X(AUDIT_NODES, "SELECT DISTINCT node FROM audit WHERE node > $1 ORDER BY node LIMIT $2")  \
+    X(AUDIT_PAGE, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq > $2 "        \
+                  "ORDER BY seq LIMIT $3")                                                   \
+    X(CHECKPOINT_INSERT, "INSERT INTO audit_checkpoints (node, seq, hash, time, signature) " \
+                         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node, seq) DO NOTHING")   \
+    X(CHECKPOINT_LAST, "SELECT node, seq, hash, time, signature FROM audit_checkpoints "     \
+                       "WHERE node = $1 ORDER BY seq DESC LIMIT 1")                          \
+    X(CHECKPOINT_PAGE, "SELECT node, seq, hash, time, signature FROM audit_checkpoints "     \
+                       "WHERE node = $1 AND seq > $2 ORDER BY seq LIMIT $3")                 \
     X(CUSTOMER_INSERT, "INSERT INTO customers (" CUSTOMER_COLUMNS ") VALUES "                \
                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)") \
     X(CUSTOMER_GET, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1")              \

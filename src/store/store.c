@@ -1059,6 +1059,101 @@ hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *ou
     return audit_select_one(s, st, out);
 }
 
+/* A blob column of exactly len bytes into dst; false (dst zeroed) for anything else. */
+static bool column_fixed(store *s, void *st, int col, uint8_t *dst, size_t len)
+{
+    size_t got = 0;
+    const void *data = s->driver->column_blob(st, col, &got);
+    if (data == NULL || got != len) {
+        memset(dst, 0, len);
+        return false;
+    }
+    memcpy(dst, data, len);
+    return true;
+}
+
+static void audit_row(store *s, void *st, void *item)
+{
+    audit_record *out = item;
+    const driver_ops *d = s->driver;
+    memset(out, 0, sizeof *out);
+    column_copy(s, st, 0, out->node, sizeof out->node);
+    out->seq = d->column_i64(st, 1);
+    out->time_ms = d->column_i64(st, 2);
+    column_copy(s, st, 3, out->actor, sizeof out->actor);
+    column_copy(s, st, 4, out->action, sizeof out->action);
+    column_copy(s, st, 5, out->object, sizeof out->object);
+    bool ok = column_fixed(s, st, 6, out->digest, 32);
+    ok = column_fixed(s, st, 7, out->prev_hash, 32) && ok;
+    ok = column_fixed(s, st, 8, out->hash, 32) && ok;
+    out->malformed = !ok;
+}
+
+static void node_row(store *s, void *st, void *item)
+{
+    column_copy(s, st, 0, item, LIMIT_NODE_LEN + 1);
+}
+
+hb_err store_audit_nodes(store *s, const char *after, int limit,
+                         char (*out)[LIMIT_NODE_LEN + 1], int *count)
+{
+    void *st = stmt(s, STMT_AUDIT_NODES);
+    bind_str(s, st, 1, after);
+    s->driver->bind_i64(st, 2, limit);
+    return list_rows(s, st, limit, out, sizeof *out, node_row, count);
+}
+
+hb_err store_audit_page(store *s, const char *node, int64_t after_seq, int limit,
+                        audit_record *out, int *count)
+{
+    void *st = stmt(s, STMT_AUDIT_PAGE);
+    bind_str(s, st, 1, node);
+    s->driver->bind_i64(st, 2, after_seq);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, audit_row, count);
+}
+
+hb_err store_checkpoint_insert(store *s, const audit_checkpoint *c)
+{
+    void *st = stmt(s, STMT_CHECKPOINT_INSERT);
+    const driver_ops *d = s->driver;
+    bind_str(s, st, 1, c->node);
+    d->bind_i64(st, 2, c->seq);
+    d->bind_blob(st, 3, c->hash, 32);
+    d->bind_i64(st, 4, c->time_ms);
+    d->bind_blob(st, 5, c->signature, 64);
+    return run_write(s, st, 1);
+}
+
+static void checkpoint_row(store *s, void *st, void *item)
+{
+    audit_checkpoint *out = item;
+    memset(out, 0, sizeof *out);
+    column_copy(s, st, 0, out->node, sizeof out->node);
+    out->seq = s->driver->column_i64(st, 1);
+    bool ok = column_fixed(s, st, 2, out->hash, 32);
+    out->time_ms = s->driver->column_i64(st, 3);
+    ok = column_fixed(s, st, 4, out->signature, 64) && ok;
+    out->malformed = !ok;
+}
+
+hb_err store_checkpoint_last(store *s, const char *node, audit_checkpoint *out)
+{
+    void *st = stmt(s, STMT_CHECKPOINT_LAST);
+    bind_str(s, st, 1, node);
+    return select_one(s, st, out, checkpoint_row);
+}
+
+hb_err store_checkpoint_page(store *s, const char *node, int64_t after_seq, int limit,
+                             audit_checkpoint *out, int *count)
+{
+    void *st = stmt(s, STMT_CHECKPOINT_PAGE);
+    bind_str(s, st, 1, node);
+    s->driver->bind_i64(st, 2, after_seq);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, checkpoint_row, count);
+}
+
 /* ---- customers ------------------------------------------------------------------------- */
 
 static void column_box(store *s, void *st, int col, uint8_t *dst, size_t *dst_len)

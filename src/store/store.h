@@ -143,7 +143,18 @@ typedef struct audit_record {
     uint8_t digest[32];
     uint8_t prev_hash[32];
     uint8_t hash[32];
+    bool malformed; /* read from a store whose row does not hold 32-byte hashes */
 } audit_record;
+
+/* A signed checkpoint of a node's audit chain: its record seq had hash at time. */
+typedef struct audit_checkpoint {
+    char node[LIMIT_NODE_LEN + 1];
+    int64_t seq;
+    uint8_t hash[32];
+    int64_t time_ms;
+    uint8_t signature[64];
+    bool malformed;
+} audit_checkpoint;
 
 /* Who a credential acts as. Values are stored; never renumber. */
 typedef enum role {
@@ -551,6 +562,18 @@ hb_err store_audit_append(store *s, const audit_record *r) WARN_UNUSED;
 /* The newest record of a node's chain; NOT_FOUND when the chain is empty. */
 hb_err store_audit_last(store *s, const char *node, audit_record *out) WARN_UNUSED;
 hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *out) WARN_UNUSED;
+/* For the verifier, which must survive a tampered store: up to limit chain names after
+ * `after` in order; up to limit records of a chain with seq > after_seq in seq order (a
+ * record whose hashes are not 32 bytes comes back malformed). */
+hb_err store_audit_nodes(store *s, const char *after, int limit,
+                         char (*out)[LIMIT_NODE_LEN + 1], int *count) WARN_UNUSED;
+hb_err store_audit_page(store *s, const char *node, int64_t after_seq, int limit,
+                        audit_record *out, int *count) WARN_UNUSED;
+/* Checkpoints: insert (pipelined); the newest of a node (NOT_FOUND); a page after a seq. */
+hb_err store_checkpoint_insert(store *s, const audit_checkpoint *c) WARN_UNUSED;
+hb_err store_checkpoint_last(store *s, const char *node, audit_checkpoint *out) WARN_UNUSED;
+hb_err store_checkpoint_page(store *s, const char *node, int64_t after_seq, int limit,
+                             audit_checkpoint *out, int *count) WARN_UNUSED;
 
 /* Customers. store_customer_insert fails with DUPLICATE for a taken id. */
 hb_err store_customer_insert(store *s, const customer *c) WARN_UNUSED;

@@ -121,6 +121,8 @@ void httptest_start(http_server_proc *s)
         char key_file[600];
         snprintf(key_file, sizeof key_file, "%s/api.key", s->dir);
         setenv("HONGBAO_KEY_FILE", key_file, 1);
+        snprintf(key_file, sizeof key_file, "%s/api.audit-key", s->dir);
+        setenv("HONGBAO_AUDIT_KEY_FILE", key_file, 1);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     run_init(s);

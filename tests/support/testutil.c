@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
 #include "service/wallet.h"
 
 void testutil_money_eq(int64_t actual, int64_t expected, const char *expr, const char *file,
@@ -147,4 +150,45 @@ int64_t testutil_scaled(int64_t n)
         if (percent > 0) n = n * percent / 100;
     }
     return n > 0 ? n : 1;
+}
+
+static bool is_pg(const char *path)
+{
+    return strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0;
+}
+
+void testutil_sql(const char *path, const char *sql)
+{
+    if (is_pg(path)) {
+        PGconn *pg = PQconnectdb(path);
+        assert_int_equal(PQstatus(pg), CONNECTION_OK);
+        PGresult *res = PQexec(pg, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+            fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
+            fail();
+        }
+        PQclear(res);
+        PQfinish(pg);
+        return;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        fail();
+    }
+    sqlite3_close(db);
+}
+
+const char *testutil_blob_sql(const char *path, const uint8_t *data, size_t len)
+{
+    static char out[1024];
+    assert_true(2 * len + 16 < sizeof out);
+    size_t n = (size_t)snprintf(out, sizeof out, "%s", is_pg(path) ? "'\\x" : "X'");
+    for (size_t i = 0; i < len; i++) n += (size_t)snprintf(out + n, sizeof out - n, "%02x", data[i]);
+    snprintf(out + n, sizeof out - n, "%s", is_pg(path) ? "'::bytea" : "'");
+    return out;
 }

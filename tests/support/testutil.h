@@ -41,6 +41,13 @@ hb_err testutil_transfer(engine *e, int64_t from, int64_t to, int64_t amount_fen
                          const char *idem_key, int64_t *id_out);
 /* Run the ledger check on a separate read connection; asserts it could run. */
 ledger_report testutil_check(const char *path);
+/* Run SQL straight on a store (SQLite file or PostgreSQL url), as someone with the files or
+ * the database would, around the application; asserts it ran. */
+void testutil_sql(const char *path, const char *sql);
+/* A blob as an SQL literal for that store: X'..' (SQLite) or '\x..'::bytea (PostgreSQL).
+ * Static buffer, valid until the next call. */
+const char *testutil_blob_sql(const char *path, const uint8_t *data, size_t len);
+
 /* How many environment-scaled iterations: $HB_TEST_SCALE percent of n (default 100), and on
  * PostgreSQL $HB_TEST_PG_SCALE percent of that (the heavy suites set it: there every
  * one-command batch is a round trip and a commit of its own). */

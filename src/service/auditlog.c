@@ -1,0 +1,426 @@
+#include "service/auditlog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/crypto.h"
+#include "engine/audit.h"
+
+void auditlog_default_key_path(const char *db, char *out, size_t size)
+{
+    const char *env = getenv("HONGBAO_AUDIT_KEY_FILE"), *data_key = getenv("HONGBAO_KEY_FILE");
+    if (env != NULL && env[0] != '\0') {
+        snprintf(out, size, "%s", env);
+    } else if (strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0) {
+        /* a database url names no directory: next to the data key file if one is named */
+        if (data_key != NULL && data_key[0] != '\0') {
+            snprintf(out, size, "%s.audit-key", data_key);
+        } else {
+            snprintf(out, size, "hongbao.audit-key");
+        }
+    } else {
+        snprintf(out, size, "%s.audit-key", db);
+    }
+}
+
+hb_err auditlog_key_create(const char *path, int *created, char *why, size_t size)
+{
+    *created = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) return HB_ERR_OK;
+    if (fd < 0) {
+        snprintf(why, size, "cannot create the audit key file %s: %s", path, strerror(errno));
+        return HB_ERR_UNAVAILABLE;
+    }
+    FILE *f = fdopen(fd, "w");
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    bool ok = f != NULL && key != NULL && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1 &&
+              fflush(f) == 0 && fsync(fd) == 0;
+    EVP_PKEY_free(key);
+    if (f != NULL) {
+        fclose(f);
+    } else {
+        close(fd);
+    }
+    if (!ok) {
+        unlink(path);
+        snprintf(why, size, "cannot write the audit key file %s", path);
+        return HB_ERR_UNAVAILABLE;
+    }
+    *created = 1;
+    return HB_ERR_OK;
+}
+
+hb_err auditlog_key_load(const char *path, EVP_PKEY **out, char *why, size_t size)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(why, size, "no audit key file %s: %s", path, strerror(errno));
+        return errno == ENOENT ? HB_ERR_NOT_FOUND : HB_ERR_UNAVAILABLE;
+    }
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (key == NULL || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+        EVP_PKEY_free(key);
+        snprintf(why, size, "%s is not an Ed25519 private key (PEM)", path);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    *out = key;
+    return HB_ERR_OK;
+}
+
+hb_err auditlog_public_key(EVP_PKEY *key, uint8_t out[32])
+{
+    size_t len = 32;
+    return EVP_PKEY_get_raw_public_key(key, out, &len) == 1 && len == 32 ? HB_ERR_OK
+                                                                         : HB_ERR_UNAVAILABLE;
+}
+
+/* "hongbao-checkpoint-v1" || node || seq || time || hash */
+static size_t checkpoint_message(const audit_checkpoint *c, uint8_t *buf)
+{
+    static const char tag[] = "hongbao-checkpoint-v1";
+    size_t n = 0, len = strlen(c->node);
+    memcpy(buf, tag, sizeof tag - 1);
+    n += sizeof tag - 1;
+    for (int i = 3; i >= 0; i--) buf[n++] = (uint8_t)(len >> (8 * i));
+    memcpy(buf + n, c->node, len);
+    n += len;
+    for (int i = 7; i >= 0; i--) buf[n++] = (uint8_t)((uint64_t)c->seq >> (8 * i));
+    for (int i = 7; i >= 0; i--) buf[n++] = (uint8_t)((uint64_t)c->time_ms >> (8 * i));
+    memcpy(buf + n, c->hash, 32);
+    return n + 32;
+}
+
+enum { MESSAGE_MAX = 32 + 4 + LIMIT_NODE_LEN + 16 + 32 };
+
+hb_err auditlog_sign(EVP_PKEY *key, audit_checkpoint *c)
+{
+    uint8_t msg[MESSAGE_MAX];
+    size_t n = checkpoint_message(c, msg), sig_len = sizeof c->signature;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
+              EVP_DigestSign(ctx, c->signature, &sig_len, msg, n) == 1 && sig_len == 64;
+    EVP_MD_CTX_free(ctx);
+    return ok ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
+}
+
+bool auditlog_signature_valid(const uint8_t public_key[32], const audit_checkpoint *c)
+{
+    if (c->malformed) return false;
+    EVP_PKEY *key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, public_key, 32);
+    if (key == NULL) return false;
+    uint8_t msg[MESSAGE_MAX];
+    size_t n = checkpoint_message(c, msg);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) == 1 &&
+              EVP_DigestVerify(ctx, c->signature, 64, msg, n) == 1;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(key);
+    return ok;
+}
+
+/* ---- signing in the writer -------------------------------------------------------------- */
+
+static hb_err checkpoint_node(txn *t, checkpoint_cmd *c, const char *node, bool when_due)
+{
+    store *s = txn_store(t);
+    audit_record last;
+    hb_err err = store_audit_last(s, node, &last);
+    if (err == HB_ERR_NOT_FOUND) return HB_ERR_OK;
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    audit_checkpoint prev;
+    err = store_checkpoint_last(s, node, &prev);
+    if (err == HB_ERR_NOT_FOUND) {
+        memset(&prev, 0, sizeof prev);
+    } else if (err != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    int64_t now = txn_now_ms(t);
+    if (prev.seq >= last.seq) {
+        c->last = prev;
+        return HB_ERR_OK; /* nothing since */
+    }
+    if (when_due && last.seq - prev.seq < c->every_records && now - prev.time_ms < c->every_ms) {
+        return HB_ERR_OK;
+    }
+    audit_checkpoint cp;
+    memset(&cp, 0, sizeof cp);
+    snprintf(cp.node, sizeof cp.node, "%s", last.node); /* the chain's own name */
+    cp.seq = last.seq;
+    memcpy(cp.hash, last.hash, 32);
+    cp.time_ms = now;
+    if (auditlog_sign(c->key, &cp) != HB_ERR_OK || store_checkpoint_insert(s, &cp) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    c->made++;
+    c->last = cp;
+    return HB_ERR_OK;
+}
+
+static hb_err exec_checkpoint(txn *t, command *cmd)
+{
+    checkpoint_cmd *c = (checkpoint_cmd *)cmd;
+    c->made = 0;
+    memset(&c->last, 0, sizeof c->last);
+    if (!c->all) return checkpoint_node(t, c, txn_node(t), true);
+    char after[LIMIT_NODE_LEN + 1] = "";
+    for (;;) {
+        char nodes[16][LIMIT_NODE_LEN + 1];
+        int n = 0;
+        if (store_audit_nodes(txn_store(t), after, 16, nodes, &n) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        for (int i = 0; i < n; i++) {
+            hb_err err = checkpoint_node(t, c, nodes[i], false);
+            if (err != HB_ERR_OK) return err;
+        }
+        if (n < 16) return HB_ERR_OK;
+        snprintf(after, sizeof after, "%s", nodes[n - 1]);
+    }
+}
+
+void auditlog_checkpoint_prepare(checkpoint_cmd *c, EVP_PKEY *key, bool all, int64_t every_records,
+                                 int64_t every_ms, const char *actor)
+{
+    memset(c, 0, sizeof *c);
+    c->key = key;
+    c->all = all;
+    c->every_records = every_records;
+    c->every_ms = every_ms;
+    c->base.exec = exec_checkpoint;
+    c->base.bookkeeping = true;
+    snprintf(c->base.actor, sizeof c->base.actor, "%s", actor);
+}
+
+/* ---- verification ----------------------------------------------------------------------- */
+
+static hb_err broken(audit_report *r, const char *node, int64_t seq, const char *reason)
+{
+    r->ok = false;
+    snprintf(r->node, sizeof r->node, "%s", node);
+    r->seq = seq;
+    snprintf(r->reason, sizeof r->reason, "%s", reason);
+    return HB_ERR_OK;
+}
+
+/* The record of a node at seq, read the tolerant way; NOT_FOUND when there is none. */
+static hb_err record_at(store *s, const char *node, int64_t seq, audit_record *out)
+{
+    int n = 0;
+    hb_err err = store_audit_page(s, node, seq - 1, 1, out, &n);
+    if (err != HB_ERR_OK) return err;
+    return n == 1 && out->seq == seq ? HB_ERR_OK : HB_ERR_NOT_FOUND;
+}
+
+/* One chain from `from`; *last receives the seq of its last record. */
+static hb_err verify_chain(store *s, const char *node, int64_t from, audit_report *r, int64_t *last)
+{
+    uint8_t prev[32] = {0};
+    *last = 0;
+    if (from > 1) {
+        audit_record before;
+        hb_err err = record_at(s, node, from - 1, &before);
+        if (err == HB_ERR_NOT_FOUND) return broken(r, node, from - 1, "the record before --from is missing");
+        if (err != HB_ERR_OK) return err;
+        memcpy(prev, before.hash, 32);
+        *last = from - 1;
+    }
+    enum { PAGE = 256 };
+    audit_record *page = malloc(PAGE * sizeof *page);
+    if (page == NULL) return HB_ERR_UNAVAILABLE;
+    int64_t expect = from;
+    hb_err err = HB_ERR_OK;
+    for (int n = PAGE; n == PAGE && r->ok;) {
+        err = store_audit_page(s, node, expect - 1, PAGE, page, &n);
+        if (err != HB_ERR_OK) break;
+        for (int i = 0; i < n && r->ok; i++) {
+            const audit_record *a = &page[i];
+            uint8_t hash[32];
+            if (a->seq != expect) {
+                broken(r, node, expect, "the record is missing (the chain skips it)");
+            } else if (a->malformed) {
+                broken(r, node, a->seq, "the record's hashes are not 32 bytes");
+            } else if (memcmp(a->prev_hash, prev, 32) != 0) {
+                broken(r, node, a->seq, "the record does not follow the one before it (moved, "
+                                        "inserted, or the one before it changed)");
+            } else if (audit_record_hash(a, hash) != HB_ERR_OK) {
+                err = HB_ERR_UNAVAILABLE;
+            } else if (memcmp(hash, a->hash, 32) != 0) {
+                broken(r, node, a->seq, "the record's contents do not match its hash (edited)");
+            } else {
+                memcpy(prev, a->hash, 32);
+                *last = a->seq;
+                expect++;
+                r->records++;
+            }
+        }
+        if (err != HB_ERR_OK) break;
+    }
+    free(page);
+    return err;
+}
+
+static hb_err verify_checkpoints(store *s, const char *node, const uint8_t *key, int64_t last,
+                                 audit_report *r)
+{
+    enum { PAGE = 64 };
+    audit_checkpoint page[PAGE];
+    int64_t after = 0;
+    for (int n = PAGE; n == PAGE && r->ok;) {
+        hb_err err = store_checkpoint_page(s, node, after, PAGE, page, &n);
+        if (err != HB_ERR_OK) return err;
+        for (int i = 0; i < n && r->ok; i++) {
+            const audit_checkpoint *c = &page[i];
+            after = c->seq;
+            r->checkpoints++;
+            if (key != NULL && !auditlog_signature_valid(key, c)) {
+                return broken(r, node, c->seq, "a checkpoint's signature does not verify");
+            }
+            audit_record a;
+            err = c->seq <= last ? record_at(s, node, c->seq, &a) : HB_ERR_NOT_FOUND;
+            if (err == HB_ERR_NOT_FOUND) {
+                return broken(r, node, c->seq, "a checkpointed record is missing (the chain was cut)");
+            }
+            if (err != HB_ERR_OK) return err;
+            if (memcmp(a.hash, c->hash, 32) != 0) {
+                return broken(r, node, c->seq, "the chain differs from its signed checkpoint "
+                                               "(rewritten)");
+            }
+        }
+    }
+    return HB_ERR_OK;
+}
+
+hb_err auditlog_verify(store *s, const uint8_t *public_key, int64_t from,
+                       const audit_checkpoint *exported, const uint8_t *exported_key,
+                       audit_report *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ok = true;
+    out->checkpoints_verified = public_key != NULL;
+    if (from < 1) from = 1;
+    if (exported != NULL) {
+        out->exported_checked = true;
+        if (public_key != NULL && memcmp(public_key, exported_key, 32) != 0) {
+            return broken(out, exported->node, exported->seq,
+                          "the exported checkpoint was signed with another audit key");
+        }
+        if (!auditlog_signature_valid(exported_key, exported)) {
+            return broken(out, exported->node, exported->seq,
+                          "the exported checkpoint's signature does not verify");
+        }
+    }
+    bool exported_seen = false;
+    char after[LIMIT_NODE_LEN + 1] = "";
+    for (int n = 16; n == 16 && out->ok;) {
+        char nodes[16][LIMIT_NODE_LEN + 1];
+        hb_err err = store_audit_nodes(s, after, 16, nodes, &n);
+        if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        for (int i = 0; i < n && out->ok; i++) {
+            snprintf(after, sizeof after, "%s", nodes[i]);
+            out->nodes++;
+            int64_t last = 0;
+            err = verify_chain(s, nodes[i], from, out, &last);
+            if (err == HB_ERR_OK && out->ok) err = verify_checkpoints(s, nodes[i], public_key, last, out);
+            if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+            if (out->ok && exported != NULL && strcmp(exported->node, nodes[i]) == 0) {
+                exported_seen = true;
+                audit_record a;
+                err = exported->seq <= last ? record_at(s, nodes[i], exported->seq, &a)
+                                            : HB_ERR_NOT_FOUND;
+                if (err == HB_ERR_NOT_FOUND) {
+                    broken(out, nodes[i], exported->seq,
+                           "records up to the exported checkpoint are missing (the chain was cut)");
+                } else if (err != HB_ERR_OK) {
+                    return HB_ERR_UNAVAILABLE;
+                } else if (memcmp(a.hash, exported->hash, 32) != 0) {
+                    broken(out, nodes[i], exported->seq,
+                           "the chain differs from the exported checkpoint (rewritten)");
+                }
+            }
+        }
+    }
+    if (out->ok && exported != NULL && !exported_seen) {
+        broken(out, exported->node, exported->seq,
+               "the exported checkpoint's chain is missing from the store");
+    }
+    return HB_ERR_OK;
+}
+
+json_t *auditlog_report_json(const audit_report *r)
+{
+    json_t *o = json_pack("{s:b,s:i,s:I,s:I,s:b,s:b}", "ok", r->ok, "chains", r->nodes, "records",
+                          (json_int_t)r->records, "checkpoints", (json_int_t)r->checkpoints,
+                          "checkpoint_signatures_checked", r->checkpoints_verified,
+                          "exported_checkpoint_checked", r->exported_checked);
+    if (o != NULL && !r->ok) {
+        json_object_set_new(o, "broken", json_pack("{s:s,s:I,s:s}", "node", r->node, "seq",
+                                                   (json_int_t)r->seq, "reason", r->reason));
+    }
+    return o;
+}
+
+/* ---- export ----------------------------------------------------------------------------- */
+
+hb_err auditlog_export(const char *path, const audit_checkpoint *c, const uint8_t public_key[32],
+                       char *why, size_t size)
+{
+    char hash[65], sig[129], key[65];
+    crypto_hex(c->hash, 32, hash);
+    crypto_hex(c->signature, 64, sig);
+    crypto_hex(public_key, 32, key);
+    json_t *o = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s}", "node", c->node, "seq", (json_int_t)c->seq,
+                          "time", (json_int_t)c->time_ms, "hash", hash, "signature", sig,
+                          "public_key", key);
+    int rc = o != NULL ? json_dump_file(o, path, JSON_SORT_KEYS | JSON_INDENT(2)) : -1;
+    json_decref(o);
+    if (rc != 0) {
+        snprintf(why, size, "cannot write %s", path);
+        return HB_ERR_UNAVAILABLE;
+    }
+    return HB_ERR_OK;
+}
+
+static bool hex_field(json_t *o, const char *name, uint8_t *out, size_t len)
+{
+    json_t *v = json_object_get(o, name);
+    return json_is_string(v) && crypto_unhex(json_string_value(v), json_string_length(v), out, len);
+}
+
+hb_err auditlog_import(const char *path, audit_checkpoint *c, uint8_t public_key[32], char *why,
+                       size_t size)
+{
+    memset(c, 0, sizeof *c);
+    json_error_t error;
+    json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+    if (o == NULL) {
+        snprintf(why, size, "%s: %s", path, error.text);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    json_t *node = json_object_get(o, "node"), *seq = json_object_get(o, "seq"),
+           *time = json_object_get(o, "time");
+    bool ok = json_is_string(node) && json_string_length(node) > 0 &&
+              json_string_length(node) <= LIMIT_NODE_LEN && json_is_integer(seq) &&
+              json_integer_value(seq) > 0 && json_is_integer(time) &&
+              hex_field(o, "hash", c->hash, 32) && hex_field(o, "signature", c->signature, 64) &&
+              hex_field(o, "public_key", public_key, 32);
+    if (ok) {
+        snprintf(c->node, sizeof c->node, "%s", json_string_value(node));
+        c->seq = json_integer_value(seq);
+        c->time_ms = json_integer_value(time);
+    }
+    json_decref(o);
+    if (!ok) {
+        snprintf(why, size, "%s is not an exported checkpoint (node, seq, time, hash, signature, "
+                            "public_key)", path);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    return HB_ERR_OK;
+}
