@@ -52,6 +52,20 @@ int64_t clock_business_day(int64_t now_ms, int64_t *minute_of_day)
     return day;
 }
 
+int64_t clock_day_start_ms(int64_t day)
+{
+    /* midnight UTC shifted by the zone's offset there, then corrected once more for an offset
+     * that differs at the guess (a change of offset around the day's start) */
+    int64_t guess = day * 86400;
+    for (int i = 0; i < 2; i++) {
+        time_t t = (time_t)guess;
+        struct tm local;
+        int64_t offset = localtime_r(&t, &local) != NULL ? local.tm_gmtoff : 0;
+        guess = day * 86400 - offset;
+    }
+    return guess * 1000;
+}
+
 /* Howard Hinnant's days_from_civil and civil_from_days (proleptic Gregorian). */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
 {

@@ -21,6 +21,8 @@ int64_t clock_monotonic_ns(void);
 /* Business days: days since 1970-01-01. The day of a time in the process's time zone (TZ,
  * which `serve` sets from the policy), and the minutes since that day's local midnight. */
 int64_t clock_business_day(int64_t now_ms, int64_t *minute_of_day);
+/* The first millisecond of a business day (its local midnight in the process's zone). */
+int64_t clock_day_start_ms(int64_t day);
 /* "YYYY-MM-DD" (a real date, 1970..9999) to a day number: 0 on success, -1 otherwise. */
 int clock_day_parse(const char *text, int64_t *day);
 /* The calendar year of a day number. */

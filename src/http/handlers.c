@@ -105,6 +105,8 @@ static const route routes[] = {
     {"POST", "/v1/risk/lists/*/import", h_list_import, false, "POST /v1/risk/lists/{list}/import"},
     {"GET", "/v1/risk/lists/*/export", h_list_export, false, "GET /v1/risk/lists/{list}/export"},
     {"GET", "/v1/audit/verify", h_audit_verify, false, "GET /v1/audit/verify"},
+    {"POST", "/v1/reports/reconcile", h_reconcile, false, "POST /v1/reports/reconcile"},
+    {"GET", "/v1/reports/daily", h_daily_report, false, "GET /v1/reports/daily"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
@@ -196,7 +198,7 @@ void handlers_dispatch(request *r)
     if ((strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0) && r->body_len > 0) {
         const char *type =
             MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        bool csv_body = rt->handler == h_list_import; /* the one route that takes CSV */
+        bool csv_body = rt->handler == h_list_import || rt->handler == h_reconcile; /* CSV */
         const char *want = csv_body ? "text/csv" : "application/json";
         size_t n = strlen(want);
         if (type == NULL || strncasecmp(type, want, n) != 0 || (type[n] != '\0' && type[n] != ';')) {

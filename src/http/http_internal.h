@@ -276,6 +276,8 @@ void h_list_add(request *r);
 void h_list_remove(request *r);
 void h_large_report(request *r);
 void h_audit_verify(request *r);
+void h_reconcile(request *r);
+void h_daily_report(request *r);
 void h_list_import(request *r);
 void h_list_export(request *r);
 int handlers_route_count(void);

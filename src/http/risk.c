@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "http/http_internal.h"
 #include "service/auditlog.h"
+#include "service/reconcile.h"
 
 static bool may_read(request *r)
 {
@@ -298,6 +299,73 @@ void h_audit_verify(request *r)
         return;
     }
     request_json(r, 200, auditlog_report_json(&report));
+}
+
+/* POST /v1/reports/reconcile?currency=&from=&to= (admin, text/csv): the custody bank's
+ * statement matched with the ledger; 200 with ok false on any difference. */
+void h_reconcile(request *r)
+{
+    if (!handler_require_admin(r)) return;
+    const char *cur_text = NULL, *from = NULL, *to = NULL;
+    if (!handler_query_value(r, "currency", &cur_text) || !handler_query_value(r, "from", &from) ||
+        !handler_query_value(r, "to", &to)) {
+        return;
+    }
+    currency cur = cur_text == NULL ? CURRENCY_CNY : currency_parse(cur_text, strlen(cur_text));
+    int64_t from_day = 0, to_day = 0;
+    if (cur == CURRENCY_NONE || (from == NULL) != (to == NULL) ||
+        (from != NULL && (clock_day_parse(from, &from_day) != 0 ||
+                          clock_day_parse(to, &to_day) != 0 || to_day < from_day))) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT,
+                      "currency must be CNY or HKD; from and to dates YYYY-MM-DD, both or neither");
+        return;
+    }
+    recon_line *lines = NULL;
+    int count = 0;
+    char why[LIMIT_ERR_DETAIL_LEN + 1] = "";
+    hb_err err = reconcile_parse(r->body ? r->body : "", r->body_len, &lines, &count, why, sizeof why);
+    if (err != HB_ERR_OK) {
+        request_error(r, err, why);
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) {
+        free(lines);
+        return;
+    }
+    recon_report report;
+    err = reconcile_run(s, cur, lines, count, from_day, to_day, &report);
+    request_reader_done(r, s);
+    free(lines);
+    if (err != HB_ERR_OK) {
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while reconciling");
+        return;
+    }
+    request_json(r, 200, reconcile_json(&report));
+    reconcile_free(&report);
+}
+
+/* GET /v1/reports/daily?date=YYYY-MM-DD (admin, support): a business day's flows. */
+void h_daily_report(request *r)
+{
+    if (!may_read(r)) return;
+    const char *date = NULL;
+    int64_t day = 0;
+    if (!handler_query_value(r, "date", &date)) return;
+    if (date == NULL || clock_day_parse(date, &day) != 0) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "date must be YYYY-MM-DD");
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    daily_report report;
+    hb_err err = reconcile_daily(s, day, &report);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while reading the day");
+        return;
+    }
+    request_json(r, 200, reconcile_daily_json(&report));
 }
 
 /* POST /v1/risk/lists/{list}/import (text/csv): value,reason,expires_at lines; all or none. */

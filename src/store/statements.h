@@ -219,6 +219,9 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                     \
     X(TRANSFER_GET, "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = $1")              \
     X(TRANSFER_COUNT, "SELECT COUNT(*) FROM transfers")                                      \
+    X(TRANSFER_RANGE, "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE created_at >= $1 "    \
+                      "AND created_at < $2 AND id > $3 AND ($4 = 0 OR kind = $4 OR kind = $5) " \
+                      "ORDER BY id LIMIT $6")                                                \
     X(IDEM_GET, "SELECT request_hash, result FROM idempotency WHERE scope = $1 AND key = $2") \
     X(IDEM_PUT, "INSERT INTO idempotency (scope, key, request_hash, result, created_at) "    \
                 "VALUES ($1, $2, $3, $4, $5)")                                               \

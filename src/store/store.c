@@ -514,6 +514,26 @@ static void transfer_from_row(store *s, void *st, transfer *out)
     ASSERT(out->prev_debit_id < out->id && out->prev_credit_id < out->id);
 }
 
+static void transfer_item(store *s, void *st, void *item)
+{
+    transfer_from_row(s, st, item);
+}
+
+hb_err store_transfer_range(store *s, int64_t from_ms, int64_t to_ms, transfer_kind kind1,
+                            transfer_kind kind2, int64_t after_id, int limit, transfer *out,
+                            int *count)
+{
+    void *st = stmt(s, STMT_TRANSFER_RANGE);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, from_ms);
+    d->bind_i64(st, 2, to_ms);
+    d->bind_i64(st, 3, after_id);
+    d->bind_i64(st, 4, kind1);
+    d->bind_i64(st, 5, kind2);
+    d->bind_i64(st, 6, limit);
+    return list_rows(s, st, limit, out, sizeof *out, transfer_item, count);
+}
+
 hb_err store_transfer_list(store *s, int64_t account_id, int64_t before_id, int limit,
                            transfer *out, int *count)
 {

@@ -545,6 +545,11 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur,
 hb_err store_transfer_insert(store *s, const transfer *t) WARN_UNUSED;
 hb_err store_transfer_get(store *s, int64_t id, transfer *out) WARN_UNUSED; /* NOT_FOUND */
 hb_err store_transfer_count(store *s, int64_t *out) WARN_UNUSED;
+/* Up to limit transfers created in [from_ms, to_ms) with id > after_id, in id order; of kind1
+ * or kind2 only unless kind1 is 0. (A scan: for reports.) */
+hb_err store_transfer_range(store *s, int64_t from_ms, int64_t to_ms, transfer_kind kind1,
+                            transfer_kind kind2, int64_t after_id, int limit, transfer *out,
+                            int *count) WARN_UNUSED;
 /* An account's transfers (as debit or credit), newest first, after the transfer before_id
  * (0 = from the newest; NOT_FOUND when before_id is not one of the account's); up to limit.
  * Follows the account's chain of prev_debit/prev_credit pointers: no index needed. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "httptest.h"
@@ -101,9 +102,81 @@ static void test_verify_and_tamper(void **state)
     httptest_reply_free(&r);
 }
 
+static http_reply post_csv(const char *path, const char *csv)
+{
+    char auth[512];
+    httptest_auth_header(server.admin_key, server.admin_secret, "POST", path, csv, strlen(csv), 0,
+                         NULL, auth, sizeof auth);
+    const char *headers[] = {auth, "Content-Type: text/csv", NULL};
+    return httptest_raw(&server, "POST", path, csv, strlen(csv), headers);
+}
+
+/* The custody bank's statement over HTTP, and the day's flows. */
+static void test_reconcile_and_daily(void **state)
+{
+    (void)state;
+    char who[32], tok[128], path[160], body[200], csv[600];
+    httptest_person(&server, "Cat", 0, who, tok);
+    static const long long amounts[] = {12345, 678};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/v1/accounts/%s/topup", who);
+        snprintf(body, sizeof body, "{\"amount\":%lld,\"external_ref\":\"STMT-%d\"}", amounts[i], i);
+        http_reply r = httptest_admin(&server, "POST", path, body, NULL);
+        httptest_expect(&r, 201, NULL);
+        httptest_reply_free(&r);
+    }
+    /* the statement of today, in the server's zone: the ledger's business day */
+    http_reply r = httptest_admin(&server, "GET", "/v1/reports/daily?date=2026-01-01", NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_true(json_is_true(json_object_get(r.json, "ties_out")));
+    assert_int_equal(httptest_int(&r, "transfers"), 0);
+    httptest_reply_free(&r);
+    char out[4096];
+    assert_int_equal(cli("report reconcile --help", out, sizeof out), 0);
+    time_t now = time(NULL);
+    struct tm local;
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    localtime_r(&now, &local);
+    char today[16];
+    strftime(today, sizeof today, "%Y-%m-%d", &local);
+    /* the custody account's movements of the day are the two top-ups (this test runs first) */
+    snprintf(csv, sizeof csv, "date,amount,direction,reference\n%s,123.45,credit,STMT-0\n"
+                              "%s,6.78,credit,STMT-1\n", today, today);
+    r = post_csv("/v1/reports/reconcile?currency=CNY", csv);
+    httptest_expect(&r, 200, NULL);
+    assert_true(json_is_true(json_object_get(r.json, "ok")));
+    assert_int_equal(httptest_int(&r, "matched"), 2);
+    httptest_reply_free(&r);
+    snprintf(csv, sizeof csv, "%s,123.45,credit,STMT-0\n%s,6.79,credit,STMT-1\n", today, today);
+    r = post_csv("/v1/reports/reconcile?currency=CNY", csv);
+    httptest_expect(&r, 200, NULL);
+    assert_true(json_is_false(json_object_get(r.json, "ok")));
+    json_t *diffs = json_object_get(r.json, "differences");
+    assert_int_equal(json_array_size(diffs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(diffs, 0), "kind")),
+                        "amount_differs");
+    httptest_reply_free(&r);
+    r = post_csv("/v1/reports/reconcile", "2026-13-01,1.00,credit,X\n");
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    assert_non_null(strstr(r.body, "line 1"));
+    httptest_reply_free(&r);
+    /* the day's flows tie out, the two top-ups among them */
+    snprintf(path, sizeof path, "/v1/reports/daily?date=%s", today);
+    r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_true(json_is_true(json_object_get(r.json, "ties_out")));
+    assert_true(httptest_int(&r, "transfers") >= 2);
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, tok, "GET", path, NULL, NULL);
+    httptest_expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reconcile_and_daily),
         cmocka_unit_test(test_verify_and_tamper),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
