@@ -25,6 +25,7 @@
     X(ALREADY_CLAIMED, 409, "already claimed")                                             \
     X(CODE_USED, 409, "the code was already used")                                         \
     X(ALREADY_SETTLED, 409, "already settled")                                             \
+    X(ALREADY_DECIDED, 409, "the adjustment was already approved or rejected")             \
     X(PACKET_EMPTY, 410, "the red packet is empty")                                        \
     X(PACKET_EXPIRED, 410, "the red packet has expired")                                   \
     X(CODE_EXPIRED, 410, "the code has expired")                                           \

@@ -5,7 +5,7 @@
 
 static const char *const id_prefixes[ID_KIND_COUNT] = {"acct_", "tr_",  "pkt_", "clm_", "code_",
                                                       "pay_",  "rfd_", "stl_", "whk_", "evt_",
-                                                      "case_"};
+                                                      "case_", "adj_"};
 
 const char *ids_prefix(id_kind kind)
 {

@@ -22,6 +22,7 @@ typedef enum id_kind {
     ID_WEBHOOK,
     ID_EVENT,
     ID_CASE,
+    ID_ADJUSTMENT,
     ID_KIND_COUNT
 } id_kind;
 

@@ -56,6 +56,7 @@
 #define LIMIT_HTTP_TIMEOUT_S 30
 #define LIMIT_HTTP_CONNECTION_MEMORY (64 * 1024) /* headers and buffers of one connection */
 #define LIMIT_HTTP_THREADS 64
+#define LIMIT_METRIC_ROUTES 96 /* routes the request metrics count one by one */
 #define LIMIT_JSON_DEPTH 16
 #define LIMIT_MEMO_LEN 128
 #define LIMIT_DEVICE_LEN 128

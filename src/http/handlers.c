@@ -107,10 +107,17 @@ static const route routes[] = {
     {"GET", "/v1/audit/verify", h_audit_verify, false, "GET /v1/audit/verify"},
     {"POST", "/v1/reports/reconcile", h_reconcile, false, "POST /v1/reports/reconcile"},
     {"GET", "/v1/reports/daily", h_daily_report, false, "GET /v1/reports/daily"},
+    {"POST", "/v1/adjustments", h_adjustment_propose, false, "POST /v1/adjustments"},
+    {"GET", "/v1/adjustments", h_adjustment_list, false, "GET /v1/adjustments"},
+    {"GET", "/v1/adjustments/*", h_adjustment_get, false, "GET /v1/adjustments/{id}"},
+    {"POST", "/v1/adjustments/*/approve", h_adjustment_approve, false,
+     "POST /v1/adjustments/{id}/approve"},
+    {"POST", "/v1/adjustments/*/reject", h_adjustment_reject, false,
+     "POST /v1/adjustments/{id}/reject"},
 };
 
 #define ROUTE_COUNT ((int)(sizeof routes / sizeof routes[0]))
-_Static_assert(sizeof routes / sizeof routes[0] < 63, "metrics keep 63 routes");
+_Static_assert(sizeof routes / sizeof routes[0] <= LIMIT_METRIC_ROUTES, "metrics keep the routes");
 
 int handlers_route_count(void)
 {
@@ -428,7 +435,7 @@ static void h_metrics(request *r)
     EMIT("# HELP hongbao_http_requests_total HTTP requests by route and status class.\n");
     EMIT("# TYPE hongbao_http_requests_total counter\n");
     pthread_mutex_lock(&srv->metrics_lock);
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i <= LIMIT_METRIC_ROUTES; i++) {
         for (int c = 1; c < 6; c++) {
             int64_t v = srv->requests_by_route_status[i][c];
             if (v == 0) continue;

@@ -158,7 +158,8 @@ struct http_server {
     session_cache_entry sessions[SESSION_CACHE_SLOTS];
     /* metrics */
     pthread_mutex_t metrics_lock;
-    int64_t requests_by_route_status[64][6]; /* route index x status class 1xx..5xx */
+    /* route index (the last: no route) x status class 1xx..5xx */
+    int64_t requests_by_route_status[LIMIT_METRIC_ROUTES + 1][6];
     int64_t latency_buckets[16];             /* <= 2^k ms */
     int64_t latency_count;
     int64_t latency_sum_us;
@@ -278,6 +279,12 @@ void h_large_report(request *r);
 void h_audit_verify(request *r);
 void h_reconcile(request *r);
 void h_daily_report(request *r);
+/* adjust.c */
+void h_adjustment_propose(request *r);
+void h_adjustment_list(request *r);
+void h_adjustment_get(request *r);
+void h_adjustment_approve(request *r);
+void h_adjustment_reject(request *r);
 void h_list_import(request *r);
 void h_list_export(request *r);
 int handlers_route_count(void);

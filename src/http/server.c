@@ -50,7 +50,7 @@ static void record_metrics(http_server *srv, request *r)
     int64_t us = (clock_monotonic_ns() - r->start_ns) / 1000;
     int bucket = 0;
     while (bucket < 15 && us > (int64_t)1000 << bucket) bucket++;
-    int route = r->route >= 0 && r->route < 63 ? r->route : 63;
+    int route = r->route >= 0 && r->route < LIMIT_METRIC_ROUTES ? r->route : LIMIT_METRIC_ROUTES;
     int cls = r->status >= 100 && r->status < 600 ? r->status / 100 : 5;
     pthread_mutex_lock(&srv->metrics_lock);
     srv->requests_by_route_status[route][cls]++;

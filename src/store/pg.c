@@ -462,6 +462,22 @@ static const char *const migrations[] = {
     "  time bigint NOT NULL,"
     "  signature bytea NOT NULL,"
     "  PRIMARY KEY (node, seq));",
+    /* manual corrections: proposed by one admin, approved or rejected by another */
+    "CREATE TABLE adjustments ("
+    "  id bigint PRIMARY KEY,"
+    "  debit_id bigint NOT NULL,"
+    "  credit_id bigint NOT NULL,"
+    "  amount bigint NOT NULL CHECK (amount > 0),"
+    "  currency text NOT NULL,"
+    "  reason text NOT NULL,"
+    "  status bigint NOT NULL CHECK (status BETWEEN 1 AND 3),"
+    "  proposed_by text NOT NULL,"
+    "  proposed_at bigint NOT NULL,"
+    "  decided_by text NOT NULL,"
+    "  decided_at bigint NOT NULL,"
+    "  note text NOT NULL,"
+    "  transfer_id bigint NOT NULL);"
+    "CREATE INDEX adjustments_status ON adjustments(status, id);",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

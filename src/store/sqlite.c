@@ -389,6 +389,22 @@ static const char *const migrations[] = {
     "  time INTEGER NOT NULL,"
     "  signature BLOB NOT NULL,"
     "  PRIMARY KEY (node, seq));",
+    /* manual corrections: proposed by one admin, approved or rejected by another */
+    "CREATE TABLE adjustments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  debit_id INTEGER NOT NULL,"
+    "  credit_id INTEGER NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  currency TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 3),"
+    "  proposed_by TEXT NOT NULL,"
+    "  proposed_at INTEGER NOT NULL,"
+    "  decided_by TEXT NOT NULL,"
+    "  decided_at INTEGER NOT NULL,"
+    "  note TEXT NOT NULL,"
+    "  transfer_id INTEGER NOT NULL);"
+    "CREATE INDEX adjustments_status ON adjustments(status, id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -10,6 +10,9 @@
 #define TRANSFER_COLUMNS                                                                     \
     "id, idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at, "     \
     "prev_debit, prev_credit"
+#define ADJUSTMENT_COLUMNS                                                                   \
+    "id, debit_id, credit_id, amount, currency, reason, status, proposed_by, proposed_at, "  \
+    "decided_by, decided_at, note, transfer_id"
 #define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
 #define CUSTOMER_COLUMNS                                                                     \
     "id, tier, region, name_box, phone_box, phone_hash, id_number_box, pending_id, "         \
@@ -131,6 +134,17 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
 #define LIST_COLUMNS "kind, value, fuse, reason, expires_at, created_at, created_by"
 #define RISK_STATEMENTS(X)                                                                   \
     X(CASE_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM risk_cases")                            \
+    X(ADJUSTMENT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM adjustments")                     \
+    X(ADJUSTMENT_INSERT, "INSERT INTO adjustments (" ADJUSTMENT_COLUMNS ") VALUES ($1, $2, " \
+                         "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")                   \
+    X(ADJUSTMENT_GET, "SELECT " ADJUSTMENT_COLUMNS " FROM adjustments WHERE id = $1")         \
+    X(ADJUSTMENT_DECIDE, "UPDATE adjustments SET status = $2, decided_by = $3, "             \
+                         "decided_at = $4, note = $5, transfer_id = $6 WHERE id = $1 "       \
+                         "AND status = 1")                                                   \
+    X(ADJUSTMENT_LIST, "SELECT " ADJUSTMENT_COLUMNS " FROM adjustments "                     \
+                       "WHERE (CAST($1 AS BIGINT) = 0 OR status = CAST($1 AS BIGINT)) "      \
+                       "AND (CAST($2 AS BIGINT) = 0 OR id < CAST($2 AS BIGINT)) "            \
+                       "ORDER BY id DESC LIMIT $3")                                          \
     X(CASE_INSERT, "INSERT INTO risk_cases (" CASE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, " \
                    "$7, $8, $9, $10, $11, $12, $13)")                                        \
     X(CASE_FIND_OPEN, "SELECT " CASE_COLUMNS " FROM risk_cases WHERE account_id = $1 "       \

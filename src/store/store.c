@@ -30,7 +30,8 @@ static const char *const tier_names[TIER_COUNT] = {"system", "personal", "enterp
 static const char *const status_names[ACCOUNT_STATUS_COUNT] = {"active", "frozen", "closed"};
 static const char *const transfer_kind_names[TRANSFER_KIND_COUNT] = {
     "",        "topup",       "withdraw", "p2p",        "packet_send", "packet_claim",
-    "packet_refund", "payment", "payment_fee", "refund", "fee_refund", "settlement"};
+    "packet_refund", "payment", "payment_fee", "refund", "fee_refund", "settlement",
+    "adjustment"};
 static const char *const packet_status_names[PACKET_STATUS_COUNT] = {"sent", "claimed_out",
                                                                      "expired", "refunded"};
 
@@ -281,7 +282,7 @@ hb_err store_max_id(store *s, store_sequence seq, int64_t *out)
                                   STMT_PAYMENT_MAX_ID,    STMT_REFUND_MAX_ID,
                                   STMT_SETTLEMENT_MAX_ID, STMT_WEBHOOK_MAX_ID,
                                   STMT_DELIVERY_MAX_ID,   STMT_CASE_MAX_ID,
-                                  STMT_LARGE_MAX_ID};
+                                  STMT_LARGE_MAX_ID,      STMT_ADJUSTMENT_MAX_ID};
     ASSERT((unsigned)seq < sizeof ids / sizeof ids[0]);
     return select_i64(s, ids[seq], out);
 }

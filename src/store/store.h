@@ -109,7 +109,8 @@ typedef enum transfer_kind {
     TRANSFER_REFUND = 9,        /* merchant pending/available or owner's wallet -> payer */
     TRANSFER_FEE_REFUND = 10,   /* fee revenue -> payer: a refund's share of the fee */
     TRANSFER_SETTLEMENT = 11,   /* merchant pending -> merchant available: a D+1 batch */
-    TRANSFER_KIND_COUNT = 12
+    TRANSFER_ADJUSTMENT = 12,   /* a manual correction two admins agreed on (maker-checker) */
+    TRANSFER_KIND_COUNT = 13
 } transfer_kind;
 
 /* A transfer: append-only and immutable; a correction is a new transfer. */
@@ -507,7 +508,8 @@ typedef enum store_sequence {
     STORE_SEQ_WEBHOOK,
     STORE_SEQ_DELIVERY,
     STORE_SEQ_CASE,
-    STORE_SEQ_LARGE_REPORT
+    STORE_SEQ_LARGE_REPORT,
+    STORE_SEQ_ADJUSTMENT
 } store_sequence;
 hb_err store_max_id(store *s, store_sequence seq, int64_t *out) WARN_UNUSED;
 
@@ -809,6 +811,36 @@ hb_err store_list_page(store *s, risk_list_kind kind, const char *after, int64_t
 /* A code's run of same-amount payments: NOT_FOUND before its first payment. */
 hb_err store_code_run_get(store *s, int64_t code_id, int64_t *amount, int64_t *run) WARN_UNUSED;
 hb_err store_code_run_put(store *s, int64_t code_id, int64_t amount, int64_t run) WARN_UNUSED;
+
+/* A manual correction (maker-checker): proposed, then approved (its transfer made) or
+ * rejected, by another admin than the proposer. */
+typedef enum adjustment_status {
+    ADJUSTMENT_PROPOSED = 1,
+    ADJUSTMENT_APPROVED = 2,
+    ADJUSTMENT_REJECTED = 3
+} adjustment_status;
+
+typedef struct adjustment {
+    int64_t id;
+    int64_t debit_id, credit_id, amount;
+    currency currency;
+    char reason[LIMIT_ERR_DETAIL_LEN + 1];
+    adjustment_status status;
+    char proposed_by[LIMIT_ACTOR_LEN + 1];
+    int64_t proposed_at_ms;
+    char decided_by[LIMIT_ACTOR_LEN + 1];
+    int64_t decided_at_ms;
+    char note[LIMIT_ERR_DETAIL_LEN + 1];
+    int64_t transfer_id; /* the approved correction's transfer; 0 before */
+} adjustment;
+
+hb_err store_adjustment_insert(store *s, const adjustment *a) WARN_UNUSED; /* pipelined */
+hb_err store_adjustment_get(store *s, int64_t id, adjustment *out) WARN_UNUSED; /* NOT_FOUND */
+/* Decide a proposed adjustment: NOT_FOUND when it is not proposed (any more). */
+hb_err store_adjustment_decide(store *s, const adjustment *a) WARN_UNUSED;
+/* Up to limit, newest first, before before_id (0 = newest); status 0 = any. */
+hb_err store_adjustment_list(store *s, int status, int64_t before_id, int limit, adjustment *out,
+                             int *count) WARN_UNUSED;
 
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;

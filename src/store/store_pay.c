@@ -420,3 +420,77 @@ hb_err store_delivery_list(store *s, int64_t webhook_id, int64_t before_id, int 
     s->driver->bind_i64(st, 3, limit);
     return list_rows(s, st, limit, out, sizeof *out, delivery_row, count);
 }
+
+/* ---- adjustments ---------------------------------------------------------------------------- */
+
+hb_err store_adjustment_insert(store *s, const adjustment *a)
+{
+    void *st = stmt(s, STMT_ADJUSTMENT_INSERT);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, a->id);
+    d->bind_i64(st, 2, a->debit_id);
+    d->bind_i64(st, 3, a->credit_id);
+    d->bind_i64(st, 4, a->amount);
+    bind_str(s, st, 5, currency_code(a->currency));
+    bind_str(s, st, 6, a->reason);
+    d->bind_i64(st, 7, a->status);
+    bind_str(s, st, 8, a->proposed_by);
+    d->bind_i64(st, 9, a->proposed_at_ms);
+    bind_str(s, st, 10, a->decided_by);
+    d->bind_i64(st, 11, a->decided_at_ms);
+    bind_str(s, st, 12, a->note);
+    d->bind_i64(st, 13, a->transfer_id);
+    return run_write(s, st, 1);
+}
+
+static void adjustment_row(store *s, void *st, void *item)
+{
+    adjustment *out = item;
+    const driver_ops *d = s->driver;
+    memset(out, 0, sizeof *out);
+    out->id = d->column_i64(st, 0);
+    out->debit_id = d->column_i64(st, 1);
+    out->credit_id = d->column_i64(st, 2);
+    out->amount = d->column_i64(st, 3);
+    out->currency = column_currency(s, st, 4);
+    column_copy(s, st, 5, out->reason, sizeof out->reason);
+    out->status = (adjustment_status)d->column_i64(st, 6);
+    column_copy(s, st, 7, out->proposed_by, sizeof out->proposed_by);
+    out->proposed_at_ms = d->column_i64(st, 8);
+    column_copy(s, st, 9, out->decided_by, sizeof out->decided_by);
+    out->decided_at_ms = d->column_i64(st, 10);
+    column_copy(s, st, 11, out->note, sizeof out->note);
+    out->transfer_id = d->column_i64(st, 12);
+}
+
+hb_err store_adjustment_get(store *s, int64_t id, adjustment *out)
+{
+    void *st = stmt(s, STMT_ADJUSTMENT_GET);
+    s->driver->bind_i64(st, 1, id);
+    return select_one(s, st, out, adjustment_row);
+}
+
+hb_err store_adjustment_decide(store *s, const adjustment *a)
+{
+    void *st = stmt(s, STMT_ADJUSTMENT_DECIDE);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, a->id);
+    d->bind_i64(st, 2, a->status);
+    bind_str(s, st, 3, a->decided_by);
+    d->bind_i64(st, 4, a->decided_at_ms);
+    bind_str(s, st, 5, a->note);
+    d->bind_i64(st, 6, a->transfer_id);
+    hb_err err = run(s, st);
+    if (err == HB_ERR_OK && d->changes(s->conn) != 1) err = HB_ERR_NOT_FOUND;
+    return err;
+}
+
+hb_err store_adjustment_list(store *s, int status, int64_t before_id, int limit, adjustment *out,
+                             int *count)
+{
+    void *st = stmt(s, STMT_ADJUSTMENT_LIST);
+    s->driver->bind_i64(st, 1, status);
+    s->driver->bind_i64(st, 2, before_id);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, adjustment_row, count);
+}

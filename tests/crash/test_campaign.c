@@ -21,6 +21,12 @@
  * its order number as its Idempotency-Key and sent again after an unknown outcome; afterwards
  * every order number has exactly one code, the one its answers named.
  *
+ * The adjustment campaign kills the server while 4 threads propose corrections (each with
+ * its Idempotency-Key) under one admin key and approve them under another, sending each
+ * again after an unknown outcome (an approval that had landed answers ALREADY_DECIDED);
+ * afterwards every proposal exists once, approved, with exactly one transfer, and the
+ * account credited holds exactly their sum.
+ *
  * $HB_CAMPAIGN_CYCLES cycles (default 5; `make crash` runs 50 on each store). */
 #include <signal.h>
 #include <sys/wait.h>
@@ -99,17 +105,19 @@ static grab_worker grab_workers[GRAB_THREADS];
 
 /* One POST with the admin key (a fresh nonce) and an Idempotency-Key, to the server's current
  * port (it changes when the server restarts); status 0 for a transport error. */
-static long admin_post(CURL *curl, const char *path, const char *body, const char *key,
-                       json_t **reply)
+static long key_post(CURL *curl, const char *key_id, const char *secret, const char *path,
+                     const char *body, const char *key, json_t **reply)
 {
     char url[160], auth[400], idem[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", server.port, path);
-    httptest_auth_header(server.admin_key, server.admin_secret, "POST", path, body, strlen(body), 0,
-                         NULL, auth, sizeof auth);
-    snprintf(idem, sizeof idem, "Idempotency-Key: %s", key);
+    httptest_auth_header(key_id, secret, "POST", path, body, strlen(body), 0, NULL, auth,
+                         sizeof auth);
     struct curl_slist *list = NULL;
     list = curl_slist_append(list, auth);
-    list = curl_slist_append(list, idem);
+    if (key != NULL) {
+        snprintf(idem, sizeof idem, "Idempotency-Key: %s", key);
+        list = curl_slist_append(list, idem);
+    }
     list = curl_slist_append(list, "Content-Type: application/json");
     list = curl_slist_append(list, "Expect:");
     httptest_buffer b = {NULL, 0};
@@ -127,6 +135,12 @@ static long admin_post(CURL *curl, const char *path, const char *body, const cha
     *reply = rc == CURLE_OK && b.data ? json_loads(b.data, 0, &error) : NULL;
     free(b.data);
     return status;
+}
+
+static long admin_post(CURL *curl, const char *path, const char *body, const char *key,
+                       json_t **reply)
+{
+    return key_post(curl, server.admin_key, server.admin_secret, path, body, key, reply);
 }
 
 /* One claim attempt for claimer i. */
@@ -444,6 +458,127 @@ static void test_code_campaign(void **state)
             cycles, CODE_THREADS * CODES_PER_THREAD, retries);
 }
 
+/* ---- maker-checker adjustments ------------------------------------------------------------ */
+
+#define ADJ_THREADS 4
+#define ADJ_PER_THREAD 20
+
+typedef struct adj_worker {
+    int index;
+    long cycle;
+    char from[32], to[32], checker[64], checker_secret[96];
+    long long ids[ADJ_PER_THREAD];
+    long retries;
+    char failure[160];
+} adj_worker;
+
+static void *run_adj_worker(void *arg)
+{
+    adj_worker *w = arg;
+    CURL *curl = curl_easy_init();
+    for (int i = 0; curl != NULL && i < ADJ_PER_THREAD && w->failure[0] == '\0'; i++) {
+        char body[256], key[48], path[96];
+        snprintf(key, sizeof key, "adj-c%ld-t%d-%d", w->cycle, w->index, i);
+        snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":100,"
+                                    "\"reason\":\"%s\"}", w->from, w->to, key);
+        for (;;) { /* propose until a definite answer, the same key each time */
+            json_t *j = NULL;
+            long status = admin_post(curl, "/v1/adjustments", body, key, &j);
+            if (status == 0 || status == 503) {
+                json_decref(j);
+                w->retries++;
+                usleep(20000);
+                continue;
+            }
+            const char *id = json_string_value(json_object_get(j, "id"));
+            if (status != 201 || id == NULL) {
+                snprintf(w->failure, sizeof w->failure, "propose %s: %ld", key, status);
+            } else {
+                w->ids[i] = atoll(id + 4);
+            }
+            json_decref(j);
+            break;
+        }
+        if (w->failure[0] != '\0') break;
+        snprintf(path, sizeof path, "/v1/adjustments/adj_%lld/approve", w->ids[i]);
+        for (;;) { /* approve by the other admin until it is known approved */
+            json_t *j = NULL;
+            long status = key_post(curl, w->checker, w->checker_secret, path, "{}", NULL, &j);
+            json_decref(j);
+            if (status == 0 || status == 503) {
+                w->retries++;
+                usleep(20000);
+                continue;
+            }
+            if (status != 200 && status != 409) {
+                snprintf(w->failure, sizeof w->failure, "approve %s: %ld", key, status);
+            }
+            break;
+        }
+    }
+    if (curl == NULL) snprintf(w->failure, sizeof w->failure, "no curl");
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+static void test_adjustment_campaign(void **state)
+{
+    (void)state;
+    long cycles = 5;
+    const char *env = getenv("HB_CAMPAIGN_CYCLES");
+    if (env != NULL && atol(env) > 0) cycles = atol(env);
+    char from[32], to[32], tok[128], checker[64], checker_secret[96];
+    httptest_person(&server, "AdjFrom", cycles * ADJ_THREADS * ADJ_PER_THREAD * 100, from, tok);
+    httptest_person(&server, "AdjTo", 0, to, tok);
+    http_reply made = httptest_admin(&server, "POST", "/v1/keys", "{\"role\":\"admin\"}", NULL);
+    assert_int_equal(made.status, 201);
+    snprintf(checker, sizeof checker, "%s", httptest_str(&made, "key_id"));
+    snprintf(checker_secret, sizeof checker_secret, "%s", httptest_str(&made, "secret"));
+    httptest_reply_free(&made);
+    static adj_worker workers[ADJ_THREADS];
+    long retries = 0;
+    for (long c = 1; c <= cycles; c++) {
+        pthread_t th[ADJ_THREADS];
+        for (int t = 0; t < ADJ_THREADS; t++) {
+            memset(&workers[t], 0, sizeof workers[t]);
+            workers[t].index = t;
+            workers[t].cycle = c;
+            snprintf(workers[t].from, sizeof workers[t].from, "%s", from);
+            snprintf(workers[t].to, sizeof workers[t].to, "%s", to);
+            snprintf(workers[t].checker, sizeof workers[t].checker, "%s", checker);
+            snprintf(workers[t].checker_secret, sizeof workers[t].checker_secret, "%s", checker_secret);
+            assert_int_equal(pthread_create(&th[t], NULL, run_adj_worker, &workers[t]), 0);
+        }
+        usleep((useconds_t)(uniform() * 0.15e6)); /* among the proposals and approvals */
+        httptest_kill(&server);
+        httptest_restart(&server);
+        for (int t = 0; t < ADJ_THREADS; t++) pthread_join(th[t], NULL);
+        for (int t = 0; t < ADJ_THREADS; t++) {
+            if (workers[t].failure[0] != '\0') fail_msg("%s", workers[t].failure);
+            retries += workers[t].retries;
+            for (int i = 0; i < ADJ_PER_THREAD; i++) {
+                char sql[300], out[96], expect[96];
+                snprintf(sql, sizeof sql,
+                         "SELECT COUNT(*), MIN(id), MIN(status), "
+                         "(SELECT COUNT(*) FROM transfers WHERE reference = 'adj_%lld' AND kind = 12) "
+                         "FROM adjustments WHERE reason = 'adj-c%ld-t%d-%d'",
+                         workers[t].ids[i], c, t, i);
+                httptest_sql(&server, sql, out, sizeof out);
+                snprintf(expect, sizeof expect, "1|%lld|2|1", workers[t].ids[i]);
+                if (strcmp(out, expect) != 0) fail_msg("adj-c%ld-t%d-%d: %s, want %s", c, t, i, out, expect);
+            }
+        }
+    }
+    char path[96];
+    snprintf(path, sizeof path, "/v1/accounts/%s", to);
+    assert_int_equal(admin_int(path, "balance"), cycles * ADJ_THREADS * ADJ_PER_THREAD * 100);
+    assert_true(httptest_balanced(&server));
+    fprintf(stderr, "adjustments: %ld kill -9 cycles, %d corrections each proposed once and "
+                    "approved once (one transfer each), %ld requests sent again after an unknown "
+                    "outcome\n",
+            cycles, ADJ_THREADS * ADJ_PER_THREAD, retries);
+}
+
 /* ---- payments, refunds, settlement ------------------------------------------------------- */
 
 #define PAY_THREADS 8
@@ -658,6 +793,7 @@ int main(void)
                                        cmocka_unit_test(test_hot_grab_campaign),
                                        cmocka_unit_test(test_refund_campaign),
                                        cmocka_unit_test(test_code_campaign),
+                                       cmocka_unit_test(test_adjustment_campaign),
                                        cmocka_unit_test(test_payment_campaign)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -47,7 +47,7 @@ static int sock = -1;
 static char db[512];
 static char key_id[LIMIT_KEY_ID_LEN + 1];
 static char secret[LIMIT_SECRET_LEN + 1];
-static char paths[24][128];
+static char paths[32][128];
 static int path_count;
 static unsigned long long nonce_counter;
 static unsigned long runs;
@@ -215,6 +215,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         {"/v1/payments/pay_1/refunds", ""}, {"/v1/settlements", ""},
         {"/v1/webhooks", ""},           {"/v1/risk/lists/accounts", ""},
         {"/v1/risk/lists/devices/remove", ""}, {"/v1/risk/cases/case_1/resolve", ""},
+        {"/v1/adjustments", ""},        {"/v1/adjustments/adj_1/approve", ""},
+        {"/v1/adjustments/adj_1/reject", ""},
     };
     path_count = (int)(sizeof templates / sizeof templates[0]);
     for (int i = 0; i < path_count; i++) {

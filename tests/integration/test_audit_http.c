@@ -173,10 +173,127 @@ static void test_reconcile_and_daily(void **state)
     httptest_reply_free(&r);
 }
 
+static long long balance_of(const char *id)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/accounts/%s", id);
+    http_reply r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    long long b = httptest_int(&r, "balance");
+    httptest_reply_free(&r);
+    return b;
+}
+
+/* Maker-checker: a correction proposed by one admin is made only when another approves it. */
+static void test_adjustments(void **state)
+{
+    (void)state;
+    char a[32], a_tok[128], b[32], b_tok[128], key[64], secret[96], id[32], path[128];
+    httptest_person(&server, "Dee", 10000, a, a_tok);
+    httptest_person(&server, "Eve", 0, b, b_tok);
+    http_reply r = httptest_admin(&server, "POST", "/v1/keys", "{\"role\":\"admin\"}", NULL);
+    httptest_expect(&r, 201, NULL);
+    snprintf(key, sizeof key, "%s", httptest_str(&r, "key_id"));
+    snprintf(secret, sizeof secret, "%s", httptest_str(&r, "secret"));
+    httptest_reply_free(&r);
+    char body[300];
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":2500,"
+                                "\"reason\":\"a duplicated top-up, ticket 42\"}", a, b);
+    r = httptest_admin(&server, "POST", "/v1/adjustments", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    snprintf(id, sizeof id, "%s", httptest_str(&r, "id"));
+    assert_string_equal(httptest_str(&r, "status"), "proposed");
+    assert_true(json_is_null(json_object_get(r.json, "transfer")));
+    httptest_reply_free(&r);
+    assert_int_equal(balance_of(a), 10000); /* a proposal moves nothing */
+    /* the proposer may not approve it */
+    snprintf(path, sizeof path, "/v1/adjustments/%s/approve", id);
+    r = httptest_admin(&server, "POST", path, "{\"note\":\"mine\"}", NULL);
+    httptest_expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    assert_int_equal(balance_of(a), 10000);
+    /* nor a person */
+    r = httptest_bearer(&server, a_tok, "POST", path, "{}", NULL);
+    httptest_expect(&r, 403, "FORBIDDEN");
+    httptest_reply_free(&r);
+    /* another admin approves: the transfer is made */
+    r = httptest_signed(&server, key, secret, "POST", path, "{\"note\":\"checked the bank\"}", NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "status"), "approved");
+    assert_non_null(strstr(httptest_str(&r, "transfer"), "tr_"));
+    httptest_reply_free(&r);
+    assert_int_equal(balance_of(a), 7500);
+    assert_int_equal(balance_of(b), 2500);
+    r = httptest_signed(&server, key, secret, "POST", path, "{}", NULL);
+    httptest_expect(&r, 409, "ALREADY_DECIDED");
+    httptest_reply_free(&r);
+    /* more than the account holds: refused, the proposal stays proposed */
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":99999,"
+                                "\"reason\":\"too much\"}", b, a);
+    r = httptest_admin(&server, "POST", "/v1/adjustments", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    char id2[32];
+    snprintf(id2, sizeof id2, "%s", httptest_str(&r, "id"));
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/adjustments/%s/approve", id2);
+    r = httptest_signed(&server, key, secret, "POST", path, "{}", NULL);
+    httptest_expect(&r, 409, "INSUFFICIENT_FUNDS");
+    httptest_reply_free(&r);
+    /* the proposer withdraws it */
+    snprintf(path, sizeof path, "/v1/adjustments/%s/reject", id2);
+    r = httptest_admin(&server, "POST", path, "{\"note\":\"withdrawn\"}", NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_string_equal(httptest_str(&r, "status"), "rejected");
+    httptest_reply_free(&r);
+    assert_int_equal(balance_of(b), 2500);
+    /* accounts tied to other records cannot be corrected by hand; bad input */
+    char bodies[4][300];
+    snprintf(bodies[0], sizeof bodies[0], "{\"from\":\"acct_1\",\"to\":\"%s\",\"amount\":1,"
+                                          "\"reason\":\"escrow or reserve\"}", a);
+    snprintf(bodies[1], sizeof bodies[1], "{\"from\":\"%s\",\"to\":\"acct_99999\",\"amount\":1,"
+                                          "\"reason\":\"x\"}", b);
+    snprintf(bodies[2], sizeof bodies[2], "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":0,"
+                                          "\"reason\":\"x\"}", b, a);
+    snprintf(bodies[3], sizeof bodies[3], "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":1}", b, a);
+    static const int bad_status[] = {400, 404, 400, 400};
+    for (int i = 0; i < 4; i++) {
+        r = httptest_admin(&server, "POST", "/v1/adjustments", bodies[i], NULL);
+        if (r.status != bad_status[i]) fail_msg("case %d: %d %s", i, r.status, r.body);
+        httptest_reply_free(&r);
+    }
+    /* listed, newest first; and the audit trail holds both steps of each */
+    r = httptest_admin(&server, "GET", "/v1/adjustments?status=approved", NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
+    httptest_reply_free(&r);
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(server.db, &o, &s, why, sizeof why), HB_ERR_OK);
+    int proposed = 0, approved = 0, rejected = 0;
+    audit_record page[256];
+    int n = 256;
+    for (int64_t after = 0; n == 256;) {
+        assert_int_equal(store_audit_page(s, "local", after, 256, page, &n), HB_ERR_OK);
+        for (int i = 0; i < n; i++) {
+            after = page[i].seq;
+            proposed += strcmp(page[i].action, "adjustment.propose") == 0;
+            approved += strcmp(page[i].action, "adjustment.approve") == 0;
+            rejected += strcmp(page[i].action, "adjustment.reject") == 0;
+        }
+    }
+    store_close(s);
+    assert_int_equal(proposed, 2);
+    assert_int_equal(approved, 1);
+    assert_int_equal(rejected, 1);
+    assert_true(httptest_balanced(&server));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reconcile_and_daily),
+        cmocka_unit_test(test_adjustments),
         cmocka_unit_test(test_verify_and_tamper),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
