@@ -39,6 +39,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 int cmd_qr(int argc, char **argv);
 int cli_bench_packets_setup(int argc, char **argv);
 int cli_bench_payments_setup(int argc, char **argv);

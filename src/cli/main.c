@@ -24,8 +24,9 @@ static const char usage[] =
     "  sweep              refund expired red packets now\n"
     "  settle             D+1 settlement of a business day, with settlement files\n"
     "  qr TEXT            print a QR code in the terminal (or --png/--svg to a file)\n"
-    "  report large-tx    the large-transaction report of a range of business days\n"
     "  audit              verify the audit trail; sign and export checkpoints\n"
+    "  report             large transactions, reconciliation with the bank, daily flows\n"
+    "  backup | restore   a consistent online copy of a SQLite store, and putting it back\n"
     "  bench ledger       measure durable transfers per second through the engine\n"
     "\n"
     "Every command that touches a store takes --db PATH (default ./hongbao.db) and\n"
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
         {"bench", cmd_bench},       {"key", cmd_key},           {"serve", cmd_serve},
         {"demo", cmd_demo},         {"config", cmd_config},     {"sweep", cmd_sweep},
         {"settle", cmd_settle},     {"qr", cmd_qr},             {"report", cmd_report},
-        {"audit", cmd_audit},
+        {"audit", cmd_audit},       {"backup", cmd_backup},     {"restore", cmd_backup},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
