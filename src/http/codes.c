@@ -6,11 +6,6 @@
 #include "core/qr.h"
 #include "http/http_internal.h"
 
-static int64_t now_ms(const request *r)
-{
-    return clock_now_ms(r->server->clock);
-}
-
 /* "code_N" in the path; false with 404 set otherwise. */
 static bool code_path_id(request *r, int64_t *id)
 {
@@ -28,7 +23,7 @@ static json_t *code_json(request *r, const paycode *c)
     char id[IDS_TEXT_MAX], owner[IDS_TEXT_MAX];
     ids_format(ID_CODE, c->id, id, sizeof id);
     ids_format(ID_ACCOUNT, c->owner_id, owner, sizeof owner);
-    int64_t now = now_ms(r);
+    int64_t now = handler_now_ms(r);
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "owner", owner,
                           "kind", c->kind == CODE_DYNAMIC ? "dynamic" : "static", "status",
                           code_status_name(paycode_status_at(c, now)), "currency",
@@ -209,7 +204,7 @@ void h_code_qr(request *r)
     if (!visible_code(r, id, &c)) return;
     char payload[EMV_PAYLOAD_MAX], token[CODE_TOKEN_TEXT_MAX + 1];
     int64_t refresh = 0;
-    hb_err err = paycode_payload(&c, r->server->keys, now_ms(r), payload, token, &refresh);
+    hb_err err = paycode_payload(&c, r->server->keys, handler_now_ms(r), payload, token, &refresh);
     if (err != HB_ERR_OK) {
         request_error(r, err, err == HB_ERR_CODE_USED ? "the code was paid already"
                                                       : "the code takes no more payments");

@@ -38,6 +38,7 @@ static void h_transfer_create(request *r);
 static void h_transfer_get(request *r);
 static void h_transfer_batch(request *r);
 static void h_account_transfers(request *r);
+static void h_account_trail(request *r);
 static void h_key_create(request *r);
 static void h_key_list(request *r);
 static void h_key_revoke(request *r);
@@ -59,6 +60,7 @@ static const route routes[] = {
     {"PUT", "/v1/accounts/*/agreement", h_agreement, false, "PUT /v1/accounts/{id}/agreement"},
     {"GET", "/v1/accounts/*/transfers", h_account_transfers, false,
      "GET /v1/accounts/{id}/transfers"},
+    {"GET", "/v1/accounts/*/trail", h_account_trail, false, "GET /v1/accounts/{id}/trail"},
     {"POST", "/v1/transfers", h_transfer_create, false, "POST /v1/transfers"},
     {"POST", "/v1/transfers/batch", h_transfer_batch, false, "POST /v1/transfers/batch"},
     {"GET", "/v1/transfers/*", h_transfer_get, false, "GET /v1/transfers/{id}"},
@@ -234,6 +236,11 @@ void handlers_dispatch(request *r)
 }
 
 /* ---- shared pieces ----------------------------------------------------------------------- */
+
+int64_t handler_now_ms(const request *r)
+{
+    return clock_now_ms(r->server->clock);
+}
 
 bool handler_is_admin(const request *r)
 {
@@ -1102,6 +1109,96 @@ static void h_account_transfers(request *r)
         json_object_set_new(reply, "next_cursor", json_null());
     }
     request_json(r, 200, reply);
+}
+
+/* GET /v1/accounts/{id}/trail?days=30: what happened to and by an account, newest first:
+ * its transfers and the audit records about it (status, real-name level, agreement, unmask,
+ * sessions, risk decisions), at most 500 of each. */
+static void h_account_trail(request *r)
+{
+    int64_t id = 0, days = 30;
+    if (!request_account_id(r, r->segments[2], &id)) return;
+    if (!handler_query_integer(r, "days", 1, 1100, 30, &days)) return;
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    bool operator_view = r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT;
+    bool visible = operator_view;
+    hb_err err = HB_ERR_OK;
+    if (!visible) {
+        customer_view v;
+        err = customer_view_get(s, r->server->keys, r->caller.account_id, false, &v);
+        visible = err == HB_ERR_OK && customer_owns(&v, id);
+    }
+    account a;
+    if (visible) err = store_account_get(s, id, &a);
+    if (!visible || err == HB_ERR_NOT_FOUND) {
+        request_reader_done(r, s);
+        request_error(r, HB_ERR_NOT_FOUND, "no such account");
+        return;
+    }
+    enum { MAX = 500 };
+    int64_t since = handler_now_ms(r) - days * 86400000;
+    transfer *transfers = calloc(MAX, sizeof *transfers);
+    audit_record *records = calloc(MAX, sizeof *records);
+    ASSERT(transfers != NULL && records != NULL);
+    int n_transfers = 0, n_records = 0;
+    bool truncated = false;
+    for (int64_t before = 0; err == HB_ERR_OK && n_transfers < MAX;) {
+        transfer page[100];
+        int count = 0;
+        err = store_transfer_list(s, id, before, 100, page, &count);
+        bool done = count < 100;
+        for (int i = 0; err == HB_ERR_OK && i < count; i++) {
+            if (page[i].created_at_ms < since) {
+                done = true;
+                break;
+            }
+            if (n_transfers == MAX) {
+                truncated = true;
+                break;
+            }
+            transfers[n_transfers++] = page[i];
+            before = page[i].id;
+        }
+        if (done) break;
+    }
+    char object[IDS_TEXT_MAX];
+    ids_format(ID_ACCOUNT, id, object, sizeof object);
+    if (err == HB_ERR_OK) err = store_audit_about(s, object, since, MAX, records, &n_records);
+    request_reader_done(r, s);
+    if (err != HB_ERR_OK) {
+        free(transfers);
+        free(records);
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while reading the trail");
+        return;
+    }
+    truncated |= n_transfers == MAX || n_records == MAX;
+    json_t *events = json_array();
+    for (int i = 0, j = 0; i < n_transfers || j < n_records;) {
+        bool take_transfer = j == n_records ||
+                             (i < n_transfers && transfers[i].created_at_ms >= records[j].time_ms);
+        if (take_transfer) {
+            json_array_append_new(events, json_pack("{s:I,s:s,s:o}", "time",
+                                                    (json_int_t)transfers[i].created_at_ms, "kind",
+                                                    "transfer", "transfer",
+                                                    transfer_json(&transfers[i])));
+            i++;
+            continue;
+        }
+        const audit_record *rec = &records[j++];
+        /* people and merchants see who acted only when it was themselves */
+        bool own = strncmp(rec->actor, "session:", 8) == 0 && strcmp(rec->actor + 8, object) == 0;
+        json_array_append_new(events, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}", "time",
+                                                (json_int_t)rec->time_ms, "kind", "audit",
+                                                "action", rec->action, "actor",
+                                                operator_view || own ? rec->actor : "operator",
+                                                "node", rec->node, "seq", (json_int_t)rec->seq));
+    }
+    free(transfers);
+    free(records);
+    request_json(r, 200, json_pack("{s:s,s:I,s:I,s:o,s:b}", "account", object, "days",
+                                   (json_int_t)days, "since", (json_int_t)since, "events", events,
+                                   "truncated", truncated));
 }
 
 static void h_transfer_get(request *r)

@@ -208,6 +208,8 @@ void request_prepare_command(request *r, command *cmd, bool idempotent);
 /* handlers.c */
 void handlers_dispatch(request *r);
 bool handler_is_admin(const request *r);
+/* The server's clock now. */
+int64_t handler_now_ms(const request *r);
 /* Add the risk note of an allowed command ({"risk": {"decision", "reason"}}) to its reply,
  * when the risk engine reviewed, fused or reported it; returns o. */
 json_t *handler_risk_note(json_t *o, const command *cmd);

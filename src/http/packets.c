@@ -11,11 +11,6 @@
 #define STATS_RANGE_MAX_MS (31 * DAY_MS)
 #define CLAIMS_PAGE_DEFAULT 100
 
-static int64_t now_ms(const request *r)
-{
-    return clock_now_ms(r->server->clock);
-}
-
 /* "pkt_N" in the path; false with 404 set otherwise. */
 static bool packet_path_id(request *r, int64_t *id)
 {
@@ -50,7 +45,7 @@ static json_t *packet_json(request *r, const packet *p, bool owner)
     ids_format(ID_ACCOUNT, p->sender_id, sender, sizeof sender);
     json_t *o = json_pack(
         "{s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "id", id, "status",
-        packet_status_name(packet_status_at(p, now_ms(r))), "sender", sender, "currency",
+        packet_status_name(packet_status_at(p, handler_now_ms(r))), "sender", sender, "currency",
         currency_code(p->currency), "total", (json_int_t)p->total, "count", (json_int_t)p->count,
         "mode", p->mode == SPLIT_FIXED ? "fixed" : "random", "fission", p->fission, "wishing",
         p->wishing, "scene", p->scene, "claimed_count", (json_int_t)p->claimed_count,
@@ -224,7 +219,7 @@ static void finish_packet_claim(request *r)
                           "claimer", claimer, "amount", (json_int_t)cl->amount, "currency",
                           currency_code(p->currency), "rank", (json_int_t)cl->seq + 1,
                           "claimed_at", (json_int_t)cl->claimed_at_ms, "packet_status",
-                          packet_status_name(packet_status_at(p, now_ms(r))), "claimed_count",
+                          packet_status_name(packet_status_at(p, handler_now_ms(r))), "claimed_count",
                           (json_int_t)p->claimed_count, "count", (json_int_t)p->count);
     handler_risk_note(o, cmd);
     json_object_set_new(o, "wishing", json_string(p->wishing));
@@ -455,7 +450,7 @@ void h_scenes(request *r)
 
 void h_packet_stats(request *r)
 {
-    int64_t now = now_ms(r), from = 0, to = 0;
+    int64_t now = handler_now_ms(r), from = 0, to = 0;
     if (!handler_query_integer(r, "to", 1, INT64_MAX / 2, now + 1, &to) ||
         !handler_query_integer(r, "from", 0, INT64_MAX / 2, to - STATS_RANGE_MAX_MS, &from)) {
         return;

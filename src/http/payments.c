@@ -9,11 +9,6 @@
 #include "core/clock.h"
 #include "http/http_internal.h"
 
-static int64_t now_ms(const request *r)
-{
-    return clock_now_ms(r->server->clock);
-}
-
 /* The prefixed id in path segment `at`; false with 404 set otherwise. */
 static bool path_id(request *r, int at, id_kind kind, const char *what, int64_t *id)
 {
@@ -126,7 +121,7 @@ void h_payment_create(request *r)
         return;
     }
     char why[LIMIT_ERR_DETAIL_LEN + 1] = "";
-    hb_err err = payment_open_payload(payload, r->server->keys, now_ms(r), &c->token, why, sizeof why);
+    hb_err err = payment_open_payload(payload, r->server->keys, handler_now_ms(r), &c->token, why, sizeof why);
     if (err == HB_ERR_OK) {
         err = payment_prepare(c, r->caller.actor, NULL, why, sizeof why);
     }

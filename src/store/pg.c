@@ -478,6 +478,8 @@ static const char *const migrations[] = {
     "  note text NOT NULL,"
     "  transfer_id bigint NOT NULL);"
     "CREATE INDEX adjustments_status ON adjustments(status, id);",
+    /* an account's trail: the audit records about it, by time */
+    "CREATE INDEX audit_object ON audit(object, time);",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

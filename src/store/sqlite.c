@@ -405,6 +405,8 @@ static const char *const migrations[] = {
     "  note TEXT NOT NULL,"
     "  transfer_id INTEGER NOT NULL);"
     "CREATE INDEX adjustments_status ON adjustments(status, id);",
+    /* an account's trail: the audit records about it, by time */
+    "CREATE INDEX audit_object ON audit(object, time);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -1124,6 +1124,16 @@ hb_err store_audit_nodes(store *s, const char *after, int limit,
     return list_rows(s, st, limit, out, sizeof *out, node_row, count);
 }
 
+hb_err store_audit_about(store *s, const char *object, int64_t since_ms, int limit,
+                         audit_record *out, int *count)
+{
+    void *st = stmt(s, STMT_AUDIT_OBJECT);
+    bind_str(s, st, 1, object);
+    s->driver->bind_i64(st, 2, since_ms);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, audit_row, count);
+}
+
 hb_err store_audit_page(store *s, const char *node, int64_t after_seq, int limit,
                         audit_record *out, int *count)
 {

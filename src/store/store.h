@@ -572,6 +572,9 @@ hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *ou
 /* For the verifier, which must survive a tampered store: up to limit chain names after
  * `after` in order; up to limit records of a chain with seq > after_seq in seq order (a
  * record whose hashes are not 32 bytes comes back malformed). */
+/* Up to limit records about object (e.g. "acct_7") at or after since_ms, newest first. */
+hb_err store_audit_about(store *s, const char *object, int64_t since_ms, int limit,
+                         audit_record *out, int *count) WARN_UNUSED;
 hb_err store_audit_nodes(store *s, const char *after, int limit,
                          char (*out)[LIMIT_NODE_LEN + 1], int *count) WARN_UNUSED;
 hb_err store_audit_page(store *s, const char *node, int64_t after_seq, int limit,

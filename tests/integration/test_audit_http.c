@@ -3,6 +3,7 @@
  * /v1/audit/verify and `hongbao audit verify` say OK, `hongbao audit checkpoint --export`
  * writes a checkpoint that verifies; then a record edited straight in the store is reported
  * at its seq by both (the CLI exiting 4), and only admins may ask. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,10 +290,67 @@ static void test_adjustments(void **state)
     assert_true(httptest_balanced(&server));
 }
 
+/* An account's trail: its transfers and the audit records about it, newest first. */
+static void test_trail(void **state)
+{
+    (void)state;
+    char p[32], p_tok[128], q[32], q_tok[128], path[128], body[200];
+    httptest_person(&server, "Fay", 5000, p, p_tok);
+    httptest_person(&server, "Gus", 0, q, q_tok);
+    snprintf(body, sizeof body, "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":321}", p, q);
+    http_reply r = httptest_bearer(&server, p_tok, "POST", "/v1/transfers", body, NULL);
+    httptest_expect(&r, 201, NULL);
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/accounts/%s/real-name", p);
+    r = httptest_admin(&server, "PUT", path, "{\"level\":3}", NULL);
+    httptest_expect(&r, 200, NULL);
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/accounts/%s/trail?days=1", p);
+    r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    json_t *events = json_object_get(r.json, "events");
+    int transfers = 0, real_name = 0, created = 0;
+    long long last = INT64_MAX;
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        json_t *e = json_array_get(events, i);
+        long long t = json_integer_value(json_object_get(e, "time"));
+        assert_true(t <= last); /* newest first */
+        last = t;
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        if (strcmp(kind, "transfer") == 0) {
+            transfers++;
+        } else {
+            const char *action = json_string_value(json_object_get(e, "action"));
+            real_name += strcmp(action, "customer.real_name") == 0;
+            created += strcmp(action, "customer.create") == 0;
+            assert_non_null(strstr(json_string_value(json_object_get(e, "actor")), "key:"));
+        }
+    }
+    assert_int_equal(transfers, 2); /* the funding top-up and the payment to Gus */
+    assert_int_equal(real_name, 1);
+    assert_int_equal(created, 1);
+    assert_true(json_is_false(json_object_get(r.json, "truncated")));
+    httptest_reply_free(&r);
+    /* the person sees its own, the operator unnamed; another person sees nothing */
+    r = httptest_bearer(&server, p_tok, "GET", path, NULL, NULL);
+    httptest_expect(&r, 200, NULL);
+    assert_null(strstr(r.body, "key:"));
+    assert_non_null(strstr(r.body, "\"operator\""));
+    httptest_reply_free(&r);
+    r = httptest_bearer(&server, q_tok, "GET", path, NULL, NULL);
+    httptest_expect(&r, 404, "NOT_FOUND");
+    httptest_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/accounts/%s/trail?days=0", p);
+    r = httptest_admin(&server, "GET", path, NULL, NULL);
+    httptest_expect(&r, 400, "INVALID_ARGUMENT");
+    httptest_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reconcile_and_daily),
+        cmocka_unit_test(test_reconcile_and_daily), /* first: the day's only custody movements */
+        cmocka_unit_test(test_trail),
         cmocka_unit_test(test_adjustments),
         cmocka_unit_test(test_verify_and_tamper),
     };
