@@ -1064,6 +1064,28 @@ static void h_transfer_batch(request *r)
     submit_transfer_batch(r);
 }
 
+/* Whether the caller may see account id (admins and support any; a merchant its customer's
+ * accounts, a session its wallet); when not, or when there is no such account, the reader
+ * is given back and 404 set. *err receives a storage fault for the caller to report. */
+static bool account_visible(request *r, store *s, int64_t id, hb_err *err)
+{
+    bool visible = r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT;
+    *err = HB_ERR_OK;
+    if (!visible) {
+        customer_view v;
+        *err = customer_view_get(s, r->server->keys, r->caller.account_id, false, &v);
+        visible = *err == HB_ERR_OK && customer_owns(&v, id);
+    }
+    account a;
+    if (visible) *err = store_account_get(s, id, &a);
+    if (!visible || *err == HB_ERR_NOT_FOUND) {
+        request_reader_done(r, s);
+        request_error(r, HB_ERR_NOT_FOUND, "no such account");
+        return false;
+    }
+    return true;
+}
+
 static void h_account_transfers(request *r)
 {
     int64_t id = 0;
@@ -1072,20 +1094,8 @@ static void h_account_transfers(request *r)
     if (!handler_page_params(r, ID_TRANSFER, &limit, &before)) return;
     store *s = request_reader(r);
     if (s == NULL) return;
-    bool visible = r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT;
     hb_err err = HB_ERR_OK;
-    if (!visible) {
-        customer_view v;
-        err = customer_view_get(s, r->server->keys, r->caller.account_id, false, &v);
-        visible = err == HB_ERR_OK && customer_owns(&v, id);
-    }
-    account a;
-    if (visible) err = store_account_get(s, id, &a);
-    if (!visible || err == HB_ERR_NOT_FOUND) {
-        request_reader_done(r, s);
-        request_error(r, HB_ERR_NOT_FOUND, "no such account");
-        return;
-    }
+    if (!account_visible(r, s, id, &err)) return;
     transfer page[101];
     int count = 0;
     if (err == HB_ERR_OK) err = store_transfer_list(s, id, before, (int)limit + 1, page, &count);
@@ -1122,20 +1132,8 @@ static void h_account_trail(request *r)
     store *s = request_reader(r);
     if (s == NULL) return;
     bool operator_view = r->caller.role == ROLE_ADMIN || r->caller.role == ROLE_SUPPORT;
-    bool visible = operator_view;
     hb_err err = HB_ERR_OK;
-    if (!visible) {
-        customer_view v;
-        err = customer_view_get(s, r->server->keys, r->caller.account_id, false, &v);
-        visible = err == HB_ERR_OK && customer_owns(&v, id);
-    }
-    account a;
-    if (visible) err = store_account_get(s, id, &a);
-    if (!visible || err == HB_ERR_NOT_FOUND) {
-        request_reader_done(r, s);
-        request_error(r, HB_ERR_NOT_FOUND, "no such account");
-        return;
-    }
+    if (!account_visible(r, s, id, &err)) return;
     enum { MAX = 500 };
     int64_t since = handler_now_ms(r) - days * 86400000;
     transfer *transfers = calloc(MAX, sizeof *transfers);
