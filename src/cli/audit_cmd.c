@@ -4,13 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "service/auditlog.h"
 
 static const char audit_usage[] =
     "usage: hongbao audit verify [--db PATH|URL] [--from SEQ] [--checkpoint FILE]\n"
     "                            [--audit-key FILE] [--json]\n"
     "       hongbao audit checkpoint [--db PATH|URL] [--export FILE] [--audit-key FILE]\n"
+    "       hongbao audit archive --before YYYY-MM-DD --out FILE [--db PATH|URL]\n"
+    "                             [--audit-key FILE]\n"
     "\n"
     "verify recomputes every audit chain (each record's hash over the one before it, seq by\n"
     "seq from 1 or from SEQ, trusting the record before it), checks every signed checkpoint\n"
@@ -23,6 +28,14 @@ static const char audit_usage[] =
     "checkpoint signs the head of every chain now (Ed25519, the audit key file) and with\n"
     "--export writes the latest to FILE as JSON with the public key: keep it off this host;\n"
     "it is what proves, later, that nothing before it was changed.\n"
+    "\n"
+    "archive moves every chain's records older than the date (a business day in the policy's\n"
+    "zone; at least 3 years back: operation records stay queryable that long) into FILE, a\n"
+    "store of its own that `audit verify --db FILE` checks, only behind a signed checkpoint:\n"
+    "the trail must verify first, the last record before the date is signed, the archive is\n"
+    "written and verified, and only then are the records removed, by a command with its own\n"
+    "audit record. verify accepts the store's chains starting after the cut. Keep the archive\n"
+    "(transaction records at least 5 years).\n"
     "\n"
     "The audit key file is $HONGBAO_AUDIT_KEY_FILE, else PATH.audit-key (for a database URL\n"
     "$HONGBAO_KEY_FILE.audit-key or ./hongbao.audit-key), created by init and by serve.\n"
@@ -37,21 +50,25 @@ static int usage_error(void)
 
 int cmd_audit(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "checkpoint") != 0)) {
+    if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "checkpoint") != 0 &&
+                     strcmp(argv[1], "archive") != 0)) {
         bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
         fputs(audit_usage, help ? stdout : stderr);
         return help ? EXIT_OK : EXIT_USAGE;
     }
-    bool verify = strcmp(argv[1], "verify") == 0;
+    bool verify = strcmp(argv[1], "verify") == 0, archive = strcmp(argv[1], "archive") == 0;
     static const struct option options[] = {{"db", required_argument, NULL, 'd'},
                                             {"from", required_argument, NULL, 'f'},
                                             {"checkpoint", required_argument, NULL, 'c'},
                                             {"export", required_argument, NULL, 'e'},
                                             {"audit-key", required_argument, NULL, 'k'},
                                             {"json", no_argument, NULL, 'j'},
+                                            {"before", required_argument, NULL, 'b'},
+                                            {"out", required_argument, NULL, 'o'},
                                             {"help", no_argument, NULL, 'h'},
                                             {0, 0, 0, 0}};
-    const char *db = CLI_DEFAULT_DB, *checkpoint = NULL, *export = NULL, *key_file = NULL;
+    const char *db = CLI_DEFAULT_DB, *checkpoint = NULL, *export = NULL, *key_file = NULL,
+               *before = NULL, *out = NULL;
     int64_t from = 1;
     bool json = false;
     optind = 1;
@@ -68,13 +85,34 @@ int cmd_audit(int argc, char **argv)
         case 'e': export = optarg; break;
         case 'k': key_file = optarg; break;
         case 'j': json = true; break;
+        case 'b': before = optarg; break;
+        case 'o': out = optarg; break;
         case 'h': fputs(audit_usage, stdout); return EXIT_OK;
         default: return usage_error();
         }
     }
-    if (optind != argc - 1 || (verify && export != NULL) ||
-        (!verify && (checkpoint != NULL || json || from != 1))) {
+    if (optind != argc - 1 || (verify && (export != NULL || before != NULL || out != NULL)) ||
+        (!verify && (checkpoint != NULL || json || from != 1)) ||
+        (archive && (before == NULL || out == NULL || export != NULL)) ||
+        (!archive && !verify && (before != NULL || out != NULL))) {
         return usage_error();
+    }
+    int64_t before_day = 0;
+    if (archive) {
+        policy pol;
+        int prc = cli_load_policy(NULL, &pol);
+        if (prc != EXIT_OK) return prc;
+        setenv("TZ", pol.timezone, 1);
+        tzset();
+        int64_t today = clock_business_day(clock_now_ms(clock_real()), NULL);
+        if (clock_day_parse(before, &before_day) != 0) return usage_error();
+        if (before_day > today - 1096) {
+            char latest[16];
+            clock_day_format(today - 1096, latest, sizeof latest);
+            fprintf(stderr, "hongbao audit: operation records stay queryable for 3 years: "
+                            "--before %s at the latest\n", latest);
+            return EXIT_USAGE;
+        }
     }
     char key_path[1200], why[600];
     if (key_file == NULL) {
@@ -128,6 +166,20 @@ int cmd_audit(int argc, char **argv)
                    report.reason);
         }
         if (rc == EXIT_OK && !report.ok) rc = EXIT_CHECK_FAILED;
+    } else if (archive) {
+        engine *e = NULL;
+        rc = cli_open_engine(db, false, &e);
+        int64_t moved = 0;
+        hb_err err = rc == EXIT_OK ? auditlog_archive(e, db, key, clock_day_start_ms(before_day), out,
+                                                      &moved, why, sizeof why)
+                                   : HB_ERR_OK;
+        engine_close(e);
+        if (rc == EXIT_OK && err != HB_ERR_OK) {
+            fprintf(stderr, "hongbao audit: %s\n", why);
+            rc = err == HB_ERR_NOT_FOUND || err == HB_ERR_INVALID_ARGUMENT ? EXIT_REFUSED
+                                                                           : EXIT_UNAVAILABLE;
+        }
+        if (rc == EXIT_OK) printf("archived %lld records to %s\n", (long long)moved, out);
     } else {
         engine *e = NULL;
         rc = cli_open_engine(db, false, &e);

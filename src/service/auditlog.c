@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/crypto.h"
+#include <openssl/evp.h>
 #include "engine/audit.h"
 
 void auditlog_default_key_path(const char *db, char *out, size_t size)
@@ -164,11 +165,43 @@ static hb_err checkpoint_node(txn *t, checkpoint_cmd *c, const char *node, bool 
     return HB_ERR_OK;
 }
 
+/* Sign record seq of node (an archive's cut), unless a checkpoint holds it already. */
+static hb_err checkpoint_record(txn *t, checkpoint_cmd *c)
+{
+    store *s = txn_store(t);
+    audit_checkpoint existing;
+    int n = 0;
+    if (store_checkpoint_page(s, c->node, c->seq - 1, 1, &existing, &n) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (n == 1 && existing.seq == c->seq) {
+        c->last = existing;
+        return HB_ERR_OK;
+    }
+    audit_record r;
+    hb_err err = store_audit_get(s, c->node, c->seq, &r);
+    if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such audit record");
+    if (err != HB_ERR_OK) return err;
+    audit_checkpoint cp;
+    memset(&cp, 0, sizeof cp);
+    snprintf(cp.node, sizeof cp.node, "%s", r.node);
+    cp.seq = r.seq;
+    memcpy(cp.hash, r.hash, 32);
+    cp.time_ms = txn_now_ms(t);
+    if (auditlog_sign(c->key, &cp) != HB_ERR_OK || store_checkpoint_insert(s, &cp) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    c->made = 1;
+    c->last = cp;
+    return HB_ERR_OK;
+}
+
 static hb_err exec_checkpoint(txn *t, command *cmd)
 {
     checkpoint_cmd *c = (checkpoint_cmd *)cmd;
     c->made = 0;
     memset(&c->last, 0, sizeof c->last);
+    if (c->node != NULL && c->seq > 0) return checkpoint_record(t, c);
     if (!c->all) return checkpoint_node(t, c, txn_node(t), true);
     char after[LIMIT_NODE_LEN + 1] = "";
     for (;;) {
@@ -219,18 +252,81 @@ static hb_err record_at(store *s, const char *node, int64_t seq, audit_record *o
     return n == 1 && out->seq == seq ? HB_ERR_OK : HB_ERR_NOT_FOUND;
 }
 
-/* One chain from `from`; *last receives the seq of its last record. */
-static hb_err verify_chain(store *s, const char *node, int64_t from, audit_report *r, int64_t *last)
+/* The object of an archive's audit record: "cut:" and 16 hex digits of SHA-256("node:seq"). */
+static void archive_object(const char *node, int64_t seq, char out[24])
+{
+    char text[LIMIT_NODE_LEN + 24];
+    int n = snprintf(text, sizeof text, "%s:%lld", node, (long long)seq);
+    uint8_t digest[32];
+    unsigned int len = 0;
+    if (EVP_Digest(text, (size_t)n, digest, &len, EVP_sha256(), NULL) != 1) memset(digest, 0, 32);
+    memcpy(out, "cut:", 4);
+    crypto_hex(digest, 8, out + 4); /* 16 digits and the NUL: 21 bytes of 24 */
+}
+
+/* The archive records every chain has shown, and the cuts the chains need one for. */
+typedef struct archive_marks {
+    char seen[64][24];
+    int n_seen;
+    char needed[16][24];
+    char needed_node[16][LIMIT_NODE_LEN + 1];
+    int64_t needed_seq[16];
+    int n_needed;
+} archive_marks;
+
+/* A chain whose first record is after seq 1 was archived: the cut must carry a signed
+ * checkpoint (checked with key when there is one) and the chain an audit.archive record
+ * naming it (see verify_chain). *start and prev receive where the chain continues. */
+static hb_err archived_start(store *s, const char *node, const uint8_t *key, audit_report *r,
+                             int64_t *start, uint8_t prev[32])
+{
+    audit_record first;
+    int n = 0;
+    if (store_audit_page(s, node, 0, 1, &first, &n) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (n == 0 || first.seq == 1) return HB_ERR_OK;
+    audit_checkpoint cut;
+    if (store_checkpoint_page(s, node, first.seq - 2, 1, &cut, &n) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    if (n == 0 || cut.seq != first.seq - 1) {
+        return broken(r, node, 1, "the records before the first are missing, and no signed "
+                                  "checkpoint marks an archive's cut there");
+    }
+    if (key != NULL && !auditlog_signature_valid(key, &cut)) {
+        return broken(r, node, cut.seq, "the archive's cut checkpoint's signature does not verify");
+    }
+    *start = first.seq;
+    memcpy(prev, cut.hash, 32);
+    return HB_ERR_OK;
+}
+
+/* One chain from `from`; *last receives the seq of its last record, *first its first. */
+static hb_err verify_chain(store *s, const char *node, int64_t from, const uint8_t *key,
+                           archive_marks *marks, audit_report *r, int64_t *first, int64_t *last)
 {
     uint8_t prev[32] = {0};
     *last = 0;
-    if (from > 1) {
+    *first = 1;
+    if (from == 1) {
+        hb_err err = archived_start(s, node, key, r, first, prev);
+        if (err != HB_ERR_OK || !r->ok) return err;
+        if (*first > 1) {
+            from = *first;
+            *last = from - 1;
+            if (marks->n_needed == 16) return broken(r, node, from - 1, "too many archived chains");
+            int k = marks->n_needed++;
+            archive_object(node, from - 1, marks->needed[k]);
+            snprintf(marks->needed_node[k], sizeof marks->needed_node[k], "%s", node);
+            marks->needed_seq[k] = from - 1;
+        }
+    } else {
         audit_record before;
         hb_err err = record_at(s, node, from - 1, &before);
         if (err == HB_ERR_NOT_FOUND) return broken(r, node, from - 1, "the record before --from is missing");
         if (err != HB_ERR_OK) return err;
         memcpy(prev, before.hash, 32);
         *last = from - 1;
+        *first = from;
     }
     enum { PAGE = 256 };
     audit_record *page = malloc(PAGE * sizeof *page);
@@ -259,6 +355,9 @@ static hb_err verify_chain(store *s, const char *node, int64_t from, audit_repor
                 *last = a->seq;
                 expect++;
                 r->records++;
+                if (strcmp(a->action, "audit.archive") == 0 && marks->n_seen < 64) {
+                    snprintf(marks->seen[marks->n_seen++], 24, "%s", a->object);
+                }
             }
         }
         if (err != HB_ERR_OK) break;
@@ -267,8 +366,8 @@ static hb_err verify_chain(store *s, const char *node, int64_t from, audit_repor
     return err;
 }
 
-static hb_err verify_checkpoints(store *s, const char *node, const uint8_t *key, int64_t last,
-                                 audit_report *r)
+static hb_err verify_checkpoints(store *s, const char *node, const uint8_t *key, int64_t first,
+                                 int64_t last, audit_report *r)
 {
     enum { PAGE = 64 };
     audit_checkpoint page[PAGE];
@@ -283,6 +382,7 @@ static hb_err verify_checkpoints(store *s, const char *node, const uint8_t *key,
             if (key != NULL && !auditlog_signature_valid(key, c)) {
                 return broken(r, node, c->seq, "a checkpoint's signature does not verify");
             }
+            if (c->seq < first) continue; /* archived (its signature checked above) */
             audit_record a;
             err = c->seq <= last ? record_at(s, node, c->seq, &a) : HB_ERR_NOT_FOUND;
             if (err == HB_ERR_NOT_FOUND) {
@@ -318,6 +418,8 @@ hb_err auditlog_verify(store *s, const uint8_t *public_key, int64_t from,
         }
     }
     bool exported_seen = false;
+    static _Thread_local archive_marks marks;
+    memset(&marks, 0, sizeof marks);
     char after[LIMIT_NODE_LEN + 1] = "";
     for (int n = 16; n == 16 && out->ok;) {
         char nodes[16][LIMIT_NODE_LEN + 1];
@@ -326,11 +428,16 @@ hb_err auditlog_verify(store *s, const uint8_t *public_key, int64_t from,
         for (int i = 0; i < n && out->ok; i++) {
             snprintf(after, sizeof after, "%s", nodes[i]);
             out->nodes++;
-            int64_t last = 0;
-            err = verify_chain(s, nodes[i], from, out, &last);
-            if (err == HB_ERR_OK && out->ok) err = verify_checkpoints(s, nodes[i], public_key, last, out);
+            int64_t first = 1, last = 0;
+            err = verify_chain(s, nodes[i], from, public_key, &marks, out, &first, &last);
+            if (err == HB_ERR_OK && out->ok) {
+                err = verify_checkpoints(s, nodes[i], public_key, first, last, out);
+            }
             if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-            if (out->ok && exported != NULL && strcmp(exported->node, nodes[i]) == 0) {
+            if (out->ok && exported != NULL && strcmp(exported->node, nodes[i]) == 0 &&
+                exported->seq < first) {
+                exported_seen = true; /* archived since: the archive holds it */
+            } else if (out->ok && exported != NULL && strcmp(exported->node, nodes[i]) == 0) {
                 exported_seen = true;
                 audit_record a;
                 err = exported->seq <= last ? record_at(s, nodes[i], exported->seq, &a)
@@ -345,6 +452,15 @@ hb_err auditlog_verify(store *s, const uint8_t *public_key, int64_t from,
                            "the chain differs from the exported checkpoint (rewritten)");
                 }
             }
+        }
+    }
+    /* every archived chain's cut has its audit.archive record, in some chain */
+    for (int k = 0; out->ok && k < marks.n_needed; k++) {
+        bool seen = false;
+        for (int j = 0; j < marks.n_seen && !seen; j++) seen = strcmp(marks.seen[j], marks.needed[k]) == 0;
+        if (!seen) {
+            broken(out, marks.needed_node[k], marks.needed_seq[k],
+                   "the records up to this seq were removed without an audit.archive record");
         }
     }
     if (out->ok && exported != NULL && !exported_seen) {
@@ -421,6 +537,162 @@ hb_err auditlog_import(const char *path, audit_checkpoint *c, uint8_t public_key
         snprintf(why, size, "%s is not an exported checkpoint (node, seq, time, hash, signature, "
                             "public_key)", path);
         return HB_ERR_INVALID_ARGUMENT;
+    }
+    return HB_ERR_OK;
+}
+
+/* ---- archive ------------------------------------------------------------------------------ */
+
+typedef struct archive_cmd {
+    command base;
+    char node[LIMIT_NODE_LEN + 1];
+    int64_t seq;
+    int64_t deleted; /* out */
+} archive_cmd;
+
+static hb_err exec_archive(txn *t, command *cmd)
+{
+    archive_cmd *c = (archive_cmd *)cmd;
+    if (store_audit_delete_through(txn_store(t), c->node, c->seq, &c->deleted) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    const int64_t ints[] = {c->seq, c->deleted};
+    const char *const texts[] = {c->node};
+    if (txn_digest_row(t, "audit_archive", ints, 2, texts, 1) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    char object[24];
+    archive_object(c->node, c->seq, object);
+    txn_audit(t, "audit.archive", object);
+    return HB_ERR_OK;
+}
+
+/* Copy a chain's records up to seq, and its checkpoints up to seq, into the archive store. */
+static hb_err copy_chain(store *from, store *to, const char *node, int64_t seq)
+{
+    enum { PAGE = 256 };
+    audit_record *page = malloc(PAGE * sizeof *page);
+    if (page == NULL) return HB_ERR_UNAVAILABLE;
+    hb_err err = HB_ERR_OK;
+    int64_t after = 0;
+    for (int n = PAGE; err == HB_ERR_OK && n == PAGE;) {
+        err = store_audit_page(from, node, after, PAGE, page, &n);
+        for (int i = 0; err == HB_ERR_OK && i < n && page[i].seq <= seq; i++) {
+            after = page[i].seq;
+            err = store_audit_append(to, &page[i]);
+        }
+        if (n > 0 && page[n - 1].seq > seq) break;
+    }
+    free(page);
+    audit_checkpoint cps[64];
+    after = 0;
+    for (int n = 64; err == HB_ERR_OK && n == 64;) {
+        err = store_checkpoint_page(from, node, after, 64, cps, &n);
+        for (int i = 0; err == HB_ERR_OK && i < n && cps[i].seq <= seq; i++) {
+            after = cps[i].seq;
+            err = store_checkpoint_insert(to, &cps[i]);
+        }
+        if (n > 0 && cps[n - 1].seq > seq) break;
+    }
+    return err;
+}
+
+hb_err auditlog_archive(engine *e, const char *db, EVP_PKEY *key, int64_t before_ms,
+                        const char *path, int64_t *moved, char *why, size_t size)
+{
+    *moved = 0;
+    uint8_t public_key[32];
+    if (auditlog_public_key(key, public_key) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    store *live = NULL;
+    store_options ro = {.read_only = true};
+    hb_err err = store_open(db, &ro, &live, why, size);
+    if (err != HB_ERR_OK) return err;
+    audit_report report;
+    err = auditlog_verify(live, public_key, 1, NULL, NULL, &report);
+    if (err == HB_ERR_OK && !report.ok) {
+        snprintf(why, size, "the audit trail does not verify (chain %s, seq %lld: %s): nothing archived",
+                 report.node, (long long)report.seq, report.reason);
+        err = HB_ERR_INVALID_ARGUMENT;
+    }
+    /* the cut of each chain: its last record before the date, not archived yet */
+    enum { NODES = 16 };
+    char nodes[NODES][LIMIT_NODE_LEN + 1];
+    int64_t cuts[NODES] = {0};
+    int n_nodes = 0;
+    if (err == HB_ERR_OK) err = store_audit_nodes(live, "", NODES, nodes, &n_nodes);
+    for (int i = 0; err == HB_ERR_OK && i < n_nodes; i++) {
+        audit_record cut, first;
+        int n = 0;
+        err = store_audit_before(live, nodes[i], before_ms, &cut);
+        if (err == HB_ERR_NOT_FOUND) {
+            err = HB_ERR_OK;
+            continue;
+        }
+        if (err == HB_ERR_OK) err = store_audit_page(live, nodes[i], 0, 1, &first, &n);
+        if (err == HB_ERR_OK && n == 1 && cut.seq >= first.seq) cuts[i] = cut.seq;
+    }
+    store_close(live);
+    if (err != HB_ERR_OK) return err;
+    bool any = false;
+    for (int i = 0; i < n_nodes; i++) any |= cuts[i] > 0;
+    if (!any) {
+        snprintf(why, size, "no audit record before that date is left to archive");
+        return HB_ERR_NOT_FOUND;
+    }
+    /* a signed checkpoint at each cut */
+    for (int i = 0; i < n_nodes; i++) {
+        if (cuts[i] == 0) continue;
+        checkpoint_cmd c;
+        auditlog_checkpoint_prepare(&c, key, false, 0, 0, "system:archive");
+        c.node = nodes[i];
+        c.seq = cuts[i];
+        err = engine_submit(e, &c.base);
+        if (err != HB_ERR_OK) {
+            snprintf(why, size, "cannot sign the cut: %s", c.base.err_detail);
+            return err;
+        }
+    }
+    /* the archive: a store of its own holding the records and checkpoints up to each cut */
+    if (access(path, F_OK) == 0) {
+        snprintf(why, size, "%s exists already", path);
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    store *archive = NULL;
+    store_options create = {.create = true};
+    err = store_open(path, &create, &archive, why, size);
+    if (err == HB_ERR_OK) err = store_open(db, &ro, &live, why, size);
+    if (err == HB_ERR_OK) err = store_begin(archive);
+    for (int i = 0; err == HB_ERR_OK && i < n_nodes; i++) {
+        if (cuts[i] > 0) err = copy_chain(live, archive, nodes[i], cuts[i]);
+    }
+    if (err == HB_ERR_OK) err = store_commit(archive);
+    store_close(live);
+    if (err == HB_ERR_OK) err = auditlog_verify(archive, public_key, 1, NULL, NULL, &report);
+    store_close(archive);
+    if (err == HB_ERR_OK && !report.ok) {
+        snprintf(why, size, "the archive does not verify (seq %lld: %s)", (long long)report.seq,
+                 report.reason);
+        err = HB_ERR_UNAVAILABLE;
+    }
+    if (err != HB_ERR_OK) {
+        if (why[0] == '\0') snprintf(why, size, "cannot write the archive %s", path);
+        unlink(path);
+        return err;
+    }
+    /* only now: the records leave the store, the removal audited */
+    for (int i = 0; i < n_nodes; i++) {
+        if (cuts[i] == 0) continue;
+        archive_cmd c;
+        memset(&c, 0, sizeof c);
+        c.base.exec = exec_archive;
+        snprintf(c.base.actor, sizeof c.base.actor, "system:archive");
+        memcpy(c.node, nodes[i], sizeof c.node);
+        c.seq = cuts[i];
+        err = engine_submit(e, &c.base);
+        if (err != HB_ERR_OK) {
+            snprintf(why, size, "the archive is written but the records could not be removed: %s",
+                     c.base.err_detail);
+            return err;
+        }
+        *moved += c.deleted;
     }
     return HB_ERR_OK;
 }

@@ -46,6 +46,8 @@ typedef struct checkpoint_cmd {
     EVP_PKEY *key;
     bool all;
     int64_t every_records, every_ms;
+    const char *node; /* with seq > 0: sign this record of this chain (an archive's cut) */
+    int64_t seq;
     int made; /* out: how many were signed */
     audit_checkpoint last; /* out: the last signed (or the newest there was) */
 } checkpoint_cmd;
@@ -72,6 +74,16 @@ hb_err auditlog_verify(store *s, const uint8_t *public_key, int64_t from,
                        const audit_checkpoint *exported, const uint8_t *exported_key,
                        audit_report *out) WARN_UNUSED;
 json_t *auditlog_report_json(const audit_report *r);
+
+/* Move a chain's records older than before_ms into an archive (a new store file at path
+ * holding those records and their checkpoints), only behind a signed checkpoint: the chains
+ * are verified first, the last record before the date is signed (if no checkpoint is there
+ * yet), the archive is written and verified, and then the records are removed from the store
+ * by a command that leaves its own audit record (audit.archive, object NODE:SEQ). The
+ * verifier accepts a chain starting after seq 1 only with a signed checkpoint at the cut and
+ * that record. *moved receives how many records moved. */
+hb_err auditlog_archive(engine *e, const char *db, EVP_PKEY *key, int64_t before_ms,
+                        const char *path, int64_t *moved, char *why, size_t size) WARN_UNUSED;
 
 /* An exported checkpoint as a JSON file: {node, seq, time, hash, signature, public_key} (hex). */
 hb_err auditlog_export(const char *path, const audit_checkpoint *c, const uint8_t public_key[32],

@@ -246,6 +246,9 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \
     X(AUDIT_OBJECT, "SELECT " AUDIT_COLUMNS " FROM audit WHERE object = $1 AND time >= $2 "  \
                     "ORDER BY time DESC, seq DESC LIMIT $3")                                 \
+    X(AUDIT_BEFORE, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND time < $2 "     \
+                    "ORDER BY seq DESC LIMIT 1")                                             \
+    X(AUDIT_DELETE_THROUGH, "DELETE FROM audit WHERE node = $1 AND seq <= $2")               \
     X(AUDIT_NODES, "SELECT DISTINCT node FROM audit WHERE node > $1 ORDER BY node LIMIT $2")  \
     X(AUDIT_PAGE, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq > $2 "        \
                   "ORDER BY seq LIMIT $3")                                                   \

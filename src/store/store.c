@@ -1134,6 +1134,24 @@ hb_err store_audit_about(store *s, const char *object, int64_t since_ms, int lim
     return list_rows(s, st, limit, out, sizeof *out, audit_row, count);
 }
 
+hb_err store_audit_before(store *s, const char *node, int64_t before_ms, audit_record *out)
+{
+    void *st = stmt(s, STMT_AUDIT_BEFORE);
+    bind_str(s, st, 1, node);
+    s->driver->bind_i64(st, 2, before_ms);
+    return select_one(s, st, out, audit_row);
+}
+
+hb_err store_audit_delete_through(store *s, const char *node, int64_t seq, int64_t *deleted)
+{
+    void *st = stmt(s, STMT_AUDIT_DELETE_THROUGH);
+    bind_str(s, st, 1, node);
+    s->driver->bind_i64(st, 2, seq);
+    hb_err err = run(s, st);
+    *deleted = err == HB_ERR_OK ? s->driver->changes(s->conn) : 0;
+    return err;
+}
+
 hb_err store_audit_page(store *s, const char *node, int64_t after_seq, int limit,
                         audit_record *out, int *count)
 {

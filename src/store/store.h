@@ -575,6 +575,12 @@ hb_err store_audit_get(store *s, const char *node, int64_t seq, audit_record *ou
 /* Up to limit records about object (e.g. "acct_7") at or after since_ms, newest first. */
 hb_err store_audit_about(store *s, const char *object, int64_t since_ms, int limit,
                          audit_record *out, int *count) WARN_UNUSED;
+/* The newest record of a chain older than before_ms (NOT_FOUND when none). */
+hb_err store_audit_before(store *s, const char *node, int64_t before_ms,
+                          audit_record *out) WARN_UNUSED;
+/* Delete a chain's records up to seq (an archive's cut); *deleted how many. */
+hb_err store_audit_delete_through(store *s, const char *node, int64_t seq,
+                                  int64_t *deleted) WARN_UNUSED;
 hb_err store_audit_nodes(store *s, const char *after, int limit,
                          char (*out)[LIMIT_NODE_LEN + 1], int *count) WARN_UNUSED;
 hb_err store_audit_page(store *s, const char *node, int64_t after_seq, int limit,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "engine/audit.h"
 #include "service/auditlog.h"
@@ -32,6 +33,14 @@ static audit_checkpoint checkpoint_now(void)
     checkpoint_cmd c;
     auditlog_checkpoint_prepare(&c, fx.key, true, 0, 0, "test");
     assert_int_equal(engine_submit(fx.e, &c.base), HB_ERR_OK);
+    return c.last;
+}
+
+static audit_checkpoint checkpoint_now_on(engine *e)
+{
+    checkpoint_cmd c;
+    auditlog_checkpoint_prepare(&c, fx.key, true, 0, 0, "test");
+    assert_int_equal(engine_submit(e, &c.base), HB_ERR_OK);
     return c.last;
 }
 
@@ -336,6 +345,79 @@ static void test_forged_checkpoint(void **state)
     assert_non_null(strstr(rep.reason, "exported checkpoint (rewritten)"));
 }
 
+/* Records older than a date move to an archive behind a signed checkpoint: the store verifies
+ * across the cut, the archive verifies on its own; a prefix removed without an archive (even
+ * behind a real checkpoint) is caught. Its own store and clock: records from 2020. */
+static void test_archive(void **state)
+{
+    (void)state;
+    char dir[512], url[700], path[600], why[300];
+    snprintf(dir, sizeof dir, "%s", testutil_tempdir());
+    snprintf(url, sizeof url, "%s", testutil_store(dir, "arch.db"));
+    hb_clock clock;
+    clock_fixed_init(&clock, 1577836800000LL); /* 2020-01-01 */
+    engine_options o = {.clock = &clock};
+    engine *e = testutil_engine(url, &o);
+    int64_t a = testutil_wallet(e, "A", CURRENCY_CNY), b = testutil_wallet(e, "B", CURRENCY_CNY);
+    assert_int_equal(testutil_topup(e, a, 100000), HB_ERR_OK);
+    for (int i = 0; i < 8; i++) {
+        clock.fixed_ms += 3600000;
+        assert_int_equal(testutil_transfer(e, a, b, 100 + i, NULL, NULL), HB_ERR_OK);
+    }
+    checkpoint_cmd c;
+    auditlog_checkpoint_prepare(&c, fx.key, true, 0, 0, "test");
+    assert_int_equal(engine_submit(e, &c.base), HB_ERR_OK);
+    int64_t old_head = c.last.seq;
+    clock.fixed_ms = 1795744800000LL; /* 2026-11-27 */
+    for (int i = 0; i < 5; i++) assert_int_equal(testutil_transfer(e, a, b, 7, NULL, NULL), HB_ERR_OK);
+    /* archive what is before 2021: everything of 2020 */
+    snprintf(path, sizeof path, "%s/archive.db", dir);
+    int64_t moved = 0;
+    assert_int_equal(auditlog_archive(e, url, fx.key, 1609459200000LL, path, &moved, why, sizeof why),
+                     HB_ERR_OK);
+    assert_int_equal(moved, old_head);
+    store *s = NULL;
+    store_options ro = {.read_only = true};
+    audit_report r;
+    assert_int_equal(store_open(url, &ro, &s, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(auditlog_verify(s, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
+    audit_record first;
+    int n = 0;
+    assert_int_equal(store_audit_page(s, "local", 0, 1, &first, &n), HB_ERR_OK);
+    store_close(s);
+    if (!r.ok) fail_msg("store after the archive: seq %lld %s", (long long)r.seq, r.reason);
+    assert_int_equal(first.seq, old_head + 1);
+    /* the archive on its own, with the checkpoint at its cut */
+    store *arch = NULL;
+    assert_int_equal(store_open(path, &ro, &arch, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(auditlog_verify(arch, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
+    store_close(arch);
+    assert_true(r.ok);
+    assert_int_equal(r.records, old_head);
+    /* nothing left before the date: refused; a second archive file refused too */
+    assert_int_equal(auditlog_archive(e, url, fx.key, 1609459200000LL, path, &moved, why, sizeof why),
+                     HB_ERR_NOT_FOUND);
+    /* a prefix cut behind a real checkpoint but without an archive record: caught */
+    (void)checkpoint_now_on(e);
+    checkpoint_cmd at;
+    auditlog_checkpoint_prepare(&at, fx.key, false, 0, 0, "test");
+    at.node = "local";
+    at.seq = old_head + 3;
+    assert_int_equal(engine_submit(e, &at.base), HB_ERR_OK);
+    assert_int_equal(at.made, 1);
+    char sql[200];
+    snprintf(sql, sizeof sql, "DELETE FROM audit WHERE seq <= %lld", (long long)(old_head + 3));
+    testutil_sql(url, sql);
+    assert_int_equal(store_open(url, &ro, &s, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(auditlog_verify(s, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
+    store_close(s);
+    assert_false(r.ok);
+    assert_int_equal(r.seq, old_head + 3);
+    assert_non_null(strstr(r.reason, "without an audit.archive record"));
+    engine_close(e);
+    testutil_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +432,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cut_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rewritten_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
