@@ -59,7 +59,8 @@ typedef struct real_name_cap {
 
 typedef struct policy {
     char timezone[48];
-    bool national_crypto; /* seal personal data with SM4-CTR + HMAC-SM3 instead of AES-GCM */
+    bool national_crypto; /* seal personal data with SM4-CTR + HMAC-SM3 instead of AES-GCM,
+                           * and hash the audit chain with SM3 instead of SHA-256 */
     int64_t transfer_max; /* fen */
     tier_policy tiers[POLICY_TIERS];
     char banned[POLICY_BANNED_MAX][POLICY_PHRASE_LEN + 1];

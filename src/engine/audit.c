@@ -1,5 +1,6 @@
 #include "engine/audit.h"
 
+#include "core/crypto.h"
 #include "core/digest.h"
 #include <string.h>
 
@@ -42,5 +43,5 @@ hb_err audit_record_hash(const audit_record *r, uint8_t out[32])
     memcpy(buf + n, r->digest, 32);
     n += 32;
     ASSERT(n <= sizeof buf);
-    return digest_sha256(buf, n, out);
+    return r->alg == AUDIT_ALG_SM3 ? crypto_sm3(buf, n, out) : digest_sha256(buf, n, out);
 }

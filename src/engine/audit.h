@@ -1,7 +1,8 @@
 /* The audit chain's record format and hash (shared by the engine that appends records and,
  * later, the verifier).
  *
- * hash = SHA-256(0x00 || prev_hash || canonical(record)), where canonical() is the record's
+ * hash = H(0x00 || prev_hash || canonical(record)), H = SHA-256, or SM3 for a record whose
+ * alg is AUDIT_ALG_SM3 (national-crypto mode), where canonical() is the record's
  * node, seq, time, actor, action, object and digest, each integer as 8 big-endian bytes and
  * each string as a 4-byte big-endian length and its bytes. The first record of a chain has
  * prev_hash all zero. */

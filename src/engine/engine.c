@@ -133,6 +133,7 @@ static hb_err finish_command(engine *e, txn *t, command *cmd)
     snprintf(r.action, sizeof r.action, "%s", t->action);
     snprintf(r.object, sizeof r.object, "%s", t->object);
     memcpy(r.prev_hash, e->audit_hash, 32);
+    r.alg = e->policy.national_crypto ? AUDIT_ALG_SM3 : AUDIT_ALG_SHA256;
     if (ledger__command_digest(t, r.digest) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     if (audit_record_hash(&r, r.hash) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     if (store_audit_append(e->store, &r) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
@@ -419,6 +420,7 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
     e->txn.engine = e;
     e->txn.digest = EVP_MD_CTX_new();
     e->sha256 = digest_sha256_md();
+    e->sm3 = EVP_MD_fetch(NULL, "SM3", NULL);
     hb_err err = HB_ERR_UNAVAILABLE;
     if (e->touched == NULL || e->sort_items == NULL || e->sort_scratch == NULL || e->sort_counts == NULL ||
         e->txn.digest == NULL) {
@@ -453,6 +455,7 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
 fail:
     ledger__cache_free(&e->cache);
     EVP_MD_CTX_free(e->txn.digest);
+    EVP_MD_free(e->sm3);
     free(e->touched);
     free(e->sort_items);
     free(e->sort_scratch);
@@ -475,6 +478,7 @@ void engine_close(engine *e)
     store_close(e->store);
     ledger__cache_free(&e->cache);
     EVP_MD_CTX_free(e->txn.digest);
+    EVP_MD_free(e->sm3);
     free(e->touched);
     free(e->sort_items);
     free(e->sort_scratch);

@@ -142,6 +142,7 @@ struct engine {
     /* System accounts found so far (0 = not looked up), forgotten with the cache. */
     int64_t system_ids[ACCOUNT_KIND_COUNT][CURRENCY_COUNT];
     const EVP_MD *sha256;
+    EVP_MD *sm3; /* the rows' digest in national-crypto mode (NULL: OpenSSL has none) */
     txn txn;
 };
 

@@ -170,7 +170,10 @@ hb_err ledger__command_begin(txn *t, command *cmd)
     t->result[0] = '\0';
     t->undo_count = 0;
     t->touched_mark = t->engine->touched_count;
-    if (EVP_DigestInit_ex(t->digest, t->engine->sha256, NULL) != 1) return HB_ERR_UNAVAILABLE;
+    const EVP_MD *md = t->engine->policy.national_crypto && t->engine->sm3 != NULL
+                           ? t->engine->sm3
+                           : t->engine->sha256;
+    if (EVP_DigestInit_ex(t->digest, md, NULL) != 1) return HB_ERR_UNAVAILABLE;
     return HB_ERR_OK;
 }
 

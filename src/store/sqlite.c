@@ -407,6 +407,8 @@ static const char *const migrations[] = {
     "CREATE INDEX adjustments_status ON adjustments(status, id);",
     /* an account's trail: the audit records about it, by time */
     "CREATE INDEX audit_object ON audit(object, time);",
+    /* the chain's hash of each record: 1 SHA-256, 2 SM3 (national-crypto mode) */
+    "ALTER TABLE audit ADD COLUMN alg INTEGER NOT NULL DEFAULT 1;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

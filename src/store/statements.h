@@ -13,7 +13,7 @@
 #define ADJUSTMENT_COLUMNS                                                                   \
     "id, debit_id, credit_id, amount, currency, reason, status, proposed_by, proposed_at, "  \
     "decided_by, decided_at, note, transfer_id"
-#define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash"
+#define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash, alg"
 #define CUSTOMER_COLUMNS                                                                     \
     "id, tier, region, name_box, phone_box, phone_hash, id_number_box, pending_id, "         \
     "available_id, created_at, fee_rate_bp, agreement_single, agreement_daily, "               \
@@ -240,7 +240,7 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(IDEM_PUT, "INSERT INTO idempotency (scope, key, request_hash, result, created_at) "    \
                 "VALUES ($1, $2, $3, $4, $5)")                                               \
     X(AUDIT_APPEND, "INSERT INTO audit (" AUDIT_COLUMNS ") VALUES "                          \
-                    "($1, $2, $3, $4, $5, $6, $7, $8, $9)")                                  \
+                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                             \
     X(AUDIT_LAST, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 "                     \
                   "ORDER BY seq DESC LIMIT 1")                                               \
     X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \

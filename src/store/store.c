@@ -1039,6 +1039,7 @@ hb_err store_audit_append(store *s, const audit_record *r)
     d->bind_blob(st, 7, r->digest, 32);
     d->bind_blob(st, 8, r->prev_hash, 32);
     d->bind_blob(st, 9, r->hash, 32);
+    d->bind_i64(st, 10, r->alg == AUDIT_ALG_SM3 ? AUDIT_ALG_SM3 : AUDIT_ALG_SHA256);
     return run_write(s, st, 1);
 }
 
@@ -1059,6 +1060,7 @@ static hb_err audit_select_one(store *s, void *st, audit_record *out)
         column_hash(s, st, 6, out->digest);
         column_hash(s, st, 7, out->prev_hash);
         column_hash(s, st, 8, out->hash);
+        out->alg = (int)d->column_i64(st, 9);
         ASSERT(out->seq > 0);
     }
     d->reset(st);
@@ -1107,6 +1109,7 @@ static void audit_row(store *s, void *st, void *item)
     bool ok = column_fixed(s, st, 6, out->digest, 32);
     ok = column_fixed(s, st, 7, out->prev_hash, 32) && ok;
     ok = column_fixed(s, st, 8, out->hash, 32) && ok;
+    out->alg = (int)d->column_i64(st, 9);
     out->malformed = !ok;
 }
 

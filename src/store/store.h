@@ -144,8 +144,12 @@ typedef struct audit_record {
     uint8_t digest[32];
     uint8_t prev_hash[32];
     uint8_t hash[32];
+    int alg;        /* the hash: AUDIT_ALG_SHA256 (0 reads as it) or AUDIT_ALG_SM3 */
     bool malformed; /* read from a store whose row does not hold 32-byte hashes */
 } audit_record;
+
+#define AUDIT_ALG_SHA256 1
+#define AUDIT_ALG_SM3 2
 
 /* A signed checkpoint of a node's audit chain: its record seq had hash at time. */
 typedef struct audit_checkpoint {

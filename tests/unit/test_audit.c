@@ -158,6 +158,44 @@ static void test_record_hash(void **state)
     r.time_ms = 2;
     assert_int_equal(audit_record_hash(&r, got), HB_ERR_OK);
     assert_memory_not_equal(got, expected, 32);
+    /* national-crypto mode: the same bytes under SM3 */
+    r.time_ms = 1;
+    r.alg = AUDIT_ALG_SM3;
+    assert_int_equal(EVP_Digest(bytes, n, expected, &len, EVP_sm3(), NULL), 1);
+    assert_int_equal(audit_record_hash(&r, got), HB_ERR_OK);
+    assert_memory_equal(got, expected, 32);
+}
+
+/* Switching to national-crypto mode mid-chain: later records are hashed with SM3, the chain
+ * verifies across the switch, and an edit of an SM3 record is caught like any other. */
+static void test_sm3_chain(void **state)
+{
+    (void)state;
+    int64_t before = last_seq();
+    policy p;
+    policy_defaults(&p);
+    p.national_crypto = true;
+    engine_set_policy(fx.e, &p);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(testutil_transfer(fx.e, fx.a, fx.b, 10, NULL, NULL), HB_ERR_OK);
+    }
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    audit_record page[8];
+    int n = 0;
+    assert_int_equal(store_audit_page(s, "local", before - 1, 8, page, &n), HB_ERR_OK);
+    store_close(s);
+    assert_int_equal(n, 5);
+    assert_int_equal(page[0].alg, AUDIT_ALG_SHA256);
+    for (int i = 1; i < n; i++) assert_int_equal(page[i].alg, AUDIT_ALG_SM3);
+    assert_true(verify(true, true).ok);
+    char sql[120];
+    snprintf(sql, sizeof sql, "UPDATE audit SET time = time + 1 WHERE seq = %lld",
+             (long long)(before + 2));
+    testutil_sql(fx.url, sql);
+    expect_broken(before + 2, "edited");
 }
 
 static void test_checkpoint_signature(void **state)
@@ -433,6 +471,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rewritten_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sm3_chain, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
