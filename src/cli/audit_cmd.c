@@ -12,7 +12,7 @@
 
 static const char audit_usage[] =
     "usage: hongbao audit verify [--db PATH|URL] [--from SEQ] [--checkpoint FILE]\n"
-    "                            [--audit-key FILE] [--json]\n"
+    "                            [--audit-key FILE] [--archive] [--json]\n"
     "       hongbao audit checkpoint [--db PATH|URL] [--export FILE] [--audit-key FILE]\n"
     "       hongbao audit archive --before YYYY-MM-DD --out FILE [--db PATH|URL]\n"
     "                             [--audit-key FILE]\n"
@@ -24,6 +24,7 @@ static const char audit_usage[] =
     "reaching it with the same hash). It prints OK or the first broken chain, seq and why, and\n"
     "exits 4 when anything is broken. Without the audit key file the store's checkpoints'\n"
     "signatures are not checked (say so with --audit-key, or keep an exported checkpoint).\n"
+    "--archive verifies an archive file (see archive): its chains may start at a signed cut.\n"
     "\n"
     "checkpoint signs the head of every chain now (Ed25519, the audit key file) and with\n"
     "--export writes the latest to FILE as JSON with the public key: keep it off this host;\n"
@@ -63,6 +64,7 @@ int cmd_audit(int argc, char **argv)
                                             {"export", required_argument, NULL, 'e'},
                                             {"audit-key", required_argument, NULL, 'k'},
                                             {"json", no_argument, NULL, 'j'},
+                                            {"archive", no_argument, NULL, 'A'},
                                             {"before", required_argument, NULL, 'b'},
                                             {"out", required_argument, NULL, 'o'},
                                             {"help", no_argument, NULL, 'h'},
@@ -70,7 +72,7 @@ int cmd_audit(int argc, char **argv)
     const char *db = CLI_DEFAULT_DB, *checkpoint = NULL, *export = NULL, *key_file = NULL,
                *before = NULL, *out = NULL;
     int64_t from = 1;
-    bool json = false;
+    bool json = false, archive_file = false;
     optind = 1;
     int opt;
     while ((opt = getopt_long(argc - 1, argv + 1, "", options, NULL)) != -1) {
@@ -85,6 +87,7 @@ int cmd_audit(int argc, char **argv)
         case 'e': export = optarg; break;
         case 'k': key_file = optarg; break;
         case 'j': json = true; break;
+        case 'A': archive_file = true; break;
         case 'b': before = optarg; break;
         case 'o': out = optarg; break;
         case 'h': fputs(audit_usage, stdout); return EXIT_OK;
@@ -92,7 +95,7 @@ int cmd_audit(int argc, char **argv)
         }
     }
     if (optind != argc - 1 || (verify && (export != NULL || before != NULL || out != NULL)) ||
-        (!verify && (checkpoint != NULL || json || from != 1)) ||
+        (!verify && (checkpoint != NULL || json || from != 1 || archive_file)) ||
         (archive && (before == NULL || out == NULL || export != NULL)) ||
         (!archive && !verify && (before != NULL || out != NULL))) {
         return usage_error();
@@ -144,9 +147,9 @@ int cmd_audit(int argc, char **argv)
         rc = cli_open_store(db, &s);
         audit_report report;
         if (rc == EXIT_OK &&
-            auditlog_verify(s, key != NULL ? public_key : NULL, from,
-                            checkpoint != NULL ? &exported : NULL, exported_key,
-                            &report) != HB_ERR_OK) {
+            auditlog_verify_as(s, key != NULL ? public_key : NULL, from,
+                               checkpoint != NULL ? &exported : NULL, exported_key, archive_file,
+                               &report) != HB_ERR_OK) {
             rc = cli_fail(HB_ERR_UNAVAILABLE, "cannot read the audit trail");
         }
         store_close(s);

@@ -73,6 +73,12 @@ typedef struct audit_report {
 hb_err auditlog_verify(store *s, const uint8_t *public_key, int64_t from,
                        const audit_checkpoint *exported, const uint8_t *exported_key,
                        audit_report *out) WARN_UNUSED;
+/* The same for an archive file: a chain starting after seq 1 needs its signed cut checkpoint
+ * only (the audit.archive record that justifies the cut is in the store the archive came
+ * from, or in the archive before it). */
+hb_err auditlog_verify_as(store *s, const uint8_t *public_key, int64_t from,
+                          const audit_checkpoint *exported, const uint8_t *exported_key,
+                          bool archive_file, audit_report *out) WARN_UNUSED;
 json_t *auditlog_report_json(const audit_report *r);
 
 /* Move a chain's records older than before_ms into an archive (a new store file at path

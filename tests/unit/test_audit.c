@@ -406,6 +406,9 @@ static void test_archive(void **state)
     auditlog_checkpoint_prepare(&c, fx.key, true, 0, 0, "test");
     assert_int_equal(engine_submit(e, &c.base), HB_ERR_OK);
     int64_t old_head = c.last.seq;
+    clock.fixed_ms = 1622505600000LL; /* 2021-06-01: records of the second archive */
+    for (int i = 0; i < 3; i++) assert_int_equal(testutil_transfer(e, a, b, 9, NULL, NULL), HB_ERR_OK);
+    int64_t head_2021 = old_head + 3;
     clock.fixed_ms = 1795744800000LL; /* 2026-11-27 */
     for (int i = 0; i < 5; i++) assert_int_equal(testutil_transfer(e, a, b, 7, NULL, NULL), HB_ERR_OK);
     /* archive what is before 2021: everything of 2020 */
@@ -432,9 +435,28 @@ static void test_archive(void **state)
     store_close(arch);
     assert_true(r.ok);
     assert_int_equal(r.records, old_head);
-    /* nothing left before the date: refused; a second archive file refused too */
+    /* nothing left before the date: refused */
     assert_int_equal(auditlog_archive(e, url, fx.key, 1609459200000LL, path, &moved, why, sizeof why),
                      HB_ERR_NOT_FOUND);
+    /* a year later's archive: it starts at the first one's cut (its audit.archive record stays
+     * in the store), verifies as an archive file, and the store across the new cut */
+    char path2[640];
+    snprintf(path2, sizeof path2, "%s/archive-2021.db", dir);
+    assert_int_equal(auditlog_archive(e, url, fx.key, 1640995200000LL, path2, &moved, why, sizeof why),
+                     HB_ERR_OK);
+    assert_int_equal(moved, 3);
+    assert_int_equal(store_open(path2, &ro, &arch, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(auditlog_verify_as(arch, fx.public_key, 1, NULL, NULL, true, &r), HB_ERR_OK);
+    assert_true(r.ok);
+    assert_int_equal(r.records, 3);
+    assert_int_equal(auditlog_verify(arch, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
+    assert_false(r.ok); /* as a store it would lack the first archive's record */
+    store_close(arch);
+    assert_int_equal(store_open(url, &ro, &s, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(auditlog_verify(s, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
+    store_close(s);
+    if (!r.ok) fail_msg("store after the second archive: seq %lld %s", (long long)r.seq, r.reason);
+    old_head = head_2021;
     /* a prefix cut behind a real checkpoint but without an archive record: caught */
     (void)checkpoint_now_on(e);
     checkpoint_cmd at;
