@@ -127,25 +127,42 @@ int cmd_backup(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *target = restore ? db : out;
-    if (access(target, F_OK) == 0) {
-        if (!restore || !force) {
-            fprintf(stderr, "hongbao %s: %s exists already%s\n", argv[0], target,
-                    restore ? " (--force to replace it; stop serve first)" : "");
-            return EXIT_USAGE;
+    if (access(target, F_OK) == 0 && (!restore || !force)) {
+        fprintf(stderr, "hongbao %s: %s exists already%s\n", argv[0], target,
+                restore ? " (--force to replace it; stop serve first)" : "");
+        return EXIT_USAGE;
+    }
+    /* a restore is written and checked beside the store, and only then moved over it */
+    char staged[1200];
+    snprintf(staged, sizeof staged, "%s%s", target, restore ? ".restoring" : "");
+    if (restore) unlink(staged);
+    char why[512] = "";
+    int rc = copy_db(restore ? from : db, staged, why, sizeof why);
+    if (rc != EXIT_OK) {
+        unlink(staged);
+        fprintf(stderr, "hongbao %s: %s\n", argv[0], why);
+        return rc;
+    }
+    if (restore) {
+        rc = check_copy(staged, db);
+        if (rc != EXIT_OK) {
+            unlink(staged);
+            fprintf(stderr, "hongbao restore: %s fails its checks: %s left as it was\n", from,
+                    target);
+            return rc;
         }
-        char side[1200];
-        unlink(target);
+        char side[1300];
         snprintf(side, sizeof side, "%s-wal", target);
         unlink(side);
         snprintf(side, sizeof side, "%s-shm", target);
         unlink(side);
-    }
-    char why[512] = "";
-    int rc = copy_db(restore ? from : db, target, why, sizeof why);
-    if (rc != EXIT_OK) {
-        unlink(target);
-        fprintf(stderr, "hongbao %s: %s\n", argv[0], why);
-        return rc;
+        if (rename(staged, target) != 0) {
+            unlink(staged);
+            fprintf(stderr, "hongbao restore: cannot move the restored store to %s\n", target);
+            return EXIT_UNAVAILABLE;
+        }
+        printf("restored %s to %s\n", from, target);
+        return EXIT_OK;
     }
     if (!restore) {
         char key[1200], audit_key[1200];
@@ -155,6 +172,6 @@ int cmd_backup(int argc, char **argv)
                         "personal data in this backup is lost for good) and %s (the audit key) "
                         "safe, apart from the backup.\n", out, key, audit_key);
     }
-    printf("%s %s to %s\n", restore ? "restored" : "backed up", restore ? from : db, target);
+    printf("backed up %s to %s\n", db, target);
     return check_copy(target, db);
 }

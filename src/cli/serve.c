@@ -112,6 +112,37 @@ static void auto_settle(engine *e, const policy *pol, int64_t *settled_day)
                     "\"skipped\":%d}\n", skipped ? "warn" : "info", day, batches, skipped);
 }
 
+/* The audit key file: made here only for a trail no key has signed yet (a store from before
+ * checkpoints existed); a store with signed checkpoints needs its own key back, since a new
+ * one would vouch for a trail it never saw. */
+static hb_err audit_key_for(const char *db, const char *path, int *created, char *why, size_t size)
+{
+    *created = 0;
+    if (access(path, F_OK) == 0) return HB_ERR_OK;
+    store *s = NULL;
+    store_options ro = {.read_only = true};
+    hb_err err = store_open(db, &ro, &s, why, size);
+    bool signed_before = false;
+    char nodes[16][LIMIT_NODE_LEN + 1];
+    int n = 0;
+    if (err == HB_ERR_OK) err = store_audit_nodes(s, "", 16, nodes, &n);
+    for (int i = 0; err == HB_ERR_OK && i < n && !signed_before; i++) {
+        audit_checkpoint c;
+        hb_err found = store_checkpoint_last(s, nodes[i], &c);
+        if (found == HB_ERR_OK) signed_before = true;
+        if (found != HB_ERR_OK && found != HB_ERR_NOT_FOUND) err = found;
+    }
+    store_close(s);
+    if (err != HB_ERR_OK) return err;
+    if (signed_before) {
+        snprintf(why, size, "the audit key file is missing (%.300s), and this store's trail was "
+                            "signed: put the key file back (a new key cannot vouch for the trail)",
+                 path);
+        return HB_ERR_NOT_FOUND;
+    }
+    return auditlog_key_create(path, created, why, size);
+}
+
 /* Sign a checkpoint of this node's audit chain when [audit] says one is due (or now, if
  * anything came since the last). */
 static void audit_checkpoint_due(engine *e, EVP_PKEY *key, const policy *pol, bool now)
@@ -264,7 +295,7 @@ int cmd_serve(int argc, char **argv)
     int audit_created = 0;
     EVP_PKEY *audit_key = NULL;
     uint8_t audit_public[32];
-    err = auditlog_key_create(audit_path, &audit_created, err_text, sizeof err_text);
+    err = audit_key_for(db, audit_path, &audit_created, err_text, sizeof err_text);
     if (err == HB_ERR_OK) err = auditlog_key_load(audit_path, &audit_key, err_text, sizeof err_text);
     if (err == HB_ERR_OK) err = auditlog_public_key(audit_key, audit_public);
     if (err != HB_ERR_OK) {

@@ -426,6 +426,10 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
         e->txn.digest == NULL) {
         goto fail;
     }
+    if (e->sm3 == NULL && e->policy.national_crypto) {
+        if (err_text != NULL) snprintf(err_text, err_text_size, "national-crypto mode needs SM3, which this OpenSSL lacks");
+        goto fail;
+    }
     err = ledger__cache_init(&e->cache);
     if (err != HB_ERR_OK) goto fail;
     err = store_open(url, &e->store_options, &e->store, err_text, err_text_size);

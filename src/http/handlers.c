@@ -1078,6 +1078,11 @@ static bool account_visible(request *r, store *s, int64_t id, hb_err *err)
     }
     account a;
     if (visible) *err = store_account_get(s, id, &a);
+    if (*err != HB_ERR_OK && *err != HB_ERR_NOT_FOUND) {
+        request_reader_done(r, s);
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed");
+        return false;
+    }
     if (!visible || *err == HB_ERR_NOT_FOUND) {
         request_reader_done(r, s);
         request_error(r, HB_ERR_NOT_FOUND, "no such account");

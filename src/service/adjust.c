@@ -143,6 +143,17 @@ static hb_err exec_decide(txn *t, command *cmd)
         txn_fail_detail(t, "the proposer may not approve its own adjustment: another admin must");
         return HB_ERR_FORBIDDEN;
     }
+    if (c->approve && strncmp(cmd->actor, "key:", 4) == 0) {
+        /* a key made after the proposal (which the proposer may have made for itself) may not
+         * approve it: the checker must hold a key it had before */
+        api_key k;
+        err = store_key_get(s, cmd->actor + 4, &k);
+        if (err != HB_ERR_OK && err != HB_ERR_NOT_FOUND) return HB_ERR_UNAVAILABLE;
+        if (err == HB_ERR_NOT_FOUND || k.created_at_ms > a->proposed_at_ms) {
+            txn_fail_detail(t, "a key made after the proposal may not approve it");
+            return HB_ERR_FORBIDDEN;
+        }
+    }
     char object[IDS_TEXT_MAX];
     ids_format(ID_ADJUSTMENT, a->id, object, sizeof object);
     if (c->approve) {

@@ -1,6 +1,8 @@
 /* Manual corrections under maker-checker (issue 9): one admin proposes a transfer with a
  * reason; another admin approves it (the transfer is made, kind adjustment, reference adj_N)
- * or rejects it. The proposer may not approve its own; it may withdraw it (reject). Both
+ * or rejects it. The proposer may not approve its own, nor may a key made after the proposal
+ * (which the proposer could have made itself); it may withdraw it (reject). Maker-checker
+ * holds as far as each admin key belongs to one person. Both
  * steps are audited. Only wallets, merchants' available accounts and fee revenue may take
  * part: a merchant's pending account, the packet escrow and the custody reserve are tied to
  * payments, packets and the bank, and are corrected through those. No tier limit or risk rule

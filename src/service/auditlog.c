@@ -83,13 +83,15 @@ hb_err auditlog_public_key(EVP_PKEY *key, uint8_t out[32])
                                                                          : HB_ERR_UNAVAILABLE;
 }
 
-/* "hongbao-checkpoint-v1" || node || seq || time || hash */
-static size_t checkpoint_message(const audit_checkpoint *c, uint8_t *buf)
+/* "hongbao-checkpoint-v1" (an archive's cut: "hongbao-archive-cut-v1") || node || seq ||
+ * time || hash */
+static const char checkpoint_tag[] = "hongbao-checkpoint-v1";
+static const char cut_tag[] = "hongbao-archive-cut-v1";
+
+static size_t checkpoint_message(const audit_checkpoint *c, const char *tag, uint8_t *buf)
 {
-    static const char tag[] = "hongbao-checkpoint-v1";
-    size_t n = 0, len = strlen(c->node);
-    memcpy(buf, tag, sizeof tag - 1);
-    n += sizeof tag - 1;
+    size_t n = strlen(tag), len = strlen(c->node);
+    for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)tag[i]; /* bytes, not a string */
     for (int i = 3; i >= 0; i--) buf[n++] = (uint8_t)(len >> (8 * i));
     memcpy(buf + n, c->node, len);
     n += len;
@@ -99,12 +101,12 @@ static size_t checkpoint_message(const audit_checkpoint *c, uint8_t *buf)
     return n + 32;
 }
 
-enum { MESSAGE_MAX = 32 + 4 + LIMIT_NODE_LEN + 16 + 32 };
+enum { MESSAGE_MAX = 32 + 4 + LIMIT_NODE_LEN + 16 + 32 }; /* the tags are under 32 bytes */
 
-hb_err auditlog_sign(EVP_PKEY *key, audit_checkpoint *c)
+static hb_err sign_tagged(EVP_PKEY *key, audit_checkpoint *c, const char *tag)
 {
     uint8_t msg[MESSAGE_MAX];
-    size_t n = checkpoint_message(c, msg), sig_len = sizeof c->signature;
+    size_t n = checkpoint_message(c, tag, msg), sig_len = sizeof c->signature;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     bool ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
               EVP_DigestSign(ctx, c->signature, &sig_len, msg, n) == 1 && sig_len == 64;
@@ -112,19 +114,29 @@ hb_err auditlog_sign(EVP_PKEY *key, audit_checkpoint *c)
     return ok ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
 
-bool auditlog_signature_valid(const uint8_t public_key[32], const audit_checkpoint *c)
+hb_err auditlog_sign(EVP_PKEY *key, audit_checkpoint *c)
+{
+    return sign_tagged(key, c, checkpoint_tag);
+}
+
+static bool valid_tagged(const uint8_t public_key[32], const audit_checkpoint *c, const char *tag)
 {
     if (c->malformed) return false;
     EVP_PKEY *key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, public_key, 32);
     if (key == NULL) return false;
     uint8_t msg[MESSAGE_MAX];
-    size_t n = checkpoint_message(c, msg);
+    size_t n = checkpoint_message(c, tag, msg);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     bool ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) == 1 &&
               EVP_DigestVerify(ctx, c->signature, 64, msg, n) == 1;
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(key);
     return ok;
+}
+
+bool auditlog_signature_valid(const uint8_t public_key[32], const audit_checkpoint *c)
+{
+    return valid_tagged(public_key, c, checkpoint_tag);
 }
 
 /* ---- signing in the writer -------------------------------------------------------------- */
@@ -165,13 +177,13 @@ static hb_err checkpoint_node(txn *t, checkpoint_cmd *c, const char *node, bool 
     return HB_ERR_OK;
 }
 
-/* Sign record seq of node (an archive's cut), unless a checkpoint holds it already. */
+/* Sign record seq of node as an archive's cut, unless it is one already. */
 static hb_err checkpoint_record(txn *t, checkpoint_cmd *c)
 {
     store *s = txn_store(t);
     audit_checkpoint existing;
     int n = 0;
-    if (store_checkpoint_page(s, c->node, c->seq - 1, 1, &existing, &n) != HB_ERR_OK) {
+    if (store_cut_page(s, c->node, c->seq - 1, 1, &existing, &n) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
     if (n == 1 && existing.seq == c->seq) {
@@ -188,7 +200,7 @@ static hb_err checkpoint_record(txn *t, checkpoint_cmd *c)
     cp.seq = r.seq;
     memcpy(cp.hash, r.hash, 32);
     cp.time_ms = txn_now_ms(t);
-    if (auditlog_sign(c->key, &cp) != HB_ERR_OK || store_checkpoint_insert(s, &cp) != HB_ERR_OK) {
+    if (sign_tagged(c->key, &cp, cut_tag) != HB_ERR_OK || store_cut_insert(s, &cp) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
     c->made = 1;
@@ -260,13 +272,14 @@ static void archive_object(const char *node, int64_t seq, char out[24])
     uint8_t digest[32];
     unsigned int len = 0;
     if (EVP_Digest(text, (size_t)n, digest, &len, EVP_sha256(), NULL) != 1) memset(digest, 0, 32);
-    memcpy(out, "cut:", 4);
-    crypto_hex(digest, 8, out + 4); /* 16 digits and the NUL: 21 bytes of 24 */
+    char hex[17];
+    crypto_hex(digest, 8, hex);
+    snprintf(out, 24, "cut:%s", hex); /* 4 + 16 digits and the NUL: 21 bytes of 24 */
 }
 
 /* The archive records every chain has shown, and the cuts the chains need one for. */
 typedef struct archive_marks {
-    char seen[64][24];
+    char seen[64][LIMIT_OBJECT_LEN + 1];
     int n_seen;
     char needed[16][24];
     char needed_node[16][LIMIT_NODE_LEN + 1];
@@ -285,15 +298,15 @@ static hb_err archived_start(store *s, const char *node, const uint8_t *key, aud
     if (store_audit_page(s, node, 0, 1, &first, &n) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     if (n == 0 || first.seq == 1) return HB_ERR_OK;
     audit_checkpoint cut;
-    if (store_checkpoint_page(s, node, first.seq - 2, 1, &cut, &n) != HB_ERR_OK) {
+    if (store_cut_page(s, node, first.seq - 2, 1, &cut, &n) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
     if (n == 0 || cut.seq != first.seq - 1) {
         return broken(r, node, 1, "the records before the first are missing, and no signed "
-                                  "checkpoint marks an archive's cut there");
+                                  "archive cut marks them archived");
     }
-    if (key != NULL && !auditlog_signature_valid(key, &cut)) {
-        return broken(r, node, cut.seq, "the archive's cut checkpoint's signature does not verify");
+    if (key != NULL && !valid_tagged(key, &cut, cut_tag)) {
+        return broken(r, node, cut.seq, "the archive cut's signature does not verify");
     }
     *start = first.seq;
     memcpy(prev, cut.hash, 32);
@@ -356,7 +369,7 @@ static hb_err verify_chain(store *s, const char *node, int64_t from, const uint8
                 expect++;
                 r->records++;
                 if (strcmp(a->action, "audit.archive") == 0 && marks->n_seen < 64) {
-                    snprintf(marks->seen[marks->n_seen++], 24, "%s", a->object);
+                    memcpy(marks->seen[marks->n_seen++], a->object, sizeof a->object);
                 }
             }
         }
@@ -405,9 +418,25 @@ hb_err auditlog_verify(store *s, const uint8_t *public_key, int64_t from,
     return auditlog_verify_as(s, public_key, from, exported, exported_key, false, out);
 }
 
+static hb_err verify_in_snapshot(store *s, const uint8_t *public_key, int64_t from,
+                                 const audit_checkpoint *exported, const uint8_t *exported_key,
+                                 bool archive_file, audit_report *out);
+
 hb_err auditlog_verify_as(store *s, const uint8_t *public_key, int64_t from,
                           const audit_checkpoint *exported, const uint8_t *exported_key,
                           bool archive_file, audit_report *out)
+{
+    /* one snapshot: a writer appending, signing or archiving meanwhile is not a break */
+    bool began = false;
+    if (store_snapshot_begin(s, &began) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    hb_err err = verify_in_snapshot(s, public_key, from, exported, exported_key, archive_file, out);
+    store_snapshot_end(s, began);
+    return err;
+}
+
+static hb_err verify_in_snapshot(store *s, const uint8_t *public_key, int64_t from,
+                                 const audit_checkpoint *exported, const uint8_t *exported_key,
+                                 bool archive_file, audit_report *out)
 {
     memset(out, 0, sizeof *out);
     out->ok = true;
@@ -599,6 +628,15 @@ static hb_err copy_chain(store *from, store *to, const char *node, int64_t seq)
         }
         if (n > 0 && cps[n - 1].seq > seq) break;
     }
+    after = 0; /* and the cuts up to seq: a later archive starts at the one before */
+    for (int n = 64; err == HB_ERR_OK && n == 64;) {
+        err = store_cut_page(from, node, after, 64, cps, &n);
+        for (int i = 0; err == HB_ERR_OK && i < n && cps[i].seq <= seq; i++) {
+            after = cps[i].seq;
+            err = store_cut_insert(to, &cps[i]);
+        }
+        if (n > 0 && cps[n - 1].seq > seq) break;
+    }
     return err;
 }
 
@@ -637,6 +675,7 @@ hb_err auditlog_archive(engine *e, const char *db, EVP_PKEY *key, int64_t before
         if (err == HB_ERR_OK && n == 1 && cut.seq >= first.seq) cuts[i] = cut.seq;
     }
     store_close(live);
+    live = NULL;
     if (err != HB_ERR_OK) return err;
     bool any = false;
     for (int i = 0; i < n_nodes; i++) any |= cuts[i] > 0;

@@ -33,7 +33,7 @@ static hb_err parse_one(const csv_row *row, int line, recon_line *out, char *why
         return bad_line(line, "the date must be YYYY-MM-DD", why, size);
     }
     if (money_parse(row->fields[1], strlen(row->fields[1]), &out->amount) != HB_ERR_OK ||
-        out->amount <= 0) {
+        out->amount <= 0 || out->amount > LIMIT_AMOUNT_MAX_FEN) {
         return bad_line(line, "the amount must be positive yuan with at most two decimals", why, size);
     }
     if (strcasecmp(row->fields[2], "credit") == 0) {
@@ -204,6 +204,7 @@ hb_err reconcile_run(store *s, currency cur, const recon_line *lines, int count,
     }
     out->from_day = from_day;
     out->to_day = to_day;
+    __int128 credits = 0, debits = 0; /* 200,000 lines of up to 10^15 fen: past int64 */
     movement *moves = NULL;
     int n_moves = 0, capacity = 0;
     const recon_line **sorted = malloc((size_t)(count > 0 ? count : 1) * sizeof *sorted);
@@ -215,9 +216,9 @@ hb_err reconcile_run(store *s, currency cur, const recon_line *lines, int count,
     for (int i = 0; err == HB_ERR_OK && i < count; i++) {
         const recon_line *l = sorted[i];
         if (l->credit) {
-            out->statement_credits += l->amount;
+            credits += l->amount;
         } else {
-            out->statement_debits += l->amount;
+            debits += l->amount;
         }
         if (i > 0 && strcmp(sorted[i - 1]->reference, l->reference) == 0) {
             err = add_diff(out, &capacity, RECON_DUPLICATE, l, NULL);
@@ -268,6 +269,8 @@ hb_err reconcile_run(store *s, currency cur, const recon_line *lines, int count,
         }
         if (!m->matched) err = add_diff(out, &capacity, RECON_MISSING_IN_STATEMENT, NULL, m);
     }
+    out->statement_credits = credits > INT64_MAX ? INT64_MAX : (int64_t)credits;
+    out->statement_debits = debits > INT64_MAX ? INT64_MAX : (int64_t)debits;
     free(moves);
     free(sorted);
     if (err == HB_ERR_OK && store_ledger_check(s, &out->ledger) != HB_ERR_OK) err = HB_ERR_UNAVAILABLE;
@@ -336,7 +339,7 @@ hb_err reconcile_daily(store *s, int64_t day, daily_report *out)
     daily_flow flows[TRANSFER_KIND_COUNT][CURRENCY_COUNT];
     memset(flows, 0, sizeof flows);
     int64_t ledger_custody[CURRENCY_COUNT] = {0}, ledger_escrow[CURRENCY_COUNT] = {0},
-            ledger_fees[CURRENCY_COUNT] = {0};
+            ledger_fees[CURRENCY_COUNT] = {0}, adjusted_fees[CURRENCY_COUNT] = {0};
     enum { PAGE = 512 };
     transfer *page = malloc(PAGE * sizeof *page);
     if (page == NULL) return HB_ERR_UNAVAILABLE;
@@ -357,6 +360,10 @@ hb_err reconcile_daily(store *s, int64_t day, daily_report *out)
             ledger_custody[c] += (t->credit_id == custody[c]) * t->amount - (t->debit_id == custody[c]) * t->amount;
             ledger_escrow[c] += (t->credit_id == escrow[c]) * t->amount - (t->debit_id == escrow[c]) * t->amount;
             ledger_fees[c] += (t->credit_id == fees[c]) * t->amount - (t->debit_id == fees[c]) * t->amount;
+            if (t->kind == TRANSFER_ADJUSTMENT) { /* a correction of fee revenue, either way */
+                adjusted_fees[c] += (t->credit_id == fees[c]) * t->amount -
+                                    (t->debit_id == fees[c]) * t->amount;
+            }
         }
     }
     free(page);
@@ -374,7 +381,8 @@ hb_err reconcile_daily(store *s, int64_t day, daily_report *out)
         out->escrow_net[c] = flows[TRANSFER_PACKET_SEND][c].amount -
                              flows[TRANSFER_PACKET_CLAIM][c].amount -
                              flows[TRANSFER_PACKET_REFUND][c].amount;
-        out->fees_net[c] = flows[TRANSFER_PAYMENT_FEE][c].amount - flows[TRANSFER_FEE_REFUND][c].amount;
+        out->fees_net[c] = flows[TRANSFER_PAYMENT_FEE][c].amount - flows[TRANSFER_FEE_REFUND][c].amount +
+                           adjusted_fees[c];
         out->ties_out &= out->custody_net[c] == ledger_custody[c] &&
                          out->escrow_net[c] == ledger_escrow[c] && out->fees_net[c] == ledger_fees[c];
     }

@@ -67,7 +67,8 @@ const char *reconcile_kind_name(recon_kind k);
 
 /* The daily report: every flow of a business day (top-ups, red packets sent, claimed and
  * refunded, payments and their fees, refunds and their fees, settlements, withdrawals,
- * transfers between wallets) with counts and amounts per currency, and per system account the
+ * transfers between wallets, adjustments) with counts and amounts per currency, and per system
+ * account the
  * day's net that the flows make, which the report ties to the ledger: the sum of the day's
  * transfers into and out of each. */
 typedef struct daily_flow {

@@ -299,15 +299,15 @@ hb_err risk_screen(txn *t, const risk_event *ev)
 hb_err risk_after_payment(txn *t, const risk_event *ev, int64_t owner_id)
 {
     const policy *pol = txn_policy(t);
-    if (!pol->risk_enabled) return HB_ERR_OK;
     store *s = txn_store(t);
-    if (ev->static_code) {
+    if (ev->static_code) { /* counted with the rules off too: turned on mid-day, the cap holds */
         if (store_static_day_add(s, ev->actor_id, txn_business_day(t), ev->amount) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
         const int64_t ints[] = {ev->actor_id, txn_business_day(t), ev->amount};
         if (txn_digest_row(t, "static_day", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     }
+    if (!pol->risk_enabled) return HB_ERR_OK;
     int64_t limit = pol->risk_same_amount_run, code_id = ev->code_id, amount = ev->amount;
     if (limit <= 0) return HB_ERR_OK;
     int64_t last = 0, run_length = 0;

@@ -482,6 +482,15 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_object ON audit(object, time);",
     /* the chain's hash of each record: 1 SHA-256, 2 SM3 (national-crypto mode) */
     "ALTER TABLE audit ADD COLUMN alg bigint NOT NULL DEFAULT 1;",
+    /* archive cuts: where an archive took a chain's older records, signed as a cut (not as a
+     * checkpoint), so that no routine checkpoint can pass for one */
+    "CREATE TABLE audit_cuts ("
+    "  node text NOT NULL,"
+    "  seq bigint NOT NULL,"
+    "  hash bytea NOT NULL,"
+    "  time bigint NOT NULL,"
+    "  signature bytea NOT NULL,"
+    "  PRIMARY KEY (node, seq));",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

@@ -409,6 +409,15 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_object ON audit(object, time);",
     /* the chain's hash of each record: 1 SHA-256, 2 SM3 (national-crypto mode) */
     "ALTER TABLE audit ADD COLUMN alg INTEGER NOT NULL DEFAULT 1;",
+    /* archive cuts: where an archive took a chain's older records, signed as a cut (not as a
+     * checkpoint), so that no routine checkpoint can pass for one */
+    "CREATE TABLE audit_cuts ("
+    "  node TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL,"
+    "  time INTEGER NOT NULL,"
+    "  signature BLOB NOT NULL,"
+    "  PRIMARY KEY (node, seq));",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -254,6 +254,10 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                   "ORDER BY seq LIMIT $3")                                                   \
     X(CHECKPOINT_INSERT, "INSERT INTO audit_checkpoints (node, seq, hash, time, signature) " \
                          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node, seq) DO NOTHING")   \
+    X(CUT_INSERT, "INSERT INTO audit_cuts (node, seq, hash, time, signature) "               \
+                  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node, seq) DO NOTHING")          \
+    X(CUT_PAGE, "SELECT node, seq, hash, time, signature FROM audit_cuts "                   \
+                "WHERE node = $1 AND seq > $2 ORDER BY seq LIMIT $3")                        \
     X(CHECKPOINT_LAST, "SELECT node, seq, hash, time, signature FROM audit_checkpoints "     \
                        "WHERE node = $1 ORDER BY seq DESC LIMIT 1")                          \
     X(CHECKPOINT_PAGE, "SELECT node, seq, hash, time, signature FROM audit_checkpoints "     \

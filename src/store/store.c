@@ -1100,13 +1100,13 @@ static void audit_row(store *s, void *st, void *item)
     audit_record *out = item;
     const driver_ops *d = s->driver;
     memset(out, 0, sizeof *out);
-    column_copy(s, st, 0, out->node, sizeof out->node);
+    bool ok = column_copy_checked(s, st, 0, out->node, sizeof out->node);
     out->seq = d->column_i64(st, 1);
     out->time_ms = d->column_i64(st, 2);
-    column_copy(s, st, 3, out->actor, sizeof out->actor);
-    column_copy(s, st, 4, out->action, sizeof out->action);
-    column_copy(s, st, 5, out->object, sizeof out->object);
-    bool ok = column_fixed(s, st, 6, out->digest, 32);
+    ok = column_copy_checked(s, st, 3, out->actor, sizeof out->actor) && ok;
+    ok = column_copy_checked(s, st, 4, out->action, sizeof out->action) && ok;
+    ok = column_copy_checked(s, st, 5, out->object, sizeof out->object) && ok;
+    ok = column_fixed(s, st, 6, out->digest, 32) && ok;
     ok = column_fixed(s, st, 7, out->prev_hash, 32) && ok;
     ok = column_fixed(s, st, 8, out->hash, 32) && ok;
     out->alg = (int)d->column_i64(st, 9);
@@ -1115,7 +1115,7 @@ static void audit_row(store *s, void *st, void *item)
 
 static void node_row(store *s, void *st, void *item)
 {
-    column_copy(s, st, 0, item, LIMIT_NODE_LEN + 1);
+    (void)column_copy_checked(s, st, 0, item, LIMIT_NODE_LEN + 1);
 }
 
 hb_err store_audit_nodes(store *s, const char *after, int limit,
@@ -1181,12 +1181,34 @@ static void checkpoint_row(store *s, void *st, void *item)
 {
     audit_checkpoint *out = item;
     memset(out, 0, sizeof *out);
-    column_copy(s, st, 0, out->node, sizeof out->node);
+    (void)column_copy_checked(s, st, 0, out->node, sizeof out->node);
     out->seq = s->driver->column_i64(st, 1);
     bool ok = column_fixed(s, st, 2, out->hash, 32);
     out->time_ms = s->driver->column_i64(st, 3);
     ok = column_fixed(s, st, 4, out->signature, 64) && ok;
     out->malformed = !ok;
+}
+
+hb_err store_cut_insert(store *s, const audit_checkpoint *c)
+{
+    void *st = stmt(s, STMT_CUT_INSERT);
+    const driver_ops *d = s->driver;
+    bind_str(s, st, 1, c->node);
+    d->bind_i64(st, 2, c->seq);
+    d->bind_blob(st, 3, c->hash, 32);
+    d->bind_i64(st, 4, c->time_ms);
+    d->bind_blob(st, 5, c->signature, 64);
+    return run_write(s, st, 1);
+}
+
+hb_err store_cut_page(store *s, const char *node, int64_t after_seq, int limit,
+                      audit_checkpoint *out, int *count)
+{
+    void *st = stmt(s, STMT_CUT_PAGE);
+    bind_str(s, st, 1, node);
+    s->driver->bind_i64(st, 2, after_seq);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, checkpoint_row, count);
 }
 
 hb_err store_checkpoint_last(store *s, const char *node, audit_checkpoint *out)
@@ -1507,6 +1529,21 @@ static hb_err check_by_kind(store *s, ledger_report *out)
 }
 
 static hb_err ledger_check_in_snapshot(store *s, ledger_report *out);
+
+hb_err store_snapshot_begin(store *s, bool *began)
+{
+    *began = false;
+    if (s->in_transaction) return HB_ERR_OK;
+    if (s->driver->exec(s->conn, s->driver->begin_read_sql) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    s->in_transaction = true;
+    *began = true;
+    return HB_ERR_OK;
+}
+
+void store_snapshot_end(store *s, bool began)
+{
+    if (began) store_rollback(s);
+}
 
 hb_err store_ledger_check(store *s, ledger_report *out)
 {

@@ -594,6 +594,10 @@ hb_err store_checkpoint_insert(store *s, const audit_checkpoint *c) WARN_UNUSED;
 hb_err store_checkpoint_last(store *s, const char *node, audit_checkpoint *out) WARN_UNUSED;
 hb_err store_checkpoint_page(store *s, const char *node, int64_t after_seq, int limit,
                              audit_checkpoint *out, int *count) WARN_UNUSED;
+/* Archive cuts (signed as cuts, not checkpoints): insert (pipelined); a page after a seq. */
+hb_err store_cut_insert(store *s, const audit_checkpoint *c) WARN_UNUSED;
+hb_err store_cut_page(store *s, const char *node, int64_t after_seq, int limit,
+                      audit_checkpoint *out, int *count) WARN_UNUSED;
 
 /* Customers. store_customer_insert fails with DUPLICATE for a taken id. */
 hb_err store_customer_insert(store *s, const customer *c) WARN_UNUSED;
@@ -854,6 +858,11 @@ hb_err store_adjustment_decide(store *s, const adjustment *a) WARN_UNUSED;
 /* Up to limit, newest first, before before_id (0 = newest); status 0 = any. */
 hb_err store_adjustment_list(store *s, int status, int64_t before_id, int limit, adjustment *out,
                              int *count) WARN_UNUSED;
+
+/* One consistent snapshot for several reads (a read transaction), unless the connection is
+ * in a transaction already (*began false then); end it with store_snapshot_end. */
+hb_err store_snapshot_begin(store *s, bool *began) WARN_UNUSED;
+void store_snapshot_end(store *s, bool began);
 
 /* Measure every ledger invariant (see ledger_report). */
 hb_err store_ledger_check(store *s, ledger_report *out) WARN_UNUSED;

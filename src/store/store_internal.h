@@ -85,6 +85,19 @@ static inline void column_copy(store *s, void *st, int col, char *dst, size_t ds
     dst[len] = '\0';
 }
 
+/* The same for a reader that must survive a tampered store: false (dst truncated) when the
+ * text does not fit. */
+static inline bool column_copy_checked(store *s, void *st, int col, char *dst, size_t dst_size)
+{
+    size_t len = 0;
+    const char *text = s->driver->column_text(st, col, &len);
+    bool fits = len < dst_size;
+    if (!fits) len = dst_size - 1;
+    if (text != NULL) memcpy(dst, text, len);
+    dst[text != NULL ? len : 0] = '\0';
+    return fits;
+}
+
 static inline void column_hash(store *s, void *st, int col, uint8_t dst[32])
 {
     size_t len = 0;

@@ -217,7 +217,19 @@ static void test_adjustments(void **state)
     r = httptest_bearer(&server, a_tok, "POST", path, "{}", NULL);
     httptest_expect(&r, 403, "FORBIDDEN");
     httptest_reply_free(&r);
-    /* another admin approves: the transfer is made */
+    /* nor a key made after the proposal (the proposer could make one for itself) */
+    usleep(2000);
+    r = httptest_admin(&server, "POST", "/v1/keys", "{\"role\":\"admin\"}", NULL);
+    httptest_expect(&r, 201, NULL);
+    char late_key[64], late_secret[96];
+    snprintf(late_key, sizeof late_key, "%s", httptest_str(&r, "key_id"));
+    snprintf(late_secret, sizeof late_secret, "%s", httptest_str(&r, "secret"));
+    httptest_reply_free(&r);
+    r = httptest_signed(&server, late_key, late_secret, "POST", path, "{}", NULL);
+    httptest_expect(&r, 403, "FORBIDDEN");
+    assert_non_null(strstr(r.body, "after the proposal"));
+    httptest_reply_free(&r);
+    /* another admin, with a key it had before, approves: the transfer is made */
     r = httptest_signed(&server, key, secret, "POST", path, "{\"note\":\"checked the bank\"}", NULL);
     httptest_expect(&r, 200, NULL);
     assert_string_equal(httptest_str(&r, "status"), "approved");

@@ -115,6 +115,12 @@ static void test_backup_under_load(void **state)
     assert_int_equal(run(args, out, sizeof out), 2);
     snprintf(args, sizeof args, "restore --db '%s' --from '%s' --force", restored, backup_file);
     assert_int_equal(run(args, out, sizeof out), 0);
+    /* a restore that cannot be made leaves the store as it was */
+    snprintf(args, sizeof args, "restore --db '%s' --from '%s/no-such.db' --force", restored,
+             server.dir);
+    assert_int_not_equal(run(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "ledger check --db '%s'", restored);
+    assert_int_equal(run(args, out, sizeof out), 0);
 }
 
 int main(void)

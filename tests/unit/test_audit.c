@@ -456,23 +456,32 @@ static void test_archive(void **state)
     assert_int_equal(auditlog_verify(s, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
     store_close(s);
     if (!r.ok) fail_msg("store after the second archive: seq %lld %s", (long long)r.seq, r.reason);
-    old_head = head_2021;
-    /* a prefix cut behind a real checkpoint but without an archive record: caught */
-    (void)checkpoint_now_on(e);
-    checkpoint_cmd at;
-    auditlog_checkpoint_prepare(&at, fx.key, false, 0, 0, "test");
-    at.node = "local";
-    at.seq = old_head + 3;
-    assert_int_equal(engine_submit(e, &at.base), HB_ERR_OK);
-    assert_int_equal(at.made, 1);
+    (void)head_2021;
+    /* a prefix removed behind a routine checkpoint (no archive cut): caught */
+    audit_checkpoint routine = checkpoint_now_on(e);
+    for (int i = 0; i < 3; i++) assert_int_equal(testutil_transfer(e, a, b, 5, NULL, NULL), HB_ERR_OK);
     char sql[200];
-    snprintf(sql, sizeof sql, "DELETE FROM audit WHERE seq <= %lld", (long long)(old_head + 3));
+    snprintf(sql, sizeof sql, "DELETE FROM audit WHERE seq <= %lld", (long long)routine.seq);
     testutil_sql(url, sql);
     assert_int_equal(store_open(url, &ro, &s, why, sizeof why), HB_ERR_OK);
     assert_int_equal(auditlog_verify(s, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
     store_close(s);
     assert_false(r.ok);
-    assert_int_equal(r.seq, old_head + 3);
+    assert_non_null(strstr(r.reason, "no signed archive cut"));
+    /* behind a genuine cut signature but without the archive's own record: caught too */
+    checkpoint_cmd at;
+    auditlog_checkpoint_prepare(&at, fx.key, false, 0, 0, "test");
+    at.node = "local";
+    at.seq = routine.seq + 1;
+    assert_int_equal(engine_submit(e, &at.base), HB_ERR_OK);
+    assert_int_equal(at.made, 1);
+    snprintf(sql, sizeof sql, "DELETE FROM audit WHERE seq <= %lld", (long long)(routine.seq + 1));
+    testutil_sql(url, sql);
+    assert_int_equal(store_open(url, &ro, &s, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(auditlog_verify(s, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
+    store_close(s);
+    assert_false(r.ok);
+    assert_int_equal(r.seq, routine.seq + 1);
     assert_non_null(strstr(r.reason, "without an audit.archive record"));
     engine_close(e);
     testutil_rmdir(dir);
