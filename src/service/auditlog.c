@@ -601,7 +601,28 @@ static hb_err exec_archive(txn *t, command *cmd)
     return HB_ERR_OK;
 }
 
-/* Copy a chain's records up to seq, and its checkpoints up to seq, into the archive store. */
+/* Copy a chain's signed rows (checkpoints or cuts) up to seq into the archive store. */
+typedef hb_err (*signed_page_fn)(store *, const char *, int64_t, int, audit_checkpoint *, int *);
+typedef hb_err (*signed_insert_fn)(store *, const audit_checkpoint *);
+static hb_err copy_signed(store *from, store *to, const char *node, int64_t seq,
+                          signed_page_fn page, signed_insert_fn insert)
+{
+    audit_checkpoint rows[64];
+    int64_t after = 0;
+    hb_err err = HB_ERR_OK;
+    for (int n = 64; err == HB_ERR_OK && n == 64;) {
+        err = page(from, node, after, 64, rows, &n);
+        for (int i = 0; err == HB_ERR_OK && i < n && rows[i].seq <= seq; i++) {
+            after = rows[i].seq;
+            err = insert(to, &rows[i]);
+        }
+        if (n > 0 && rows[n - 1].seq > seq) break;
+    }
+    return err;
+}
+
+/* Copy a chain's records up to seq, and its checkpoints and cuts up to seq, into the archive
+ * store. */
 static hb_err copy_chain(store *from, store *to, const char *node, int64_t seq)
 {
     enum { PAGE = 256 };
@@ -618,25 +639,11 @@ static hb_err copy_chain(store *from, store *to, const char *node, int64_t seq)
         if (n > 0 && page[n - 1].seq > seq) break;
     }
     free(page);
-    audit_checkpoint cps[64];
-    after = 0;
-    for (int n = 64; err == HB_ERR_OK && n == 64;) {
-        err = store_checkpoint_page(from, node, after, 64, cps, &n);
-        for (int i = 0; err == HB_ERR_OK && i < n && cps[i].seq <= seq; i++) {
-            after = cps[i].seq;
-            err = store_checkpoint_insert(to, &cps[i]);
-        }
-        if (n > 0 && cps[n - 1].seq > seq) break;
+    if (err == HB_ERR_OK) {
+        err = copy_signed(from, to, node, seq, store_checkpoint_page, store_checkpoint_insert);
     }
-    after = 0; /* and the cuts up to seq: a later archive starts at the one before */
-    for (int n = 64; err == HB_ERR_OK && n == 64;) {
-        err = store_cut_page(from, node, after, 64, cps, &n);
-        for (int i = 0; err == HB_ERR_OK && i < n && cps[i].seq <= seq; i++) {
-            after = cps[i].seq;
-            err = store_cut_insert(to, &cps[i]);
-        }
-        if (n > 0 && cps[n - 1].seq > seq) break;
-    }
+    /* and the cuts up to seq: a later archive starts at the one before */
+    if (err == HB_ERR_OK) err = copy_signed(from, to, node, seq, store_cut_page, store_cut_insert);
     return err;
 }
 

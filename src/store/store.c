@@ -1165,9 +1165,10 @@ hb_err store_audit_page(store *s, const char *node, int64_t after_seq, int limit
     return list_rows(s, st, limit, out, sizeof *out, audit_row, count);
 }
 
-hb_err store_checkpoint_insert(store *s, const audit_checkpoint *c)
+/* Checkpoints and archive cuts are the same signed row in two tables. */
+static hb_err signed_insert(store *s, stmt_id id, const audit_checkpoint *c)
 {
-    void *st = stmt(s, STMT_CHECKPOINT_INSERT);
+    void *st = stmt(s, id);
     const driver_ops *d = s->driver;
     bind_str(s, st, 1, c->node);
     d->bind_i64(st, 2, c->seq);
@@ -1189,26 +1190,30 @@ static void checkpoint_row(store *s, void *st, void *item)
     out->malformed = !ok;
 }
 
+hb_err store_checkpoint_insert(store *s, const audit_checkpoint *c)
+{
+    return signed_insert(s, STMT_CHECKPOINT_INSERT, c);
+}
+
 hb_err store_cut_insert(store *s, const audit_checkpoint *c)
 {
-    void *st = stmt(s, STMT_CUT_INSERT);
-    const driver_ops *d = s->driver;
-    bind_str(s, st, 1, c->node);
-    d->bind_i64(st, 2, c->seq);
-    d->bind_blob(st, 3, c->hash, 32);
-    d->bind_i64(st, 4, c->time_ms);
-    d->bind_blob(st, 5, c->signature, 64);
-    return run_write(s, st, 1);
+    return signed_insert(s, STMT_CUT_INSERT, c);
+}
+
+static hb_err signed_page(store *s, stmt_id id, const char *node, int64_t after_seq, int limit,
+                          audit_checkpoint *out, int *count)
+{
+    void *st = stmt(s, id);
+    bind_str(s, st, 1, node);
+    s->driver->bind_i64(st, 2, after_seq);
+    s->driver->bind_i64(st, 3, limit);
+    return list_rows(s, st, limit, out, sizeof *out, checkpoint_row, count);
 }
 
 hb_err store_cut_page(store *s, const char *node, int64_t after_seq, int limit,
                       audit_checkpoint *out, int *count)
 {
-    void *st = stmt(s, STMT_CUT_PAGE);
-    bind_str(s, st, 1, node);
-    s->driver->bind_i64(st, 2, after_seq);
-    s->driver->bind_i64(st, 3, limit);
-    return list_rows(s, st, limit, out, sizeof *out, checkpoint_row, count);
+    return signed_page(s, STMT_CUT_PAGE, node, after_seq, limit, out, count);
 }
 
 hb_err store_checkpoint_last(store *s, const char *node, audit_checkpoint *out)
@@ -1221,11 +1226,7 @@ hb_err store_checkpoint_last(store *s, const char *node, audit_checkpoint *out)
 hb_err store_checkpoint_page(store *s, const char *node, int64_t after_seq, int limit,
                              audit_checkpoint *out, int *count)
 {
-    void *st = stmt(s, STMT_CHECKPOINT_PAGE);
-    bind_str(s, st, 1, node);
-    s->driver->bind_i64(st, 2, after_seq);
-    s->driver->bind_i64(st, 3, limit);
-    return list_rows(s, st, limit, out, sizeof *out, checkpoint_row, count);
+    return signed_page(s, STMT_CHECKPOINT_PAGE, node, after_seq, limit, out, count);
 }
 
 /* ---- customers ------------------------------------------------------------------------- */
