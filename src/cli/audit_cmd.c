@@ -21,7 +21,11 @@ static const char audit_usage[] =
     "seq from 1 or from SEQ, trusting the record before it), checks every signed checkpoint\n"
     "in the store against the audit key (the chain must still hold the hash each one signed),\n"
     "and with --checkpoint an exported checkpoint (its own signature, and the store's chain\n"
-    "reaching it with the same hash). It prints OK or the first broken chain, seq and why, and\n"
+    "reaching it with the same hash). It recomputes every record's row digest from the ledger\n"
+    "rows that name it (transfers, accounts, packets, claims, payments, refunds, settlements),\n"
+    "finds rows naming a record or node the trail lacks, and checks the columns later commands\n"
+    "change against the rows (balances, packet and payment totals, settlements) with the\n"
+    "ledger check. It prints OK or the first broken chain, seq and why, and\n"
     "exits 4 when anything is broken. Without the audit key file the store's checkpoints'\n"
     "signatures are not checked (say so with --audit-key, or keep an exported checkpoint).\n"
     "--archive verifies an archive file (see archive): its chains may start at a signed cut.\n"
@@ -160,10 +164,17 @@ int cmd_audit(int argc, char **argv)
             free(text);
             json_decref(o);
         } else if (rc == EXIT_OK && report.ok) {
-            printf("OK: %d chain(s), %lld records, %lld checkpoints%s%s\n", report.nodes,
-                   (long long)report.records, (long long)report.checkpoints,
+            printf("OK: %d chain(s), %lld records, %lld checkpoints, %lld ledger rows%s%s\n",
+                   report.nodes, (long long)report.records, (long long)report.checkpoints,
+                   (long long)report.rows,
                    report.checkpoints_verified ? "" : " (signatures not checked: no audit key)",
                    report.exported_checked ? ", the exported checkpoint matches" : "");
+            if (report.legacy_rows > 0) {
+                printf("note: %lld ledger rows predate row digests (covered by the ledger check "
+                       "only)\n", (long long)report.legacy_rows);
+            }
+        } else if (rc == EXIT_OK && report.node[0] == '\0' && report.seq == 0) {
+            printf("BROKEN: the ledger rows: %s\n", report.reason);
         } else if (rc == EXIT_OK) {
             printf("BROKEN: chain %s at seq %lld: %s\n", report.node, (long long)report.seq,
                    report.reason);

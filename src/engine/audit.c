@@ -27,7 +27,7 @@ static size_t put_string(uint8_t *p, const char *s)
 hb_err audit_record_hash(const audit_record *r, uint8_t out[32])
 {
     uint8_t buf[1 + 32 + 8 + 8 + 4 * 4 + LIMIT_NODE_LEN + LIMIT_ACTOR_LEN + LIMIT_ACTION_LEN +
-                LIMIT_OBJECT_LEN + 32];
+                LIMIT_OBJECT_LEN + 32 + 1 + 32];
     size_t n = 0;
     buf[n++] = 0x00;
     memcpy(buf + n, r->prev_hash, 32);
@@ -42,6 +42,11 @@ hb_err audit_record_hash(const audit_record *r, uint8_t out[32])
     n += put_string(buf + n, r->object);
     memcpy(buf + n, r->digest, 32);
     n += 32;
+    if (r->has_rows) {
+        buf[n++] = 0x02; /* the record's format: with the digest of the ledger rows */
+        memcpy(buf + n, r->row_digest, 32);
+        n += 32;
+    }
     ASSERT(n <= sizeof buf);
     return r->alg == AUDIT_ALG_SM3 ? crypto_sm3(buf, n, out) : digest_sha256(buf, n, out);
 }

@@ -118,8 +118,8 @@ static hb_err finish_command(engine *e, txn *t, command *cmd)
         if (store_idem_put(e->store, scope, cmd->idem_key, &record, t->now_ms) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
-        if (EVP_DigestUpdate(t->digest, "idem|", 5) != 1 ||
-            EVP_DigestUpdate(t->digest, cmd->idem_key, strlen(cmd->idem_key)) != 1) {
+        if (ledger__digest_update(t, "idem|", 5) != HB_ERR_OK ||
+            ledger__digest_update(t, cmd->idem_key, strlen(cmd->idem_key)) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
     }
@@ -135,6 +135,8 @@ static hb_err finish_command(engine *e, txn *t, command *cmd)
     memcpy(r.prev_hash, e->audit_hash, 32);
     r.alg = e->policy.national_crypto ? AUDIT_ALG_SM3 : AUDIT_ALG_SHA256;
     if (ledger__command_digest(t, r.digest) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    r.has_rows = true;
+    if (rows_digest_final(&t->rows, r.row_digest) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     if (audit_record_hash(&r, r.hash) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     if (store_audit_append(e->store, &r) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     e->audit_seq = r.seq;
@@ -419,11 +421,12 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
     e->sort_counts = calloc(65536, sizeof *e->sort_counts);
     e->txn.engine = e;
     e->txn.digest = EVP_MD_CTX_new();
+    bool rows_ok = rows_digest_init(&e->txn.rows) == HB_ERR_OK;
     e->sha256 = digest_sha256_md();
     e->sm3 = EVP_MD_fetch(NULL, "SM3", NULL);
     hb_err err = HB_ERR_UNAVAILABLE;
     if (e->touched == NULL || e->sort_items == NULL || e->sort_scratch == NULL || e->sort_counts == NULL ||
-        e->txn.digest == NULL) {
+        e->txn.digest == NULL || !rows_ok) {
         goto fail;
     }
     if (e->sm3 == NULL && e->policy.national_crypto) {
@@ -459,6 +462,7 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
 fail:
     ledger__cache_free(&e->cache);
     EVP_MD_CTX_free(e->txn.digest);
+    rows_digest_free(&e->txn.rows);
     EVP_MD_free(e->sm3);
     free(e->touched);
     free(e->sort_items);
@@ -482,6 +486,7 @@ void engine_close(engine *e)
     store_close(e->store);
     ledger__cache_free(&e->cache);
     EVP_MD_CTX_free(e->txn.digest);
+    rows_digest_free(&e->txn.rows);
     EVP_MD_free(e->sm3);
     free(e->touched);
     free(e->sort_items);

@@ -179,6 +179,9 @@ hb_err txn_transfer(txn *t, transfer *tr) WARN_UNUSED;
 /* Add a row a service wrote (beyond the ledger's own accounts and transfers) to the
  * digest its audit record holds: the table's name, the integers, then the texts, in the
  * ledger's canonical encoding. At most 60 integers. UNAVAILABLE if the digest fails. */
+/* A ledger row the command wrote (a packet, claim, payment, refund or settlement: the engine
+ * records its own transfers and accounts), for the record's row digest (engine/rows.h). */
+hb_err txn_row_written(txn *t, rows_table table, const void *row) WARN_UNUSED;
 hb_err txn_digest_row(txn *t, const char *table, const int64_t *ints, size_t n_ints,
                       const char *const *texts, size_t n_texts) WARN_UNUSED;
 /* The command is about to fail with a domain error, but what it wrote (a risk case, a

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "engine/engine.h"
+#include "engine/rows.h"
 
 /* One account as the writer knows it. acct.balance is the current view: the stored balance
  * plus `pending`, the change of the open batch not yet written. */
@@ -65,6 +66,11 @@ struct txn {
     int64_t minute_of_day; /* of now_ms in the business day's zone: 0..1439 */
     int64_t business_year;
     EVP_MD_CTX *digest;  /* running digest of the rows the command writes */
+    const EVP_MD *digest_md;
+    bool digest_started; /* begun at the first row: most commands write none */
+    const EVP_MD *empty_md; /* empty_digest is H("") under it */
+    uint8_t empty_digest[32];
+    rows_digest rows;    /* the ledger rows it writes, as the verifier reads them back */
     bool audited;
     bool keep_refusal; /* txn_keep_refusal: a refusal keeps its writes */
     char action[LIMIT_ACTION_LEN + 1];
@@ -161,6 +167,8 @@ void ledger__command_undo(txn *t);
 hb_err ledger__apply_batch(struct engine *e) WARN_UNUSED;
 /* Forget the batch's pending changes after a failed transaction. */
 void ledger__discard_batch(struct engine *e);
+/* Add bytes to it. */
+hb_err ledger__digest_update(txn *t, const void *data, size_t len) WARN_UNUSED;
 /* The digest of the rows the command wrote. */
 hb_err ledger__command_digest(txn *t, uint8_t out[32]) WARN_UNUSED;
 

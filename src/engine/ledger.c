@@ -173,13 +173,42 @@ hb_err ledger__command_begin(txn *t, command *cmd)
     const EVP_MD *md = t->engine->policy.national_crypto && t->engine->sm3 != NULL
                            ? t->engine->sm3
                            : t->engine->sha256;
-    if (EVP_DigestInit_ex(t->digest, md, NULL) != 1) return HB_ERR_UNAVAILABLE;
+    t->digest_md = md;
+    t->digest_started = false;
+    rows_digest_begin(&t->rows, md);
+    /* the ledger rows it writes name the record it will append */
+    store_set_audit_tag(t->engine->store, t->engine->node, t->engine->audit_seq + 1);
     return HB_ERR_OK;
+}
+
+hb_err txn_row_written(txn *t, rows_table table, const void *row)
+{
+    return rows_digest_add_row(&t->rows, table, row);
+}
+
+hb_err ledger__digest_update(txn *t, const void *data, size_t len)
+{
+    if (!t->digest_started) {
+        if (EVP_DigestInit_ex(t->digest, t->digest_md, NULL) != 1) return HB_ERR_UNAVAILABLE;
+        t->digest_started = true;
+    }
+    return EVP_DigestUpdate(t->digest, data, len) == 1 ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
 
 hb_err ledger__command_digest(txn *t, uint8_t out[32])
 {
     unsigned int len = 0;
+    if (!t->digest_started) { /* H(""), computed once per hash */
+        if (t->empty_md != t->digest_md) {
+            if (EVP_Digest("", 0, t->empty_digest, &len, t->digest_md, NULL) != 1 || len != 32) {
+                return HB_ERR_UNAVAILABLE;
+            }
+            t->empty_md = t->digest_md;
+        }
+        memcpy(out, t->empty_digest, 32);
+        return HB_ERR_OK;
+    }
+    t->digest_started = false;
     if (EVP_DigestFinal_ex(t->digest, out, &len) != 1 || len != 32) return HB_ERR_UNAVAILABLE;
     return HB_ERR_OK;
 }
@@ -214,8 +243,7 @@ static void row_str(row_buf *r, const char *text)
 
 static hb_err row_digest(txn *t, const row_buf *r)
 {
-    if (EVP_DigestUpdate(t->digest, r->data, r->len) != 1) return HB_ERR_UNAVAILABLE;
-    return HB_ERR_OK;
+    return ledger__digest_update(t, r->data, r->len);
 }
 
 hb_err txn_digest_row(txn *t, const char *table, const int64_t *ints, size_t n_ints,
@@ -229,10 +257,8 @@ hb_err txn_digest_row(txn *t, const char *table, const int64_t *ints, size_t n_i
         size_t n = strlen(texts[i]);
         ASSERT(n <= 0xffff);
         uint8_t len_be[2] = {(uint8_t)(n >> 8), (uint8_t)(n & 0xff)};
-        if (EVP_DigestUpdate(t->digest, len_be, 2) != 1 ||
-            EVP_DigestUpdate(t->digest, texts[i], n) != 1) {
-            err = HB_ERR_UNAVAILABLE;
-        }
+        err = ledger__digest_update(t, len_be, 2);
+        if (err == HB_ERR_OK) err = ledger__digest_update(t, texts[i], n);
     }
     return err;
 }
@@ -616,7 +642,9 @@ hb_err txn_account_create(txn *t, account *a)
     row_i64(&r, a->created_at_ms);
     row_i64(&r, a->real_name_level);
     row_str(&r, a->region);
-    return row_digest(t, &r);
+    err = row_digest(t, &r);
+    if (err == HB_ERR_OK) err = txn_row_written(t, ROWS_ACCOUNT, a);
+    return err;
 }
 
 hb_err txn_account_set_status(txn *t, int64_t id, account_status status,
@@ -742,18 +770,6 @@ hb_err txn_transfer(txn *t, transfer *tr)
     credit->acct.last_transfer_id = tr->id;
     touch(e, debit);
     touch(e, credit);
-    row_buf r = {.len = 0};
-    row_str(&r, "transfer");
-    row_i64(&r, tr->id);
-    row_str(&r, tr->idem_key);
-    row_i64(&r, tr->debit_id);
-    row_i64(&r, tr->credit_id);
-    row_i64(&r, tr->amount);
-    row_str(&r, currency_code(tr->currency));
-    row_i64(&r, tr->kind);
-    row_str(&r, tr->reference);
-    row_i64(&r, tr->created_at_ms);
-    row_i64(&r, tr->prev_debit_id);
-    row_i64(&r, tr->prev_credit_id);
-    return row_digest(t, &r);
+    /* a transfer never changes: the record's row digest covers all of it */
+    return txn_row_written(t, ROWS_TRANSFER, tr);
 }

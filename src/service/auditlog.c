@@ -11,6 +11,7 @@
 #include "core/crypto.h"
 #include <openssl/evp.h>
 #include "engine/audit.h"
+#include "engine/rows.h"
 
 void auditlog_default_key_path(const char *db, char *out, size_t size)
 {
@@ -313,9 +314,181 @@ static hb_err archived_start(store *s, const char *node, const uint8_t *key, aud
     return HB_ERR_OK;
 }
 
+/* ---- ledger rows -------------------------------------------------------------------------- */
+
+/* The rows of one node's records, read table by table in write order beside its chain. */
+enum { ROWS_PAGE = 64 };
+typedef struct rows_cursor {
+    rows_item *page;
+    int n, at;
+    int64_t after; /* the last key read */
+    bool done;
+} rows_cursor;
+typedef struct rows_check {
+    rows_cursor cursor[ROWS_TABLES];
+    rows_digest digest;
+    int64_t consumed[ROWS_TABLES]; /* rows of every chain so far, per table */
+} rows_check;
+
+static hb_err rows_check_init(rows_check *c)
+{
+    memset(c, 0, sizeof *c);
+    if (rows_digest_init(&c->digest) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    for (int i = 0; i < ROWS_TABLES; i++) {
+        c->cursor[i].page = malloc(ROWS_PAGE * sizeof *c->cursor[i].page);
+        if (c->cursor[i].page == NULL) return HB_ERR_UNAVAILABLE;
+    }
+    return HB_ERR_OK;
+}
+
+static void rows_check_free(rows_check *c)
+{
+    rows_digest_free(&c->digest);
+    for (int i = 0; i < ROWS_TABLES; i++) free(c->cursor[i].page);
+}
+
+/* Start reading a node's rows. */
+static void rows_check_node(rows_check *c)
+{
+    for (int i = 0; i < ROWS_TABLES; i++) {
+        c->cursor[i].n = c->cursor[i].at = 0;
+        c->cursor[i].after = 0;
+        c->cursor[i].done = false;
+    }
+}
+
+/* The next row of table (NULL at the end). */
+static hb_err rows_peek(store *s, const char *node, rows_check *c, rows_table table,
+                        const rows_item **out)
+{
+    rows_cursor *k = &c->cursor[table];
+    *out = NULL;
+    if (k->at == k->n && !k->done) {
+        hb_err err = store_rows_page(s, table, node, k->after, ROWS_PAGE, k->page, &k->n);
+        if (err != HB_ERR_OK) return err;
+        k->at = 0;
+        k->done = k->n < ROWS_PAGE;
+        if (k->n > 0) k->after = k->page[k->n - 1].key;
+    }
+    if (k->at < k->n) *out = &k->page[k->at];
+    return HB_ERR_OK;
+}
+
+static void rows_next(rows_check *c, rows_table table)
+{
+    c->cursor[table].at++;
+    c->consumed[table]++;
+}
+
+/* Pass over the rows of records before `from` (archived, or before --from): trusted. */
+static hb_err rows_skip_before(store *s, const char *node, rows_check *c, int64_t from)
+{
+    for (int t = 0; t < ROWS_TABLES; t++) {
+        const rows_item *row = NULL;
+        for (;;) {
+            if (rows_peek(s, node, c, (rows_table)t, &row) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+            if (row == NULL || row->audit_seq >= from) break;
+            rows_next(c, (rows_table)t);
+        }
+    }
+    return HB_ERR_OK;
+}
+
+/* Recompute record a's row digest from the rows that name it, and compare. */
+static hb_err rows_check_record(store *s, rows_check *c, const audit_record *a, audit_report *r)
+{
+    char why[160];
+    const EVP_MD *md = a->alg == AUDIT_ALG_SM3 ? EVP_sm3() : EVP_sha256();
+    if (md == NULL) return broken(r, a->node, a->seq, "the record's hash (SM3) is not available");
+    rows_digest_begin(&c->digest, md);
+    for (int t = 0; t < ROWS_TABLES; t++) {
+        const rows_item *row = NULL;
+        for (;;) {
+            if (rows_peek(s, a->node, c, (rows_table)t, &row) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+            if (row == NULL || row->audit_seq > a->seq) break;
+            if (row->audit_seq < a->seq) {
+                snprintf(why, sizeof why, "%s row %lld names an earlier record, out of write "
+                         "order (moved or inserted)", rows_table_name[t], (long long)row->key);
+                return broken(r, a->node, row->audit_seq, why);
+            }
+            if (!a->has_rows || row->malformed) {
+                snprintf(why, sizeof why, "%s row %lld %s", rows_table_name[t], (long long)row->key,
+                         row->malformed ? "holds text longer than any written (edited)"
+                                        : "names a record written before rows were tagged");
+                return broken(r, a->node, a->seq, why);
+            }
+            const char *texts[ROWS_TEXTS_MAX];
+            for (int i = 0; i < ROWS_TEXTS_MAX; i++) texts[i] = row->texts[i];
+            if (rows_digest_add(&c->digest, (rows_table)t, row->ints, texts) != HB_ERR_OK) {
+                return HB_ERR_UNAVAILABLE;
+            }
+            rows_next(c, (rows_table)t);
+            r->rows++;
+        }
+    }
+    if (!a->has_rows) {
+        r->legacy_records++;
+        return HB_ERR_OK;
+    }
+    uint8_t digest[32];
+    if (rows_digest_final(&c->digest, digest) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (memcmp(digest, a->row_digest, 32) != 0) {
+        return broken(r, a->node, a->seq, "the ledger rows this record wrote differ from its "
+                                          "row digest (a row edited, deleted or inserted)");
+    }
+    return HB_ERR_OK;
+}
+
+/* After a node's last record: a row naming a later record was inserted. */
+static hb_err rows_check_end(store *s, const char *node, rows_check *c, audit_report *r)
+{
+    for (int t = 0; t < ROWS_TABLES; t++) {
+        const rows_item *row = NULL;
+        if (rows_peek(s, node, c, (rows_table)t, &row) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        if (row != NULL) {
+            char why[160];
+            snprintf(why, sizeof why, "%s row %lld names a record the chain does not have "
+                     "(inserted)", rows_table_name[t], (long long)row->key);
+            return broken(r, node, row->audit_seq, why);
+        }
+    }
+    return HB_ERR_OK;
+}
+
+/* Every tagged row was read with some chain; untagged rows only in a store whose trail
+ * predates tagging. And the columns later commands change agree with the rows they derive
+ * from. */
+static hb_err rows_check_store(store *s, rows_check *c, bool whole_trail, audit_report *r)
+{
+    for (int t = 0; t < ROWS_TABLES && r->ok; t++) {
+        int64_t tagged = 0, untagged = 0;
+        if (store_rows_count(s, (rows_table)t, &tagged, &untagged) != HB_ERR_OK) {
+            return HB_ERR_UNAVAILABLE;
+        }
+        r->legacy_rows += untagged;
+        char why[160];
+        if (tagged != c->consumed[t]) {
+            snprintf(why, sizeof why, "%lld %s row(s) name a node that has no audit chain "
+                     "(inserted)", (long long)(tagged - c->consumed[t]), rows_table_name[t]);
+            return broken(r, "", 0, why);
+        }
+        if (untagged > 0 && whole_trail && r->legacy_records == 0) {
+            snprintf(why, sizeof why, "%lld %s row(s) name no audit record (inserted)",
+                     (long long)untagged, rows_table_name[t]);
+            return broken(r, "", 0, why);
+        }
+    }
+    if (!r->ok) return HB_ERR_OK;
+    derived_report d;
+    if (store_derived_check(s, &d) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (!d.ok) return broken(r, "", 0, d.reason);
+    return HB_ERR_OK;
+}
+
 /* One chain from `from`; *last receives the seq of its last record, *first its first. */
 static hb_err verify_chain(store *s, const char *node, int64_t from, const uint8_t *key,
-                           archive_marks *marks, audit_report *r, int64_t *first, int64_t *last)
+                           archive_marks *marks, rows_check *rows, audit_report *r, int64_t *first,
+                           int64_t *last)
 {
     uint8_t prev[32] = {0};
     *last = 0;
@@ -346,10 +519,14 @@ static hb_err verify_chain(store *s, const char *node, int64_t from, const uint8
     if (page == NULL) return HB_ERR_UNAVAILABLE;
     int64_t expect = from;
     hb_err err = HB_ERR_OK;
-    for (int n = PAGE; n == PAGE && r->ok;) {
+    if (rows != NULL) {
+        rows_check_node(rows);
+        err = rows_skip_before(s, node, rows, from);
+    }
+    for (int n = PAGE; err == HB_ERR_OK && n == PAGE && r->ok;) {
         err = store_audit_page(s, node, expect - 1, PAGE, page, &n);
         if (err != HB_ERR_OK) break;
-        for (int i = 0; i < n && r->ok; i++) {
+        for (int i = 0; i < n && r->ok && err == HB_ERR_OK; i++) {
             const audit_record *a = &page[i];
             uint8_t hash[32];
             if (a->seq != expect) {
@@ -371,6 +548,7 @@ static hb_err verify_chain(store *s, const char *node, int64_t from, const uint8
                 if (strcmp(a->action, "audit.archive") == 0 && marks->n_seen < 64) {
                     memcpy(marks->seen[marks->n_seen++], a->object, sizeof a->object);
                 }
+                if (rows != NULL) err = rows_check_record(s, rows, a, r);
             }
         }
         if (err != HB_ERR_OK) break;
@@ -434,28 +612,12 @@ hb_err auditlog_verify_as(store *s, const uint8_t *public_key, int64_t from,
     return err;
 }
 
-static hb_err verify_in_snapshot(store *s, const uint8_t *public_key, int64_t from,
-                                 const audit_checkpoint *exported, const uint8_t *exported_key,
-                                 bool archive_file, audit_report *out)
+/* Every chain, its checkpoints and the exported checkpoint; with rows, every chain's rows. */
+static hb_err verify_nodes(store *s, const uint8_t *public_key, int64_t from,
+                           const audit_checkpoint *exported, rows_check *rows,
+                           archive_marks *marks, bool *exported_seen_out, audit_report *out)
 {
-    memset(out, 0, sizeof *out);
-    out->ok = true;
-    out->checkpoints_verified = public_key != NULL;
-    if (from < 1) from = 1;
-    if (exported != NULL) {
-        out->exported_checked = true;
-        if (public_key != NULL && memcmp(public_key, exported_key, 32) != 0) {
-            return broken(out, exported->node, exported->seq,
-                          "the exported checkpoint was signed with another audit key");
-        }
-        if (!auditlog_signature_valid(exported_key, exported)) {
-            return broken(out, exported->node, exported->seq,
-                          "the exported checkpoint's signature does not verify");
-        }
-    }
     bool exported_seen = false;
-    static _Thread_local archive_marks marks;
-    memset(&marks, 0, sizeof marks);
     char after[LIMIT_NODE_LEN + 1] = "";
     for (int n = 16; n == 16 && out->ok;) {
         char nodes[16][LIMIT_NODE_LEN + 1];
@@ -465,7 +627,7 @@ static hb_err verify_in_snapshot(store *s, const uint8_t *public_key, int64_t fr
             snprintf(after, sizeof after, "%s", nodes[i]);
             out->nodes++;
             int64_t first = 1, last = 0;
-            err = verify_chain(s, nodes[i], from, public_key, &marks, out, &first, &last);
+            err = verify_chain(s, nodes[i], from, public_key, marks, rows, out, &first, &last);
             if (err == HB_ERR_OK && out->ok) {
                 err = verify_checkpoints(s, nodes[i], public_key, first, last, out);
             }
@@ -488,10 +650,52 @@ static hb_err verify_in_snapshot(store *s, const uint8_t *public_key, int64_t fr
                            "the chain differs from the exported checkpoint (rewritten)");
                 }
             }
+            /* rows naming records past the chain's end: after the checkpoints, which say
+             * more precisely that a tail was cut */
+            if (out->ok && rows != NULL && rows_check_end(s, nodes[i], rows, out) != HB_ERR_OK) {
+                return HB_ERR_UNAVAILABLE;
+            }
         }
     }
+    *exported_seen_out = exported_seen;
+    return HB_ERR_OK;
+}
+
+static hb_err verify_in_snapshot(store *s, const uint8_t *public_key, int64_t from,
+                                 const audit_checkpoint *exported, const uint8_t *exported_key,
+                                 bool archive_file, audit_report *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ok = true;
+    out->checkpoints_verified = public_key != NULL;
+    if (from < 1) from = 1;
+    if (exported != NULL) {
+        out->exported_checked = true;
+        if (public_key != NULL && memcmp(public_key, exported_key, 32) != 0) {
+            return broken(out, exported->node, exported->seq,
+                          "the exported checkpoint was signed with another audit key");
+        }
+        if (!auditlog_signature_valid(exported_key, exported)) {
+            return broken(out, exported->node, exported->seq,
+                          "the exported checkpoint's signature does not verify");
+        }
+    }
+    bool exported_seen = false;
+    static _Thread_local archive_marks marks;
+    memset(&marks, 0, sizeof marks);
+    /* an archive file holds the trail only; a store, its ledger rows too */
+    rows_check *rows = NULL;
+    if (!archive_file) {
+        rows = malloc(sizeof *rows);
+        if (rows == NULL || rows_check_init(rows) != HB_ERR_OK) {
+            if (rows != NULL) rows_check_free(rows);
+            free(rows);
+            return HB_ERR_UNAVAILABLE;
+        }
+    }
+    hb_err err = verify_nodes(s, public_key, from, exported, rows, &marks, &exported_seen, out);
     /* every archived chain's cut has its audit.archive record, in some chain */
-    for (int k = 0; out->ok && !archive_file && k < marks.n_needed; k++) {
+    for (int k = 0; err == HB_ERR_OK && out->ok && !archive_file && k < marks.n_needed; k++) {
         bool seen = false;
         for (int j = 0; j < marks.n_seen && !seen; j++) seen = strcmp(marks.seen[j], marks.needed[k]) == 0;
         if (!seen) {
@@ -499,19 +703,28 @@ static hb_err verify_in_snapshot(store *s, const uint8_t *public_key, int64_t fr
                    "the records up to this seq were removed without an audit.archive record");
         }
     }
-    if (out->ok && exported != NULL && !exported_seen) {
+    if (err == HB_ERR_OK && out->ok && exported != NULL && !exported_seen) {
         broken(out, exported->node, exported->seq,
                "the exported checkpoint's chain is missing from the store");
     }
-    return HB_ERR_OK;
+    /* the rows no chain read, and the columns derived from rows */
+    if (err == HB_ERR_OK && out->ok && rows != NULL) {
+        err = rows_check_store(s, rows, from == 1 && marks.n_needed == 0, out);
+    }
+    if (rows != NULL) rows_check_free(rows);
+    free(rows);
+    return err == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
 
 json_t *auditlog_report_json(const audit_report *r)
 {
-    json_t *o = json_pack("{s:b,s:i,s:I,s:I,s:b,s:b}", "ok", r->ok, "chains", r->nodes, "records",
-                          (json_int_t)r->records, "checkpoints", (json_int_t)r->checkpoints,
-                          "checkpoint_signatures_checked", r->checkpoints_verified,
-                          "exported_checkpoint_checked", r->exported_checked);
+    json_t *o = json_pack("{s:b,s:i,s:I,s:I,s:b,s:b,s:I,s:I,s:I}", "ok", r->ok, "chains", r->nodes,
+                          "records", (json_int_t)r->records, "checkpoints",
+                          (json_int_t)r->checkpoints, "checkpoint_signatures_checked",
+                          r->checkpoints_verified, "exported_checkpoint_checked",
+                          r->exported_checked, "rows", (json_int_t)r->rows, "untagged_rows",
+                          (json_int_t)r->legacy_rows, "records_without_row_digest",
+                          (json_int_t)r->legacy_records);
     if (o != NULL && !r->ok) {
         json_object_set_new(o, "broken", json_pack("{s:s,s:I,s:s}", "node", r->node, "seq",
                                                    (json_int_t)r->seq, "reason", r->reason));

@@ -61,7 +61,10 @@ typedef struct audit_report {
     int64_t checkpoints;
     bool checkpoints_verified; /* false: no audit key to check signatures with */
     bool exported_checked;
-    char node[LIMIT_NODE_LEN + 1]; /* where it first broke */
+    int64_t rows;           /* ledger rows recomputed into their records' row digests */
+    int64_t legacy_rows;    /* rows written before rows were tagged (covered by no digest) */
+    int64_t legacy_records; /* records written before then (they hold no row digest) */
+    char node[LIMIT_NODE_LEN + 1]; /* where it first broke ("" and seq 0: the ledger rows) */
     int64_t seq;
     char reason[160];
 } audit_report;

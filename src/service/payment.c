@@ -301,7 +301,9 @@ static hb_err exec_pay(txn *t, command *cmd)
     }
     p->created_at_ms = txn_now_ms(t);
     store *s = txn_store(t);
-    if (store_payment_insert(s, p) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    if (store_payment_insert(s, p) != HB_ERR_OK || txn_row_written(t, ROWS_PAYMENT, p) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
     if (code->kind == CODE_DYNAMIC) {
         if (store_code_end(s, code->id, CODE_USED, p->created_at_ms) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
@@ -422,15 +424,14 @@ static hb_err exec_refund(txn *t, command *cmd)
     r->created_at_ms = txn_now_ms(t);
     if (store_payment_refunded(s, p->id, p->refunded, r->amount, r->fee, r->created_at_ms) !=
             HB_ERR_OK ||
-        store_refund_insert(s, r) != HB_ERR_OK) {
+        store_refund_insert(s, r) != HB_ERR_OK || txn_row_written(t, ROWS_REFUND, r) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
     p->refunded += r->amount;
     p->refunded_fee += r->fee;
     p->refunded_at_ms = r->created_at_ms;
-    const int64_t ints[] = {r->id,        r->payment_id, r->amount,          r->fee,
-                            r->source_id, r->transfer_id, r->fee_transfer_id, r->created_at_ms};
-    if (txn_digest_row(t, "refund", ints, 8, NULL, 0) != HB_ERR_OK || digest_payment(t, p) != HB_ERR_OK) {
+    /* the refund itself is in the record's row digest; the payment's changed totals here */
+    if (digest_payment(t, p) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
     char pay_id[IDS_TEXT_MAX];
@@ -512,11 +513,8 @@ static hb_err exec_settle(txn *t, command *cmd)
                 continue;
             }
         }
-        if (store_settlement_insert(s, &b) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-        const int64_t ints[] = {b.id,      b.merchant_id, b.day,   b.gross,       b.fees,
-                                b.refunds, b.net,         b.count, b.transfer_id, b.created_at_ms};
-        const char *const texts[] = {currency_code(b.currency)};
-        if (txn_digest_row(t, "settlement", ints, 10, texts, 1) != HB_ERR_OK) {
+        if (store_settlement_insert(s, &b) != HB_ERR_OK ||
+            txn_row_written(t, ROWS_SETTLEMENT, &b) != HB_ERR_OK) {
             return HB_ERR_UNAVAILABLE;
         }
         c->batches[c->created++] = b;

@@ -29,6 +29,7 @@ typedef struct driver_ops {
     void (*bind_i64)(void *stmt, int param, int64_t value);
     void (*bind_text)(void *stmt, int param, const char *text, size_t len);
     void (*bind_blob)(void *stmt, int param, const void *data, size_t len);
+    void (*bind_null)(void *stmt, int param);
     /* Advance: *row is true while a row is available. DUPLICATE for a unique violation,
      * UNAVAILABLE for storage faults. */
     hb_err (*step)(void *stmt, bool *row);

@@ -19,7 +19,7 @@
 #include "core/invariant.h"
 #include "store/driver.h"
 
-#define PG_PARAMS_MAX 24
+#define PG_PARAMS_MAX 32
 /* Pipelined statements in flight before the driver reads their answers (the server stops
  * reading when its answers are not read, so the pipeline must not grow without bound). */
 #define PG_PIPELINE_MAX 256
@@ -491,6 +491,25 @@ static const char *const migrations[] = {
     "  time bigint NOT NULL,"
     "  signature bytea NOT NULL,"
     "  PRIMARY KEY (node, seq));",
+    /* every ledger row names the audit record of the command that wrote it, and the record
+     * holds the digest of those rows (the verifier recomputes it); claims in the order of
+     * their transfers, which is the order they were written */
+    "ALTER TABLE transfers ADD COLUMN audit_node text NOT NULL DEFAULT '';"
+    "ALTER TABLE transfers ADD COLUMN audit_seq bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN audit_node text NOT NULL DEFAULT '';"
+    "ALTER TABLE accounts ADD COLUMN audit_seq bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE packets ADD COLUMN audit_node text NOT NULL DEFAULT '';"
+    "ALTER TABLE packets ADD COLUMN audit_seq bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE claims ADD COLUMN audit_node text NOT NULL DEFAULT '';"
+    "ALTER TABLE claims ADD COLUMN audit_seq bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE payments ADD COLUMN audit_node text NOT NULL DEFAULT '';"
+    "ALTER TABLE payments ADD COLUMN audit_seq bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE refunds ADD COLUMN audit_node text NOT NULL DEFAULT '';"
+    "ALTER TABLE refunds ADD COLUMN audit_seq bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE settlements ADD COLUMN audit_node text NOT NULL DEFAULT '';"
+    "ALTER TABLE settlements ADD COLUMN audit_seq bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE audit ADD COLUMN row_digest bytea;"
+    "CREATE INDEX claims_transfer ON claims(transfer_id);",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))
@@ -1047,6 +1066,16 @@ static void pg_bind_blob(void *stmt, int param, const void *data, size_t len)
     set_param(stmt, param, data, len, 1);
 }
 
+static void pg_bind_null(void *stmt, int param)
+{
+    pg_stmt *s = stmt;
+    ASSERT(param >= 1 && param <= s->param_count);
+    free(s->values[param - 1]);
+    s->values[param - 1] = NULL; /* libpq: a NULL value pointer is SQL NULL */
+    s->lengths[param - 1] = 0;
+    s->formats[param - 1] = 0;
+}
+
 static hb_err pg_step(void *stmt, bool *row)
 {
     pg_stmt *s = stmt;
@@ -1209,6 +1238,7 @@ const driver_ops driver_pg = {
     .bind_i64 = pg_bind_i64,
     .bind_text = pg_bind_text,
     .bind_blob = pg_bind_blob,
+    .bind_null = pg_bind_null,
     .step = pg_step,
     .column_i64 = pg_column_i64,
     .column_text = pg_column_text,

@@ -11,7 +11,7 @@
 #include "core/invariant.h"
 #include "store/driver.h"
 
-#define SQLITE_PARAMS_MAX 24
+#define SQLITE_PARAMS_MAX 32
 
 typedef struct sqlite_stmt {
     sqlite3_stmt *stmt;
@@ -418,6 +418,25 @@ static const char *const migrations[] = {
     "  time INTEGER NOT NULL,"
     "  signature BLOB NOT NULL,"
     "  PRIMARY KEY (node, seq));",
+    /* every ledger row names the audit record of the command that wrote it, and the record
+     * holds the digest of those rows (the verifier recomputes it); claims in the order of
+     * their transfers, which is the order they were written */
+    "ALTER TABLE transfers ADD COLUMN audit_node TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE transfers ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN audit_node TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE accounts ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE packets ADD COLUMN audit_node TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE packets ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE claims ADD COLUMN audit_node TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE claims ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE payments ADD COLUMN audit_node TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE payments ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE refunds ADD COLUMN audit_node TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE refunds ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settlements ADD COLUMN audit_node TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE settlements ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE audit ADD COLUMN row_digest BLOB;"
+    "CREATE INDEX claims_transfer ON claims(transfer_id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
@@ -627,6 +646,12 @@ static void sqlite_bind_blob(void *stmt, int param, const void *data, size_t len
                              SQLITE_TRANSIENT) == SQLITE_OK);
 }
 
+static void sqlite_bind_null(void *stmt, int param)
+{
+    sqlite_stmt *s = stmt;
+    ASSERT(sqlite3_bind_null(s->stmt, param_index(s, param)) == SQLITE_OK);
+}
+
 static hb_err sqlite_step(void *stmt, bool *row)
 {
     sqlite_stmt *s = stmt;
@@ -711,6 +736,7 @@ const driver_ops driver_sqlite = {
     .bind_i64 = sqlite_bind_i64,
     .bind_text = sqlite_bind_text,
     .bind_blob = sqlite_bind_blob,
+    .bind_null = sqlite_bind_null,
     .step = sqlite_step,
     .column_i64 = sqlite_column_i64,
     .column_text = sqlite_column_text,

@@ -13,7 +13,8 @@
 #define ADJUSTMENT_COLUMNS                                                                   \
     "id, debit_id, credit_id, amount, currency, reason, status, proposed_by, proposed_at, "  \
     "decided_by, decided_at, note, transfer_id"
-#define AUDIT_COLUMNS "node, seq, time, actor, action, object, digest, prev_hash, hash, alg"
+#define AUDIT_COLUMNS                                                                        \
+    "node, seq, time, actor, action, object, digest, prev_hash, hash, alg, row_digest"
 #define CUSTOMER_COLUMNS                                                                     \
     "id, tier, region, name_box, phone_box, phone_hash, id_number_box, pending_id, "         \
     "available_id, created_at, fee_rate_bp, agreement_single, agreement_daily, "               \
@@ -64,9 +65,9 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(SETTLEMENT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM settlements")                     \
     X(WEBHOOK_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM webhooks")                           \
     X(DELIVERY_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM deliveries")                        \
-    X(PAYMENT_INSERT, "INSERT INTO payments (" PAYMENT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, " \
+    X(PAYMENT_INSERT, "INSERT INTO payments (" PAYMENT_COLUMNS ", audit_node, audit_seq) VALUES ($1, $2, $3, $4, $5, " \
                       "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, " \
-                      "$23, $24)")                                                             \
+                      "$23, $24, $25, $26)")                                                             \
     X(PAYMENT_GET, "SELECT " PAYMENT_COLUMNS " FROM payments WHERE id = $1")                 \
     X(PAYMENT_REFUNDED, "UPDATE payments SET refunded = refunded + $3, "                     \
                         "refunded_fee = refunded_fee + $4, refunded_at = $5 "                \
@@ -80,8 +81,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                     "ORDER BY id DESC LIMIT $6")                                             \
     X(PAYMENT_LIST_SETTLEMENT, "SELECT " PAYMENT_COLUMNS " FROM payments "                   \
                                "WHERE settlement_id = $1 AND id > $2 ORDER BY id LIMIT $3")  \
-    X(REFUND_INSERT, "INSERT INTO refunds (" REFUND_COLUMNS ") VALUES ($1, $2, $3, $4, $5, "  \
-                     "$6, $7, $8)")                                                          \
+    X(REFUND_INSERT, "INSERT INTO refunds (" REFUND_COLUMNS ", audit_node, audit_seq) "     \
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                                                          \
     X(REFUND_GET, "SELECT " REFUND_COLUMNS " FROM refunds WHERE id = $1")                    \
     X(REFUND_LIST, "SELECT " REFUND_COLUMNS " FROM refunds WHERE payment_id = $1 "           \
                    "ORDER BY id LIMIT $2")                                                   \
@@ -94,8 +95,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                   "AND p.owner_id > $2 AND NOT EXISTS (SELECT 1 FROM settlements s "        \
                   "WHERE s.merchant_id = p.owner_id AND s.day = $1) "                        \
                   "GROUP BY p.owner_id, p.credit_id, p.currency ORDER BY p.owner_id LIMIT $3")            \
-    X(SETTLEMENT_INSERT, "INSERT INTO settlements (" SETTLEMENT_COLUMNS ") VALUES ($1, $2, "  \
-                         "$3, $4, $5, $6, $7, $8, $9, $10, $11)")                            \
+    X(SETTLEMENT_INSERT, "INSERT INTO settlements (" SETTLEMENT_COLUMNS ", audit_node, "      \
+                         "audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")                            \
     X(SETTLEMENT_STAMP, "UPDATE payments SET settlement_id = $3, settled_refunded = refunded, " \
                         "settled_refunded_fee = refunded_fee WHERE credit_id = $1 "           \
                         "AND settles = 1 AND settlement_id = 0 AND business_day <= $2")     \
@@ -202,14 +203,91 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(CODE_RUN_PUT, "INSERT INTO code_runs (code_id, amount, run) VALUES ($1, $2, $3) "      \
                     "ON CONFLICT (code_id) DO UPDATE SET amount = excluded.amount, "         \
                     "run = excluded.run")
+/* The ledger rows the audit verifier reads back (store_rows_page): the order key, the record
+ * that wrote the row, then the columns no later command changes, integers then texts, in the
+ * order engine/rows.c digests them. */
+#define ROWS_TRANSFER_COLUMNS                                                               \
+    "id, debit_id, credit_id, amount, kind, created_at, prev_debit, prev_credit, "          \
+    "idem_key, currency, reference"
+#define ROWS_ACCOUNT_COLUMNS "id, kind, tier, flags, created_at, owner, currency, region"
+#define ROWS_PACKET_COLUMNS                                                                 \
+    "id, sender_id, total, count, mode, fission, seed_id, allow_sender, created_at, "       \
+    "expires_at, fund_transfer, currency, wishing, scene"
+#define ROWS_CLAIM_COLUMNS "transfer_id, packet_id, seq, claimer_id, amount, claimed_at"
+#define ROWS_PAYMENT_COLUMNS                                                                \
+    "id, code_id, code_kind, payer_id, owner_id, credit_id, amount, fee, fee_rate_bp, "     \
+    "settles, business_day, transfer_id, fee_transfer_id, created_at, currency, "           \
+    "device, region, order_no"
+#define ROWS_REFUND_COLUMNS                                                                 \
+    "id, payment_id, amount, fee, source_id, transfer_id, fee_transfer_id, created_at"
+#define ROWS_SETTLEMENT_COLUMNS                                                             \
+    "id, merchant_id, day, gross, fees, refunds, net, count, transfer_id, created_at, "     \
+    "currency"
+#define ROWS_STATEMENTS(X)                                                                  \
+    X(ROWS_TRANSFER_PAGE, "SELECT id, audit_seq, " ROWS_TRANSFER_COLUMNS                    \
+                          " FROM transfers "                                                \
+                          "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")         \
+    X(ROWS_TRANSFER_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "\
+                           "ELSE 0 END), 0) FROM transfers")                                \
+    X(ROWS_ACCOUNT_PAGE, "SELECT id, audit_seq, " ROWS_ACCOUNT_COLUMNS " FROM accounts "    \
+                         "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")          \
+    X(ROWS_ACCOUNT_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 " \
+                          "ELSE 0 END), 0) FROM accounts")                                  \
+    X(ROWS_PACKET_PAGE, "SELECT id, audit_seq, " ROWS_PACKET_COLUMNS " FROM packets "       \
+                        "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")           \
+    X(ROWS_PACKET_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "  \
+                         "ELSE 0 END), 0) FROM packets")                                    \
+    X(ROWS_CLAIM_PAGE, "SELECT transfer_id, audit_seq, " ROWS_CLAIM_COLUMNS                 \
+                       " FROM claims "                                                      \
+                       "WHERE audit_node = $1 AND transfer_id > $2 ORDER BY transfer_id LIMIT $3")\
+    X(ROWS_CLAIM_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "   \
+                        "ELSE 0 END), 0) FROM claims")                                      \
+    X(ROWS_PAYMENT_PAGE, "SELECT id, audit_seq, " ROWS_PAYMENT_COLUMNS " FROM payments "    \
+                         "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")          \
+    X(ROWS_PAYMENT_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 " \
+                          "ELSE 0 END), 0) FROM payments")                                  \
+    X(ROWS_REFUND_PAGE, "SELECT id, audit_seq, " ROWS_REFUND_COLUMNS " FROM refunds "       \
+                        "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")           \
+    X(ROWS_REFUND_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "  \
+                         "ELSE 0 END), 0) FROM refunds")                                    \
+    X(ROWS_SETTLEMENT_PAGE, "SELECT id, audit_seq, " ROWS_SETTLEMENT_COLUMNS                \
+                            " FROM settlements "                                            \
+                            "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")       \
+    X(ROWS_SETTLEMENT_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "\
+                             "ELSE 0 END), 0) FROM settlements")
+
+/* The columns later commands change, against the rows they derive from: the first packet
+ * whose claimed or refunded totals differ, the first payment whose refunded totals differ,
+ * the first settlement whose payment count differs or payment naming no settlement. */
+#define DERIVED_STATEMENTS(X)                                                               \
+    X(DERIVED_PACKET, "SELECT p.id FROM packets p LEFT JOIN (SELECT packet_id, COUNT(*) AS n, " \
+                      "SUM(amount) AS total FROM claims GROUP BY packet_id) c "             \
+                      "ON c.packet_id = p.id LEFT JOIN transfers t ON t.id = p.refund_transfer " \
+                      "WHERE p.claimed_count <> COALESCE(c.n, 0) "                          \
+                      "OR p.claimed_amount <> COALESCE(c.total, 0) "                        \
+                      "OR p.refunded_amount <> COALESCE(t.amount, 0) "                      \
+                      "ORDER BY p.id LIMIT 1")                                              \
+    X(DERIVED_PAYMENT, "SELECT p.id FROM payments p LEFT JOIN (SELECT payment_id, "        \
+                       "SUM(amount) AS amount, SUM(fee) AS fee FROM refunds "               \
+                       "GROUP BY payment_id) r ON r.payment_id = p.id "                     \
+                       "WHERE p.refunded <> COALESCE(r.amount, 0) "                         \
+                       "OR p.refunded_fee <> COALESCE(r.fee, 0) ORDER BY p.id LIMIT 1")     \
+    X(DERIVED_SETTLEMENT, "SELECT b.id FROM settlements b LEFT JOIN (SELECT settlement_id, " \
+                          "COUNT(*) AS n FROM payments WHERE settlement_id <> 0 "           \
+                          "GROUP BY settlement_id) p ON p.settlement_id = b.id "            \
+                          "WHERE b.count <> COALESCE(p.n, 0) ORDER BY b.id LIMIT 1")        \
+    X(DERIVED_UNSETTLED, "SELECT p.id FROM payments p WHERE p.settlement_id <> 0 AND NOT "  \
+                         "EXISTS (SELECT 1 FROM settlements b WHERE b.id = p.settlement_id "\
+                         "AND b.merchant_id = p.owner_id) ORDER BY p.id LIMIT 1")
+
 #define STATEMENTS(X)                                                                        \
     X(SAVEPOINT, "SAVEPOINT cmd")                                                            \
     X(RELEASE, "RELEASE SAVEPOINT cmd")                                                      \
     X(ROLLBACK_TO, "ROLLBACK TO SAVEPOINT cmd")                                              \
     X(COMMIT, "COMMIT")                                                                      \
     X(ACCOUNT_INSERT, "INSERT INTO accounts (id, owner, kind, tier, currency, flags, status, " \
-                      "restricted_until, created_at, real_name, region) VALUES ($1, $2, $3, $4, " \
-                      "$5, $6, $7, $8, $9, $10, $11)")                                        \
+                      "restricted_until, created_at, real_name, region, audit_node, audit_seq) " \
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")                                        \
     X(BALANCE_INSERT, "INSERT INTO balances (account_id, balance) VALUES ($1, $2)")           \
     X(ACCOUNT_GET, "SELECT " ACCOUNT_COLUMNS " FROM accounts a JOIN balances b "             \
                    "ON b.account_id = a.id WHERE a.id = $1")                                 \
@@ -229,8 +307,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                    "year_debits FROM balances WHERE account_id = $1")                       \
     X(ACCOUNT_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM accounts")                           \
     X(TRANSFER_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM transfers")                         \
-    X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ") VALUES "                \
-                       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                     \
+    X(TRANSFER_INSERT, "INSERT INTO transfers (" TRANSFER_COLUMNS ", audit_node, audit_seq) " \
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")                     \
     X(TRANSFER_GET, "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE id = $1")              \
     X(TRANSFER_COUNT, "SELECT COUNT(*) FROM transfers")                                      \
     X(TRANSFER_RANGE, "SELECT " TRANSFER_COLUMNS " FROM transfers WHERE created_at >= $1 "    \
@@ -240,7 +318,7 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(IDEM_PUT, "INSERT INTO idempotency (scope, key, request_hash, result, created_at) "    \
                 "VALUES ($1, $2, $3, $4, $5)")                                               \
     X(AUDIT_APPEND, "INSERT INTO audit (" AUDIT_COLUMNS ") VALUES "                          \
-                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")                             \
+                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")                        \
     X(AUDIT_LAST, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 "                     \
                   "ORDER BY seq DESC LIMIT 1")                                               \
     X(AUDIT_GET, "SELECT " AUDIT_COLUMNS " FROM audit WHERE node = $1 AND seq = $2")         \
@@ -288,8 +366,9 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(META_PUT, "INSERT INTO meta (key, value) VALUES ($1, $2) "                             \
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value")                    \
     X(PACKET_MAX_ID, "SELECT COALESCE(MAX(id), 0) FROM packets")                             \
-    X(PACKET_INSERT, "INSERT INTO packets (" PACKET_COLUMNS ") VALUES ($1, $2, $3, $4, $5, " \
-                     "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)") \
+    X(PACKET_INSERT, "INSERT INTO packets (" PACKET_COLUMNS ", audit_node, audit_seq) "    \
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, " \
+                     "$16, $17, $18, $19, $20, $21, $22, $23)") \
     X(PACKET_GET, "SELECT " PACKET_COLUMNS " FROM packets WHERE id = $1")                    \
     /* CAST: PostgreSQL would type "$1 = 0" as integer and refuse ids past 2^31 */         \
     X(PACKET_LIST, "SELECT " PACKET_COLUMNS " FROM packets WHERE (CAST($1 AS BIGINT) = 0 "   \
@@ -314,7 +393,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                            "AND expires_at <= $1 AND (expires_at > $2 OR "                   \
                            "(expires_at = $2 AND id > $3)) ORDER BY expires_at, id LIMIT $4") \
     X(PACKET_OPEN_COUNT, "SELECT COUNT(*) FROM packets WHERE sender_id = $1 AND status = 0")  \
-    X(CLAIM_INSERT, "INSERT INTO claims (" CLAIM_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)") \
+    X(CLAIM_INSERT, "INSERT INTO claims (" CLAIM_COLUMNS ", audit_node, audit_seq) "       \
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)") \
     X(CLAIM_FIND, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND claimer_id = $2") \
     X(CLAIM_GET, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND seq = $2")   \
     X(CLAIM_LIST, "SELECT " CLAIM_COLUMNS " FROM claims WHERE packet_id = $1 AND seq > $2 "  \
@@ -371,6 +451,8 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                       "WHERE d.id IS NULL OR c.id IS NULL OR d.currency <> t.currency "      \
                       "OR c.currency <> t.currency")                                        \
     PAY_STATEMENTS(X)                                                                        \
-    RISK_STATEMENTS(X)
+    RISK_STATEMENTS(X)                                                                       \
+    ROWS_STATEMENTS(X)                                                                       \
+    DERIVED_STATEMENTS(X)
 
 #endif

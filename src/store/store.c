@@ -318,6 +318,7 @@ hb_err store_account_insert(store *s, const account *a)
     d->bind_i64(st, 9, a->created_at_ms);
     d->bind_i64(st, 10, a->real_name_level);
     bind_str(s, st, 11, a->region);
+    bind_audit_tag(s, st, 12);
     hb_err err = run(s, st);
     if (err != HB_ERR_OK) return err;
     st = stmt(s, STMT_BALANCE_INSERT);
@@ -475,6 +476,7 @@ hb_err store_transfer_insert(store *s, const transfer *t)
     d->bind_i64(st, 9, t->created_at_ms);
     d->bind_i64(st, 10, t->prev_debit_id);
     d->bind_i64(st, 11, t->prev_credit_id);
+    bind_audit_tag(s, st, 12);
     return run_write(s, st, 1);
 }
 
@@ -615,6 +617,7 @@ hb_err store_packet_insert(store *s, const packet *p)
     d->bind_i64(st, 19, p->finished_at_ms);
     d->bind_i64(st, 20, p->fund_transfer_id);
     d->bind_i64(st, 21, p->refund_transfer_id);
+    bind_audit_tag(s, st, 22);
     return run_write(s, st, 1);
 }
 
@@ -799,6 +802,7 @@ hb_err store_claim_insert(store *s, const claim *c)
     d->bind_i64(st, 4, c->amount);
     d->bind_i64(st, 5, c->transfer_id);
     d->bind_i64(st, 6, c->claimed_at_ms);
+    bind_audit_tag(s, st, 7);
     return run_write(s, st, 1);
 }
 
@@ -1040,6 +1044,11 @@ hb_err store_audit_append(store *s, const audit_record *r)
     d->bind_blob(st, 8, r->prev_hash, 32);
     d->bind_blob(st, 9, r->hash, 32);
     d->bind_i64(st, 10, r->alg == AUDIT_ALG_SM3 ? AUDIT_ALG_SM3 : AUDIT_ALG_SHA256);
+    if (r->has_rows) {
+        d->bind_blob(st, 11, r->row_digest, 32);
+    } else {
+        d->bind_null(st, 11);
+    }
     return run_write(s, st, 1);
 }
 
@@ -1061,6 +1070,8 @@ static hb_err audit_select_one(store *s, void *st, audit_record *out)
         column_hash(s, st, 7, out->prev_hash);
         column_hash(s, st, 8, out->hash);
         out->alg = (int)d->column_i64(st, 9);
+        out->has_rows = !d->column_null(st, 10);
+        if (out->has_rows) column_hash(s, st, 10, out->row_digest);
         ASSERT(out->seq > 0);
     }
     d->reset(st);
@@ -1110,7 +1121,76 @@ static void audit_row(store *s, void *st, void *item)
     ok = column_fixed(s, st, 7, out->prev_hash, 32) && ok;
     ok = column_fixed(s, st, 8, out->hash, 32) && ok;
     out->alg = (int)d->column_i64(st, 9);
+    out->has_rows = !d->column_null(st, 10);
+    if (out->has_rows) ok = column_fixed(s, st, 10, out->row_digest, 32) && ok;
     out->malformed = !ok;
+}
+
+void store_set_audit_tag(store *s, const char *node, int64_t seq)
+{
+    if (strcmp(s->audit_node, node) != 0) { /* once per connection: the node stays */
+        size_t len = strlen(node);
+        ASSERT(len < sizeof s->audit_node);
+        memcpy(s->audit_node, node, len + 1);
+    }
+    s->audit_seq = seq;
+}
+
+const int rows_table_ints[ROWS_TABLES] = {8, 5, 11, 6, 14, 8, 10};
+const int rows_table_texts[ROWS_TABLES] = {3, 3, 3, 0, 4, 0, 1};
+const char *const rows_table_name[ROWS_TABLES] = {"transfer", "account", "packet", "claim",
+                                                  "payment",  "refund",  "settlement"};
+static const stmt_id rows_page_stmt[ROWS_TABLES] = {
+    STMT_ROWS_TRANSFER_PAGE, STMT_ROWS_ACCOUNT_PAGE, STMT_ROWS_PACKET_PAGE,
+    STMT_ROWS_CLAIM_PAGE,    STMT_ROWS_PAYMENT_PAGE, STMT_ROWS_REFUND_PAGE,
+    STMT_ROWS_SETTLEMENT_PAGE};
+static const stmt_id rows_count_stmt[ROWS_TABLES] = {
+    STMT_ROWS_TRANSFER_COUNT, STMT_ROWS_ACCOUNT_COUNT, STMT_ROWS_PACKET_COUNT,
+    STMT_ROWS_CLAIM_COUNT,    STMT_ROWS_PAYMENT_COUNT, STMT_ROWS_REFUND_COUNT,
+    STMT_ROWS_SETTLEMENT_COUNT};
+
+static _Thread_local rows_table rows_reading; /* the table rows_row reads (list_rows has no context) */
+
+static void rows_row(store *s, void *st, void *item)
+{
+    rows_item *out = item;
+    const driver_ops *d = s->driver;
+    out->key = d->column_i64(st, 0);
+    out->audit_seq = d->column_i64(st, 1);
+    int ints = rows_table_ints[rows_reading];
+    for (int i = 0; i < ints; i++) out->ints[i] = d->column_i64(st, 2 + i);
+    bool ok = true;
+    for (int i = 0; i < rows_table_texts[rows_reading]; i++) {
+        ok = column_copy_checked(s, st, 2 + ints + i, out->texts[i], sizeof out->texts[i]) && ok;
+    }
+    out->malformed = !ok;
+}
+
+hb_err store_rows_page(store *s, rows_table table, const char *node, int64_t after, int limit,
+                       rows_item *out, int *count)
+{
+    ASSERT(table < ROWS_TABLES);
+    void *st = stmt(s, rows_page_stmt[table]);
+    bind_str(s, st, 1, node);
+    s->driver->bind_i64(st, 2, after);
+    s->driver->bind_i64(st, 3, limit);
+    rows_reading = table;
+    return list_rows(s, st, limit, out, sizeof *out, rows_row, count);
+}
+
+hb_err store_rows_count(store *s, rows_table table, int64_t *tagged, int64_t *untagged)
+{
+    ASSERT(table < ROWS_TABLES);
+    void *st = stmt(s, rows_count_stmt[table]);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
+    if (err == HB_ERR_OK) {
+        *untagged = s->driver->column_i64(st, 1);
+        *tagged = s->driver->column_i64(st, 0) - *untagged;
+    }
+    s->driver->reset(st);
+    return err;
 }
 
 static void node_row(store *s, void *st, void *item)
@@ -1544,6 +1624,68 @@ hb_err store_snapshot_begin(store *s, bool *began)
 void store_snapshot_end(store *s, bool began)
 {
     if (began) store_rollback(s);
+}
+
+/* The first id a DERIVED_ statement finds (0: none). */
+static hb_err derived_first(store *s, stmt_id id, int64_t *first)
+{
+    void *st = stmt(s, id);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    *first = err == HB_ERR_OK && row ? s->driver->column_i64(st, 0) : 0;
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_derived_check(store *s, derived_report *out)
+{
+    ASSERT(s->in_transaction);
+    memset(out, 0, sizeof *out);
+    out->ok = true;
+    hb_err err = HB_ERR_OK;
+    static const stmt_id checks[] = {STMT_DERIVED_PACKET, STMT_DERIVED_PAYMENT,
+                                     STMT_DERIVED_SETTLEMENT, STMT_DERIVED_UNSETTLED};
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0] && out->ok; i++) {
+        int64_t first = 0;
+        err = derived_first(s, checks[i], &first);
+        if (err != HB_ERR_OK) return err;
+        if (first == 0) continue;
+        out->ok = false;
+        long long id = (long long)first;
+        char *why = out->reason;
+        size_t size = sizeof out->reason;
+        if (i == 0) {
+            snprintf(why, size, "packet pkt_%lld's claimed or refunded totals differ from its "
+                     "claims and refund (edited)", id);
+        } else if (i == 1) {
+            snprintf(why, size, "payment pay_%lld's refunded totals differ from its refunds "
+                     "(edited)", id);
+        } else if (i == 2) {
+            snprintf(why, size, "settlement %lld's count differs from the payments it took "
+                     "(edited)", id);
+        } else {
+            snprintf(why, size, "payment pay_%lld names a settlement of another merchant or none "
+                     "(edited)", id);
+        }
+    }
+    if (!out->ok) return HB_ERR_OK;
+    ledger_report ledger;
+    err = ledger_check_in_snapshot(s, &ledger);
+    if (err != HB_ERR_OK) return err;
+    if (!ledger.balanced) {
+        out->ok = false;
+        if (ledger.balance_mismatches > 0) {
+            snprintf(out->reason, sizeof out->reason, "the ledger check fails: account acct_%lld's "
+                     "balance differs from its transfers (edited)", (long long)ledger.first_mismatch_id);
+        } else if (ledger.escrow_mismatches > 0 || ledger.pending_mismatches > 0) {
+            snprintf(out->reason, sizeof out->reason, "the ledger check fails: an escrow or pending "
+                     "balance differs from the packets or payments it holds (edited)");
+        } else {
+            snprintf(out->reason, sizeof out->reason, "the ledger check fails (hongbao ledger check "
+                     "tells which part)");
+        }
+    }
+    return HB_ERR_OK;
 }
 
 hb_err store_ledger_check(store *s, ledger_report *out)

@@ -145,6 +145,8 @@ typedef struct audit_record {
     uint8_t prev_hash[32];
     uint8_t hash[32];
     int alg;        /* the hash: AUDIT_ALG_SHA256 (0 reads as it) or AUDIT_ALG_SM3 */
+    bool has_rows;  /* the record holds row_digest (every record since rows were tagged) */
+    uint8_t row_digest[32]; /* the ledger rows its command wrote (engine/rows.h) */
     bool malformed; /* read from a store whose row does not hold 32-byte hashes */
 } audit_record;
 
@@ -548,6 +550,53 @@ hb_err store_account_find_system(store *s, account_kind kind, currency cur,
                                  account *out) WARN_UNUSED;
 
 /* Transfers. Insert is pipelined. */
+/* The audit record the command now running will append (node, seq): every ledger row the
+ * store writes until the next call carries it, so that the verifier can find the rows of
+ * each record (engine/rows.h). */
+void store_set_audit_tag(store *s, const char *node, int64_t seq);
+
+/* The ledger rows as the audit verifier reads them back: of each table, the columns no later
+ * command changes, integers then texts, in the order engine/rows.c digests them. */
+typedef enum rows_table {
+    ROWS_TRANSFER,
+    ROWS_ACCOUNT,
+    ROWS_PACKET,
+    ROWS_CLAIM,
+    ROWS_PAYMENT,
+    ROWS_REFUND,
+    ROWS_SETTLEMENT,
+    ROWS_TABLES
+} rows_table;
+#define ROWS_INTS_MAX 14
+#define ROWS_TEXTS_MAX 4
+#define ROWS_TEXT_MAX LIMIT_WISHING_LEN
+typedef struct rows_item {
+    int64_t key;       /* the table's write order: the id, for a claim its transfer's id */
+    int64_t audit_seq; /* the record that wrote it */
+    int64_t ints[ROWS_INTS_MAX];
+    char texts[ROWS_TEXTS_MAX][ROWS_TEXT_MAX + 1];
+    bool malformed; /* a text longer than any the application writes */
+} rows_item;
+/* How many integers and texts each table's rows have. */
+extern const int rows_table_ints[ROWS_TABLES];
+extern const int rows_table_texts[ROWS_TABLES];
+extern const char *const rows_table_name[ROWS_TABLES];
+/* Up to limit rows of table tagged with node's records, key > after, by key. */
+hb_err store_rows_page(store *s, rows_table table, const char *node, int64_t after, int limit,
+                       rows_item *out, int *count) WARN_UNUSED;
+/* How many rows of table carry a record's tag, and how many none (written before rows were
+ * tagged). */
+hb_err store_rows_count(store *s, rows_table table, int64_t *tagged, int64_t *untagged) WARN_UNUSED;
+
+/* The ledger check (store_ledger_check) and the columns later commands change against the
+ * rows they derive from (a packet's claimed and refunded totals, a payment's refunded totals,
+ * a settlement's payments), in the snapshot the caller holds (store_snapshot_begin). */
+typedef struct derived_report {
+    bool ok;
+    char reason[160]; /* the first that differs */
+} derived_report;
+hb_err store_derived_check(store *s, derived_report *out) WARN_UNUSED;
+
 hb_err store_transfer_insert(store *s, const transfer *t) WARN_UNUSED;
 hb_err store_transfer_get(store *s, int64_t id, transfer *out) WARN_UNUSED; /* NOT_FOUND */
 hb_err store_transfer_count(store *s, int64_t *out) WARN_UNUSED;

@@ -31,6 +31,10 @@ struct store {
     list_cache *lists;
     bool lists_checked; /* the cache's version was compared in this transaction */
     bool lists_written; /* a list was written in this transaction */
+    /* the audit record the command now running will append: every ledger row it writes
+     * carries it (store_set_audit_tag) */
+    char audit_node[LIMIT_NODE_LEN + 1];
+    int64_t audit_seq;
 };
 
 void store_lists_invalidate(store *s);
@@ -46,6 +50,13 @@ static inline void *stmt(store *s, stmt_id id)
 static inline void bind_str(store *s, void *st, int param, const char *text)
 {
     s->driver->bind_text(st, param, text, strlen(text));
+}
+
+/* Bind the running command's audit record (node, seq) at params first and first + 1. */
+static inline void bind_audit_tag(store *s, void *st, int first)
+{
+    bind_str(s, st, first, s->audit_node);
+    s->driver->bind_i64(st, first + 1, s->audit_seq);
 }
 
 /* Run a statement that returns no rows; resets it. */

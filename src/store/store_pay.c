@@ -37,6 +37,7 @@ hb_err store_payment_insert(store *s, const payment *p)
     d->bind_i64(st, 22, p->refunded_at_ms);
     d->bind_i64(st, 23, p->settled_refunded);
     d->bind_i64(st, 24, p->settled_refunded_fee);
+    bind_audit_tag(s, st, 25);
     return run_write(s, st, 1);
 }
 
@@ -143,6 +144,7 @@ hb_err store_refund_insert(store *s, const refund *r)
                             r->source_id,   r->transfer_id,     r->fee_transfer_id,
                             r->created_at_ms};
     for (int i = 0; i < 8; i++) s->driver->bind_i64(st, i + 1, ints[i]);
+    bind_audit_tag(s, st, 9);
     return run_write(s, st, 1);
 }
 
@@ -219,6 +221,7 @@ hb_err store_settlement_insert(store *s, const settlement *b)
     const int64_t ints[] = {b->gross, b->fees, b->refunds, b->net, b->count, b->transfer_id,
                             b->created_at_ms};
     for (int i = 0; i < 7; i++) d->bind_i64(st, i + 5, ints[i]);
+    bind_audit_tag(s, st, 12);
     hb_err err = run_write(s, st, 1);
     if (err != HB_ERR_OK) return err;
     st = stmt(s, STMT_SETTLEMENT_STAMP);

@@ -17,7 +17,8 @@
  * Afterwards (loadgen_verify) every unknown request is sent again with its key until it has
  * an answer, and: every acknowledged transfer exists once with its fields, keys sent again
  * replay, the store holds exactly one transfer per acknowledged key and none for the others,
- * the ledger is balanced, and each node wrote its own audit chain. */
+ * the ledger is balanced, and each node wrote its own audit chain, which verifies with every
+ * ledger row against the record of the node that wrote it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,13 @@ static void verify(const char *what)
     char line[64];
     httptest_sql(&nodes[0], "SELECT COUNT(DISTINCT node) FROM audit", line, sizeof line);
     assert_true(atoi(line) >= NODES); /* each node kept its own audit chain */
+    /* every chain, and every ledger row against the record of the node that wrote it */
+    http_reply r = httptest_admin(&nodes[0], "GET", "/v1/audit/verify", NULL, NULL);
+    if (r.status != 200 || strstr(r.body, "\"ok\":true") == NULL) {
+        fail_msg("audit verify after %s: %ld %s", what, r.status, r.body);
+    }
+    assert_true(httptest_int(&r, "rows") > 0);
+    httptest_reply_free(&r);
 }
 
 static double load_seconds(double base, double extra)

@@ -14,8 +14,11 @@
 #include "core/crypto.h"
 #include "core/emv.h"
 #include "core/money.h"
+#include "core/split.h"
+#include "service/auditlog.h"
 #include "service/customer.h"
 #include "service/keyring.h"
+#include "service/packet.h"
 #include "service/paycode.h"
 #include "service/payment.h"
 #include "service/risk.h"
@@ -545,6 +548,190 @@ static void test_settlement(void **state)
     check_ledger();
 }
 
+static audit_report verify_store(void)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    audit_report r;
+    assert_int_equal(auditlog_verify(s, NULL, 1, NULL, NULL, &r), HB_ERR_OK);
+    store_close(s);
+    return r;
+}
+
+/* Tamper with the store, expect the verifier to say why, undo, expect it whole again. */
+static void expect_caught(const char *tamper, const char *undo, const char *why)
+{
+    testutil_sql(fx.url, tamper);
+    audit_report r = verify_store();
+    if (r.ok || strstr(r.reason, why) == NULL) {
+        fail_msg("%s: expected \"%s\", got ok=%d seq=%lld %s", tamper, why, r.ok, (long long)r.seq,
+                 r.reason);
+    }
+    testutil_sql(fx.url, undo);
+    r = verify_store();
+    if (!r.ok) fail_msg("after undoing %s: %s", tamper, r.reason);
+}
+
+/* Every ledger row matches the digest its audit record holds (issue 9), and the columns later
+ * commands change derive from the rows: each kind of tampering with the rows themselves,
+ * straight in the store, is caught. */
+static void test_ledger_rows_verified(void **state)
+{
+    (void)state;
+    /* a red packet with two claims, a payment with a refund, a settlement */
+    static int64_t shares[3];
+    packet_create_cmd pc;
+    memset(&pc, 0, sizeof pc);
+    pc.packet.sender_id = fx.payer;
+    pc.packet.total = 300;
+    pc.packet.count = 3;
+    pc.packet.mode = SPLIT_FIXED;
+    snprintf(pc.packet.wishing, sizeof pc.packet.wishing, "恭喜发财");
+    char why[160];
+    assert_int_equal(packet_create_prepare(&pc, shares, "test", NULL, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &pc.base), HB_ERR_OK);
+    int64_t claim_transfer = 0;
+    const int64_t claimers[] = {fx.payer2, fx.person};
+    for (int i = 0; i < 2; i++) {
+        packet_claim_cmd cc;
+        memset(&cc, 0, sizeof cc);
+        cc.packet_id = pc.packet.id;
+        cc.token_kind = PACKET_TOKEN_CLAIM;
+        cc.claimer_id = claimers[i];
+        assert_int_equal(packet_claim_prepare(&cc, "test", NULL), HB_ERR_OK);
+        assert_int_equal(engine_submit(fx.e, &cc.base), HB_ERR_OK);
+        claim_transfer = cc.claim.transfer_id;
+    }
+    int64_t d = clock_business_day(fx.clock.fixed_ms, NULL);
+    paycode code = make_code(fx.merchant, CODE_STATIC, 0, "");
+    char payload[EMV_PAYLOAD_MAX];
+    payload_now(&code, payload);
+    payment pay1;
+    refund ref;
+    assert_int_equal(pay(payload, fx.payer, 10000, &pay1), HB_ERR_OK);
+    assert_int_equal(refund_of(pay1.id, 1000, fx.merchant, &ref), HB_ERR_OK);
+    fx.clock.fixed_ms += DAY_MS;
+    assert_int_equal(settle(d), 1);
+    audit_report r = verify_store();
+    if (!r.ok) fail_msg("untouched: seq %lld %s", (long long)r.seq, r.reason);
+    assert_true(r.rows > 20);
+    assert_int_equal(r.legacy_rows, 0);
+
+    char tamper[400], undo[400];
+    const char *digest = "differ from its row digest";
+    /* an edited row of each table */
+    snprintf(tamper, sizeof tamper, "UPDATE transfers SET created_at = created_at + 1 "
+             "WHERE id = %lld", (long long)pay1.transfer_id);
+    snprintf(undo, sizeof undo, "UPDATE transfers SET created_at = created_at - 1 WHERE id = %lld",
+             (long long)pay1.transfer_id);
+    expect_caught(tamper, undo, digest);
+    snprintf(tamper, sizeof tamper, "UPDATE accounts SET owner = 'mallory' WHERE id = %lld",
+             (long long)fx.payer);
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    account acct;
+    assert_int_equal(store_account_get(s, fx.payer, &acct), HB_ERR_OK);
+    transfer claim_tr;
+    assert_int_equal(store_transfer_get(s, claim_transfer, &claim_tr), HB_ERR_OK);
+    store_close(s);
+    snprintf(undo, sizeof undo, "UPDATE accounts SET owner = '%s' WHERE id = %lld", acct.owner,
+             (long long)fx.payer);
+    expect_caught(tamper, undo, digest);
+    snprintf(tamper, sizeof tamper, "UPDATE packets SET wishing = '免单' WHERE id = %lld",
+             (long long)pc.packet.id);
+    snprintf(undo, sizeof undo, "UPDATE packets SET wishing = '恭喜发财' WHERE id = %lld",
+             (long long)pc.packet.id);
+    expect_caught(tamper, undo, digest);
+    snprintf(tamper, sizeof tamper, "UPDATE claims SET claimed_at = claimed_at + 1 "
+             "WHERE transfer_id = %lld", (long long)claim_transfer);
+    snprintf(undo, sizeof undo, "UPDATE claims SET claimed_at = claimed_at - 1 "
+             "WHERE transfer_id = %lld", (long long)claim_transfer);
+    expect_caught(tamper, undo, digest);
+    snprintf(tamper, sizeof tamper, "UPDATE payments SET device = 'elsewhere' WHERE id = %lld",
+             (long long)pay1.id);
+    snprintf(undo, sizeof undo, "UPDATE payments SET device = '' WHERE id = %lld", (long long)pay1.id);
+    expect_caught(tamper, undo, digest);
+    snprintf(tamper, sizeof tamper, "UPDATE refunds SET created_at = 1 WHERE id = %lld",
+             (long long)ref.id);
+    snprintf(undo, sizeof undo, "UPDATE refunds SET created_at = %lld WHERE id = %lld",
+             (long long)ref.created_at_ms, (long long)ref.id);
+    expect_caught(tamper, undo, digest);
+    expect_caught("UPDATE settlements SET day = day + 1", "UPDATE settlements SET day = day - 1", digest);
+    /* a row deleted: the claim (put back as it was) */
+    snprintf(tamper, sizeof tamper, "DELETE FROM claims WHERE transfer_id = %lld",
+             (long long)claim_transfer);
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    claim cl;
+    assert_int_equal(store_claim_find(s, pc.packet.id, fx.person, &cl), HB_ERR_OK);
+    store_close(s);
+    snprintf(undo, sizeof undo, "INSERT INTO claims (packet_id, seq, claimer_id, amount, transfer_id, "
+             "claimed_at, audit_node, audit_seq) SELECT %lld, %lld, %lld, %lld, %lld, %lld, "
+             "audit_node, audit_seq FROM transfers WHERE id = %lld", (long long)cl.packet_id,
+             (long long)cl.seq, (long long)cl.claimer_id, (long long)cl.amount,
+             (long long)cl.transfer_id, (long long)cl.claimed_at_ms, (long long)claim_transfer);
+    expect_caught(tamper, undo, digest);
+    /* a row moved to another record, and two rows swapped */
+    snprintf(tamper, sizeof tamper, "UPDATE refunds SET audit_seq = audit_seq + 1 WHERE id = %lld",
+             (long long)ref.id);
+    snprintf(undo, sizeof undo, "UPDATE refunds SET audit_seq = audit_seq - 1 WHERE id = %lld",
+             (long long)ref.id);
+    expect_caught(tamper, undo, digest);
+    char swap[3][200];
+    snprintf(swap[0], sizeof swap[0], "UPDATE transfers SET id = -1 WHERE id = %lld",
+             (long long)pay1.transfer_id);
+    snprintf(swap[1], sizeof swap[1], "UPDATE transfers SET id = %lld WHERE id = %lld",
+             (long long)pay1.transfer_id, (long long)claim_transfer);
+    snprintf(swap[2], sizeof swap[2], "UPDATE transfers SET id = %lld WHERE id = -1",
+             (long long)claim_transfer);
+    for (int i = 0; i < 3; i++) testutil_sql(fx.url, swap[i]);
+    r = verify_store();
+    assert_false(r.ok);
+    for (int i = 0; i < 3; i++) testutil_sql(fx.url, swap[i]); /* swapped back */
+    assert_true(verify_store().ok);
+    /* rows inserted: into a record, after the chain's end, under no node, under no record */
+#define COPY_TRANSFER                                                                          \
+    "INSERT INTO transfers (id, idem_key, debit_id, credit_id, amount, currency, kind, "          \
+    "reference, created_at, prev_debit, prev_credit, audit_node, audit_seq) SELECT 900000, "       \
+    "idem_key, debit_id, credit_id, amount, currency, kind, reference, created_at, prev_debit, "   \
+    "prev_credit, %s, %s FROM transfers WHERE id = %lld"
+    const char *drop_copy = "DELETE FROM transfers WHERE id = 900000";
+    snprintf(tamper, sizeof tamper, COPY_TRANSFER, "audit_node", "(SELECT MAX(seq) FROM audit)",
+             (long long)claim_tr.id);
+    expect_caught(tamper, drop_copy, digest);
+    snprintf(tamper, sizeof tamper, COPY_TRANSFER, "audit_node", "(SELECT MAX(seq) + 1 FROM audit)",
+             (long long)claim_tr.id);
+    expect_caught(tamper, drop_copy, "names a record the chain does not have");
+    snprintf(tamper, sizeof tamper, COPY_TRANSFER, "'ghost'", "1", (long long)claim_tr.id);
+    expect_caught(tamper, drop_copy, "name a node that has no audit chain");
+    snprintf(tamper, sizeof tamper, COPY_TRANSFER, "''", "0", (long long)claim_tr.id);
+    expect_caught(tamper, drop_copy, "name no audit record");
+#undef COPY_TRANSFER
+    /* the columns later commands change, against the rows they derive from */
+    snprintf(tamper, sizeof tamper, "UPDATE packets SET claimed_amount = claimed_amount + 1 "
+             "WHERE id = %lld", (long long)pc.packet.id);
+    snprintf(undo, sizeof undo, "UPDATE packets SET claimed_amount = claimed_amount - 1 "
+             "WHERE id = %lld", (long long)pc.packet.id);
+    expect_caught(tamper, undo, "claimed or refunded totals differ");
+    snprintf(tamper, sizeof tamper, "UPDATE payments SET refunded = refunded + 1 WHERE id = %lld",
+             (long long)pay1.id);
+    snprintf(undo, sizeof undo, "UPDATE payments SET refunded = refunded - 1 WHERE id = %lld",
+             (long long)pay1.id);
+    expect_caught(tamper, undo, "refunded totals differ");
+    snprintf(tamper, sizeof tamper, "UPDATE payments SET settlement_id = 0 WHERE id = %lld",
+             (long long)pay1.id);
+    snprintf(undo, sizeof undo, "UPDATE payments SET settlement_id = (SELECT MAX(id) FROM "
+             "settlements) WHERE id = %lld", (long long)pay1.id);
+    expect_caught(tamper, undo, "count differs from the payments");
+    snprintf(tamper, sizeof tamper, "UPDATE balances SET balance = balance + 100 "
+             "WHERE account_id = %lld", (long long)fx.payer2);
+    snprintf(undo, sizeof undo, "UPDATE balances SET balance = balance - 100 "
+             "WHERE account_id = %lld", (long long)fx.payer2);
+    expect_caught(tamper, undo, "balance differs from its transfers");
+}
+
 static void set_status(int64_t id, account_status st)
 {
     status_cmd c;
@@ -681,6 +868,7 @@ int main(void)
     tzset();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_merchant_payment_and_fee, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_rows_verified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_personal_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuse_expires, setup, teardown),
