@@ -12,6 +12,7 @@
 #include "service/auditlog.h"
 #include "http/http.h"
 #include "service/credentials.h"
+#include "service/rekey.h"
 #include "service/packet.h"
 #include "service/payment.h"
 #include "service/webhook.h"
@@ -38,7 +39,9 @@ static const char serve_usage[] =
     "Every 15 seconds the server refunds expired red packets (see hongbao sweep) and\n"
     "every minute forgets request nonces too old to be replayed. After [settlement]\n"
     "auto_after (default 02:00 in the policy's zone) it settles the day before (see\n"
-    "hongbao settle). A delivery thread POSTs due webhook events every second.\n";
+    "hongbao settle). A delivery thread POSTs due webhook events every second. When the key\n"
+    "file holds more than one key (hongbao keys rotate), it seals older personal data and\n"
+    "secrets again with the newest key, a few pages every 15 seconds.\n";
 
 /* What the webhook thread shares with the main loop. */
 typedef struct deliverer {
@@ -341,6 +344,9 @@ int cmd_serve(int argc, char **argv)
     bool hooks_running = pthread_create(&hooks_thread, NULL, deliver_loop, &hooks) == 0;
     const policy *in_force = &current;
     int64_t settled_day = 0;
+    /* after a key rotation: seal older boxes again, a few pages every round, until one pass
+     * over the sealed tables found nothing left (each start checks once more) */
+    rekey_cursor rekey = {.table = keys.versions > 1 ? 0 : 3};
     int sig = 0;
     for (int64_t round = 0;; round++) {
         /* At start and then every 15 seconds, refund expired red packets; every minute,
@@ -361,6 +367,18 @@ int cmd_serve(int argc, char **argv)
             }
             auto_settle(e, in_force, &settled_day);
             audit_checkpoint_due(e, audit_key, in_force, false);
+            if (rekey.table < 3) {
+                int64_t before = rekey.resealed;
+                if (rekey_step(e, &keys, "system:keys", 16, &rekey) != HB_ERR_OK) {
+                    fprintf(stderr, "{\"level\":\"error\",\"msg\":\"re-sealing with the new "
+                                    "data key failed\"}\n");
+                } else if (rekey.resealed > before || rekey.table == 3) {
+                    fprintf(stderr, "{\"level\":\"info\",\"msg\":\"sealed again with data key "
+                                    "%d\",\"rows\":%lld,\"unopened\":%lld,\"done\":%s}\n",
+                            keys.versions, (long long)rekey.resealed, (long long)rekey.unopened,
+                            rekey.table == 3 ? "true" : "false");
+                }
+            }
             if (round % 4 != 0) continue;
             nonce_prune_cmd prune;
             credentials_nonce_prune_prepare(&prune, "system:prune");

@@ -21,6 +21,25 @@ static void secret_aad(const char *key_id, char *aad, size_t size)
 
 /* ---- keys ----------------------------------------------------------------------------------- */
 
+hb_err credentials_reseal(const keyring *keys, api_key *k, bool *changed)
+{
+    *changed = false;
+    if (keyring_box_version(k->secret_box, k->secret_box_len) == keys->versions) return HB_ERR_OK;
+    char aad[64];
+    secret_aad(k->key_id, aad, sizeof aad);
+    uint8_t secret[LIMIT_BOX_LEN];
+    size_t len = 0;
+    if (keyring_plain_len(k->secret_box, k->secret_box_len) > sizeof secret) return HB_ERR_UNAVAILABLE;
+    hb_err err = keyring_open(keys, k->secret_box, k->secret_box_len, aad, strlen(aad), secret, &len);
+    if (err == HB_ERR_OK) {
+        err = keyring_seal(keys, secret, len, aad, strlen(aad), k->secret_box, &k->secret_box_len);
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    *changed = true;
+    return HB_ERR_OK;
+}
+
 static hb_err exec_key_create(txn *t, command *cmd)
 {
     key_create_cmd *c = (key_create_cmd *)cmd;
@@ -58,7 +77,7 @@ static hb_err exec_key_create(txn *t, command *cmd)
     char aad[64];
     secret_aad(k.key_id, aad, sizeof aad);
     size_t len = strlen(c->secret);
-    if (crypto_seal(&c->keys->data, c->secret, len, aad, strlen(aad), k.secret_box,
+    if (keyring_seal(c->keys, c->secret, len, aad, strlen(aad), k.secret_box,
                     &k.secret_box_len) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
@@ -114,13 +133,13 @@ hb_err credentials_key_secret(store *s, const keyring *keys, const char *key_id,
 {
     hb_err err = store_key_get(s, key_id, key);
     if (err != HB_ERR_OK) return err;
-    if (crypto_plain_len(key->secret_box, key->secret_box_len) >= secret_size) {
+    if (keyring_plain_len(key->secret_box, key->secret_box_len) >= secret_size) {
         return HB_ERR_UNAVAILABLE;
     }
     char aad[64];
     secret_aad(key->key_id, aad, sizeof aad);
     size_t len = 0;
-    err = crypto_open(&keys->data, key->secret_box, key->secret_box_len, aad, strlen(aad),
+    err = keyring_open(keys, key->secret_box, key->secret_box_len, aad, strlen(aad),
                       (uint8_t *)secret, &len);
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     ASSERT(len < secret_size);

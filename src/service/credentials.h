@@ -64,6 +64,8 @@ void credentials_nonce_prepare(nonce_cmd *c, const char *actor, const char *key_
 hb_err credentials_key_secret(store *s, const keyring *keys, const char *key_id, api_key *key,
                               char *secret, size_t secret_size) WARN_UNUSED;
 /* The SHA-256 a session token is stored under. */
+/* Seal a key's secret again with the newest data key if it is older (*changed). */
+hb_err credentials_reseal(const keyring *keys, api_key *k, bool *changed) WARN_UNUSED;
 hb_err credentials_token_hash(const char *token, size_t len, uint8_t out[32]) WARN_UNUSED;
 
 #endif

@@ -59,8 +59,8 @@ static hb_err seal_field(const keyring *keys, const char *column, int64_t id, co
     char aad[64];
     int n = snprintf(aad, sizeof aad, "customers.%s|%lld", column, (long long)id);
     size_t len = strlen(value);
-    ASSERT(len + CRYPTO_BOX_OVERHEAD <= LIMIT_BOX_LEN);
-    return crypto_seal(&keys->data, value, len, aad, (size_t)n, box, box_len);
+    ASSERT(len + KEYRING_BOX_OVERHEAD <= LIMIT_BOX_LEN);
+    return keyring_seal(keys, value, len, aad, (size_t)n, box, box_len);
 }
 
 static hb_err open_field(const keyring *keys, const char *column, int64_t id, const uint8_t *box,
@@ -68,13 +68,38 @@ static hb_err open_field(const keyring *keys, const char *column, int64_t id, co
 {
     char aad[64];
     int n = snprintf(aad, sizeof aad, "customers.%s|%lld", column, (long long)id);
-    if (crypto_plain_len(box, box_len) >= size) return HB_ERR_UNAVAILABLE; /* damaged row */
+    if (keyring_plain_len(box, box_len) >= size) return HB_ERR_UNAVAILABLE; /* damaged row */
     size_t len = 0;
-    hb_err err = crypto_open(&keys->data, box, box_len, aad, (size_t)n, (uint8_t *)out, &len);
+    hb_err err = keyring_open(keys, box, box_len, aad, (size_t)n, (uint8_t *)out, &len);
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE; /* wrong key file or a damaged row */
     ASSERT(len < size);
     out[len] = '\0';
     return HB_ERR_OK;
+}
+
+hb_err customer_reseal(const keyring *keys, customer *c, bool *changed)
+{
+    struct {
+        const char *column;
+        uint8_t *box;
+        size_t *len;
+    } fields[] = {{"name", c->name_box, &c->name_box_len},
+                  {"phone", c->phone_box, &c->phone_box_len},
+                  {"id_number", c->id_number_box, &c->id_number_box_len}};
+    *changed = false;
+    hb_err err = HB_ERR_OK;
+    for (size_t i = 0; err == HB_ERR_OK && i < sizeof fields / sizeof fields[0]; i++) {
+        if (keyring_box_version(fields[i].box, *fields[i].len) == keys->versions) continue;
+        char value[LIMIT_BOX_LEN];
+        err = open_field(keys, fields[i].column, c->id, fields[i].box, *fields[i].len, value,
+                         sizeof value);
+        if (err == HB_ERR_OK) {
+            err = seal_field(keys, fields[i].column, c->id, value, fields[i].box, fields[i].len);
+        }
+        OPENSSL_cleanse(value, sizeof value);
+        if (err == HB_ERR_OK) *changed = true;
+    }
+    return err == HB_ERR_OK ? HB_ERR_OK : HB_ERR_UNAVAILABLE;
 }
 
 /* ---- create ------------------------------------------------------------------------------- */

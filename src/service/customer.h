@@ -101,5 +101,8 @@ hb_err customer_view_get(store *s, const keyring *keys, int64_t id, bool unmask,
                          customer_view *out) WARN_UNUSED;
 /* True when the account id belongs to the customer (its wallet or merchant accounts). */
 bool customer_owns(const customer_view *v, int64_t account_id);
+/* Seal the customer's personal data again with the newest data key where a box is older
+ * (*changed says whether one was); UNAVAILABLE when a box does not open. */
+hb_err customer_reseal(const keyring *keys, customer *c, bool *changed) WARN_UNUSED;
 
 #endif

@@ -156,19 +156,37 @@ static hb_err new_secret(const keyring *keys, webhook *w, char secret[WEBHOOK_SE
     OPENSSL_cleanse(b64, sizeof b64);
     char aad[48];
     secret_aad(w->id, aad, sizeof aad);
-    return crypto_seal(&keys->data, secret, strlen(secret), aad, strlen(aad), w->secret_box,
+    return keyring_seal(keys, secret, strlen(secret), aad, strlen(aad), w->secret_box,
                        &w->secret_box_len) == HB_ERR_OK
                ? HB_ERR_OK
                : HB_ERR_UNAVAILABLE;
 }
 
+hb_err webhook_reseal(const keyring *keys, webhook *w, bool *changed)
+{
+    *changed = false;
+    if (keyring_box_version(w->secret_box, w->secret_box_len) == keys->versions) return HB_ERR_OK;
+    char secret[LIMIT_BOX_LEN];
+    hb_err err = webhook_secret(keys, w, secret, sizeof secret);
+    if (err == HB_ERR_OK) {
+        char aad[48];
+        secret_aad(w->id, aad, sizeof aad);
+        err = keyring_seal(keys, secret, strlen(secret), aad, strlen(aad), w->secret_box,
+                           &w->secret_box_len);
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    *changed = true;
+    return HB_ERR_OK;
+}
+
 hb_err webhook_secret(const keyring *keys, const webhook *w, char *secret, size_t size)
 {
-    if (crypto_plain_len(w->secret_box, w->secret_box_len) >= size) return HB_ERR_UNAVAILABLE;
+    if (keyring_plain_len(w->secret_box, w->secret_box_len) >= size) return HB_ERR_UNAVAILABLE;
     char aad[48];
     secret_aad(w->id, aad, sizeof aad);
     size_t len = 0;
-    if (crypto_open(&keys->data, w->secret_box, w->secret_box_len, aad, strlen(aad),
+    if (keyring_open(keys, w->secret_box, w->secret_box_len, aad, strlen(aad),
                     (uint8_t *)secret, &len) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }

@@ -76,6 +76,8 @@ hb_err webhook_emit(txn *t, int64_t owner_id, uint32_t event, const char *object
                     json_t *data) WARN_UNUSED;
 
 /* The endpoint's secret in clear (for signing). UNAVAILABLE when it cannot be opened. */
+/* Seal an endpoint's secret again with the newest data key if it is older (*changed). */
+hb_err webhook_reseal(const keyring *keys, webhook *w, bool *changed) WARN_UNUSED;
 hb_err webhook_secret(const keyring *keys, const webhook *w, char *secret,
                       size_t size) WARN_UNUSED;
 

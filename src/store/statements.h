@@ -111,6 +111,9 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(WEBHOOK_GET, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = $1")                 \
     X(WEBHOOK_UPDATE, "UPDATE webhooks SET secret_box = $2, status = $3, rotated_at = $4 "   \
                       "WHERE id = $1 AND status = 0")                                        \
+    X(WEBHOOK_SET_SECRET, "UPDATE webhooks SET secret_box = $2 WHERE id = $1")               \
+    X(WEBHOOK_PAGE, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id > $1 ORDER BY id "     \
+                    "LIMIT $2")                                                              \
     X(WEBHOOK_LIST, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE owner_id = $1 "          \
                     "AND status = 0 AND id > $2 ORDER BY id LIMIT $3")                       \
     X(DELIVERY_INSERT, "INSERT INTO deliveries (" DELIVERY_COLUMNS ") VALUES ($1, $2, $3, "   \
@@ -353,6 +356,9 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(KEY_INSERT, "INSERT INTO api_keys (" KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)")  \
     X(KEY_GET, "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_id = $1")                     \
     X(KEY_REVOKE, "UPDATE api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at = 0") \
+    X(CUSTOMER_SET_BOXES, "UPDATE customers SET name_box = $2, phone_box = $3, "            \
+                          "id_number_box = $4 WHERE id = $1")                                \
+    X(KEY_SET_SECRET, "UPDATE api_keys SET secret_box = $2 WHERE key_id = $1")               \
     X(KEY_LIST, "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_id > $1 ORDER BY key_id "    \
                 "LIMIT $2")                                                                  \
     X(SESSION_INSERT, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5)") \

@@ -1461,6 +1461,25 @@ hb_err store_key_revoke(store *s, const char *key_id, int64_t at_ms)
     return err;
 }
 
+hb_err store_customer_set_boxes(store *s, const customer *c)
+{
+    void *st = stmt(s, STMT_CUSTOMER_SET_BOXES);
+    const driver_ops *d = s->driver;
+    d->bind_i64(st, 1, c->id);
+    d->bind_blob(st, 2, c->name_box, c->name_box_len);
+    d->bind_blob(st, 3, c->phone_box, c->phone_box_len);
+    d->bind_blob(st, 4, c->id_number_box, c->id_number_box_len);
+    return run_write(s, st, 1);
+}
+
+hb_err store_key_set_secret(store *s, const api_key *k)
+{
+    void *st = stmt(s, STMT_KEY_SET_SECRET);
+    bind_str(s, st, 1, k->key_id);
+    s->driver->bind_blob(st, 2, k->secret_box, k->secret_box_len);
+    return run_write(s, st, 1);
+}
+
 hb_err store_key_list(store *s, const char *after, int limit, api_key *out, int *count)
 {
     ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);

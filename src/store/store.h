@@ -658,6 +658,10 @@ hb_err store_customer_set_agreement(store *s, const customer *c) WARN_UNUSED;
 hb_err store_customer_list(store *s, int64_t after_id, int limit, const uint8_t *phone_hash,
                            customer *out, int *count) WARN_UNUSED;
 
+/* Sealed again with a newer data key (keys rotate): a customer's three boxes, a key's secret. */
+hb_err store_customer_set_boxes(store *s, const customer *c) WARN_UNUSED;
+hb_err store_key_set_secret(store *s, const api_key *k) WARN_UNUSED;
+
 /* API keys. */
 hb_err store_key_insert(store *s, const api_key *k) WARN_UNUSED;
 hb_err store_key_get(store *s, const char *key_id, api_key *out) WARN_UNUSED; /* NOT_FOUND */
@@ -779,6 +783,10 @@ hb_err store_webhook_insert(store *s, const webhook *w) WARN_UNUSED;
 hb_err store_webhook_get(store *s, int64_t id, webhook *out) WARN_UNUSED; /* NOT_FOUND */
 /* A new secret (rotate) or status 1 (delete): NOT_FOUND when deleted already. */
 hb_err store_webhook_update(store *s, const webhook *w) WARN_UNUSED;
+/* Every endpoint (deleted ones too) with id > after_id, in id order; its secret sealed again. */
+hb_err store_webhook_page(store *s, int64_t after_id, int limit, webhook *out,
+                          int *count) WARN_UNUSED;
+hb_err store_webhook_set_secret(store *s, const webhook *w) WARN_UNUSED;
 /* Up to limit active endpoints of an owner with id > after_id, in id order. */
 hb_err store_webhook_list(store *s, int64_t owner_id, int64_t after_id, int limit, webhook *out,
                           int *count) WARN_UNUSED;

@@ -324,6 +324,23 @@ hb_err store_webhook_update(store *s, const webhook *w)
     return run_write(s, st, 1);
 }
 
+hb_err store_webhook_set_secret(store *s, const webhook *w)
+{
+    void *st = stmt(s, STMT_WEBHOOK_SET_SECRET);
+    s->driver->bind_i64(st, 1, w->id);
+    s->driver->bind_blob(st, 2, w->secret_box, w->secret_box_len);
+    return run_write(s, st, 1);
+}
+
+hb_err store_webhook_page(store *s, int64_t after_id, int limit, webhook *out, int *count)
+{
+    ASSERT(limit > 0 && limit <= LIMIT_PAGE_MAX);
+    void *st = stmt(s, STMT_WEBHOOK_PAGE);
+    s->driver->bind_i64(st, 1, after_id);
+    s->driver->bind_i64(st, 2, limit);
+    return list_rows(s, st, limit, out, sizeof *out, webhook_row, count);
+}
+
 hb_err store_webhook_list(store *s, int64_t owner_id, int64_t after_id, int limit, webhook *out,
                           int *count)
 {

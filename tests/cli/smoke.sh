@@ -354,6 +354,24 @@ if command -v openssl >/dev/null && command -v curl >/dev/null; then
     expect_rc 2 "a certificate without its key"
 fi
 
+# ---- key rotation ------------------------------------------------------------------------
+
+run keys rotate --db "$DB"
+expect_rc 0 "keys rotate"
+expect_out "key 2 added" "keys rotate"
+[ "$(wc -l < "$DB.key")" = 2 ] || fail "the key file does not hold two keys after a rotation"
+[ "$(stat -c %a "$DB.key")" = 600 ] || fail "the rotated key file is not mode 600"
+pass
+run keys reseal --db "$DB"
+expect_rc 0 "keys reseal"
+expect_out "sealed again with the newest key, 0 left" "keys reseal"
+run account list --db "$DB" --json
+expect_rc 0 "account list after a key rotation"
+run audit verify --db "$DB"
+expect_rc 0 "audit verify after a key rotation"
+run keys frobnicate
+expect_rc 2 "keys with an unknown subcommand"
+
 # ---- corruption is detected ------------------------------------------------------------
 
 command -v sqlite3 >/dev/null 2>&1 || fail "sqlite3 is not installed"

@@ -27,6 +27,12 @@
  * afterwards every proposal exists once, approved, with exactly one transfer, and the
  * account credited holds exactly their sum.
  *
+ * The re-seal campaign rotates the key file (`hongbao keys rotate`) under 1000 customers, then
+ * kills the server at random moments while it seals their personal data again with the new
+ * key in the background; afterwards every customer's data opens with the new key file and
+ * reads as it was written, a full pass finds nothing left to seal, and the audit trail and
+ * the ledger verify.
+ *
  * $HB_CAMPAIGN_CYCLES cycles (default 5; `make crash` runs 50 on each store). */
 #include <signal.h>
 #include <sys/wait.h>
@@ -778,6 +784,75 @@ static int setup(void **state)
     return 0;
 }
 
+/* ---- key rotation ---------------------------------------------------------------------- */
+
+#define RESEAL_PEOPLE 1000
+
+/* Run `hongbao keys reseal` on the server's store; its output into out. */
+static int run_reseal(char *out, size_t size)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "%s keys reseal --db '%s' 2>&1", getenv("HONGBAO_BIN"), server.db);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_reseal_campaign(void **state)
+{
+    (void)state;
+    long cycles = 5;
+    const char *env = getenv("HB_CAMPAIGN_CYCLES");
+    if (env != NULL && atol(env) > 0) cycles = atol(env);
+    static char ids[RESEAL_PEOPLE][32];
+    for (int i = 0; i < RESEAL_PEOPLE; i++) {
+        char body[160];
+        snprintf(body, sizeof body, "{\"tier\":\"personal\",\"name\":\"Reseal %d\","
+                                    "\"real_name_level\":3}", i);
+        http_reply r = httptest_admin(&server, "POST", "/v1/accounts", body, NULL);
+        assert_int_equal(r.status, 201);
+        snprintf(ids[i], sizeof ids[i], "%s", httptest_str(&r, "id"));
+        httptest_reply_free(&r);
+    }
+    httptest_stop(&server);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "%s keys rotate --db '%s' > /dev/null", getenv("HONGBAO_BIN"),
+             server.db);
+    assert_int_equal(system(cmd), 0);
+    /* serve re-seals at start: killed at random moments of it */
+    for (long c = 0; c < cycles; c++) {
+        httptest_restart(&server);
+        usleep((useconds_t)(uniform() * 0.1e6));
+        httptest_kill(&server);
+    }
+    char out[512];
+    assert_int_equal(run_reseal(out, sizeof out), 0); /* whatever was left; nothing unopened */
+    assert_non_null(strstr(out, " 0 left"));
+    long long left = atoll(out); /* what the killed servers had not sealed yet */
+    assert_int_equal(run_reseal(out, sizeof out), 0);
+    if (strstr(out, "0 rows sealed again") != out) fail_msg("a second pass still sealed: %s", out);
+    httptest_restart(&server);
+    for (int i = 0; i < RESEAL_PEOPLE; i += 7) {
+        char path[96], name[32];
+        snprintf(path, sizeof path, "/v1/accounts/%.31s/unmask", ids[i]);
+        http_reply r = httptest_admin(&server, "POST", path, NULL, NULL);
+        assert_int_equal(r.status, 200);
+        snprintf(name, sizeof name, "Reseal %d", i);
+        assert_string_equal(httptest_str(&r, "name"), name);
+        httptest_reply_free(&r);
+    }
+    http_reply r = httptest_admin(&server, "GET", "/v1/audit/verify", NULL, NULL);
+    if (r.status != 200 || strstr(r.body, "\"ok\":true") == NULL) fail_msg("audit: %s", r.body);
+    httptest_reply_free(&r);
+    assert_true(httptest_balanced(&server));
+    fprintf(stderr, "re-seal: %d customers' data sealed again with a rotated key through %ld "
+                    "killed servers (%lld rows left to the final pass), all of it opening as "
+                    "written\n", RESEAL_PEOPLE, cycles, left);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -794,6 +869,7 @@ int main(void)
                                        cmocka_unit_test(test_refund_campaign),
                                        cmocka_unit_test(test_code_campaign),
                                        cmocka_unit_test(test_adjustment_campaign),
-                                       cmocka_unit_test(test_payment_campaign)};
+                                       cmocka_unit_test(test_payment_campaign),
+                                       cmocka_unit_test(test_reseal_campaign)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

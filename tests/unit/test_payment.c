@@ -20,6 +20,8 @@
 #include "service/keyring.h"
 #include "service/packet.h"
 #include "service/paycode.h"
+#include "service/credentials.h"
+#include "service/rekey.h"
 #include "service/payment.h"
 #include "service/risk.h"
 #include "service/wallet.h"
@@ -431,6 +433,130 @@ static void test_key_rotation(void **state)
     /* retiring key id 1 ends what it sealed: the old sticker must be reprinted */
     keyring_set_code_keys(&fx.keys, 2, 2);
     assert_int_equal(pay(old_sticker, fx.payer, 100, NULL), HB_ERR_INVALID_CODE);
+    check_ledger();
+}
+
+static audit_report verify_store(void);
+
+/* The token key id a payload's token was sealed with. */
+static int payload_key_id(const char *payload)
+{
+    emv_payload p;
+    char why[160];
+    assert_int_equal(emv_parse(payload, strlen(payload), PAYCODE_GUID, &p, why, sizeof why), HB_ERR_OK);
+    uint8_t raw[64];
+    size_t n = 0;
+    assert_true(crypto_unbase64url(p.token, strlen(p.token), raw, sizeof raw, &n));
+    return raw[1];
+}
+
+static customer_view view_with(const keyring *keys, int64_t id, hb_err *err)
+{
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    char why[256];
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    customer_view v;
+    memset(&v, 0, sizeof v);
+    *err = customer_view_get(s, keys, id, true, &v);
+    store_close(s);
+    return v;
+}
+
+/* hongbao keys rotate (issue 9): a new master key in the key file; new personal data, secrets
+ * and codes use it, live codes of the old key keep paying, and the re-seal pass seals every
+ * older box again, so that the old key file alone no longer opens them. */
+static void test_master_key_rotation(void **state)
+{
+    (void)state;
+    char key_file[600], old_file[600], why[256];
+    snprintf(key_file, sizeof key_file, "%s/pay.key", fx.dir);
+    snprintf(old_file, sizeof old_file, "%s/old.key", fx.dir);
+    paycode sticker = make_code(fx.merchant, CODE_STATIC, 0, "");
+    paycode order = make_code(fx.merchant, CODE_DYNAMIC, 300, "ROT-1");
+    char sticker_payload[EMV_PAYLOAD_MAX], order_payload[EMV_PAYLOAD_MAX], payload[EMV_PAYLOAD_MAX];
+    payload_now(&sticker, sticker_payload);
+    payload_now(&order, order_payload);
+    assert_int_equal(payload_key_id(order_payload), 1);
+    key_create_cmd kc;
+    memset(&kc, 0, sizeof kc);
+    kc.role = ROLE_SUPPORT;
+    assert_int_equal(credentials_key_create_prepare(&kc, &fx.keys, "test"), HB_ERR_OK);
+    assert_int_equal(engine_submit(fx.e, &kc.base), HB_ERR_OK);
+    /* keep the old file, then rotate */
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "cp -p '%s' '%s'", key_file, old_file);
+    assert_int_equal(system(cmd), 0);
+    int version = 0;
+    assert_int_equal(keyring_rotate(key_file, &version, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(version, 2);
+    assert_int_equal(rekey_record_rotation(fx.e, version, "test"), HB_ERR_OK);
+    keyring old;
+    assert_int_equal(keyring_load(old_file, &old, why, sizeof why), HB_ERR_OK);
+    keyring_clear(&fx.keys);
+    assert_int_equal(keyring_load(key_file, &fx.keys, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(fx.keys.versions, 2);
+    keyring_set_code_keys(&fx.keys, 1, 1);
+    /* new codes use the new code key; the live old ones still pay */
+    paycode fresh = make_code(fx.merchant, CODE_DYNAMIC, 500, "ROT-2");
+    payload_now(&fresh, payload);
+    assert_int_equal(payload_key_id(payload), KEYRING_CODE_KEYS + 1);
+    emv_payload parsed;
+    assert_int_equal(emv_parse(payload, strlen(payload), PAYCODE_GUID, &parsed, why, sizeof why),
+                     HB_ERR_OK);
+    code_token token;
+    int64_t now_s = fx.clock.fixed_ms / 1000;
+    assert_int_equal(keyring_code_open(&fx.keys, parsed.token, strlen(parsed.token), now_s, &token),
+                     HB_ERR_OK);
+    assert_true(keyring_code_open(&old, parsed.token, strlen(parsed.token), now_s, &token) !=
+                HB_ERR_OK); /* the old file does not know key 9 */
+    assert_int_equal(pay(payload, fx.payer, 0, NULL), HB_ERR_OK);
+    assert_int_equal(pay(order_payload, fx.payer, 0, NULL), HB_ERR_OK);
+    assert_int_equal(pay(sticker_payload, fx.payer, 100, NULL), HB_ERR_OK);
+    /* a customer made now is sealed with key 2; the old ones are still key 1's and open */
+    int64_t newcomer = new_customer(TIER_PERSONAL, -1);
+    customer before = customer_row(fx.payer), after = customer_row(newcomer);
+    assert_int_equal(keyring_box_version(before.name_box, before.name_box_len), 1);
+    assert_int_equal(keyring_box_version(after.name_box, after.name_box_len), 2);
+    hb_err err = HB_ERR_OK;
+    customer_view v = view_with(&fx.keys, fx.payer, &err);
+    assert_int_equal(err, HB_ERR_OK);
+    assert_string_equal(v.name, "Test");
+    (void)view_with(&old, newcomer, &err);
+    assert_int_equal(err, HB_ERR_UNAVAILABLE); /* the old file cannot open key 2's boxes */
+    /* the background pass: everything sealed again, then a pass finds nothing to do */
+    rekey_cursor cursor = {.table = 0};
+    while (cursor.table < 3) assert_int_equal(rekey_step(fx.e, &fx.keys, "test", 4, &cursor), HB_ERR_OK);
+    assert_int_equal(cursor.unopened, 0);
+    assert_true(cursor.resealed >= 6); /* five customers and the API key */
+    before = customer_row(fx.payer);
+    assert_int_equal(keyring_box_version(before.name_box, before.name_box_len), 2);
+    assert_int_equal(keyring_box_version(before.phone_box, before.phone_box_len), 2);
+    assert_int_equal(keyring_box_version(before.id_number_box, before.id_number_box_len), 2);
+    v = view_with(&fx.keys, fx.payer, &err);
+    assert_int_equal(err, HB_ERR_OK);
+    assert_string_equal(v.name, "Test");
+    (void)view_with(&old, fx.payer, &err);
+    assert_int_equal(err, HB_ERR_UNAVAILABLE);
+    store *s = NULL;
+    store_options o = {.read_only = true};
+    assert_int_equal(store_open(fx.url, &o, &s, why, sizeof why), HB_ERR_OK);
+    api_key key;
+    char secret[LIMIT_SECRET_LEN + 1];
+    assert_int_equal(credentials_key_secret(s, &fx.keys, kc.key_id, &key, secret, sizeof secret),
+                     HB_ERR_OK);
+    assert_string_equal(secret, kc.secret);
+    assert_int_equal(keyring_box_version(key.secret_box, key.secret_box_len), 2);
+    audit_record last;
+    assert_int_equal(store_audit_last(s, "local", &last), HB_ERR_OK);
+    assert_string_equal(last.action, "keys.reseal");
+    store_close(s);
+    rekey_cursor again = {.table = 0};
+    while (again.table < 3) assert_int_equal(rekey_step(fx.e, &fx.keys, "test", 4, &again), HB_ERR_OK);
+    assert_int_equal(again.resealed, 0);
+    audit_report r = verify_store();
+    if (!r.ok) fail_msg("audit after the rotation: %s", r.reason);
+    keyring_clear(&old);
     check_ledger();
 }
 
@@ -869,6 +995,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_merchant_payment_and_fee, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_rows_verified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_master_key_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_personal_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuse_expires, setup, teardown),
