@@ -247,9 +247,10 @@ static int report_reconcile(int argc, char **argv)
         money_format(report.ledger_topups, b, sizeof b);
         money_format(report.statement_debits, c, sizeof c);
         money_format(report.ledger_withdrawals, d, sizeof d);
-        printf("%s: %d lines, %d matched; credits %s (ledger top-ups %s), debits %s (ledger "
-               "withdrawals %s); ledger %s\n", currency_code(cur), report.lines, report.matched,
-               a, b, c, d, report.ledger.balanced ? "balanced" : "NOT BALANCED");
+        printf("%s: %d lines, %d matched, %d outside the days; credits %s (ledger top-ups %s), "
+               "debits %s (ledger withdrawals %s); ledger %s\n", currency_code(cur), report.lines,
+               report.matched, report.outside, a, b, c, d,
+               report.ledger.balanced ? "balanced" : "NOT BALANCED");
         for (int i = 0; i < report.diff_count; i++) {
             const recon_diff *x = &report.diffs[i];
             money_format(x->statement_amount, a, sizeof a);

@@ -215,6 +215,10 @@ hb_err reconcile_run(store *s, currency cur, const recon_line *lines, int count,
     if (err == HB_ERR_OK && count > 0) qsort(sorted, (size_t)count, sizeof *sorted, line_by_reference);
     for (int i = 0; err == HB_ERR_OK && i < count; i++) {
         const recon_line *l = sorted[i];
+        if (l->day < from_day || l->day > to_day) {
+            out->outside++; /* another period's line: its movement is not loaded */
+            continue;
+        }
         if (l->credit) {
             credits += l->amount;
         } else {
@@ -310,9 +314,9 @@ json_t *reconcile_json(const recon_report *r)
                             d->transfer_id > 0 ? json_integer(d->ledger_amount) : json_null());
         json_array_append_new(diffs, o);
     }
-    return json_pack("{s:b,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I,s:I,s:o,s:b}", "ok", reconcile_ok(r),
-                     "currency", currency_code(r->cur), "from", from, "to", to, "lines", r->lines,
-                     "matched", r->matched, "statement_credits", (json_int_t)r->statement_credits,
+    return json_pack("{s:b,s:s,s:s,s:s,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:o,s:b}", "ok",
+                     reconcile_ok(r), "currency", currency_code(r->cur), "from", from, "to", to,
+                     "lines", r->lines, "matched", r->matched, "lines_outside_days", r->outside, "statement_credits", (json_int_t)r->statement_credits,
                      "statement_debits", (json_int_t)r->statement_debits, "ledger_topups",
                      (json_int_t)r->ledger_topups, "ledger_withdrawals",
                      (json_int_t)r->ledger_withdrawals, "differences", diffs, "ledger_balanced",

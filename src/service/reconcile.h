@@ -46,6 +46,7 @@ typedef struct recon_report {
     currency cur;
     int64_t from_day, to_day;
     int lines, matched;
+    int outside; /* lines dated outside the named days: left out, neither matched nor missing */
     int64_t statement_credits, statement_debits; /* fen */
     int64_t ledger_topups, ledger_withdrawals;   /* fen, of the days */
     int diff_count;
@@ -57,7 +58,8 @@ typedef struct recon_report {
  * more than RECON_LINES_MAX. *lines is malloc'd. */
 hb_err reconcile_parse(const char *csv, size_t len, recon_line **lines, int *count, char *why,
                        size_t size) WARN_UNUSED;
-/* Match the lines with the ledger; days from..to (0, 0 = the statement's first and last). */
+/* Match the lines with the ledger; days from..to (0, 0 = the statement's first and last;
+ * lines outside named days are left out). */
 hb_err reconcile_run(store *s, currency cur, const recon_line *lines, int count, int64_t from_day,
                      int64_t to_day, recon_report *out) WARN_UNUSED;
 bool reconcile_ok(const recon_report *r);

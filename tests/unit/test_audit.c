@@ -250,6 +250,19 @@ static void test_untouched_verifies(void **state)
     store_close(s);
     assert_true(r.ok);
     assert_int_equal(r.records, last_seq() - 24);
+    /* a second node's shorter chain: --from past its end checks the longer chain only */
+    engine_options o2 = {.node = "short"};
+    engine *e2 = testutil_engine(fx.url, &o2);
+    assert_int_equal(testutil_transfer(e2, fx.a, fx.b, 1, NULL, NULL), HB_ERR_OK);
+    engine_close(e2);
+    store_options ro = {.read_only = true};
+    assert_int_equal(store_open(fx.url, &ro, &s, why, sizeof why), HB_ERR_OK);
+    assert_int_equal(auditlog_verify(s, fx.public_key, 25, NULL, NULL, &r), HB_ERR_OK);
+    if (!r.ok) fail_msg("--from past a short chain: %s %lld %s", r.node, (long long)r.seq, r.reason);
+    assert_int_equal(r.nodes, 2);
+    assert_int_equal(auditlog_verify(s, fx.public_key, 1, NULL, NULL, &r), HB_ERR_OK);
+    assert_true(r.ok);
+    store_close(s);
 }
 
 static void test_edited_record(void **state)

@@ -160,6 +160,14 @@ static void test_days_bound_the_statement(void **state)
     assert_true(has(&r, RECON_MISSING_IN_STATEMENT, "B-2", 0));
     assert_true(has(&r, RECON_MISSING_IN_STATEMENT, "B-3", 0));
     reconcile_free(&r);
+    /* a statement longer than the named days: its other lines are left out, not missing */
+    r = run("2026-03-02,100.00,credit,B-1\n2026-03-03,7.00,credit,B-4\n"
+            "2026-03-09,1.00,credit,B-LATER\n", to, to);
+    assert_int_equal(r.outside, 2);
+    assert_int_equal(r.matched, 1);
+    assert_false(has(&r, RECON_MISSING_IN_LEDGER, "B-LATER", 3));
+    assert_false(has(&r, RECON_MISSING_IN_LEDGER, "B-1", 1));
+    reconcile_free(&r);
 }
 
 static void test_bad_statements(void **state)
