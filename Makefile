@@ -17,6 +17,7 @@ deps:
 deps-test:
 	@scripts/install-deps.sh test
 	@cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 
 release: deps
 	@cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release >/dev/null

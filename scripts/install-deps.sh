@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Install the Debian packages hongbao needs. As root it runs apt-get; otherwise it prints the
 # exact apt-get line to run and exits 1.
-#   scripts/install-deps.sh build   what `make run` needs: compiler, CMake, libraries
+#   scripts/install-deps.sh build   what `make run` needs: compiler, CMake, libraries, and
+#                                   espeak-ng (payments' spoken receipts)
 #   scripts/install-deps.sh test    also what `make test` needs: cmocka, clang's sanitizers,
-#                                   PostgreSQL (the tests run on both stores)
+#                                   PostgreSQL (the tests run on both stores), Chromium and
+#                                   CJK fonts (the web pages' tests)
 set -euo pipefail
 
 build_packages=(build-essential cmake pkg-config libsqlite3-dev libssl-dev sqlite3
                 libmicrohttpd-dev libjansson-dev libinih-dev libpq-dev libqrencode-dev libpng-dev
-                libcurl4-openssl-dev)
+                libcurl4-openssl-dev espeak-ng)
 test_packages=(libcmocka-dev curl openssl postgresql clang libclang-rt-14-dev
-                cppcheck clang-tidy valgrind zbar-tools)
+                cppcheck clang-tidy valgrind zbar-tools chromium fonts-noto-cjk)
 
 want=("${build_packages[@]}")
 if [ "${1:-build}" = "test" ]; then

@@ -105,6 +105,8 @@ struct request {
     bool deferred;      /* an error found in the headers, answered once the body is read */
     char *response;     /* JSON text (or content_type's bytes), malloc'd */
     const char *content_type; /* NULL = application/json */
+    const char *cache_control; /* NULL = no-store */
+    bool page;                 /* an HTML page: its security headers */
     size_t response_len;
     bool replayed;
     bool close_connection;
@@ -169,6 +171,11 @@ struct http_server {
 /* request.c */
 void request_error(request *r, hb_err err, const char *detail);
 void request_json(request *r, int status, json_t *body); /* steals body */
+
+/* The H5 pages and their files (pages.c). */
+void h_asset(request *r);
+void h_page_claim(request *r);
+void h_page_pay(request *r);
 /* Parse the body as one JSON object (depth and duplicate keys checked). On failure the
  * error response is set and NULL returned. */
 json_t *request_body_object(request *r);
@@ -257,6 +264,7 @@ void h_code_qr(request *r);
 void h_payment_create(request *r);
 void h_payment_list(request *r);
 void h_payment_get(request *r);
+void h_payment_voice(request *r);
 void h_refund_create(request *r);
 void h_settlement_create(request *r);
 void h_settlement_list(request *r);

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "http/http_internal.h"
+#include "service/voice.h"
 
 /* The prefixed id in path segment `at`; false with 404 set otherwise. */
 static bool path_id(request *r, int at, id_kind kind, const char *what, int64_t *id)
@@ -166,6 +167,47 @@ void h_payment_get(request *r)
     if (ok && err != HB_ERR_OK) request_error(r, HB_ERR_UNAVAILABLE, "the store failed while reading");
     if (ok && err == HB_ERR_OK) request_json(r, 200, payment_with_refunds(&p, refunds, count));
     free(refunds);
+}
+
+/* GET /v1/payments/{id}/voice.wav[?lang=en]: the receipt read aloud (espeak-ng), for the
+ * merchant's speaker: the amount and the code's memo; seen by whoever may see the payment. */
+void h_payment_voice(request *r)
+{
+    int64_t id = 0;
+    if (!path_id(r, 2, ID_PAYMENT, "payment", &id)) return;
+    const char *lang = NULL;
+    if (!handler_query_value(r, "lang", &lang)) return;
+    if (lang != NULL && strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0) {
+        request_error(r, HB_ERR_INVALID_ARGUMENT, "lang must be zh or en");
+        return;
+    }
+    bool english = lang != NULL && strcmp(lang, "en") == 0;
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    payment p;
+    paycode code;
+    bool ok = visible_payment(r, s, id, &p);
+    hb_err err = ok ? store_code_get(s, p.code_id, &code) : HB_ERR_OK;
+    request_reader_done(r, s);
+    if (!ok) return;
+    if (err != HB_ERR_OK) {
+        request_error(r, HB_ERR_UNAVAILABLE, "the store failed while reading");
+        return;
+    }
+    char text[512];
+    voice_text(p.amount, code.memo, english, text, sizeof text);
+    uint8_t *wav = NULL;
+    size_t len = 0;
+    if (voice_wav(text, english ? "en" : "cmn", &wav, &len) != HB_ERR_OK) {
+        request_error(r, HB_ERR_UNAVAILABLE, "speech synthesis (espeak-ng) is not available");
+        return;
+    }
+    free(r->response);
+    r->response = (char *)wav;
+    r->response_len = len;
+    r->content_type = "audio/wav";
+    r->status = 200;
+    r->phase = PHASE_RESPOND;
 }
 
 /* GET /v1/payments?code=&from=&to=&limit=&cursor=: newest first; a customer sees what it paid

@@ -1,0 +1,343 @@
+// End-to-end tests of the H5 pages in headless Chromium (Debian's chromium, driven by
+// playwright-core) against a real `hongbao serve`: on SQLite, or on PostgreSQL when
+// HB_TEST_PG names a server (scripts/pg-throwaway.sh). Every page must load without a
+// console error and pass basic accessibility checks (a language, labels, names, contrast,
+// keyboard use). A failing test saves a screenshot in $HB_BROWSER_ARTIFACTS (default
+// ./browser-failures). Usage: HONGBAO_BIN=path/to/hongbao node run.js
+'use strict';
+
+const { chromium } = require('playwright-core');
+const { spawn, execFileSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const BIN = process.env.HONGBAO_BIN;
+const CHROMIUM = process.env.HB_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(process.env.HB_BROWSER_ARTIFACTS || 'browser-failures');
+if (!BIN) {
+  console.error('HONGBAO_BIN must name the hongbao binary');
+  process.exit(2);
+}
+
+// ---- the server -------------------------------------------------------------------------
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-browser-'));
+const pg = process.env.HB_TEST_PG;
+const db = pg ? `${pg}/hbt_browser_${process.pid}` : path.join(dir, 'web.db');
+const env = { ...process.env };
+if (pg) {
+  env.HONGBAO_KEY_FILE = path.join(dir, 'web.key');
+  env.HONGBAO_AUDIT_KEY_FILE = path.join(dir, 'web.audit-key');
+}
+let server = null;
+let base = '';
+let admin = null;
+
+async function startServer() {
+  admin = JSON.parse(execFileSync(BIN, ['init', '--db', db, '--json'], { env }).toString());
+  const log = path.join(dir, 'serve.log');
+  const out = fs.openSync(log, 'w');
+  server = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', out, out] });
+  for (let i = 0; i < 200; i++) {
+    const m = /"address":"127\.0\.0\.1:(\d+)"/.exec(fs.readFileSync(log, 'utf8'));
+    if (m) {
+      base = `http://127.0.0.1:${m[1]}`;
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('serve did not start: ' + fs.readFileSync(log, 'utf8'));
+}
+
+// A request signed with the admin key (HB1-HMAC-SHA256, as scripts/hbcurl).
+async function api(method, target, body, headers = {}) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const ts = Math.floor(Date.now() / 1000);
+  const nonce = crypto.randomBytes(16).toString('hex');
+  const bodyHash = crypto.createHash('sha256').update(text).digest('hex');
+  const sig = crypto.createHmac('sha256', admin.secret)
+    .update(`${method}\n${target}\n${ts}\n${nonce}\n${bodyHash}\n`).digest('hex');
+  const h = { Authorization: `HB1-HMAC-SHA256 key=${admin.key_id},ts=${ts},nonce=${nonce},sig=${sig}`, ...headers };
+  if (text) h['Content-Type'] = 'application/json';
+  const res = await fetch(base + target, { method, headers: h, body: text || undefined });
+  const type = res.headers.get('content-type') || '';
+  const json = type.startsWith('application/json') ? await res.json() : null;
+  return { status: res.status, body: json, res };
+}
+
+async function must(method, target, body, status = 201) {
+  const r = await api(method, target, body);
+  if (r.status !== status) throw new Error(`${method} ${target}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+// A person with money and a bearer session: {id, token}.
+async function person(name, fen) {
+  const p = await must('POST', '/v1/accounts', { tier: 'personal', name, real_name_level: 3 });
+  if (fen > 0) await must('POST', `/v1/accounts/${p.id}/topup`, { amount: fen, external_ref: `fund-${p.id}` });
+  const s = await must('POST', `/v1/accounts/${p.id}/sessions`);
+  return { id: p.id, token: s.token };
+}
+
+async function balance(id) {
+  return (await must('GET', `/v1/accounts/${id}`, undefined, 200)).balance;
+}
+
+// A call with a person's bearer session.
+async function bearer(token, method, target, body) {
+  const h = { Authorization: `Bearer ${token}` };
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  h['Idempotency-Key'] = crypto.randomBytes(12).toString('hex');
+  const res = await fetch(base + target, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+// ---- the browser --------------------------------------------------------------------------
+
+let browser = null;
+const consoleErrors = [];
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
+  page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+// Basic accessibility: a language, every control named and labelled, text contrast of at
+// least 4.5:1 (3:1 for large text), nothing reachable only by mouse.
+async function checkAccessibility(page, where) {
+  const problems = await page.evaluate(() => {
+    const out = [];
+    if (!document.documentElement.lang) out.push('the page has no lang');
+    if (!document.title) out.push('the page has no title');
+    const visible = (el) => el.offsetParent !== null || getComputedStyle(el).position === 'fixed';
+    for (const el of document.querySelectorAll('input, select, textarea')) {
+      if (!visible(el) || el.type === 'hidden') continue;
+      const labelled = (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+      if (!labelled) out.push(`input #${el.id || el.name} has no label`);
+    }
+    for (const el of document.querySelectorAll('button, a[href]')) {
+      if (!visible(el)) continue;
+      const name = (el.getAttribute('aria-label') || el.textContent || '').trim();
+      if (!name) out.push(`a ${el.tagName.toLowerCase()} has no accessible name`);
+      if (el.tabIndex < 0) out.push(`${el.tagName.toLowerCase()} "${name}" cannot be reached by keyboard`);
+    }
+    for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) out.push('an image has no alt');
+    const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const cs = getComputedStyle(e);
+        if (cs.backgroundImage && cs.backgroundImage !== 'none') return null; // a gradient: checked by eye
+        const c = rgb(cs.backgroundColor);
+        if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c;
+      }
+      return [255, 255, 255];
+    };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !visible(el)) continue;
+      const bg = background(el);
+      if (!bg) continue;
+      const cs = getComputedStyle(el);
+      const fg = rgb(cs.color);
+      const [a, b] = [lum(fg) + 0.05, lum(bg) + 0.05];
+      const ratio = Math.max(a, b) / Math.min(a, b);
+      const large = parseFloat(cs.fontSize) >= 24 || (parseFloat(cs.fontSize) >= 18.66 && Number(cs.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`"${n.textContent.trim().slice(0, 20)}" has contrast ${ratio.toFixed(2)}`);
+    }
+    return out;
+  });
+  if (problems.length) throw new Error(`${where}: accessibility: ${problems.join('; ')}`);
+}
+
+// ---- the tests ------------------------------------------------------------------------------
+
+const results = [];
+async function test(name, fn) {
+  const pages = [];
+  const started = Date.now();
+  try {
+    await fn(pages);
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    for (let i = 0; i < pages.length; i++) {
+      const file = path.join(ARTIFACTS, `${name.replace(/\W+/g, '_')}-${i}.png`);
+      try { await pages[i].screenshot({ path: file, fullPage: true }); console.log(`     screenshot: ${file}`); } catch (err) { /* closed */ }
+    }
+  } finally {
+    for (const p of pages) await p.context().close().catch(() => {});
+  }
+}
+
+async function claimAs(pages, url, who) {
+  const page = await newPage();
+  pages.push(page);
+  await page.goto(`${url}#s=${who.token}`);
+  if (page.url().includes('#')) throw new Error('the session stayed in the address bar');
+  return page;
+}
+
+async function main() {
+  await startServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+
+  await test('claim page: three people open one packet, the amounts add up, 手气最佳 once', async (pages) => {
+    const sender = await person('王小明', 100000);
+    const r = await bearer(sender.token, 'POST', '/v1/packets', { total: 300, count: 3, mode: 'random', wishing: '恭喜发财，大吉大利' });
+    if (r.status !== 201) throw new Error('packet: ' + JSON.stringify(r.body));
+    const url = `${base}/c/${r.body.claim_token}`;
+    const people = [await person('李雷', 0), await person('韩梅梅', 0), await person('张三', 0)];
+    let sum = 0;
+    for (const who of people) {
+      const page = await claimAs(pages, url, who);
+      await page.getByText('王** 的红包').waitFor();
+      await page.getByText('恭喜发财，大吉大利').waitFor();
+      await checkAccessibility(page, 'claim page before opening');
+      await page.getByRole('button', { name: '拆开红包' }).click();
+      await page.locator('#result:not(.hidden)').waitFor();
+      const text = await page.locator('#amount').textContent();
+      const fen = Math.round(parseFloat(text) * 100);
+      if (!(fen >= 1)) throw new Error('no amount shown: ' + text);
+      sum += fen;
+      const got = await balance(who.id);
+      if (got !== fen) throw new Error(`the page says ${fen} fen, the wallet holds ${got}`);
+      await page.getByText('已存入零钱').waitFor();
+      await checkAccessibility(page, 'claim page after opening');
+    }
+    if (sum !== 300) throw new Error(`the shares add up to ${sum}, not 300`);
+    const last = pages[pages.length - 1];
+    await last.reload();
+    await last.locator('ul.claims li').nth(2).waitFor();
+    if ((await last.locator('ul.claims li').count()) !== 3) throw new Error('not three claims listed');
+    if ((await last.locator('.best').count()) !== 1) throw new Error('手气最佳 is not shown exactly once');
+    await last.getByText('你已经领过这个红包了').waitFor();
+    await last.getByText('已领取 3/3 个，共 3.00/3.00 元').waitFor();
+    const late = await claimAs(pages, url, await person('迟到者', 0));
+    await late.getByText('手慢了，红包派完了').waitFor();
+    if (!(await late.getByRole('button', { name: '拆开红包' }).isDisabled())) throw new Error('a late claimer may still press open');
+    // English, by keyboard
+    await late.keyboard.press('Tab');
+    await late.keyboard.press('Enter');
+    await late.getByText('Too late: every share has been taken.').waitFor();
+  });
+
+  await test('claim page: no session, a bad link, an expired packet', async (pages) => {
+    const sender = await person('赵六', 10000);
+    const r = await bearer(sender.token, 'POST', '/v1/packets', { total: 100, count: 2, mode: 'fixed', expires_in: 10 });
+    const page = await newPage();
+    pages.push(page);
+    await page.goto(`${base}/c/${r.body.claim_token}`);
+    await page.getByText('请在 App 中打开这个红包链接').waitFor();
+    await page.goto(`${base}/c/not-a-token`);
+    await page.getByText('这个红包不存在，或链接有误').waitFor();
+    await checkAccessibility(page, 'claim page, bad link');
+    await new Promise((res) => setTimeout(res, 10500));
+    const who = await person('钱七', 0);
+    const late = await claimAs(pages, `${base}/c/${r.body.claim_token}`, who);
+    await late.getByText('红包已过期').waitFor();
+  });
+
+  await test('pay page: a static code (amount entered) and a dynamic code (amount fixed), paid once', async (pages) => {
+    const merchant = await must('POST', '/v1/accounts', { tier: 'enterprise', name: '好味餐厅', real_name_level: 3 });
+    const payer = await person('孙八', 100000);
+    const sticker = await must('POST', '/v1/codes', { owner: merchant.id, kind: 'static', memo: '午餐', merchant_name: 'Haowei Kitchen' });
+    const page = await newPage();
+    pages.push(page);
+    await page.goto(`${sticker.url}#s=${payer.token}`);
+    await page.getByText('Haowei Kitchen').first().waitFor();
+    await checkAccessibility(page, 'pay page, static code');
+    await page.getByLabel('金额（元）').fill('12.3x');
+    await page.getByRole('button', { name: '确认付款' }).click();
+    await page.getByText('请输入正确的金额').waitFor();
+    await page.getByLabel('金额（元）').fill('12.34');
+    await page.getByRole('button', { name: '确认付款' }).click();
+    await page.getByText('支付成功').first().waitFor();
+    await page.getByText('12.34 元').waitFor();
+    await checkAccessibility(page, 'pay page, paid');
+    if ((await balance(payer.id)) !== 100000 - 1234) throw new Error('the payer was not charged 12.34');
+    // the speak control hands the amount to the browser's speech synthesis
+    await page.evaluate(() => {
+      window.spoken = [];
+      speechSynthesis.speak = (u) => window.spoken.push(u.text);
+    });
+    await page.getByRole('button', { name: '朗读' }).click();
+    const spoken = await page.evaluate(() => window.spoken);
+    if (spoken.length !== 1 || !spoken[0].includes('12.34元')) throw new Error('spoken: ' + JSON.stringify(spoken));
+    // and the server reads the receipt aloud for the merchant's speaker (espeak-ng)
+    const list = await must('GET', `/v1/payments?code=${sticker.id}`, undefined, 200);
+    const paymentId = list.data[0].id;
+    const wav = await api('GET', `/v1/payments/${paymentId}/voice.wav`);
+    if (wav.status !== 200) throw new Error('voice.wav: ' + wav.status);
+    const bytes = Buffer.from(await wav.res.arrayBuffer());
+    if (bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WAVE') throw new Error('voice.wav is not a WAV file');
+    if (bytes.readUInt32LE(4) !== bytes.length - 8 || bytes.readUInt32LE(40) !== bytes.length - 44) throw new Error('voice.wav sizes are wrong');
+    if (bytes.length < 8000) throw new Error('voice.wav is too short to say anything');
+    const stranger = await person('路人', 0);
+    const theirs = await fetch(`${base}/v1/payments/${paymentId}/voice.wav`, { headers: { Authorization: `Bearer ${stranger.token}` } });
+    if (theirs.status !== 404) throw new Error(`another person may hear the receipt: ${theirs.status}`);
+    const english = await api('GET', `/v1/payments/${paymentId}/voice.wav?lang=en`);
+    if (english.status !== 200) throw new Error('voice.wav?lang=en: ' + english.status);
+    if ((await api('GET', `/v1/payments/${paymentId}/voice.wav?lang=fr`)).status !== 400) throw new Error('lang=fr accepted');
+    // the dynamic code: its amount shown, paid by keyboard, and not twice
+    const order = await must('POST', '/v1/codes', { owner: merchant.id, kind: 'dynamic', amount: 500, order_no: 'WEB-1', merchant_name: 'Haowei Kitchen' });
+    const dyn = await newPage();
+    pages.push(dyn);
+    await dyn.goto(`${order.url}#s=${payer.token}`);
+    await dyn.getByText('5.00 元').waitFor();
+    await dyn.getByRole('button', { name: '确认付款' }).focus();
+    await dyn.keyboard.press('Enter');
+    await dyn.getByText('支付成功').first().waitFor();
+    if ((await balance(payer.id)) !== 100000 - 1234 - 500) throw new Error('the payer was not charged 5.00');
+    const again = await newPage();
+    pages.push(again);
+    await again.goto(`${order.url}#s=${payer.token}`);
+    await again.getByText('这笔订单已经付过了').waitFor();
+    if (!(await again.getByRole('button', { name: '确认付款' }).isDisabled())) throw new Error('a paid order can be paid again');
+    await again.goto(`${base}/p/nonsense`);
+    await again.getByText('这不是本平台的付款码').waitFor();
+  });
+
+  await test('pages send their security headers and leak no token in a referrer', async () => {
+    const res = await fetch(`${base}/c/whatever`);
+    const csp = res.headers.get('content-security-policy') || '';
+    if (!csp.includes("script-src 'self'")) throw new Error('no CSP: ' + csp);
+    if (res.headers.get('referrer-policy') !== 'no-referrer') throw new Error('no Referrer-Policy');
+    if (res.headers.get('x-frame-options') !== 'DENY') throw new Error('no X-Frame-Options');
+    const asset = await fetch(`${base}/assets/claim.js`);
+    if (asset.status !== 200 || !(asset.headers.get('content-type') || '').startsWith('text/javascript')) throw new Error('claim.js not served');
+    if ((await fetch(`${base}/assets/claim.html`)).status !== 404) throw new Error('a page is served as an asset');
+    if ((await fetch(`${base}/assets/../hongbao.db`)).status === 200) throw new Error('a path outside the assets is served');
+  });
+
+  if (consoleErrors.length) {
+    results.push({ name: 'no console errors', ok: false });
+    console.log('FAIL console errors:\n  ' + consoleErrors.join('\n  '));
+  } else {
+    console.log('ok   no console errors on any page');
+  }
+  await browser.close();
+}
+
+main().catch((e) => {
+  console.log('FAIL ' + (e.stack || e));
+  results.push({ name: 'setup', ok: false });
+}).finally(() => {
+  if (server) server.kill('SIGTERM');
+  fs.rmSync(dir, { recursive: true, force: true });
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`browser: ${results.length - failed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+});
