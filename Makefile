@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
-.PHONY: all run test deps deps-test release debug asan test-release test-asan bench bench-http bench-packets bench-payments bench-risk bench-pg \
+.PHONY: all run test deps deps-test web-vendor release debug asan test-release test-asan bench bench-http bench-packets bench-payments bench-risk bench-pg \
         fuzz fuzz-build lint valgrind crash soak \
         clean format
 
@@ -19,15 +19,21 @@ deps-test:
 	@cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	@cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 
-release: deps
+# The npm packages the web pages load (web/package-lock.json), copied into web/vendor and
+# from there built into the binary.
+web-vendor: deps
+	@cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@mkdir -p web/vendor && cp web/node_modules/chart.js/dist/chart.umd.min.js web/vendor/chart.umd.js
+
+release: deps web-vendor
 	@cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD)/release -j $(JOBS)
 
-debug: deps
+debug: deps web-vendor
 	@cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(BUILD)/debug -j $(JOBS)
 
-asan: deps-test
+asan: deps-test web-vendor
 	@cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DHB_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD)/asan -j $(JOBS)
 

@@ -19,8 +19,9 @@ if [ "${1:-build}" = "test" ]; then
     want+=("${test_packages[@]}")
 fi
 
-# The OpenAPI check runs on Node.js; any node and npm on the PATH will do.
-if [ "${1:-build}" = "test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+# The build vendors the web pages' npm packages, and the tests run on Node.js: any node and
+# npm on the PATH will do.
+if ! { command -v node && command -v npm; } >/dev/null 2>&1; then
     want+=(nodejs npm)
 fi
 

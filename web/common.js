@@ -105,5 +105,60 @@ const HB = (() => {
     document.getElementById(id).classList.toggle('hidden', !visible);
   }
 
-  return { setup, t, session, data, idempotencyKey, call, yuan, fen, speak, show, get lang() { return lang; } };
+  // The browser session of an admin, support or merchant (cookie hb_web): who and its CSRF
+  // token, or null when there is none.
+  let web = null;
+  async function webSession() {
+    try {
+      const res = await fetch('/v1/web/session', { credentials: 'same-origin' });
+      if (res.status !== 200) return null;
+      web = await res.json();
+      return web;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // A JSON call with the session cookie (and the CSRF token when it changes something).
+  async function webCall(method, path, body, idemKey) {
+    const headers = {};
+    if (method !== 'GET') headers['X-CSRF-Token'] = web ? web.csrf : '';
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (idemKey) headers['Idempotency-Key'] = idemKey;
+    try {
+      const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+      let json = null;
+      try { json = await res.json(); } catch (e) { json = null; }
+      return { status: res.status, body: json };
+    } catch (e) {
+      return { status: 0, body: null };
+    }
+  }
+
+  function freshKey() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  // A table body from rows of cells (text only: never HTML).
+  function fillTable(tbody, rows) {
+    tbody.replaceChildren();
+    for (const cells of rows) {
+      const tr = document.createElement('tr');
+      for (const cell of cells) {
+        const td = document.createElement('td');
+        if (cell instanceof Node) td.append(cell); else td.textContent = cell;
+        tr.append(td);
+      }
+      tbody.append(tr);
+    }
+  }
+
+  function when(ms) {
+    return new Date(ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+  }
+
+  return { setup, t, session, data, idempotencyKey, call, yuan, fen, speak, show, webSession, webCall,
+           freshKey, fillTable, when, get lang() { return lang; } };
 })();

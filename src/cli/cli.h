@@ -33,6 +33,7 @@ int cmd_ledger(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_login_link(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_config(int argc, char **argv);

@@ -28,6 +28,7 @@ static const char usage[] =
     "  report             large transactions, reconciliation with the bank, daily flows\n"
     "  backup | restore   a consistent online copy of a SQLite store, and putting it back\n"
     "  keys rotate        a new master key; keys reseal seals older data again with it\n"
+    "  login-link         a one-time link that signs a browser in to the dashboard or console\n"
     "  bench ledger       measure durable transfers per second through the engine\n"
     "\n"
     "Every command that touches a store takes --db PATH (default ./hongbao.db) and\n"
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"init", cmd_init},         {"account", cmd_account},   {"topup", cmd_topup},
         {"withdraw", cmd_withdraw}, {"transfer", cmd_transfer}, {"ledger", cmd_ledger},
-        {"bench", cmd_bench},       {"key", cmd_key},           {"keys", cmd_keys},           {"serve", cmd_serve},
+        {"bench", cmd_bench},       {"key", cmd_key},           {"keys", cmd_keys},         {"login-link", cmd_login_link},           {"serve", cmd_serve},
         {"demo", cmd_demo},         {"config", cmd_config},     {"sweep", cmd_sweep},
         {"settle", cmd_settle},     {"qr", cmd_qr},             {"report", cmd_report},
         {"audit", cmd_audit},       {"backup", cmd_backup},     {"restore", cmd_backup},

@@ -34,6 +34,8 @@ typedef union pending_command {
     key_revoke_cmd key_revoke;
     session_create_cmd session_create;
     session_revoke_cmd session_revoke;
+    login_link_cmd login_link;
+    web_login_cmd web_login;
     nonce_cmd nonce;
     status_cmd status;
     unmask_cmd unmask;
@@ -61,6 +63,7 @@ typedef struct caller {
     char key_id[LIMIT_KEY_ID_LEN + 1]; /* signed requests */
     char actor[LIMIT_ACTOR_LEN + 1];   /* "key:hbk_…", "session:acct_…" */
     bool signed_request;
+    bool web; /* a browser session (cookie hb_web) */
     char nonce[LIMIT_NONCE_MAX + 1];
     int64_t ts_ms;
 } caller;
@@ -106,6 +109,7 @@ struct request {
     char *response;     /* JSON text (or content_type's bytes), malloc'd */
     const char *content_type; /* NULL = application/json */
     const char *cache_control; /* NULL = no-store */
+    char set_cookie[160];      /* a Set-Cookie header to send ("" = none) */
     bool page;                 /* an HTML page: its security headers */
     size_t response_len;
     bool replayed;
@@ -119,6 +123,7 @@ struct request {
 #define SESSION_CACHE_TTL_MS 2000
 typedef struct session_cache_entry {
     uint8_t token_hash[32];
+    role role;
     int64_t account_id;
     int64_t expires_at_ms;
     int64_t valid_until_ms; /* 0 = empty */
@@ -136,6 +141,7 @@ typedef struct rate_bucket {
 struct http_server {
     struct MHD_Daemon *daemon;
     char public_url[LIMIT_PUBLIC_URL_LEN + 1]; /* base of claim links */
+    bool tls; /* cookies are Secure */
     engine *engine;
     const keyring *keys;
     bool has_audit_key;
@@ -174,6 +180,14 @@ void request_json(request *r, int status, json_t *body); /* steals body */
 
 /* The H5 pages and their files (pages.c). */
 void h_asset(request *r);
+void h_page_login(request *r);
+void h_page_dashboard(request *r);
+void h_page_admin(request *r);
+/* Browser sessions (web.c). */
+void h_login_link_create(request *r);
+void h_web_login(request *r);
+void h_web_session(request *r);
+void h_web_logout(request *r);
 void h_page_claim(request *r);
 void h_page_pay(request *r);
 /* Parse the body as one JSON object (depth and duplicate keys checked). On failure the

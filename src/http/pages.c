@@ -87,6 +87,22 @@ static void respond_page(request *r, const char *file, json_t *data)
     r->page = true;
 }
 
+/* GET /login, /dashboard, /admin: static pages; their scripts ask who is signed in. */
+void h_page_login(request *r)
+{
+    respond_page(r, "login.html", json_object());
+}
+
+void h_page_dashboard(request *r)
+{
+    respond_page(r, "dashboard.html", json_object());
+}
+
+void h_page_admin(request *r)
+{
+    respond_page(r, "admin.html", json_object());
+}
+
 /* GET /c/{token}: the red packet's claim page. */
 void h_page_claim(request *r)
 {

@@ -294,10 +294,11 @@ static bool authenticate_signed(request *r, const char *params)
     return true;
 }
 
-static bool authenticate_bearer(request *r, const char *token)
+/* The live session of a token (bearer or cookie): false with 401 (or 503) set otherwise. */
+static bool live_session(request *r, const char *token, session *x)
 {
     size_t len = strlen(token);
-    if (len == 0 || len > CREDENTIALS_TOKEN_LEN) return unauthenticated(r, "bad bearer token");
+    if (len == 0 || len > CREDENTIALS_TOKEN_LEN) return unauthenticated(r, "bad session token");
     uint8_t hash[32];
     if (credentials_token_hash(token, len, hash) != HB_ERR_OK) {
         request_error(r, HB_ERR_UNAVAILABLE, "");
@@ -306,36 +307,74 @@ static bool authenticate_bearer(request *r, const char *token)
     http_server *srv = r->server;
     int64_t now_ms = clock_now_ms(srv->clock);
     session_cache_entry *slot = &srv->sessions[(hash[0] | (size_t)hash[1] << 8) % SESSION_CACHE_SLOTS];
-    session x;
-    memset(&x, 0, sizeof x);
+    memset(x, 0, sizeof *x);
     bool cached = false;
     pthread_mutex_lock(&srv->sessions_lock);
     if (slot->valid_until_ms > now_ms && crypto_equal(slot->token_hash, hash, 32)) {
-        x.account_id = slot->account_id;
-        x.expires_at_ms = slot->expires_at_ms;
+        x->role = slot->role;
+        x->account_id = slot->account_id;
+        x->expires_at_ms = slot->expires_at_ms;
         cached = true;
     }
     pthread_mutex_unlock(&srv->sessions_lock);
     if (!cached) {
         store *s = request_reader(r);
         if (s == NULL) return false;
-        hb_err err = store_session_get(s, hash, &x);
+        hb_err err = store_session_get(s, hash, x);
         request_reader_done(r, s);
         if (err == HB_ERR_UNAVAILABLE) {
             request_error(r, HB_ERR_UNAVAILABLE, "the store is unavailable");
             return false;
         }
-        if (err != HB_ERR_OK || x.revoked_at_ms != 0) return unauthenticated(r, "unknown session");
+        if (err != HB_ERR_OK || x->revoked_at_ms != 0) return unauthenticated(r, "unknown session");
         pthread_mutex_lock(&srv->sessions_lock);
         memcpy(slot->token_hash, hash, 32);
-        slot->account_id = x.account_id;
-        slot->expires_at_ms = x.expires_at_ms;
+        slot->role = x->role;
+        slot->account_id = x->account_id;
+        slot->expires_at_ms = x->expires_at_ms;
         slot->valid_until_ms = now_ms + SESSION_CACHE_TTL_MS;
         pthread_mutex_unlock(&srv->sessions_lock);
     }
-    if (x.expires_at_ms <= now_ms) {
-        return unauthenticated(r, "the session has expired");
+    if (x->expires_at_ms <= now_ms) return unauthenticated(r, "the session has expired");
+    return true;
+}
+
+/* A browser's session cookie: an admin, support or merchant. A request that changes state
+ * must carry the session's CSRF token in X-CSRF-Token. */
+static bool authenticate_web(request *r, const char *token)
+{
+    session x;
+    if (!live_session(r, token, &x)) return false;
+    if (x.role == ROLE_PERSON || x.role == ROLE_NONE) return unauthenticated(r, "unknown session");
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        const char *sent =
+            MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, "X-CSRF-Token");
+        char want[CREDENTIALS_CSRF_LEN + 1];
+        credentials_csrf(token, want);
+        if (sent == NULL || strlen(sent) != CREDENTIALS_CSRF_LEN ||
+            !crypto_equal((const uint8_t *)sent, (const uint8_t *)want, CREDENTIALS_CSRF_LEN)) {
+            request_error(r, HB_ERR_FORBIDDEN, "send the page's CSRF token in X-CSRF-Token");
+            return false;
+        }
     }
+    caller *c = &r->caller;
+    c->role = x.role;
+    c->account_id = x.account_id;
+    c->web = true;
+    if (x.role == ROLE_MERCHANT) {
+        snprintf(c->actor, sizeof c->actor, "web:acct_%lld", (long long)x.account_id);
+    } else {
+        snprintf(c->actor, sizeof c->actor, "web:%s", role_name(x.role));
+    }
+    return true;
+}
+
+static bool authenticate_bearer(request *r, const char *token)
+{
+    session x;
+    if (!live_session(r, token, &x)) return false;
+    /* a browser's session is a cookie's, never a bearer token */
+    if (x.role != ROLE_PERSON) return unauthenticated(r, "unknown session");
     caller *c = &r->caller;
     c->role = ROLE_PERSON;
     c->account_id = x.account_id;
@@ -464,7 +503,11 @@ static bool authenticate(request *r)
 {
     const char *header =
         MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (header == NULL) return unauthenticated(r, "missing Authorization header");
+    if (header == NULL) {
+        const char *cookie = MHD_lookup_connection_value(r->connection, MHD_COOKIE_KIND, "hb_web");
+        if (cookie != NULL) return authenticate_web(r, cookie);
+        return unauthenticated(r, "missing Authorization header");
+    }
     if (strncmp(header, "HB1-HMAC-SHA256 ", 16) == 0) return authenticate_signed(r, header + 16);
     if (strncmp(header, "Bearer ", 7) == 0) return authenticate_bearer(r, header + 7);
     return unauthenticated(r, "unsupported Authorization scheme");

@@ -103,6 +103,7 @@ static enum MHD_Result queue(request *r)
     MHD_add_response_header(resp, "Cache-Control",
                             r->cache_control != NULL ? r->cache_control : "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->set_cookie[0] != '\0') MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
     if (r->page) {
         /* the pages run only their own files, send no referrer (a claim link is a secret)
          * and are never framed */
@@ -315,6 +316,7 @@ hb_err http_server_start(engine *e, const http_options *options, http_server **o
     }
     unsigned connections = options->connections ? options->connections : LIMIT_HTTP_CONNECTIONS;
     bool tls = options->tls_cert_pem != NULL && options->tls_key_pem != NULL;
+    srv->tls = tls;
     if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
         snprintf(err_text, size, "this libmicrohttpd has no TLS support");
         free(srv->rates);

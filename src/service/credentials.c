@@ -1,6 +1,7 @@
 #include "service/credentials.h"
 
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -177,6 +178,7 @@ static hb_err exec_session_create(txn *t, command *cmd)
     if (credentials_token_hash(c->token, strlen(c->token), x.token_hash) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
+    x.role = ROLE_PERSON;
     x.account_id = c->account_id;
     x.created_at_ms = txn_now_ms(t);
     x.expires_at_ms = x.created_at_ms + c->ttl_s * 1000;
@@ -196,6 +198,115 @@ hb_err credentials_session_create_prepare(session_create_cmd *c, const char *act
     init_command(&c->base, actor, exec_session_create);
     c->token[0] = '\0';
     return HB_ERR_OK;
+}
+
+/* A fresh random token with its prefix, and its hash. */
+static hb_err new_token(const char *prefix, char *token, size_t size, uint8_t hash[32])
+{
+    uint8_t random[32];
+    if (RAND_bytes(random, sizeof random) != 1) return HB_ERR_UNAVAILABLE;
+    char b64[48];
+    crypto_base64url(random, sizeof random, b64);
+    snprintf(token, size, "%s%s", prefix, b64);
+    OPENSSL_cleanse(random, sizeof random);
+    OPENSSL_cleanse(b64, sizeof b64);
+    return credentials_token_hash(token, strlen(token), hash);
+}
+
+static hb_err exec_login_link(txn *t, command *cmd)
+{
+    login_link_cmd *c = (login_link_cmd *)cmd;
+    char object[32] = "admin";
+    if (c->role == ROLE_MERCHANT) {
+        customer owner;
+        hb_err err = store_customer_get(txn_store(t), c->account_id, &owner);
+        if (err == HB_ERR_NOT_FOUND) txn_fail_detail(t, "no such customer");
+        if (err != HB_ERR_OK) return err;
+        if (owner.tier == TIER_PERSONAL) {
+            txn_fail_detail(t, "login links are for merchants; people use the app's session");
+            return HB_ERR_FORBIDDEN;
+        }
+        snprintf(object, sizeof object, "acct_%lld", (long long)c->account_id);
+    } else if (c->role == ROLE_SUPPORT) {
+        snprintf(object, sizeof object, "support");
+    }
+    uint8_t hash[32];
+    if (new_token("hbl_", c->token, sizeof c->token, hash) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    c->expires_at_ms = txn_now_ms(t) + c->ttl_s * 1000;
+    if (store_login_link_insert(txn_store(t), hash, c->role, c->account_id, c->expires_at_ms,
+                                txn_now_ms(t)) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    const int64_t ints[] = {c->role, c->account_id, c->expires_at_ms};
+    if (txn_digest_row(t, "login_link", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    txn_audit(t, "web.login_link", object);
+    return HB_ERR_OK;
+}
+
+hb_err credentials_login_link_prepare(login_link_cmd *c, const char *actor)
+{
+    if (c->role != ROLE_ADMIN && c->role != ROLE_SUPPORT && c->role != ROLE_MERCHANT) {
+        return HB_ERR_INVALID_ARGUMENT;
+    }
+    if ((c->role == ROLE_MERCHANT) != (c->account_id > 0)) return HB_ERR_INVALID_ARGUMENT;
+    if (c->ttl_s == 0) c->ttl_s = LOGIN_LINK_TTL_DEFAULT_S;
+    if (c->ttl_s < 60 || c->ttl_s > 86400) return HB_ERR_INVALID_ARGUMENT;
+    init_command(&c->base, actor, exec_login_link);
+    c->token[0] = '\0';
+    return HB_ERR_OK;
+}
+
+static hb_err exec_web_login(txn *t, command *cmd)
+{
+    web_login_cmd *c = (web_login_cmd *)cmd;
+    store *s = txn_store(t);
+    hb_err err = store_login_link_use(s, c->link_hash, txn_now_ms(t), &c->role, &c->account_id);
+    if (err == HB_ERR_NOT_FOUND) {
+        txn_fail_detail(t, "the login link is unknown, used already or expired: ask for a new one");
+        return HB_ERR_UNAUTHENTICATED;
+    }
+    if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    session x;
+    memset(&x, 0, sizeof x);
+    if (new_token("hbw_", c->token, sizeof c->token, x.token_hash) != HB_ERR_OK) {
+        return HB_ERR_UNAVAILABLE;
+    }
+    x.role = c->role;
+    x.account_id = c->account_id;
+    x.created_at_ms = txn_now_ms(t);
+    x.expires_at_ms = x.created_at_ms + (int64_t)WEB_SESSION_TTL_S * 1000;
+    if (store_session_insert(s, &x) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    c->expires_at_ms = x.expires_at_ms;
+    const int64_t ints[] = {c->role, c->account_id, c->expires_at_ms};
+    if (txn_digest_row(t, "web_session", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    char object[32];
+    if (c->role == ROLE_MERCHANT) {
+        snprintf(object, sizeof object, "acct_%lld", (long long)c->account_id);
+    } else {
+        snprintf(object, sizeof object, "%s", role_name(c->role));
+    }
+    txn_audit(t, "web.login", object);
+    return HB_ERR_OK;
+}
+
+void credentials_web_login_prepare(web_login_cmd *c, const char *actor)
+{
+    init_command(&c->base, actor, exec_web_login);
+    c->token[0] = '\0';
+}
+
+void credentials_csrf(const char *session_token, char out[CREDENTIALS_CSRF_LEN + 1])
+{
+    static const char label[] = "hongbao-csrf-v1";
+    uint8_t mac[32];
+    unsigned int len = 0;
+    if (HMAC(EVP_sha256(), session_token, (int)strlen(session_token), (const uint8_t *)label,
+             sizeof label - 1, mac, &len) == NULL) {
+        memset(mac, 0, sizeof mac); /* no session token can match then */
+    }
+    crypto_base64url(mac, sizeof mac, out);
+    out[CREDENTIALS_CSRF_LEN] = '\0';
+    OPENSSL_cleanse(mac, sizeof mac);
 }
 
 static hb_err exec_session_revoke(txn *t, command *cmd)

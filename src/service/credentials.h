@@ -38,6 +38,29 @@ typedef struct session_revoke_cmd {
     uint8_t token_hash[32];
 } session_revoke_cmd;
 
+/* A one-time login link for a browser (issue 10): an admin, support, or a merchant (an
+ * enterprise or provider customer) opens it once, within ttl_s, for a browser session. */
+#define LOGIN_LINK_TTL_DEFAULT_S 900
+#define WEB_SESSION_TTL_S 28800 /* a browser session lasts a working day */
+typedef struct login_link_cmd {
+    command base;
+    role role;
+    int64_t account_id; /* merchant: its customer; 0 for admin and support */
+    int64_t ttl_s;
+    char token[CREDENTIALS_TOKEN_LEN + 1]; /* out, shown once: "hbl_..." */
+    int64_t expires_at_ms;                 /* out */
+} login_link_cmd;
+
+/* Open a login link: it is used up, and a browser session of its role begins. */
+typedef struct web_login_cmd {
+    command base;
+    uint8_t link_hash[32];
+    char token[CREDENTIALS_TOKEN_LEN + 1]; /* out: the session's, for the cookie ("hbw_...") */
+    role role;                             /* out */
+    int64_t account_id;                    /* out */
+    int64_t expires_at_ms;                 /* out */
+} web_login_cmd;
+
 /* Records a signed read's nonce: changes nothing else. */
 typedef struct nonce_cmd {
     command base;
@@ -50,6 +73,12 @@ typedef struct nonce_prune_cmd {
 } nonce_prune_cmd;
 
 void credentials_nonce_prune_prepare(nonce_prune_cmd *c, const char *actor);
+hb_err credentials_login_link_prepare(login_link_cmd *c, const char *actor) WARN_UNUSED;
+void credentials_web_login_prepare(web_login_cmd *c, const char *actor);
+/* The CSRF token of a browser session: base64url of HMAC-SHA256(session token,
+ * "hongbao-csrf-v1"), 43 characters. Every state-changing request of a page carries it. */
+#define CREDENTIALS_CSRF_LEN 43
+void credentials_csrf(const char *session_token, char out[CREDENTIALS_CSRF_LEN + 1]);
 
 hb_err credentials_key_create_prepare(key_create_cmd *c, const keyring *keys,
                                       const char *actor) WARN_UNUSED;

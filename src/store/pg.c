@@ -510,6 +510,16 @@ static const char *const migrations[] = {
     "ALTER TABLE settlements ADD COLUMN audit_seq bigint NOT NULL DEFAULT 0;"
     "ALTER TABLE audit ADD COLUMN row_digest bytea;"
     "CREATE INDEX claims_transfer ON claims(transfer_id);",
+    /* browser sessions of admins and merchants (issue 10): a session's role, and the
+     * one-time login links that open them */
+    "ALTER TABLE sessions ADD COLUMN role bigint NOT NULL DEFAULT 4;"
+    "CREATE TABLE login_links ("
+    "  token_hash bytea PRIMARY KEY,"
+    "  role bigint NOT NULL,"
+    "  account_id bigint NOT NULL,"
+    "  expires_at bigint NOT NULL,"
+    "  used_at bigint NOT NULL,"
+    "  created_at bigint NOT NULL);",
 };
 
 #define MIGRATION_COUNT ((int64_t)(sizeof migrations / sizeof migrations[0]))

@@ -437,6 +437,16 @@ static const char *const migrations[] = {
     "ALTER TABLE settlements ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE audit ADD COLUMN row_digest BLOB;"
     "CREATE INDEX claims_transfer ON claims(transfer_id);",
+    /* browser sessions of admins and merchants (issue 10): a session's role, and the
+     * one-time login links that open them */
+    "ALTER TABLE sessions ADD COLUMN role INTEGER NOT NULL DEFAULT 4;"
+    "CREATE TABLE login_links ("
+    "  token_hash BLOB PRIMARY KEY,"
+    "  role INTEGER NOT NULL,"
+    "  account_id INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

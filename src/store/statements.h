@@ -20,7 +20,7 @@
     "available_id, created_at, fee_rate_bp, agreement_single, agreement_daily, "               \
     "agreement_validity_s, agreement_crypto, agreement_max_shares"
 #define KEY_COLUMNS "key_id, secret_box, role, account_id, created_at, revoked_at"
-#define SESSION_COLUMNS "token_hash, account_id, expires_at, revoked_at, created_at"
+#define SESSION_COLUMNS "token_hash, account_id, expires_at, revoked_at, created_at, role"
 #define PACKET_COLUMNS                                                                       \
     "id, sender_id, currency, total, count, mode, fission, seed_id, allow_sender, wishing, "  \
     "scene, status, claimed_count, claimed_amount, refunded_amount, best_seq, created_at, "   \
@@ -361,7 +361,14 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
     X(KEY_SET_SECRET, "UPDATE api_keys SET secret_box = $2 WHERE key_id = $1")               \
     X(KEY_LIST, "SELECT " KEY_COLUMNS " FROM api_keys WHERE key_id > $1 ORDER BY key_id "    \
                 "LIMIT $2")                                                                  \
-    X(SESSION_INSERT, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5)") \
+    X(SESSION_INSERT, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5, " \
+                      "$6)")                                                                 \
+    X(LOGIN_LINK_INSERT, "INSERT INTO login_links (token_hash, role, account_id, expires_at, " \
+                         "used_at, created_at) VALUES ($1, $2, $3, $4, 0, $5)")             \
+    X(LOGIN_LINK_USE, "UPDATE login_links SET used_at = $2 WHERE token_hash = $1 "           \
+                      "AND used_at = 0 AND expires_at > $2")                                 \
+    X(LOGIN_LINK_GET, "SELECT role, account_id, expires_at FROM login_links "               \
+                      "WHERE token_hash = $1")                                               \
     X(SESSION_GET, "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = $1")         \
     X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 "           \
                       "AND revoked_at = 0")                                                  \

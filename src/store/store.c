@@ -1491,13 +1491,16 @@ hb_err store_key_list(store *s, const char *after, int limit, api_key *out, int 
 
 hb_err store_session_insert(store *s, const session *x)
 {
-    ASSERT(x->account_id > 0 && x->expires_at_ms > x->created_at_ms);
+    ASSERT(x->expires_at_ms > x->created_at_ms);
+    ASSERT(x->role > ROLE_NONE && x->role < ROLE_COUNT);
+    ASSERT(x->account_id > 0 || x->role == ROLE_ADMIN || x->role == ROLE_SUPPORT);
     void *st = stmt(s, STMT_SESSION_INSERT);
     s->driver->bind_blob(st, 1, x->token_hash, 32);
     s->driver->bind_i64(st, 2, x->account_id);
     s->driver->bind_i64(st, 3, x->expires_at_ms);
     s->driver->bind_i64(st, 4, x->revoked_at_ms);
     s->driver->bind_i64(st, 5, x->created_at_ms);
+    s->driver->bind_i64(st, 6, x->role);
     return run(s, st);
 }
 
@@ -1515,6 +1518,44 @@ hb_err store_session_get(store *s, const uint8_t token_hash[32], session *out)
         out->expires_at_ms = s->driver->column_i64(st, 2);
         out->revoked_at_ms = s->driver->column_i64(st, 3);
         out->created_at_ms = s->driver->column_i64(st, 4);
+        int64_t r = s->driver->column_i64(st, 5);
+        out->role = r > ROLE_NONE && r < ROLE_COUNT ? (role)r : ROLE_NONE;
+    }
+    s->driver->reset(st);
+    return err;
+}
+
+hb_err store_login_link_insert(store *s, const uint8_t token_hash[32], role r, int64_t account_id,
+                               int64_t expires_at_ms, int64_t now_ms)
+{
+    void *st = stmt(s, STMT_LOGIN_LINK_INSERT);
+    s->driver->bind_blob(st, 1, token_hash, 32);
+    s->driver->bind_i64(st, 2, r);
+    s->driver->bind_i64(st, 3, account_id);
+    s->driver->bind_i64(st, 4, expires_at_ms);
+    s->driver->bind_i64(st, 5, now_ms);
+    return run(s, st);
+}
+
+hb_err store_login_link_use(store *s, const uint8_t token_hash[32], int64_t now_ms, role *r,
+                            int64_t *account_id)
+{
+    void *st = stmt(s, STMT_LOGIN_LINK_USE);
+    s->driver->bind_blob(st, 1, token_hash, 32);
+    s->driver->bind_i64(st, 2, now_ms);
+    hb_err err = run(s, st);
+    if (err != HB_ERR_OK) return err;
+    if (s->driver->changes(s->conn) != 1) return HB_ERR_NOT_FOUND;
+    st = stmt(s, STMT_LOGIN_LINK_GET);
+    s->driver->bind_blob(st, 1, token_hash, 32);
+    bool row = false;
+    err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK) {
+        int64_t value = s->driver->column_i64(st, 0);
+        *r = value > ROLE_NONE && value < ROLE_PERSON ? (role)value : ROLE_NONE;
+        *account_id = s->driver->column_i64(st, 1);
+        if (*r == ROLE_NONE) err = HB_ERR_NOT_FOUND;
     }
     s->driver->reset(st);
     return err;

@@ -187,7 +187,8 @@ typedef struct api_key {
 /* A person's bearer session; only the token's SHA-256 is stored. */
 typedef struct session {
     uint8_t token_hash[32];
-    int64_t account_id;
+    role role;          /* ROLE_PERSON (a bearer session), or a browser session's role */
+    int64_t account_id; /* a person's wallet, a merchant's customer; 0 for admin and support */
     int64_t expires_at_ms;
     int64_t revoked_at_ms;
     int64_t created_at_ms;
@@ -675,6 +676,12 @@ hb_err store_key_list(store *s, const char *after, int limit, api_key *out,
 hb_err store_session_insert(store *s, const session *x) WARN_UNUSED;
 hb_err store_session_get(store *s, const uint8_t token_hash[32], session *out) WARN_UNUSED;
 hb_err store_session_revoke(store *s, const uint8_t token_hash[32], int64_t at_ms) WARN_UNUSED;
+/* One-time login links for browsers: insert, and use one (NOT_FOUND when it is unknown,
+ * used already or expired at now_ms; on success *role and *account_id say whose it was). */
+hb_err store_login_link_insert(store *s, const uint8_t token_hash[32], role r, int64_t account_id,
+                               int64_t expires_at_ms, int64_t now_ms) WARN_UNUSED;
+hb_err store_login_link_use(store *s, const uint8_t token_hash[32], int64_t now_ms, role *r,
+                            int64_t *account_id) WARN_UNUSED;
 
 /* Request nonces against replay: DUPLICATE when (key_id, nonce) was seen. Nonces older than
  * the signature window are pruned; pruning raises the horizon, the time at or before which

@@ -354,6 +354,18 @@ if command -v openssl >/dev/null && command -v curl >/dev/null; then
     expect_rc 2 "a certificate without its key"
 fi
 
+# ---- login links ---------------------------------------------------------------------------
+
+run login-link --db "$DB" --admin --public-url https://pay.example.com/
+expect_rc 0 "login-link for an admin"
+expect_out "^https://pay.example.com/login#t=hbl_" "login-link for an admin"
+run login-link --db "$DB" --account "$ALICE"
+expect_rc 1 "login-link for a person's account"
+run login-link --db "$DB" --admin --support
+expect_rc 2 "login-link for two roles"
+run login-link --db "$DB" --admin --ttl 5
+expect_rc 2 "login-link with a ttl below a minute"
+
 # ---- key rotation ------------------------------------------------------------------------
 
 run keys rotate --db "$DB"
