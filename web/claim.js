@@ -3,7 +3,7 @@
 
 const STRINGS = {
   zh: {
-    title: '红包', open: '開', open_label: '拆开红包', you_got: '你抢到了',
+    title: '红包', login: '登录后领取', open: '開', open_label: '拆开红包', you_got: '你抢到了',
     from: '{name} 的红包', claims: '领取详情', best: '手气最佳', you: '（我）',
     summary: '已领取 {n}/{count} 个，共 {claimed}/{total} 元',
     loading: '正在加载…', no_session: '请在 App 中打开这个红包链接。',
@@ -13,7 +13,7 @@ const STRINGS = {
     busy: '网络繁忙，请稍后再试。', refused: '暂时无法领取：{why}', refunded: '红包已退回。',
   },
   en: {
-    title: 'Red packet', open: 'Open', open_label: 'Open the red packet', you_got: 'You got',
+    title: 'Red packet', login: 'Sign in to claim', open: 'Open', open_label: 'Open the red packet', you_got: 'You got',
     from: 'A red packet from {name}', claims: 'Who got what', best: 'Best luck', you: ' (you)',
     summary: '{n} of {count} claimed, {claimed} of {total} yuan',
     loading: 'Loading…', no_session: 'Open this red packet link from the app.',
@@ -145,6 +145,7 @@ document.addEventListener('DOMContentLoaded', () => {
   }
   if (!HB.session()) {
     document.getElementById('open').disabled = true;
+    if (HB.offerLogin()) return setState('', {});
     return setState('no_session', {}, 'error');
   }
   setState('loading', {});

@@ -101,6 +101,17 @@ const HB = (() => {
     return true;
   }
 
+  // The operator's login step for a person without a session (policy [web] login_url): it
+  // comes back to this page with the session in the fragment.
+  function offerLogin() {
+    const url = data().login_url;
+    if (!url) return false;
+    const a = document.getElementById('login');
+    a.href = url + (url.includes('?') ? '&' : '?') + 'return=' + encodeURIComponent(location.href);
+    show('login-step', true);
+    return true;
+  }
+
   function show(id, visible) {
     document.getElementById(id).classList.toggle('hidden', !visible);
   }
@@ -159,6 +170,6 @@ const HB = (() => {
     return new Date(ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
   }
 
-  return { setup, t, session, data, idempotencyKey, call, yuan, fen, speak, show, webSession, webCall,
+  return { setup, t, session, data, idempotencyKey, call, yuan, fen, speak, show, offerLogin, webSession, webCall,
            freshKey, fillTable, when, get lang() { return lang; } };
 })();

@@ -3,7 +3,7 @@
 
 const STRINGS = {
   zh: {
-    title: '付款', pay_to: '付款给', amount: '金额（元）', amount_help: '最多两位小数',
+    title: '付款', login: '登录后付款', pay_to: '付款给', amount: '金额（元）', amount_help: '最多两位小数',
     pay: '确认付款', paid: '支付成功', speak: '朗读',
     spoken: '支付成功，{amount}元，{merchant}', no_session: '请在 App 中打开这个付款码链接。',
     invalid: '这不是本平台的付款码。', expired: '付款码已过期，请让商家刷新后重新扫码。',
@@ -14,7 +14,7 @@ const STRINGS = {
     busy: '网络繁忙，请稍后再试。', refused: '付款失败：{why}', paying: '正在付款…',
   },
   en: {
-    title: 'Pay', pay_to: 'Pay to', amount: 'Amount (yuan)', amount_help: 'At most two decimals',
+    title: 'Pay', login: 'Sign in to pay', pay_to: 'Pay to', amount: 'Amount (yuan)', amount_help: 'At most two decimals',
     pay: 'Pay now', paid: 'Paid', speak: 'Read aloud',
     spoken: 'Paid {amount} yuan to {merchant}', no_session: 'Open this payment link from the app.',
     invalid: 'This is not a payment code of this platform.', expired: 'This code has expired: ask the merchant to refresh it and scan again.',
@@ -116,6 +116,7 @@ document.addEventListener('DOMContentLoaded', () => {
   }
   if (!HB.session()) {
     document.getElementById('pay').disabled = true;
+    if (HB.offerLogin()) return setState('', {});
     return setState('no_session', {}, 'error');
   }
 });

@@ -176,6 +176,21 @@ hb_err policy_set(policy *p, const char *section, const char *key, const char *v
         }
         if (strcmp(key, "transfer_max") == 0) return set_amount(value, &p->transfer_max, why, size);
         if (strcmp(key, "national_crypto") == 0) return set_bool(value, &p->national_crypto, why, size);
+    } else if (strcmp(section, "web") == 0 && strcmp(key, "login_url") == 0) {
+        size_t len = strlen(value);
+        bool ok = len < sizeof p->web_login_url &&
+                  (len == 0 || strncmp(value, "https://", 8) == 0 || strncmp(value, "http://", 7) == 0);
+        for (size_t i = 0; ok && i < len; i++) {
+            unsigned char c = (unsigned char)value[i];
+            ok = c > 0x20 && c < 0x7f && strchr("\"'<>\\`", c) == NULL;
+        }
+        if (!ok) {
+            snprintf(why, size, "login_url must be an http(s) URL of at most %d characters, "
+                     "without spaces or quotes", LIMIT_PUBLIC_URL_LEN);
+            return HB_ERR_INVALID_ARGUMENT;
+        }
+        memcpy(p->web_login_url, value, len + 1);
+        return HB_ERR_OK;
     } else if (strcmp(section, "messages") == 0 && strcmp(key, "banned") == 0) {
         size_t len = strlen(value);
         if (len == 0 || len > POLICY_PHRASE_LEN || p->banned_count >= POLICY_BANNED_MAX) {
@@ -357,8 +372,8 @@ static hb_err apply_env(policy *p, char *why, size_t size)
         {"risk", "night_window_s"}, {"risk", "dispersion_stddev"},
         {"payments", "static_daily_cap"}, {"settlement", "auto_after"},
         {"webhooks", "retry_base_s"}, {"webhooks", "retry_max_s"}, {"webhooks", "give_up_s"},
-        {"webhooks", "timeout_s"}, {"webhooks", "allow_private"}};
-    char pairs[64][2][32];
+        {"webhooks", "timeout_s"}, {"webhooks", "allow_private"}, {"web", "login_url"}};
+    char pairs[80][2][32];
     int n = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {
         snprintf(pairs[n][0], 32, "%s", fixed[i][0]);

@@ -25,6 +25,7 @@
 
 #include "core/error.h"
 #include "core/invariant.h"
+#include "core/limits.h"
 
 #define POLICY_TIERS 4 /* indexed like the store's tier enum: 0 system, 1 personal, ... */
 #define POLICY_BANNED_MAX 64
@@ -111,6 +112,9 @@ typedef struct policy {
     int64_t webhook_give_up_s;    /* retries end this long after the first attempt */
     int64_t webhook_timeout_s;    /* one attempt's time limit */
     bool webhook_allow_private;   /* deliver to private, loopback and link-local addresses */
+    /* [web] the operator's login step: where the claim and pay pages send a person who
+     * opened them without a session ("" = none; they then ask to open the link in the app) */
+    char web_login_url[LIMIT_PUBLIC_URL_LEN + 1];
 } policy;
 
 /* The built-in defaults (DESIGN.md section 2). */

@@ -142,6 +142,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     char public_url[LIMIT_PUBLIC_URL_LEN + 1]; /* base of claim links */
     bool tls; /* cookies are Secure */
+    char web_login_url[LIMIT_PUBLIC_URL_LEN + 1]; /* [web] login_url, under rate_lock */
     engine *engine;
     const keyring *keys;
     bool has_audit_key;

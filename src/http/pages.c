@@ -53,9 +53,14 @@ void h_asset(request *r)
 }
 
 /* The page with its data: JSON where the file says __HB_DATA__, with <, > and & escaped so
- * that no text in it can end the script element. */
+ * that no text in it can end the script element. The operator's login step goes with it. */
 static void respond_page(request *r, const char *file, json_t *data)
 {
+    char login_url[LIMIT_PUBLIC_URL_LEN + 1];
+    pthread_mutex_lock(&r->server->rate_lock);
+    memcpy(login_url, r->server->web_login_url, sizeof login_url);
+    pthread_mutex_unlock(&r->server->rate_lock);
+    if (login_url[0] != '\0') json_object_set_new(data, "login_url", json_string(login_url));
     const web_asset *a = web_asset_find(file);
     ASSERT(a != NULL); /* built in */
     char *json = json_dumps(data, JSON_COMPACT);

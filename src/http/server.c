@@ -409,5 +409,6 @@ void http_server_set_policy(http_server *srv, const policy *p)
     srv->auth_failures_burst = p->auth_failures_burst;
     for (int t = 0; t < TIER_COUNT; t++) srv->max_shares[t] = p->tiers[t].max_shares;
     srv->webhook_allow_private = p->webhook_allow_private;
+    memcpy(srv->web_login_url, p->web_login_url, sizeof srv->web_login_url);
     pthread_mutex_unlock(&srv->rate_lock);
 }

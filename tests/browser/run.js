@@ -26,7 +26,8 @@ if (!BIN) {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-browser-'));
 const pg = process.env.HB_TEST_PG;
 const db = pg ? `${pg}/hbt_browser_${process.pid}` : path.join(dir, 'web.db');
-const env = { ...process.env };
+const LOGIN_STEP = 'https://app.example.com/login';
+const env = { ...process.env, HONGBAO_WEB_LOGIN_URL: LOGIN_STEP };
 if (pg) {
   env.HONGBAO_KEY_FILE = path.join(dir, 'web.key');
   env.HONGBAO_AUDIT_KEY_FILE = path.join(dir, 'web.audit-key');
@@ -246,7 +247,12 @@ async function main() {
     const page = await newPage();
     pages.push(page);
     await page.goto(`${base}/c/${r.body.claim_token}`);
-    await page.getByText('请在 App 中打开这个红包链接').waitFor();
+    // no session: the operator's login step, which comes back here with one
+    const login = page.getByRole('link', { name: '登录后领取' });
+    await login.waitFor();
+    const href = await login.getAttribute('href');
+    if (href !== `${LOGIN_STEP}?return=${encodeURIComponent(`${base}/c/${r.body.claim_token}`)}`) throw new Error('login step: ' + href);
+    if (!(await page.getByRole('button', { name: '拆开红包' }).isDisabled())) throw new Error('open without a session');
     await page.goto(`${base}/c/not-a-token`);
     await page.getByText('这个红包不存在，或链接有误').waitFor();
     await checkAccessibility(page, 'claim page, bad link');

@@ -344,6 +344,14 @@ if command -v openssl >/dev/null && command -v curl >/dev/null; then
            --tlsv1.3 -o "$OUT" -w '%{http_code}' "https://localhost:$TLS_PORT/healthz")
     [ "$CODE" = 200 ] || fail "GET /healthz over TLS 1.3 answered $CODE"
     pass
+    # under TLS a browser's session cookie is Secure
+    LINK=$("$HB" login-link --db "$DB" --admin) || fail "login-link for the TLS check"
+    curl -s --cacert "$TMP/tls.crt" --resolve "localhost:$TLS_PORT:127.0.0.1" -D "$TMP/tls.headers" \
+         -o /dev/null -H 'Content-Type: application/json' -d "{\"token\":\"${LINK#*#t=}\"}" \
+         "https://localhost:$TLS_PORT/v1/web/login"
+    grep -qi '^set-cookie: hb_web=.*HttpOnly.*SameSite=Strict.*Secure' "$TMP/tls.headers" ||
+        fail "the session cookie over TLS is not HttpOnly, SameSite=Strict and Secure: $(cat "$TMP/tls.headers")"
+    pass
     CODE=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TLS_PORT/healthz" || true)
     [ "$CODE" != 200 ] || fail "plain HTTP was answered on the TLS port"
     pass

@@ -94,6 +94,8 @@ static void test_file_and_env(void **state)
         {"[tier.enterprise]\ncrypto = rot13\n", 2},
         {"[rate_limit]\nkey_burst = 0\n", 2},
         {"[general]\n\n\ntimezone = ../../etc/passwd\n", 4},
+        {"[web]\nlogin_url = javascript:alert(1)\n", 2},
+        {"[web]\nlogin_url = https://x.example/\"><script>\n", 2},
         {"no section line\n", 1},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -102,6 +104,10 @@ static void test_file_and_env(void **state)
         assert_int_equal(line, bad[i].line);
         assert_true(why[0] != '\0');
     }
+    /* the operator's login step for the H5 pages */
+    path = write_file(dir, "[web]\nlogin_url = https://app.example.com/login?from=h5\n");
+    assert_int_equal(policy_load(path, &p, &line, why, sizeof why), HB_ERR_OK);
+    assert_string_equal(p.web_login_url, "https://app.example.com/login?from=h5");
     /* consistent limits are checked across keys */
     path = write_file(dir, "[tier.personal]\nsingle_limit = 2000.00\n");
     assert_int_equal(policy_load(path, &p, &line, why, sizeof why), HB_ERR_INVALID_ARGUMENT);
