@@ -377,8 +377,9 @@ void http_server_stop(http_server *srv)
      * its engine command, which the engine (closed only after this) always completes. Only
      * then may libmicrohttpd free the connections. */
     atomic_store(&srv->stopping, true);
+    /* the listen socket is ours now; closed only after the daemon stopped, so that its number
+     * cannot be reused (by a store connection, say) while libmicrohttpd still knows it */
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET) close(fd);
     for (;;) {
         pthread_mutex_lock(&srv->metrics_lock);
         int64_t in_flight = srv->in_flight;
@@ -387,6 +388,7 @@ void http_server_stop(http_server *srv)
         usleep(10000);
     }
     MHD_stop_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
     for (int i = 0; i < srv->reader_count; i++) store_close(srv->readers[i]);
     pthread_mutex_destroy(&srv->readers_lock);
     pthread_mutex_destroy(&srv->metrics_lock);
