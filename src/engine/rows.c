@@ -58,18 +58,20 @@ static bool reserve(rows_buffer *b, size_t n)
     return true;
 }
 
-hb_err rows_digest_add(rows_digest *r, rows_table table, const int64_t *ints,
-                       const char *const *texts)
+hb_err rows_digest_add(rows_digest *r, rows_table table, const int64_t *ints, int n_ints,
+                       const char *const *texts, int n_texts)
 {
     ASSERT(table < ROWS_TABLES && r->md != NULL);
+    ASSERT(n_ints == rows_table_ints[table] && n_texts == rows_table_texts[table]);
+    ASSERT(n_texts == 0 || texts != NULL);
     rows_buffer *b = &r->table[table];
-    int n = rows_table_ints[table];
+    int n = n_ints;
     size_t need = (size_t)n * 8;
-    for (int i = 0; i < rows_table_texts[table]; i++) need += 4 + strlen(texts[i]);
+    for (int i = 0; i < n_texts; i++) need += 4 + strlen(texts[i]);
     if (!reserve(b, need)) return HB_ERR_UNAVAILABLE;
     for (int i = 0; i < n; i++) put_u64(b->data + b->len + 8 * (size_t)i, (uint64_t)ints[i]);
     b->len += (size_t)n * 8;
-    for (int i = 0; i < rows_table_texts[table]; i++) {
+    for (int i = 0; i < n_texts; i++) {
         size_t len = strlen(texts[i]);
         uint8_t *p = b->data + b->len;
         p[0] = (uint8_t)(len >> 24);
@@ -83,6 +85,8 @@ hb_err rows_digest_add(rows_digest *r, rows_table table, const int64_t *ints,
     return HB_ERR_OK;
 }
 
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* Each table's projection: the columns of its ROWS_*_COLUMNS, in that order. */
 hb_err rows_digest_add_row(rows_digest *r, rows_table table, const void *row)
 {
@@ -92,13 +96,13 @@ hb_err rows_digest_add_row(rows_digest *r, rows_table table, const void *row)
         const int64_t ints[] = {t->id,     t->debit_id,      t->credit_id,    t->amount,
                                 t->kind,   t->created_at_ms, t->prev_debit_id, t->prev_credit_id};
         const char *const texts[] = {t->idem_key, currency_code(t->currency), t->reference};
-        return rows_digest_add(r, table, ints, texts);
+        return rows_digest_add(r, table, ints, COUNT(ints), texts, COUNT(texts));
     }
     case ROWS_ACCOUNT: {
         const account *a = row;
         const int64_t ints[] = {a->id, a->kind, a->tier, a->flags, a->created_at_ms};
         const char *const texts[] = {a->owner, currency_code(a->currency), a->region};
-        return rows_digest_add(r, table, ints, texts);
+        return rows_digest_add(r, table, ints, COUNT(ints), texts, COUNT(texts));
     }
     case ROWS_PACKET: {
         const packet *p = row;
@@ -107,13 +111,13 @@ hb_err rows_digest_add_row(rows_digest *r, rows_table table, const void *row)
                                 p->seed_id,      p->allow_sender,  p->created_at_ms,
                                 p->expires_at_ms, p->fund_transfer_id};
         const char *const texts[] = {currency_code(p->currency), p->wishing, p->scene};
-        return rows_digest_add(r, table, ints, texts);
+        return rows_digest_add(r, table, ints, COUNT(ints), texts, COUNT(texts));
     }
     case ROWS_CLAIM: {
         const claim *c = row;
         const int64_t ints[] = {c->transfer_id, c->packet_id, c->seq,
                                 c->claimer_id,  c->amount,    c->claimed_at_ms};
-        return rows_digest_add(r, table, ints, NULL);
+        return rows_digest_add(r, table, ints, COUNT(ints), NULL, 0);
     }
     case ROWS_PAYMENT: {
         const payment *p = row;
@@ -124,21 +128,21 @@ hb_err rows_digest_add_row(rows_digest *r, rows_table table, const void *row)
                                 p->fee_transfer_id, p->created_at_ms};
         const char *const texts[] = {currency_code(p->currency), p->device, p->region,
                                      p->order_no};
-        return rows_digest_add(r, table, ints, texts);
+        return rows_digest_add(r, table, ints, COUNT(ints), texts, COUNT(texts));
     }
     case ROWS_REFUND: {
         const refund *f = row;
         const int64_t ints[] = {f->id,          f->payment_id,  f->amount,
                                 f->fee,         f->source_id,   f->transfer_id,
                                 f->fee_transfer_id, f->created_at_ms};
-        return rows_digest_add(r, table, ints, NULL);
+        return rows_digest_add(r, table, ints, COUNT(ints), NULL, 0);
     }
     case ROWS_SETTLEMENT: {
         const settlement *b = row;
         const int64_t ints[] = {b->id,   b->merchant_id, b->day,   b->gross,       b->fees,
                                 b->refunds, b->net,      b->count, b->transfer_id, b->created_at_ms};
         const char *const texts[] = {currency_code(b->currency)};
-        return rows_digest_add(r, table, ints, texts);
+        return rows_digest_add(r, table, ints, COUNT(ints), texts, COUNT(texts));
     }
     case ROWS_TABLES:
         break;

@@ -40,9 +40,9 @@ hb_err rows_digest_init(rows_digest *r) WARN_UNUSED;
 void rows_digest_free(rows_digest *r);
 /* Start over with hash md: no rows yet. */
 void rows_digest_begin(rows_digest *r, const EVP_MD *md);
-/* Add a row given as its table's integers and texts (rows_table_ints/texts of each). */
-hb_err rows_digest_add(rows_digest *r, rows_table table, const int64_t *ints,
-                       const char *const *texts) WARN_UNUSED;
+/* Add a row given as its table's integers and texts (as many as rows_table_ints/texts say). */
+hb_err rows_digest_add(rows_digest *r, rows_table table, const int64_t *ints, int n_ints,
+                       const char *const *texts, int n_texts) WARN_UNUSED;
 /* Add a written row: a transfer, account, packet, claim, payment, refund or settlement as the
  * store holds it (the struct of table). */
 hb_err rows_digest_add_row(rows_digest *r, rows_table table, const void *row) WARN_UNUSED;

@@ -419,7 +419,8 @@ static hb_err rows_check_record(store *s, rows_check *c, const audit_record *a, 
             }
             const char *texts[ROWS_TEXTS_MAX];
             for (int i = 0; i < ROWS_TEXTS_MAX; i++) texts[i] = row->texts[i];
-            if (rows_digest_add(&c->digest, (rows_table)t, row->ints, texts) != HB_ERR_OK) {
+            if (rows_digest_add(&c->digest, (rows_table)t, row->ints, rows_table_ints[t], texts,
+                                rows_table_texts[t]) != HB_ERR_OK) {
                 return HB_ERR_UNAVAILABLE;
             }
             rows_next(c, (rows_table)t);

@@ -79,7 +79,7 @@ hb_err voice_wav(const char *text, const char *voice, uint8_t **wav, size_t *len
         close(fds[0]);
         return HB_ERR_UNAVAILABLE;
     }
-    size_t cap = 256 * 1024, n = 0;
+    size_t cap = (size_t)256 * 1024, n = 0;
     uint8_t *buf = malloc(cap);
     bool ok = buf != NULL;
     int64_t deadline = now_ms() + VOICE_TIMEOUT_MS;
