@@ -197,6 +197,38 @@ async function claimAs(pages, url, who) {
   return page;
 }
 
+// Three people open the packet at url: each sees the sender and wishing, opens it, sees an
+// amount its wallet received; the amounts add up to total; 手气最佳 shows once at the end.
+async function claimThree(pages, url, from, wishing, total) {
+  const people = [await person('李雷', 0), await person('韩梅梅', 0), await person('张三', 0)];
+  let sum = 0;
+  for (const who of people) {
+    const page = await claimAs(pages, url, who);
+    await page.getByText(from).waitFor();
+    await page.getByText(wishing).waitFor();
+    await checkAccessibility(page, 'claim page before opening');
+    await page.getByRole('button', { name: '拆开红包' }).click();
+    await page.locator('#result:not(.hidden)').waitFor();
+    const text = await page.locator('#amount').textContent();
+    const fen = Math.round(parseFloat(text) * 100);
+    if (!(fen >= 1)) throw new Error('no amount shown: ' + text);
+    sum += fen;
+    const got = await balance(who.id);
+    if (got !== fen) throw new Error(`the page says ${fen} fen, the wallet holds ${got}`);
+    await page.getByText('已存入零钱').waitFor();
+    await checkAccessibility(page, 'claim page after opening');
+  }
+  if (sum !== total) throw new Error(`the shares add up to ${sum}, not ${total}`);
+  const last = pages[pages.length - 1];
+  await last.reload();
+  await last.locator('ul.claims li').nth(2).waitFor();
+  if ((await last.locator('ul.claims li').count()) !== 3) throw new Error('not three claims listed');
+  if ((await last.locator('.best').count()) !== 1) throw new Error('手气最佳 is not shown exactly once');
+  await last.getByText('你已经领过这个红包了').waitFor();
+  const yuan = (total / 100).toFixed(2);
+  await last.getByText(`已领取 3/3 个，共 ${yuan}/${yuan} 元`).waitFor();
+}
+
 async function main() {
   await startServer();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -206,32 +238,7 @@ async function main() {
     const r = await bearer(sender.token, 'POST', '/v1/packets', { total: 300, count: 3, mode: 'random', wishing: '恭喜发财，大吉大利' });
     if (r.status !== 201) throw new Error('packet: ' + JSON.stringify(r.body));
     const url = `${base}/c/${r.body.claim_token}`;
-    const people = [await person('李雷', 0), await person('韩梅梅', 0), await person('张三', 0)];
-    let sum = 0;
-    for (const who of people) {
-      const page = await claimAs(pages, url, who);
-      await page.getByText('王** 的红包').waitFor();
-      await page.getByText('恭喜发财，大吉大利').waitFor();
-      await checkAccessibility(page, 'claim page before opening');
-      await page.getByRole('button', { name: '拆开红包' }).click();
-      await page.locator('#result:not(.hidden)').waitFor();
-      const text = await page.locator('#amount').textContent();
-      const fen = Math.round(parseFloat(text) * 100);
-      if (!(fen >= 1)) throw new Error('no amount shown: ' + text);
-      sum += fen;
-      const got = await balance(who.id);
-      if (got !== fen) throw new Error(`the page says ${fen} fen, the wallet holds ${got}`);
-      await page.getByText('已存入零钱').waitFor();
-      await checkAccessibility(page, 'claim page after opening');
-    }
-    if (sum !== 300) throw new Error(`the shares add up to ${sum}, not 300`);
-    const last = pages[pages.length - 1];
-    await last.reload();
-    await last.locator('ul.claims li').nth(2).waitFor();
-    if ((await last.locator('ul.claims li').count()) !== 3) throw new Error('not three claims listed');
-    if ((await last.locator('.best').count()) !== 1) throw new Error('手气最佳 is not shown exactly once');
-    await last.getByText('你已经领过这个红包了').waitFor();
-    await last.getByText('已领取 3/3 个，共 3.00/3.00 元').waitFor();
+    await claimThree(pages, url, '王** 的红包', '恭喜发财，大吉大利', 300);
     const late = await claimAs(pages, url, await person('迟到者', 0));
     await late.getByText('手慢了，红包派完了').waitFor();
     if (!(await late.getByRole('button', { name: '拆开红包' }).isDisabled())) throw new Error('a late claimer may still press open');
@@ -264,7 +271,7 @@ async function main() {
     if (!(await late.getByRole('button', { name: '拆开红包' }).isDisabled())) throw new Error('an expired packet may be opened');
   });
 
-  await test('pay page: a static code (amount entered) and a dynamic code (amount fixed), paid once', async (pages) => {
+  await test('pay page: a static code (amount entered) and a dynamic code (amount fixed) paid once; cancelled, blocked and fused codes explained', async (pages) => {
     const merchant = await must('POST', '/v1/accounts', { tier: 'enterprise', name: '好味餐厅', real_name_level: 3 });
     const payer = await person('孙八', 100000);
     const sticker = await must('POST', '/v1/codes', { owner: merchant.id, kind: 'static', memo: '午餐', merchant_name: 'Haowei Kitchen' });
@@ -322,6 +329,32 @@ async function main() {
     if (!(await again.getByRole('button', { name: '确认付款' }).isDisabled())) throw new Error('a paid order can be paid again');
     await again.goto(`${base}/p/nonsense`);
     await again.getByText('这不是本平台的付款码').waitFor();
+    // a cancelled order, a code on the block list, a fused code: each explained
+    const dropped = await must('POST', '/v1/codes', { owner: merchant.id, kind: 'dynamic', amount: 300, order_no: 'WEB-2', merchant_name: 'Haowei Kitchen' });
+    await must('POST', `/v1/codes/${dropped.id}/cancel`, undefined, 200);
+    const cancelled = await newPage();
+    pages.push(cancelled);
+    await cancelled.goto(`${dropped.url}#s=${payer.token}`);
+    await cancelled.getByText('付款码已被商家取消').waitFor();
+    const listed = await must('POST', '/v1/codes', { owner: merchant.id, kind: 'static', merchant_name: 'Haowei Kitchen' });
+    await must('POST', '/v1/risk/lists/codes', { value: listed.id, reason: 'test: reported' });
+    const blocked = await newPage();
+    pages.push(blocked);
+    await blocked.goto(`${listed.url}#s=${payer.token}`);
+    await blocked.getByLabel('金额（元）').fill('1.00');
+    await blocked.getByRole('button', { name: '确认付款' }).click();
+    await blocked.getByText(/付款被风控拦截/).waitFor();
+    const fusedCode = await must('POST', '/v1/codes', { owner: merchant.id, kind: 'static', merchant_name: 'Haowei Kitchen' });
+    for (let i = 0; i < 5; i++) { // the same amount five times in a row: the code is fused
+      const p = await bearer(payer.token, 'POST', '/v1/payments', { payload: fusedCode.url, amount: 100 });
+      if (p.status !== 201) throw new Error('paying toward the fuse: ' + JSON.stringify(p.body));
+    }
+    const fused = await newPage();
+    pages.push(fused);
+    await fused.goto(`${fusedCode.url}#s=${payer.token}`);
+    await fused.getByLabel('金额（元）').fill('1.00');
+    await fused.getByRole('button', { name: '确认付款' }).click();
+    await fused.getByText('这个付款码已暂停收款，请联系商家').waitFor();
   });
 
   await test('dashboard: a login link signs a merchant in once; scene presets, a draft kept over a reload, a packet sent', async (pages) => {
@@ -346,6 +379,7 @@ async function main() {
     if ((await page.getByLabel('总金额（元）').inputValue()) !== '200.00') throw new Error('the wedding preset did not fill 200.00');
     if ((await page.getByLabel('祝福语').inputValue()) !== '百年好合，永结同心') throw new Error('the wedding preset did not fill its wishing');
     await page.getByLabel('总金额（元）').fill('288.00');
+    await page.getByLabel('红包个数').fill('3');
     await page.getByLabel('祝福语').fill('早生贵子');
     await page.reload();
     await page.getByText('有一份未发出的红包草稿').waitFor();
@@ -359,6 +393,9 @@ async function main() {
     const claimLink = await page.locator('#claim-link').textContent();
     if (!claimLink.includes('/c/')) throw new Error('no claim link: ' + claimLink);
     await page.locator('#packets td', { hasText: '288.00' }).first().waitFor();
+    // the packet sent from the dashboard, opened by three people from its link
+    await claimThree(pages, claimLink, '喜*** 的红包', '早生贵子', 28800);
+    await page.locator('#packets td', { hasText: '3/3' }).first().waitFor();
     await page.reload();
     await page.locator('#panels:not(.hidden)').waitFor();
     if (await page.locator('#draft:not(.hidden)').count()) throw new Error('the sent packet is still offered as a draft');
