@@ -64,6 +64,10 @@ const HB = (() => {
     return key;
   }
 
+  function forgetKey(purpose) {
+    sessionStorage.removeItem('hb_idem_' + purpose);
+  }
+
   // A JSON call with the bearer session: {status, body}; status 0 when the network failed.
   async function call(method, path, body, idemKey) {
     const headers = { Authorization: 'Bearer ' + session() };
@@ -170,6 +174,6 @@ const HB = (() => {
     return new Date(ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
   }
 
-  return { setup, t, session, data, idempotencyKey, call, yuan, fen, speak, show, offerLogin, webSession, webCall,
+  return { setup, t, session, data, idempotencyKey, forgetKey, call, yuan, fen, speak, show, offerLogin, webSession, webCall,
            freshKey, fillTable, when, get lang() { return lang; } };
 })();

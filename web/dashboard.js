@@ -101,7 +101,7 @@ async function sendPacket(event) {
   const res = await HB.webCall('POST', '/v1/packets', body, HB.idempotencyKey('packet_' + JSON.stringify(v)));
   if (res.status !== 201) return say('send-state', res.status === 0 ? 'busy' : 'refused', { why: why(res) }, 'error');
   localStorage.removeItem(DRAFT);
-  sessionStorage.removeItem('hb_idem_packet_' + JSON.stringify(v));
+  HB.forgetKey('packet_' + JSON.stringify(v));
   say('send-state', 'sent', {}, 'ok');
   document.getElementById('claim-link').textContent = res.body.claim_url;
   refresh();

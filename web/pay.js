@@ -66,9 +66,11 @@ async function pay(event) {
   const button = document.getElementById('pay');
   button.disabled = true;
   setState('paying', {});
-  // one key per code and amount: a retry after a lost answer pays once
-  const res = await HB.call('POST', '/v1/payments', body,
-                            HB.idempotencyKey('pay_' + location.pathname + '_' + (body.amount || '')));
+  // one key per code and amount while the answer is unknown: a retry after a lost answer pays
+  // once; a definite answer ends it, so that paying the same again is a new payment
+  const purpose = 'pay_' + location.pathname + '_' + (body.amount || '');
+  const res = await HB.call('POST', '/v1/payments', body, HB.idempotencyKey(purpose));
+  if (res.status !== 0 && res.status !== 503 && res.status !== 429) HB.forgetKey(purpose);
   const err = res.body && res.body.error ? res.body.error : { code: '', message: String(res.status) };
   if (res.status === 201) {
     paid = res.body;

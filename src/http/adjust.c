@@ -69,6 +69,7 @@ static void decide(request *r, bool approve)
     json_decref(body);
     c->id = id;
     c->approve = approve;
+    c->approver_since_ms = r->caller.web ? r->caller.since_ms : 0;
     char why[LIMIT_ERR_DETAIL_LEN + 1] = "";
     hb_err err = ok ? adjust_decide_prepare(c, r->caller.actor, why, sizeof why) : HB_ERR_OK;
     if (ok && err != HB_ERR_OK) {

@@ -1202,7 +1202,11 @@ static void h_account_trail(request *r)
         }
         const audit_record *rec = &records[j++];
         /* people and merchants see who acted only when it was themselves */
-        bool own = strncmp(rec->actor, "session:", 8) == 0 && strcmp(rec->actor + 8, object) == 0;
+        /* a person's session ("session:acct_N") or a merchant's browser ("web:acct_N:...") */
+        size_t n = strlen(object);
+        bool own = (strncmp(rec->actor, "session:", 8) == 0 && strcmp(rec->actor + 8, object) == 0) ||
+                   (strncmp(rec->actor, "web:", 4) == 0 && strncmp(rec->actor + 4, object, n) == 0 &&
+                    rec->actor[4 + n] == ':');
         json_array_append_new(events, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}", "time",
                                                 (json_int_t)rec->time_ms, "kind", "audit",
                                                 "action", rec->action, "actor",

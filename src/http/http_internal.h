@@ -64,6 +64,7 @@ typedef struct caller {
     char actor[LIMIT_ACTOR_LEN + 1];   /* "key:hbk_…", "session:acct_…" */
     bool signed_request;
     bool web; /* a browser session (cookie hb_web) */
+    int64_t since_ms; /* a browser session: when it began */
     char nonce[LIMIT_NONCE_MAX + 1];
     int64_t ts_ms;
 } caller;
@@ -126,6 +127,7 @@ typedef struct session_cache_entry {
     role role;
     int64_t account_id;
     int64_t expires_at_ms;
+    int64_t created_at_ms;
     int64_t valid_until_ms; /* 0 = empty */
 } session_cache_entry;
 
@@ -156,6 +158,7 @@ struct http_server {
     int64_t reader_idle_since_ms[LIMIT_HTTP_THREADS + 4];
     int reader_count;
     _Atomic bool stopping;         /* new requests are refused while the server stops */
+    _Atomic int voices_running;    /* espeak-ng processes now (voice.wav), at most VOICES_MAX */
     pthread_mutex_t rate_lock;
     rate_bucket *rates;            /* RATE_SLOTS */
     int64_t key_per_second, key_burst, session_per_second, session_burst;
@@ -187,6 +190,8 @@ void h_page_admin(request *r);
 /* Browser sessions (web.c). */
 void h_login_link_create(request *r);
 void h_web_login(request *r);
+/* A failed authentication (401 set) charged to the caller's address: 429 past its budget. */
+void request_auth_failed(request *r);
 void h_web_session(request *r);
 void h_web_logout(request *r);
 void h_page_claim(request *r);

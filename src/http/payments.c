@@ -196,9 +196,19 @@ void h_payment_voice(request *r)
     }
     char text[512];
     voice_text(p.amount, code.memo, english, text, sizeof text);
+    /* synthesis holds this worker thread: a few at a time, the rest are told to come back */
+    enum { VOICES_MAX = 2 };
+    if (atomic_fetch_add(&r->server->voices_running, 1) >= VOICES_MAX) {
+        atomic_fetch_sub(&r->server->voices_running, 1);
+        r->retry_after_s = 1;
+        request_error(r, HB_ERR_UNAVAILABLE, "the speaker is busy: try again in a second");
+        return;
+    }
     uint8_t *wav = NULL;
     size_t len = 0;
-    if (voice_wav(text, english ? "en" : "cmn", &wav, &len) != HB_ERR_OK) {
+    hb_err verr = voice_wav(text, english ? "en" : "cmn", &wav, &len);
+    atomic_fetch_sub(&r->server->voices_running, 1);
+    if (verr != HB_ERR_OK) {
         request_error(r, HB_ERR_UNAVAILABLE, "speech synthesis (espeak-ng) is not available");
         return;
     }

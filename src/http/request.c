@@ -314,6 +314,8 @@ static bool live_session(request *r, const char *token, session *x)
         x->role = slot->role;
         x->account_id = slot->account_id;
         x->expires_at_ms = slot->expires_at_ms;
+        x->created_at_ms = slot->created_at_ms;
+        memcpy(x->token_hash, hash, 32);
         cached = true;
     }
     pthread_mutex_unlock(&srv->sessions_lock);
@@ -332,6 +334,7 @@ static bool live_session(request *r, const char *token, session *x)
         slot->role = x->role;
         slot->account_id = x->account_id;
         slot->expires_at_ms = x->expires_at_ms;
+        slot->created_at_ms = x->created_at_ms;
         slot->valid_until_ms = now_ms + SESSION_CACHE_TTL_MS;
         pthread_mutex_unlock(&srv->sessions_lock);
     }
@@ -361,11 +364,17 @@ static bool authenticate_web(request *r, const char *token)
     c->role = x.role;
     c->account_id = x.account_id;
     c->web = true;
+    c->since_ms = x.created_at_ms;
+    /* each session its own actor (a prefix of its token's hash): two admins' browsers are two
+     * people in the trail and to the maker-checker rule */
+    char who[17];
+    crypto_hex(x.token_hash, 8, who);
     if (x.role == ROLE_MERCHANT) {
-        snprintf(c->actor, sizeof c->actor, "web:acct_%lld", (long long)x.account_id);
+        snprintf(c->actor, sizeof c->actor, "web:acct_%lld:%s", (long long)x.account_id, who);
     } else {
-        snprintf(c->actor, sizeof c->actor, "web:%s", role_name(x.role));
+        snprintf(c->actor, sizeof c->actor, "web:%s:%s", role_name(x.role), who);
     }
+    snprintf(c->key_id, sizeof c->key_id, "w:%s", who); /* its own rate-limit bucket */
     return true;
 }
 
@@ -517,6 +526,12 @@ bool request_authenticate(request *r)
 {
     if (authenticate(r)) return true;
     if (r->status != 401) return false;
+    request_auth_failed(r);
+    return false;
+}
+
+void request_auth_failed(request *r)
+{
     /* A valid credential always passes (many people share one address behind a carrier's
      * NAT); failures beyond the address's budget answer 429 instead of 401, so that guessing
      * slows down. */
@@ -526,7 +541,6 @@ bool request_authenticate(request *r)
     int64_t wait_ms = bucket_take(srv, id, &srv->auth_failures_per_second,
                                   &srv->auth_failures_burst, 1);
     if (wait_ms != 0) too_many(r, wait_ms, "too many failed authentications from this address");
-    return false;
 }
 
 /* ---- engine submission --------------------------------------------------------------------- */

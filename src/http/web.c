@@ -7,6 +7,7 @@
  * X-CSRF-Token (request.c checks it). POST /v1/web/logout revokes the session. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/ids.h"
 #include "http/http_internal.h"
@@ -14,9 +15,11 @@
 /* The session cookie; Max-Age 0 clears it. */
 static void set_cookie(request *r, const char *token, int64_t max_age_s)
 {
+    /* Secure under TLS, and behind a TLS proxy (an https public URL) */
+    bool secure = r->server->tls || strncmp(r->server->public_url, "https://", 8) == 0;
     snprintf(r->set_cookie, sizeof r->set_cookie,
              "hb_web=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", token,
-             (long long)max_age_s, r->server->tls ? "; Secure" : "");
+             (long long)max_age_s, secure ? "; Secure" : "");
 }
 
 static json_t *session_json(role who, int64_t account_id, const char *token, int64_t expires_at_ms)
@@ -100,9 +103,18 @@ static void finish_web_login(request *r)
     request_json(r, 200, session_json(c->role, c->account_id, c->token, c->expires_at_ms));
 }
 
-/* POST /v1/web/login {token}: public; the link's token opens a browser session. */
+/* POST /v1/web/login {token}: public; the link's token opens a browser session. A token that
+ * opens nothing is found on a read connection, costs the address one failed authentication
+ * and writes nothing. */
 void h_web_login(request *r)
 {
+    const char *type =
+        MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (type == NULL || strncasecmp(type, "application/json", 16) != 0 ||
+        (type[16] != '\0' && type[16] != ';')) {
+        request_error(r, HB_ERR_UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/json");
+        return;
+    }
     json_t *body = request_body_object(r);
     if (body == NULL) return;
     static const char *const fields[] = {"token", NULL};
@@ -114,6 +126,20 @@ void h_web_login(request *r)
     pending_command *pc = handler_new_command(r);
     if (credentials_token_hash(token, strlen(token), pc->web_login.link_hash) != HB_ERR_OK) {
         request_error(r, HB_ERR_UNAVAILABLE, "");
+        return;
+    }
+    store *s = request_reader(r);
+    if (s == NULL) return;
+    hb_err err = store_login_link_usable(s, pc->web_login.link_hash, handler_now_ms(r));
+    request_reader_done(r, s);
+    if (err == HB_ERR_NOT_FOUND) {
+        request_error(r, HB_ERR_UNAUTHENTICATED,
+                      "the login link is unknown, used already or expired: ask for a new one");
+        request_auth_failed(r);
+        return;
+    }
+    if (err != HB_ERR_OK) {
+        request_error(r, HB_ERR_UNAVAILABLE, "the store is unavailable");
         return;
     }
     credentials_web_login_prepare(&pc->web_login, "web:login");

@@ -143,6 +143,13 @@ static hb_err exec_decide(txn *t, command *cmd)
         txn_fail_detail(t, "the proposer may not approve its own adjustment: another admin must");
         return HB_ERR_FORBIDDEN;
     }
+    if (c->approve && c->approver_since_ms > a->proposed_at_ms) {
+        txn_fail_detail(t, "a browser session begun after the proposal may not approve it");
+        return HB_ERR_FORBIDDEN;
+    }
+    if (c->approve && strncmp(cmd->actor, "web:", 4) == 0 && c->approver_since_ms == 0) {
+        return HB_ERR_FORBIDDEN; /* a browser session always says when it began */
+    }
     if (c->approve && strncmp(cmd->actor, "key:", 4) == 0) {
         /* a key made after the proposal (which the proposer may have made for itself) may not
          * approve it: the checker must hold a key it had before */

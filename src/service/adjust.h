@@ -28,6 +28,9 @@ typedef struct adjust_decide_cmd {
     command base;
     int64_t id;
     bool approve;
+    /* a browser session's start (0 for keys, checked in the writer): a session begun after
+     * the proposal (whose proposer may have made its login link) may not approve it */
+    int64_t approver_since_ms;
     char note[LIMIT_ERR_DETAIL_LEN + 1];
     adjustment adj; /* out */
 } adjust_decide_cmd;

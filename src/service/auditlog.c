@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/pem.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,7 +353,7 @@ static void rows_check_node(rows_check *c)
 {
     for (int i = 0; i < ROWS_TABLES; i++) {
         c->cursor[i].n = c->cursor[i].at = 0;
-        c->cursor[i].after = 0;
+        c->cursor[i].after = INT64_MIN; /* every key, a forged negative one too */
         c->cursor[i].done = false;
     }
 }
@@ -380,14 +381,23 @@ static void rows_next(rows_check *c, rows_table table)
     c->consumed[table]++;
 }
 
-/* Pass over the rows of records before `from` (archived, or before --from): trusted. */
-static hb_err rows_skip_before(store *s, const char *node, rows_check *c, int64_t from)
+/* Pass over the rows of records before `from` (archived, or before --from): trusted. A row
+ * naming a seq below 1 names no record that could ever have been. */
+static hb_err rows_skip_before(store *s, const char *node, rows_check *c, int64_t from,
+                               audit_report *r)
 {
-    for (int t = 0; t < ROWS_TABLES; t++) {
+    for (int t = 0; t < ROWS_TABLES && r->ok; t++) {
         const rows_item *row = NULL;
         for (;;) {
             if (rows_peek(s, node, c, (rows_table)t, &row) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
             if (row == NULL || row->audit_seq >= from) break;
+            if (row->audit_seq < 1) {
+                char why[160];
+                snprintf(why, sizeof why, "%s row %lld names seq %lld, which no record can have "
+                         "(inserted)", rows_table_name[t], (long long)row->key,
+                         (long long)row->audit_seq);
+                return broken(r, node, row->audit_seq, why);
+            }
             rows_next(c, (rows_table)t);
         }
     }
@@ -462,20 +472,21 @@ static hb_err rows_check_end(store *s, const char *node, rows_check *c, audit_re
 static hb_err rows_check_store(store *s, rows_check *c, bool whole_trail, audit_report *r)
 {
     for (int t = 0; t < ROWS_TABLES && r->ok; t++) {
-        int64_t tagged = 0, untagged = 0;
-        if (store_rows_count(s, (rows_table)t, &tagged, &untagged) != HB_ERR_OK) {
-            return HB_ERR_UNAVAILABLE;
-        }
-        r->legacy_rows += untagged;
+        rows_counts n;
+        if (store_rows_count(s, (rows_table)t, &n) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+        r->legacy_rows += n.untagged;
         char why[160];
-        if (tagged != c->consumed[t]) {
+        if (n.tagged != c->consumed[t]) {
             snprintf(why, sizeof why, "%lld %s row(s) name a node that has no audit chain "
-                     "(inserted)", (long long)(tagged - c->consumed[t]), rows_table_name[t]);
+                     "(inserted)", (long long)(n.tagged - c->consumed[t]), rows_table_name[t]);
             return broken(r, "", 0, why);
         }
-        if (untagged > 0 && whole_trail && r->legacy_records == 0) {
+        /* rows from before tagging began come before every tagged row, and only in a store
+         * whose trail goes back that far */
+        bool late = n.untagged > 0 && n.tagged > 0 && n.untagged_max_key > n.tagged_min_key;
+        if (late || (n.untagged > 0 && whole_trail && r->legacy_records == 0)) {
             snprintf(why, sizeof why, "%lld %s row(s) name no audit record (inserted)",
-                     (long long)untagged, rows_table_name[t]);
+                     (long long)n.untagged, rows_table_name[t]);
             return broken(r, "", 0, why);
         }
     }
@@ -522,7 +533,7 @@ static hb_err verify_chain(store *s, const char *node, int64_t from, const uint8
             *last = from - 1;
             if (rows == NULL) return HB_ERR_OK;
             rows_check_node(rows);
-            return rows_skip_before(s, node, rows, from);
+            return rows_skip_before(s, node, rows, from, r);
         }
         if (err != HB_ERR_OK) return err;
         memcpy(prev, before.hash, 32);
@@ -536,7 +547,7 @@ static hb_err verify_chain(store *s, const char *node, int64_t from, const uint8
     hb_err err = HB_ERR_OK;
     if (rows != NULL) {
         rows_check_node(rows);
-        err = rows_skip_before(s, node, rows, from);
+        err = rows_skip_before(s, node, rows, from, r);
     }
     for (int n = PAGE; err == HB_ERR_OK && n == PAGE && r->ok;) {
         err = store_audit_page(s, node, expect - 1, PAGE, page, &n);

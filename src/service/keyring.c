@@ -193,7 +193,8 @@ hb_err keyring_rotate(const char *path, int *version, char *err_text, size_t siz
             text[(size_t)v * KEY_LINE + KEY_LINE - 1] = '\n';
         }
         snprintf(tmp, sizeof tmp, "%s.rotating", path);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        (void)unlink(tmp); /* a leftover of a failed rotation: never reused, whatever its mode */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         size_t len = (size_t)count * KEY_LINE;
         if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0 ||
             rename(tmp, path) != 0) {

@@ -71,7 +71,10 @@ hb_err voice_wav(const char *text, const char *voice, uint8_t **wav, size_t *len
     }
     char *argv[] = {prog, v_flag, voice_arg, out_flag, text_arg, NULL};
     pid_t pid = 0;
-    int rc = posix_spawnp(&pid, "espeak-ng", &actions, NULL, argv, environ);
+    /* a minimal environment, not the server's */
+    char path_env[] = "PATH=/usr/bin:/bin", lang_env[] = "LANG=C.UTF-8";
+    char *envp[] = {path_env, lang_env, NULL};
+    int rc = posix_spawnp(&pid, "espeak-ng", &actions, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     free(text_arg);
     close(fds[1]);

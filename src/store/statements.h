@@ -231,33 +231,40 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                           " FROM transfers "                                                \
                           "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")         \
     X(ROWS_TRANSFER_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "\
-                           "ELSE 0 END), 0) FROM transfers")                                \
+                           "ELSE 0 END), 0), COALESCE(MAX(CASE WHEN audit_node = '' THEN id END), 0), "\
+                           "COALESCE(MIN(CASE WHEN audit_node <> '' THEN id END), 0) FROM transfers")                                \
     X(ROWS_ACCOUNT_PAGE, "SELECT id, audit_seq, " ROWS_ACCOUNT_COLUMNS " FROM accounts "    \
                          "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")          \
     X(ROWS_ACCOUNT_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 " \
-                          "ELSE 0 END), 0) FROM accounts")                                  \
+                          "ELSE 0 END), 0), COALESCE(MAX(CASE WHEN audit_node = '' THEN id END), 0), "\
+                          "COALESCE(MIN(CASE WHEN audit_node <> '' THEN id END), 0) FROM accounts")                                  \
     X(ROWS_PACKET_PAGE, "SELECT id, audit_seq, " ROWS_PACKET_COLUMNS " FROM packets "       \
                         "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")           \
     X(ROWS_PACKET_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "  \
-                         "ELSE 0 END), 0) FROM packets")                                    \
+                         "ELSE 0 END), 0), COALESCE(MAX(CASE WHEN audit_node = '' THEN id END), 0), "\
+                         "COALESCE(MIN(CASE WHEN audit_node <> '' THEN id END), 0) FROM packets")                                    \
     X(ROWS_CLAIM_PAGE, "SELECT transfer_id, audit_seq, " ROWS_CLAIM_COLUMNS                 \
                        " FROM claims "                                                      \
                        "WHERE audit_node = $1 AND transfer_id > $2 ORDER BY transfer_id LIMIT $3")\
     X(ROWS_CLAIM_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "   \
-                        "ELSE 0 END), 0) FROM claims")                                      \
+                        "ELSE 0 END), 0), COALESCE(MAX(CASE WHEN audit_node = '' THEN transfer_id END), 0), "\
+                        "COALESCE(MIN(CASE WHEN audit_node <> '' THEN transfer_id END), 0) FROM claims")                                      \
     X(ROWS_PAYMENT_PAGE, "SELECT id, audit_seq, " ROWS_PAYMENT_COLUMNS " FROM payments "    \
                          "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")          \
     X(ROWS_PAYMENT_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 " \
-                          "ELSE 0 END), 0) FROM payments")                                  \
+                          "ELSE 0 END), 0), COALESCE(MAX(CASE WHEN audit_node = '' THEN id END), 0), "\
+                          "COALESCE(MIN(CASE WHEN audit_node <> '' THEN id END), 0) FROM payments")                                  \
     X(ROWS_REFUND_PAGE, "SELECT id, audit_seq, " ROWS_REFUND_COLUMNS " FROM refunds "       \
                         "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")           \
     X(ROWS_REFUND_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "  \
-                         "ELSE 0 END), 0) FROM refunds")                                    \
+                         "ELSE 0 END), 0), COALESCE(MAX(CASE WHEN audit_node = '' THEN id END), 0), "\
+                         "COALESCE(MIN(CASE WHEN audit_node <> '' THEN id END), 0) FROM refunds")                                    \
     X(ROWS_SETTLEMENT_PAGE, "SELECT id, audit_seq, " ROWS_SETTLEMENT_COLUMNS                \
                             " FROM settlements "                                            \
                             "WHERE audit_node = $1 AND id > $2 ORDER BY id LIMIT $3")       \
     X(ROWS_SETTLEMENT_COUNT, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN audit_node = '' THEN 1 "\
-                             "ELSE 0 END), 0) FROM settlements")
+                             "ELSE 0 END), 0), COALESCE(MAX(CASE WHEN audit_node = '' THEN id END), 0), "\
+                             "COALESCE(MIN(CASE WHEN audit_node <> '' THEN id END), 0) FROM settlements")
 
 /* The columns later commands change, against the rows they derive from: the first packet
  * whose claimed or refunded totals differ, the first payment whose refunded totals differ,
@@ -367,7 +374,7 @@ _Static_assert(LIMIT_SHARE_CHUNK == 256, "PACKET_CLAIM_VIEW divides by 256");
                          "used_at, created_at) VALUES ($1, $2, $3, $4, 0, $5)")             \
     X(LOGIN_LINK_USE, "UPDATE login_links SET used_at = $2 WHERE token_hash = $1 "           \
                       "AND used_at = 0 AND expires_at > $2")                                 \
-    X(LOGIN_LINK_GET, "SELECT role, account_id, expires_at FROM login_links "               \
+    X(LOGIN_LINK_GET, "SELECT role, account_id, expires_at, used_at FROM login_links "      \
                       "WHERE token_hash = $1")                                               \
     X(SESSION_GET, "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = $1")         \
     X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 "           \

@@ -1178,7 +1178,7 @@ hb_err store_rows_page(store *s, rows_table table, const char *node, int64_t aft
     return list_rows(s, st, limit, out, sizeof *out, rows_row, count);
 }
 
-hb_err store_rows_count(store *s, rows_table table, int64_t *tagged, int64_t *untagged)
+hb_err store_rows_count(store *s, rows_table table, rows_counts *out)
 {
     ASSERT(table < ROWS_TABLES);
     void *st = stmt(s, rows_count_stmt[table]);
@@ -1186,8 +1186,10 @@ hb_err store_rows_count(store *s, rows_table table, int64_t *tagged, int64_t *un
     hb_err err = s->driver->step(st, &row);
     if (err == HB_ERR_OK && !row) err = HB_ERR_UNAVAILABLE;
     if (err == HB_ERR_OK) {
-        *untagged = s->driver->column_i64(st, 1);
-        *tagged = s->driver->column_i64(st, 0) - *untagged;
+        out->untagged = s->driver->column_i64(st, 1);
+        out->tagged = s->driver->column_i64(st, 0) - out->untagged;
+        out->untagged_max_key = s->driver->column_i64(st, 2);
+        out->tagged_min_key = s->driver->column_i64(st, 3);
     }
     s->driver->reset(st);
     return err;
@@ -1535,6 +1537,21 @@ hb_err store_login_link_insert(store *s, const uint8_t token_hash[32], role r, i
     s->driver->bind_i64(st, 4, expires_at_ms);
     s->driver->bind_i64(st, 5, now_ms);
     return run(s, st);
+}
+
+hb_err store_login_link_usable(store *s, const uint8_t token_hash[32], int64_t now_ms)
+{
+    void *st = stmt(s, STMT_LOGIN_LINK_GET);
+    s->driver->bind_blob(st, 1, token_hash, 32);
+    bool row = false;
+    hb_err err = s->driver->step(st, &row);
+    if (err == HB_ERR_OK && !row) err = HB_ERR_NOT_FOUND;
+    if (err == HB_ERR_OK &&
+        (s->driver->column_i64(st, 3) != 0 || s->driver->column_i64(st, 2) <= now_ms)) {
+        err = HB_ERR_NOT_FOUND;
+    }
+    s->driver->reset(st);
+    return err;
 }
 
 hb_err store_login_link_use(store *s, const uint8_t token_hash[32], int64_t now_ms, role *r,

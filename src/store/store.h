@@ -586,8 +586,12 @@ extern const char *const rows_table_name[ROWS_TABLES];
 hb_err store_rows_page(store *s, rows_table table, const char *node, int64_t after, int limit,
                        rows_item *out, int *count) WARN_UNUSED;
 /* How many rows of table carry a record's tag, and how many none (written before rows were
- * tagged). */
-hb_err store_rows_count(store *s, rows_table table, int64_t *tagged, int64_t *untagged) WARN_UNUSED;
+ * tagged); the largest key of an untagged row and the smallest of a tagged one (0: none). */
+typedef struct rows_counts {
+    int64_t tagged, untagged;
+    int64_t untagged_max_key, tagged_min_key;
+} rows_counts;
+hb_err store_rows_count(store *s, rows_table table, rows_counts *out) WARN_UNUSED;
 
 /* The ledger check (store_ledger_check) and the columns later commands change against the
  * rows they derive from (a packet's claimed and refunded totals, a payment's refunded totals,
@@ -682,6 +686,8 @@ hb_err store_login_link_insert(store *s, const uint8_t token_hash[32], role r, i
                                int64_t expires_at_ms, int64_t now_ms) WARN_UNUSED;
 hb_err store_login_link_use(store *s, const uint8_t token_hash[32], int64_t now_ms, role *r,
                             int64_t *account_id) WARN_UNUSED;
+/* Whether a link could be used now (a read: NOT_FOUND when unknown, used or expired). */
+hb_err store_login_link_usable(store *s, const uint8_t token_hash[32], int64_t now_ms) WARN_UNUSED;
 
 /* Request nonces against replay: DUPLICATE when (key_id, nonce) was seen. Nonces older than
  * the signature window are pruned; pruning raises the horizon, the time at or before which

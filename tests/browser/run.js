@@ -289,6 +289,15 @@ async function main() {
     await page.getByText('12.34 元').waitFor();
     await checkAccessibility(page, 'pay page, paid');
     if ((await balance(payer.id)) !== 100000 - 1234) throw new Error('the payer was not charged 12.34');
+    // paying the same again from the same tab is a second payment, not a replay of the first
+    const repeat = await newPage();
+    pages.push(repeat);
+    await repeat.goto(`${sticker.url}#s=${payer.token}`);
+    await repeat.getByLabel('金额（元）').fill('12.34');
+    await repeat.getByRole('button', { name: '确认付款' }).click();
+    await repeat.getByText('支付成功').first().waitFor();
+    if ((await balance(payer.id)) !== 100000 - 2 * 1234) throw new Error('the second 12.34 was not charged');
+    await must('POST', `/v1/accounts/${payer.id}/topup`, { amount: 1234, external_ref: `refill-${payer.id}` });
     // the speak control hands the amount to the browser's speech synthesis
     await page.evaluate(() => {
       window.spoken = [];
@@ -365,6 +374,7 @@ async function main() {
     const page = await newPage();
     pages.push(page);
     await page.goto(link.url);
+    await page.getByRole('button', { name: '用这个链接登录' }).click();
     await page.waitForURL(`${base}/dashboard`);
     await page.locator('#panels:not(.hidden)').waitFor();
     const cookie = (await page.context().cookies()).find((c) => c.name === 'hb_web');
@@ -373,6 +383,7 @@ async function main() {
     const again = await newPage();
     pages.push(again);
     await again.goto(link.url);
+    await again.getByRole('button', { name: '用这个链接登录' }).click();
     await again.getByText('登录链接无效、已使用或已过期').waitFor();
     // a scene fills the form; what is typed is kept as a draft over a reload
     await page.getByLabel('场景').selectOption('wedding');
@@ -427,6 +438,7 @@ async function main() {
     const page = await newPage();
     pages.push(page);
     await page.goto(link.url);
+    await page.getByRole('button', { name: '用这个链接登录' }).click();
     await page.locator('#panels:not(.hidden)').waitFor();
     await page.getByLabel('收款金额（元）').fill('9.99');
     await page.getByRole('button', { name: '生成收款码' }).click();
@@ -461,6 +473,7 @@ async function main() {
     const page = await newPage();
     pages.push(page);
     await page.goto(link.url);
+    await page.getByRole('button', { name: '用这个链接登录' }).click();
     await page.waitForURL(`${base}/admin`);
     await page.getByText(/账本平衡/).waitFor();
     await page.getByText(/审计链完整/).waitFor();
@@ -474,6 +487,36 @@ async function main() {
     if (open.data.length !== 0) throw new Error('the case is still open');
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByText(/The ledger balances/).waitFor();
+  });
+
+  await test('maker-checker: a browser session begun after a proposal may not approve it; one begun before may', async () => {
+    const signIn = async () => {
+      const link = await must('POST', '/v1/login-links', { role: 'admin' });
+      const res = await fetch(`${base}/v1/web/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                                         body: JSON.stringify({ token: link.url.split('#t=')[1] }) });
+      if (res.status !== 200) throw new Error('web login: ' + res.status);
+      const cookie = /hb_web=[^;]+/.exec(res.headers.get('set-cookie'))[0];
+      return { cookie, csrf: (await res.json()).csrf };
+    };
+    const approve = async (who, id) => {
+      const res = await fetch(`${base}/v1/adjustments/${id}/approve`, {
+        method: 'POST', headers: { Cookie: who.cookie, 'X-CSRF-Token': who.csrf, 'Content-Type': 'application/json' }, body: '{}' });
+      return { status: res.status, body: await res.json() };
+    };
+    const a = await person('调账甲', 10000);
+    const b = await person('调账乙', 0);
+    const early = await signIn(); // another admin's browser, open before the proposal
+    await new Promise((res) => setTimeout(res, 20));
+    const first = await must('POST', '/v1/adjustments', { from: a.id, to: b.id, amount: 100, reason: 'test: duplicate charge' });
+    const late = await signIn(); // a session the proposer could have opened for itself
+    const refused = await approve(late, first.id);
+    if (refused.status !== 403) throw new Error('a session begun after the proposal approved it: ' + JSON.stringify(refused.body));
+    const bare = await fetch(`${base}/v1/adjustments/${first.id}/approve`, { method: 'POST', headers: { Cookie: early.cookie, 'Content-Type': 'application/json' }, body: '{}' });
+    if (bare.status !== 403) throw new Error('an approval without the CSRF token: ' + bare.status);
+    const ok = await approve(early, first.id);
+    if (ok.status !== 200 || ok.body.status !== 'approved') throw new Error('the earlier session could not approve: ' + JSON.stringify(ok.body));
+    if (!/^web:admin:[0-9a-f]{16}$/.test(ok.body.decided_by)) throw new Error('the approver is not named by its session: ' + ok.body.decided_by);
+    if ((await balance(b.id)) !== 100) throw new Error('the approved adjustment did not move the money');
   });
 
   await test('pages send their security headers and leak no token in a referrer', async () => {

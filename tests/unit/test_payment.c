@@ -834,6 +834,13 @@ static void test_ledger_rows_verified(void **state)
     expect_caught(tamper, drop_copy, "name a node that has no audit chain");
     snprintf(tamper, sizeof tamper, COPY_TRANSFER, "''", "0", (long long)claim_tr.id);
     expect_caught(tamper, drop_copy, "name no audit record");
+    /* before every other row, naming a seq no record can have */
+    snprintf(tamper, sizeof tamper, "INSERT INTO transfers (id, idem_key, debit_id, credit_id, "
+             "amount, currency, kind, reference, created_at, prev_debit, prev_credit, audit_node, "
+             "audit_seq) SELECT -1, idem_key, debit_id, credit_id, amount, currency, kind, reference, "
+             "created_at, prev_debit, prev_credit, audit_node, 0 FROM transfers WHERE id = %lld",
+             (long long)claim_tr.id);
+    expect_caught(tamper, "DELETE FROM transfers WHERE id = -1", "which no record can have");
 #undef COPY_TRANSFER
     /* the columns later commands change, against the rows they derive from */
     snprintf(tamper, sizeof tamper, "UPDATE packets SET claimed_amount = claimed_amount + 1 "
