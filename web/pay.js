@@ -103,6 +103,10 @@ document.addEventListener('DOMContentLoaded', () => {
     HB.show('order', false);
     return setState('invalid', {}, 'error');
   }
+  if (!code.merchant) { // a token too old to say whose it was: only that it expired
+    HB.show('order', false);
+    return setState(code.status, {}, 'error');
+  }
   document.getElementById('merchant').textContent = code.merchant;
   document.getElementById('memo').textContent = code.memo || '';
   if (code.kind === 'dynamic') {

@@ -33,6 +33,11 @@
  * reads as it was written, a full pass finds nothing left to seal, and the audit trail and
  * the ledger verify.
  *
+ * The login campaign kills the server while 4 threads make one-time login links (POST
+ * /v1/login-links) and open them (POST /v1/web/login), each open sent again after an unknown
+ * outcome; afterwards every used link opened exactly one browser session, and every session
+ * a client was given still works after the restart.
+ *
  * $HB_CAMPAIGN_CYCLES cycles (default 5; `make crash` runs 50 on each store). */
 #include <signal.h>
 #include <sys/wait.h>
@@ -784,6 +789,147 @@ static int setup(void **state)
     return 0;
 }
 
+/* ---- browser logins ---------------------------------------------------------------------- */
+
+#define LOGIN_THREADS 4
+#define LOGINS_PER_THREAD 25
+
+typedef struct login_worker {
+    char cookies[LOGINS_PER_THREAD][128];
+    int sessions;
+    long lost;    /* opened, but the answer (and its cookie) lost: the link is used up */
+    long retries;
+    char failure[200];
+} login_worker;
+
+/* POST /v1/web/login: the status (0 when the answer was lost) and the session cookie. */
+static long web_login(CURL *curl, const char *token, char *cookie, size_t size)
+{
+    char url[160], body[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/web/login", server.port);
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", token);
+    struct curl_slist *list = curl_slist_append(NULL, "Content-Type: application/json");
+    list = curl_slist_append(list, "Expect:");
+    httptest_buffer b = {NULL, 0};
+    static _Thread_local char headers[HTTPTEST_HEADERS_MAX];
+    headers[0] = '\0';
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, httptest_collect_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, httptest_collect_headers);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, (void *)headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(curl);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, (curl_write_callback)NULL);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, (void *)NULL);
+    curl_slist_free_all(list);
+    free(b.data);
+    long status = 0;
+    if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    cookie[0] = '\0';
+    const char *c = strstr(headers, "hb_web=");
+    if (status == 200 && c != NULL) snprintf(cookie, size, "%.*s", (int)strcspn(c, ";\r\n"), c);
+    return status;
+}
+
+static void *run_login_worker(void *arg)
+{
+    login_worker *w = arg;
+    CURL *curl = curl_easy_init();
+    for (int i = 0; curl != NULL && i < LOGINS_PER_THREAD && w->failure[0] == '\0'; i++) {
+        char token[96] = "";
+        for (;;) { /* a link whose answer was lost is lost (never replayed): ask for another */
+            json_t *j = NULL;
+            long status = admin_post(curl, "/v1/login-links", "{\"role\":\"support\"}", NULL, &j);
+            if (status == 0 || status == 503) {
+                json_decref(j);
+                w->retries++;
+                usleep(20000);
+                continue;
+            }
+            const char *url = json_string_value(json_object_get(j, "url"));
+            const char *t = url != NULL ? strstr(url, "#t=") : NULL;
+            if (status != 201 || t == NULL) {
+                snprintf(w->failure, sizeof w->failure, "login link: %ld", status);
+            } else {
+                snprintf(token, sizeof token, "%s", t + 3);
+            }
+            json_decref(j);
+            break;
+        }
+        bool sent_before = false;
+        while (token[0] != '\0') {
+            char cookie[128];
+            long status = web_login(curl, token, cookie, sizeof cookie);
+            if (status == 0 || status == 503) { /* unknown: the same token again */
+                sent_before = true;
+                w->retries++;
+                usleep(20000);
+                continue;
+            }
+            if (status == 200 && cookie[0] != '\0') {
+                snprintf(w->cookies[w->sessions++], sizeof w->cookies[0], "%s", cookie);
+            } else if (status == 401 && sent_before) {
+                w->lost++; /* the lost attempt had opened it */
+            } else {
+                snprintf(w->failure, sizeof w->failure, "web login: %ld", status);
+            }
+            break;
+        }
+    }
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+static void test_login_campaign(void **state)
+{
+    (void)state;
+    long cycles = 5;
+    const char *env = getenv("HB_CAMPAIGN_CYCLES");
+    if (env != NULL && atol(env) > 0) cycles = atol(env);
+    static login_worker workers[LOGIN_THREADS];
+    long sessions = 0, lost = 0, retries = 0;
+    for (long c = 0; c < cycles; c++) {
+        pthread_t th[LOGIN_THREADS];
+        for (int t = 0; t < LOGIN_THREADS; t++) {
+            memset(&workers[t], 0, sizeof workers[t]);
+            assert_int_equal(pthread_create(&th[t], NULL, run_login_worker, &workers[t]), 0);
+        }
+        usleep((useconds_t)(uniform() * 0.03e6)); /* among the links and logins */
+        httptest_kill(&server);
+        httptest_restart(&server);
+        for (int t = 0; t < LOGIN_THREADS; t++) pthread_join(th[t], NULL);
+        for (int t = 0; t < LOGIN_THREADS; t++) {
+            if (workers[t].failure[0] != '\0') fail_msg("%s", workers[t].failure);
+            lost += workers[t].lost;
+            retries += workers[t].retries;
+            for (int i = 0; i < workers[t].sessions; i++) { /* every session given still works */
+                char cookie[160];
+                snprintf(cookie, sizeof cookie, "Cookie: %.127s", workers[t].cookies[i]);
+                const char *headers[] = {cookie, NULL};
+                http_reply r = httptest_raw(&server, "GET", "/v1/web/session", NULL, 0, headers);
+                if (r.status != 200) fail_msg("a session given before the kill: %ld %s", r.status, r.body);
+                httptest_reply_free(&r);
+                sessions++;
+            }
+        }
+        /* each used link opened exactly one session (support sessions come only from here) */
+        char out[64];
+        httptest_sql(&server, "SELECT (SELECT COUNT(*) FROM login_links WHERE used_at <> 0) || '|' || "
+                              "(SELECT COUNT(*) FROM sessions WHERE role = 3)", out, sizeof out);
+        char *bar = strchr(out, '|');
+        assert_non_null(bar);
+        if (atol(out) != atol(bar + 1) || atol(out) != sessions + lost) {
+            fail_msg("used links|sessions = %s, want %ld of each", out, sessions + lost);
+        }
+    }
+    fprintf(stderr, "logins: %ld kill -9 cycles, %ld browser sessions opened once each from "
+                    "their links (%ld more whose answer was lost), %ld requests sent again\n",
+            cycles, sessions, lost, retries);
+}
+
 /* ---- key rotation ---------------------------------------------------------------------- */
 
 #define RESEAL_PEOPLE 1000
@@ -870,6 +1016,7 @@ int main(void)
                                        cmocka_unit_test(test_code_campaign),
                                        cmocka_unit_test(test_adjustment_campaign),
                                        cmocka_unit_test(test_payment_campaign),
+                                       cmocka_unit_test(test_login_campaign),
                                        cmocka_unit_test(test_reseal_campaign)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -216,7 +216,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         {"/v1/webhooks", ""},           {"/v1/risk/lists/accounts", ""},
         {"/v1/risk/lists/devices/remove", ""}, {"/v1/risk/cases/case_1/resolve", ""},
         {"/v1/adjustments", ""},        {"/v1/adjustments/adj_1/approve", ""},
-        {"/v1/adjustments/adj_1/reject", ""},
+        {"/v1/adjustments/adj_1/reject", ""}, {"/v1/login-links", ""},
+        {"/v1/web/login", ""},          {"/v1/web/logout", ""},
     };
     path_count = (int)(sizeof templates / sizeof templates[0]);
     for (int i = 0; i < path_count; i++) {
