@@ -155,6 +155,36 @@ hb_err credentials_token_hash(const char *token, size_t len, uint8_t out[32])
     return digest_sha256(token, len, out);
 }
 
+/* A fresh random token with its prefix, and its hash. */
+static hb_err new_token(const char *prefix, char *token, size_t size, uint8_t hash[32])
+{
+    uint8_t random[32];
+    if (RAND_bytes(random, sizeof random) != 1) return HB_ERR_UNAVAILABLE;
+    char b64[48];
+    crypto_base64url(random, sizeof random, b64);
+    snprintf(token, size, "%s%s", prefix, b64);
+    OPENSSL_cleanse(random, sizeof random);
+    OPENSSL_cleanse(b64, sizeof b64);
+    return credentials_token_hash(token, strlen(token), hash);
+}
+
+/* A new session of role for account_id, ttl_s long: its token (prefix + 43 characters) in
+ * token, its end in *expires_at_ms. The person's bearer sessions and browsers' alike. */
+static hb_err open_session(txn *t, const char *prefix, role who, int64_t account_id, int64_t ttl_s,
+                           char *token, size_t size, int64_t *expires_at_ms)
+{
+    session x;
+    memset(&x, 0, sizeof x);
+    if (new_token(prefix, token, size, x.token_hash) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    x.role = who;
+    x.account_id = account_id;
+    x.created_at_ms = txn_now_ms(t);
+    x.expires_at_ms = x.created_at_ms + ttl_s * 1000;
+    if (store_session_insert(txn_store(t), &x) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
+    *expires_at_ms = x.expires_at_ms;
+    return HB_ERR_OK;
+}
+
 static hb_err exec_session_create(txn *t, command *cmd)
 {
     session_create_cmd *c = (session_create_cmd *)cmd;
@@ -166,24 +196,10 @@ static hb_err exec_session_create(txn *t, command *cmd)
         txn_fail_detail(t, "bearer sessions are for people; merchants sign with API keys");
         return HB_ERR_FORBIDDEN;
     }
-    uint8_t random[32];
-    if (RAND_bytes(random, sizeof random) != 1) return HB_ERR_UNAVAILABLE;
-    char b64[48];
-    crypto_base64url(random, sizeof random, b64);
-    snprintf(c->token, sizeof c->token, "hbs_%s", b64);
-    OPENSSL_cleanse(random, sizeof random);
-    OPENSSL_cleanse(b64, sizeof b64);
-    session x;
-    memset(&x, 0, sizeof x);
-    if (credentials_token_hash(c->token, strlen(c->token), x.token_hash) != HB_ERR_OK) {
+    if (open_session(t, "hbs_", ROLE_PERSON, c->account_id, c->ttl_s, c->token, sizeof c->token,
+                     &c->expires_at_ms) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
-    x.role = ROLE_PERSON;
-    x.account_id = c->account_id;
-    x.created_at_ms = txn_now_ms(t);
-    x.expires_at_ms = x.created_at_ms + c->ttl_s * 1000;
-    if (store_session_insert(txn_store(t), &x) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    c->expires_at_ms = x.expires_at_ms;
     char object[32];
     snprintf(object, sizeof object, "acct_%lld", (long long)c->account_id);
     txn_audit(t, "session.create", object);
@@ -198,19 +214,6 @@ hb_err credentials_session_create_prepare(session_create_cmd *c, const char *act
     init_command(&c->base, actor, exec_session_create);
     c->token[0] = '\0';
     return HB_ERR_OK;
-}
-
-/* A fresh random token with its prefix, and its hash. */
-static hb_err new_token(const char *prefix, char *token, size_t size, uint8_t hash[32])
-{
-    uint8_t random[32];
-    if (RAND_bytes(random, sizeof random) != 1) return HB_ERR_UNAVAILABLE;
-    char b64[48];
-    crypto_base64url(random, sizeof random, b64);
-    snprintf(token, size, "%s%s", prefix, b64);
-    OPENSSL_cleanse(random, sizeof random);
-    OPENSSL_cleanse(b64, sizeof b64);
-    return credentials_token_hash(token, strlen(token), hash);
 }
 
 static hb_err exec_login_link(txn *t, command *cmd)
@@ -266,17 +269,10 @@ static hb_err exec_web_login(txn *t, command *cmd)
         return HB_ERR_UNAUTHENTICATED;
     }
     if (err != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    session x;
-    memset(&x, 0, sizeof x);
-    if (new_token("hbw_", c->token, sizeof c->token, x.token_hash) != HB_ERR_OK) {
+    if (open_session(t, "hbw_", c->role, c->account_id, WEB_SESSION_TTL_S, c->token,
+                     sizeof c->token, &c->expires_at_ms) != HB_ERR_OK) {
         return HB_ERR_UNAVAILABLE;
     }
-    x.role = c->role;
-    x.account_id = c->account_id;
-    x.created_at_ms = txn_now_ms(t);
-    x.expires_at_ms = x.created_at_ms + (int64_t)WEB_SESSION_TTL_S * 1000;
-    if (store_session_insert(s, &x) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
-    c->expires_at_ms = x.expires_at_ms;
     const int64_t ints[] = {c->role, c->account_id, c->expires_at_ms};
     if (txn_digest_row(t, "web_session", ints, 3, NULL, 0) != HB_ERR_OK) return HB_ERR_UNAVAILABLE;
     char object[32];
