@@ -56,9 +56,7 @@ const HB = (() => {
     const name = 'hb_idem_' + purpose;
     let key = sessionStorage.getItem(name);
     if (!key) {
-      const bytes = new Uint8Array(16);
-      crypto.getRandomValues(bytes);
-      key = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+      key = freshKey();
       sessionStorage.setItem(name, key);
     }
     return key;
