@@ -414,6 +414,8 @@ hb_err engine_open(const char *url, const engine_options *options, engine **out,
     e->store_options.create = options->create;
     e->preload = options->preload_accounts;
     e->store_options.cache_kib = options->cache_kib;
+    e->store_options.background_checkpoint = true; /* a checkpoint never stalls the writer */
+    e->store_options.checkpoint_frames = options->checkpoint_frames;
     e->touched_capacity = (size_t)e->batch_max * LIMIT_COMMAND_ACCOUNTS;
     e->touched = calloc(e->touched_capacity, sizeof *e->touched);
     e->sort_items = calloc(e->touched_capacity, sizeof *e->sort_items);

@@ -89,6 +89,9 @@ typedef struct engine_options {
      * on first touch: for long-running processes with many accounts (servers, benchmarks).
      * A one-shot CLI command leaves it off. */
     bool preload_accounts;
+    /* SQLite: the WAL size in pages at which the background checkpointer copies it back
+     * into the database; 0 = the store's default (32768) */
+    int64_t checkpoint_frames;
 } engine_options;
 
 typedef struct engine_stats {

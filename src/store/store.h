@@ -467,6 +467,13 @@ typedef struct store_options {
     bool create;           /* create the database if missing (otherwise NOT_FOUND) */
     bool read_only;        /* a reader connection */
     int64_t cache_kib;     /* page cache size; 0 = driver default */
+    /* SQLite: copy the WAL back into the database from a thread of its own rather than in
+     * the committing thread (the engine's writer), so that a checkpoint never stalls the
+     * writer; PostgreSQL ignores it */
+    bool background_checkpoint;
+    /* with it, the WAL's size in frames (pages) that starts a background run; 0 = 32768
+     * (about 128 MiB); at 8 times that the writer checkpoints by itself */
+    int64_t checkpoint_frames;
 } store_options;
 
 /* Open (and migrate) the store named by url. On success *out owns a connection: close it

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <libpq-fe.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sqlite3.h>
 
@@ -543,6 +544,39 @@ static void test_async_and_close(void **state)
     assert_true(st.batches >= 1);
 }
 
+/* The background checkpointer keeps the WAL short: 400 transfers, each its own commit of a few
+ * pages (well over 1 MiB of WAL in all), with a run asked for at 16 pages; SQLite's own
+ * checkpoint (at 65,536 pages) would never have run. The WAL file never grew past 1 MiB, so
+ * it was copied back and started again from its beginning, and every transfer is there. */
+static void test_background_checkpoint(void **state)
+{
+    fixture *f = *state;
+    if (testutil_pg() != NULL) skip(); /* PostgreSQL checkpoints by itself */
+    /* a store of its own (balance_of and counts_of read f->path) */
+    snprintf(f->path, sizeof f->path, "%s", testutil_store(f->dir, "checkpointed.db"));
+    engine_options o = {.checkpoint_frames = 16};
+    engine *e = testutil_engine(f->path, &o);
+    int64_t carol = testutil_wallet(e, "carol", CURRENCY_CNY);
+    int64_t dave = testutil_wallet(e, "dave", CURRENCY_CNY);
+    assert_int_equal(testutil_topup(e, carol, 1000), HB_ERR_OK);
+    for (int i = 0; i < 400; i++) {
+        int64_t from = i % 2 ? dave : carol, to = i % 2 ? carol : dave;
+        assert_int_equal(testutil_transfer(e, from, to, 10, NULL, NULL), HB_ERR_OK);
+    }
+    char wal[1100];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    struct stat st;
+    assert_int_equal(stat(wal, &st), 0);
+    assert_true(st.st_size > 0);
+    assert_true(st.st_size < 1024 * 1024);
+    engine_close(e);
+    ledger_report r = testutil_check(f->path);
+    assert_true(r.balanced);
+    assert_money_eq(balance_of(f, carol), 1000);
+    assert_money_eq(balance_of(f, dave), 0);
+    assert_int_equal(counts_of(f).transfers, 401);
+}
+
 /* Tier limits: the single limit, the daily limit counted per business day in the store (so a
  * restart does not reset it), top-ups not counted, a refused payment not counted. */
 static void test_tier_limits(void **state)
@@ -682,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_refuses_flag_breaks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_and_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_background_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tier_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
