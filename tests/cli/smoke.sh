@@ -362,6 +362,16 @@ if command -v openssl >/dev/null && command -v curl >/dev/null; then
     expect_rc 2 "a certificate without its key"
 fi
 
+# ---- the WAL size of serve's checkpointer: bounded, checked before anything starts -----------
+
+run serve --db "$DB" --wal-pages 8
+expect_rc 2 "--wal-pages below 16"
+run serve --db "$DB" --wal-pages 40000
+expect_rc 2 "--wal-pages above 32768"
+HONGBAO_WAL_PAGES=lots run serve --db "$DB"
+expect_rc 2 "a bad HONGBAO_WAL_PAGES"
+expect_err "HONGBAO_WAL_PAGES must be a count" "a bad HONGBAO_WAL_PAGES"
+
 # ---- login links ---------------------------------------------------------------------------
 
 run login-link --db "$DB" --admin --public-url https://pay.example.com/

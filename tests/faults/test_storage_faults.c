@@ -101,6 +101,11 @@ static int setup(void **state)
     setenv("LD_PRELOAD", HB_FAULT_SHIM, 1);
     httptest_lift_rate_limits();
     setenv("HONGBAO_TIER_PERSONAL_DAILY_LIMIT", "100000000.00", 1);
+    /* a short WAL: with the default a WAL restarted by its checkpoint reuses up to 128 MiB
+     * of space it already holds, and a full disk would go unnoticed for longer than the
+     * fault lasts; at 64 pages the writer soon needs new space (a checkpoint cannot copy the
+     * WAL into a store file that cannot grow) */
+    setenv("HONGBAO_WAL_PAGES", "64", 1);
     httptest_start(&server);
     unsetenv("LD_PRELOAD"); /* only the server and its init carry the shim */
     loadgen_init(&load, &server, 1, 12, true);
