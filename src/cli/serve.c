@@ -215,7 +215,8 @@ int cmd_serve(int argc, char **argv)
     int64_t threads = 0, batch = 0, wal_pages = 0;
     bool ok = true;
     const char *wal_env = getenv("HONGBAO_WAL_PAGES");
-    if (wal_env != NULL && wal_env[0] != '\0' && !cli_parse_count(wal_env, 16, 32768, &wal_pages)) {
+    if (wal_env != NULL && wal_env[0] != '\0' &&
+        !cli_parse_count(wal_env, LIMIT_WAL_PAGES_MIN, LIMIT_WAL_PAGES_MAX, &wal_pages)) {
         fprintf(stderr, "hongbao: HONGBAO_WAL_PAGES must be a count of 16..32768\n");
         return EXIT_USAGE;
     }
@@ -228,7 +229,9 @@ int cmd_serve(int argc, char **argv)
         case 'k': key_file = optarg; break;
         case 't': ok = ok && cli_parse_count(optarg, 1, LIMIT_HTTP_THREADS, &threads); break;
         case 'b': ok = ok && cli_parse_count(optarg, 1, LIMIT_BATCH_MAX, &batch); break;
-        case 'w': ok = ok && cli_parse_count(optarg, 16, 32768, &wal_pages); break;
+        case 'w':
+            ok = ok && cli_parse_count(optarg, LIMIT_WAL_PAGES_MIN, LIMIT_WAL_PAGES_MAX, &wal_pages);
+            break;
         case 'c': config = optarg; break;
         case 'n': node = optarg; ok = ok && cli_valid_node(node); break;
         case 'C': tls_cert = optarg; break;

@@ -48,6 +48,10 @@
 #define LIMIT_ACCOUNT_CACHE_MAX 8388608
 /* Accounts one command may touch (a transfer touches 2; a packet claim later a few). */
 #define LIMIT_COMMAND_ACCOUNTS 16
+/* SQLite's WAL, in 4 KiB pages, at which the background checkpointer runs (serve
+ * --wal-pages); the largest is the default. */
+#define LIMIT_WAL_PAGES_MIN 16
+#define LIMIT_WAL_PAGES_MAX 32768
 
 /* HTTP. */
 #define LIMIT_HTTP_BODY_MAX ((size_t)256 * 1024)

@@ -542,8 +542,7 @@ static hb_err configure_writer(sqlite3 *db, char *err_text, size_t err_text_size
  * can restart the WAL. If the checkpointer falls far behind, the writer checkpoints by
  * itself, as SQLite would. */
 
-#define CHECKPOINT_START_FRAMES 32768 /* ~128 MiB of WAL: ask the checkpointer */
-#define CHECKPOINT_WRITER_TIMES 8      /* 8 times that: the writer checkpoints by itself */
+#define CHECKPOINT_WRITER_TIMES 8 /* 8 times the start: the writer checkpoints by itself */
 
 typedef struct checkpointer {
     sqlite3 *writer; /* the connection it serves (the key of the registry) */
@@ -618,9 +617,9 @@ static bool checkpointer_start(sqlite3 *writer, const char *path, int64_t start_
     checkpointer *c = calloc(1, sizeof *c);
     if (c == NULL) return false;
     c->writer = writer;
-    c->start_frames = start_frames > 0 && start_frames <= CHECKPOINT_START_FRAMES
+    c->start_frames = start_frames > 0 && start_frames <= LIMIT_WAL_PAGES_MAX
                           ? (int)start_frames
-                          : CHECKPOINT_START_FRAMES;
+                          : LIMIT_WAL_PAGES_MAX; /* ~128 MiB of WAL */
     if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
         /* the read opens its view of the WAL, which a checkpoint needs */
