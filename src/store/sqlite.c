@@ -544,16 +544,21 @@ static hb_err configure_writer(sqlite3 *db, char *err_text, size_t err_text_size
 
 #define CHECKPOINT_WRITER_TIMES 8 /* 8 times the start: the writer checkpoints by itself */
 
+typedef enum checkpoint_state {
+    CHECKPOINT_IDLE,     /* the WAL is short enough */
+    CHECKPOINT_ASKED,    /* the writer asked for a run */
+    CHECKPOINT_RUNNING,  /* the thread is copying */
+    CHECKPOINT_FINISHED  /* a run ended: the writer copies the rest at its next commit */
+} checkpoint_state;
+
 typedef struct checkpointer {
-    sqlite3 *writer; /* the connection it serves (the key of the registry) */
-    sqlite3 *db;     /* its own connection, used only by its thread */
+    sqlite3 *writer;  /* the connection it serves (the key of the registry) */
+    sqlite3 *db;      /* its own connection, used only by its thread */
     int start_frames; /* a WAL this long starts a run */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool requested;  /* the writer asked for a run */
-    bool running;    /* a run is asked for or under way */
-    bool finished;   /* a run ended: the writer copies the rest */
+    checkpoint_state state;
     bool stopping;
     struct checkpointer *next;
 } checkpointer;
@@ -566,12 +571,11 @@ static void *checkpointer_main(void *arg)
     checkpointer *c = arg;
     pthread_mutex_lock(&c->lock);
     for (;;) {
-        while (!c->requested && !c->stopping) pthread_cond_wait(&c->wake, &c->lock);
+        while (c->state != CHECKPOINT_ASKED && !c->stopping) pthread_cond_wait(&c->wake, &c->lock);
         if (c->stopping) break;
-        c->requested = false;
+        c->state = CHECKPOINT_RUNNING;
         pthread_mutex_unlock(&c->lock);
-        int log = 0, copied = 0;
-        int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+        int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             /* a failed write or sync of the database file: nothing is lost (the frames stay
              * in the WAL, which is durable), the writer's own checkpoint will try again */
@@ -579,7 +583,7 @@ static void *checkpointer_main(void *arg)
                             "\"error\":\"%s\"}\n", sqlite3_errstr(rc));
         }
         pthread_mutex_lock(&c->lock);
-        c->finished = true;
+        c->state = CHECKPOINT_FINISHED;
     }
     pthread_mutex_unlock(&c->lock);
     return NULL;
@@ -590,19 +594,16 @@ static int checkpointer_hook(void *arg, sqlite3 *db, const char *name, int frame
 {
     checkpointer *c = arg;
     (void)name;
-    bool ask = false, finish = false;
+    bool finish = false;
     pthread_mutex_lock(&c->lock);
-    if (c->finished) {
-        c->finished = false;
-        c->running = false;
+    if (c->state == CHECKPOINT_FINISHED) {
+        c->state = CHECKPOINT_IDLE;
         finish = true;
-    } else if (!c->running && frames >= c->start_frames) {
-        c->running = true;
-        c->requested = true;
-        ask = true;
+    } else if (c->state == CHECKPOINT_IDLE && frames >= c->start_frames) {
+        c->state = CHECKPOINT_ASKED;
+        pthread_cond_signal(&c->wake);
     }
     pthread_mutex_unlock(&c->lock);
-    if (ask) pthread_cond_signal(&c->wake);
     if (finish || frames >= CHECKPOINT_WRITER_TIMES * c->start_frames) {
         /* BUSY (the checkpointer holds the checkpoint lock) is fine: the next commit tries */
         sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -718,7 +719,8 @@ static hb_err sqlite_open(const char *url, const store_options *options, void **
         err = configure_writer(db, err_text, err_text_size);
         if (err == HB_ERR_OK) err = migrate(db, version, err_text, err_text_size);
         if (err != HB_ERR_OK) goto fail;
-        if (options->background_checkpoint && !checkpointer_start(db, url, options->checkpoint_frames)) {
+        if (options->background_checkpoint &&
+            !checkpointer_start(db, url, options->checkpoint_frames)) {
             fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"no background checkpointer: the "
                             "writer checkpoints by itself\"}\n");
         }
