@@ -59,6 +59,7 @@ typedef struct deliverer {
 static void *deliver_loop(void *arg)
 {
     deliverer *d = arg;
+    pthread_setname_np(pthread_self(), "hb-webhooks");
     store *reader = NULL;
     policy *pol = malloc(sizeof *pol);
     while (pol != NULL && !atomic_load(&d->stop)) {

@@ -311,6 +311,7 @@ static int batch_bucket(int64_t size)
 static void *writer_main(void *arg)
 {
     engine *e = arg;
+    pthread_setname_np(pthread_self(), "hb-writer"); /* names the thread in ps, top and perf */
     for (;;) {
         pthread_mutex_lock(&e->lock);
         while (e->head == NULL && !e->stopping) pthread_cond_wait(&e->not_empty, &e->lock);
@@ -367,6 +368,7 @@ static void *writer_main(void *arg)
 static void *completer_main(void *arg)
 {
     engine *e = arg;
+    pthread_setname_np(pthread_self(), "hb-completer");
     for (;;) {
         pthread_mutex_lock(&e->lock);
         while (e->completed_head == NULL && !e->writer_done) {

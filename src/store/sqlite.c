@@ -569,6 +569,7 @@ static checkpointer *checkpointers;
 static void *checkpointer_main(void *arg)
 {
     checkpointer *c = arg;
+    pthread_setname_np(pthread_self(), "hb-checkpoint");
     pthread_mutex_lock(&c->lock);
     for (;;) {
         while (c->state != CHECKPOINT_ASKED && !c->stopping) pthread_cond_wait(&c->wake, &c->lock);
