@@ -477,6 +477,14 @@ static void h_metrics(request *r)
     EMIT("# TYPE hongbao_http_in_flight gauge\nhongbao_http_in_flight %lld\n",
          (long long)srv->in_flight);
     pthread_mutex_unlock(&srv->metrics_lock);
+    pthread_mutex_lock(&srv->sessions_lock);
+    int64_t session_hits = srv->session_cache_hits, session_reads = srv->session_store_reads;
+    pthread_mutex_unlock(&srv->sessions_lock);
+    EMIT("# HELP hongbao_session_lookups_total Session tokens checked, by where the session was "
+         "found: the server's cache or the store.\n");
+    EMIT("# TYPE hongbao_session_lookups_total counter\n");
+    EMIT("hongbao_session_lookups_total{source=\"cache\"} %lld\n", (long long)session_hits);
+    EMIT("hongbao_session_lookups_total{source=\"store\"} %lld\n", (long long)session_reads);
     engine_stats st;
     engine_get_stats(srv->engine, &st);
     EMIT("# TYPE hongbao_engine_batches_total counter\nhongbao_engine_batches_total %lld\n",

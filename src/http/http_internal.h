@@ -119,8 +119,12 @@ struct request {
 };
 
 /* A session looked up recently. A revocation made through this server drops it at once; one
- * made elsewhere (another node, the CLI) takes effect within SESSION_CACHE_TTL_MS. */
-#define SESSION_CACHE_SLOTS 4096
+ * made elsewhere (another node, the CLI) takes effect within SESSION_CACHE_TTL_MS. A token's
+ * hash picks a bucket of SESSION_CACHE_WAYS slots, so that two live tokens whose hashes meet
+ * do not keep evicting each other (with one slot each, 1,000 sessions in 4,096 slots made
+ * about a fifth of requests read the store). */
+#define SESSION_CACHE_SLOTS 16384
+#define SESSION_CACHE_WAYS 4
 #define SESSION_CACHE_TTL_MS 2000
 typedef struct session_cache_entry {
     uint8_t token_hash[32];
@@ -168,6 +172,7 @@ struct http_server {
     bool webhook_allow_private;      /* under rate_lock: webhooks may target private hosts */
     pthread_mutex_t sessions_lock;
     session_cache_entry sessions[SESSION_CACHE_SLOTS];
+    int64_t session_cache_hits, session_store_reads; /* under sessions_lock */
     /* metrics */
     pthread_mutex_t metrics_lock;
     /* route index (the last: no route) x status class 1xx..5xx */

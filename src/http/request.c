@@ -294,6 +294,31 @@ static bool authenticate_signed(request *r, const char *params)
     return true;
 }
 
+static session_cache_entry *session_bucket(http_server *srv, const uint8_t hash[32])
+{
+    size_t buckets = SESSION_CACHE_SLOTS / SESSION_CACHE_WAYS;
+    size_t b = ((size_t)hash[0] | (size_t)hash[1] << 8 | (size_t)hash[2] << 16) % buckets;
+    return &srv->sessions[b * SESSION_CACHE_WAYS];
+}
+
+/* Where a looked-up session goes in its bucket: its own slot, else an empty or stale one,
+ * else the one that would go stale first. Under sessions_lock. */
+static session_cache_entry *session_slot_for(session_cache_entry *bucket, const uint8_t hash[32],
+                                             int64_t now_ms)
+{
+    session_cache_entry *best = &bucket[0];
+    for (size_t i = 0; i < SESSION_CACHE_WAYS; i++) {
+        session_cache_entry *slot = &bucket[i];
+        if (crypto_equal(slot->token_hash, hash, 32)) return slot;
+        if (slot->valid_until_ms <= now_ms) {
+            best = slot;
+        } else if (best->valid_until_ms > now_ms && slot->valid_until_ms < best->valid_until_ms) {
+            best = slot;
+        }
+    }
+    return best;
+}
+
 /* The live session of a token (bearer or cookie): false with 401 (or 503) set otherwise. */
 static bool live_session(request *r, const char *token, session *x)
 {
@@ -306,17 +331,25 @@ static bool live_session(request *r, const char *token, session *x)
     }
     http_server *srv = r->server;
     int64_t now_ms = clock_now_ms(srv->clock);
-    session_cache_entry *slot = &srv->sessions[(hash[0] | (size_t)hash[1] << 8) % SESSION_CACHE_SLOTS];
+    session_cache_entry *bucket = session_bucket(srv, hash);
     memset(x, 0, sizeof *x);
     bool cached = false;
     pthread_mutex_lock(&srv->sessions_lock);
-    if (slot->valid_until_ms > now_ms && crypto_equal(slot->token_hash, hash, 32)) {
-        x->role = slot->role;
-        x->account_id = slot->account_id;
-        x->expires_at_ms = slot->expires_at_ms;
-        x->created_at_ms = slot->created_at_ms;
-        memcpy(x->token_hash, hash, 32);
-        cached = true;
+    for (size_t i = 0; i < SESSION_CACHE_WAYS && !cached; i++) {
+        const session_cache_entry *slot = &bucket[i];
+        if (slot->valid_until_ms > now_ms && crypto_equal(slot->token_hash, hash, 32)) {
+            x->role = slot->role;
+            x->account_id = slot->account_id;
+            x->expires_at_ms = slot->expires_at_ms;
+            x->created_at_ms = slot->created_at_ms;
+            memcpy(x->token_hash, hash, 32);
+            cached = true;
+        }
+    }
+    if (cached) {
+        srv->session_cache_hits++;
+    } else {
+        srv->session_store_reads++;
     }
     pthread_mutex_unlock(&srv->sessions_lock);
     if (!cached) {
@@ -330,6 +363,7 @@ static bool live_session(request *r, const char *token, session *x)
         }
         if (err != HB_ERR_OK || x->revoked_at_ms != 0) return unauthenticated(r, "unknown session");
         pthread_mutex_lock(&srv->sessions_lock);
+        session_cache_entry *slot = session_slot_for(bucket, hash, now_ms);
         memcpy(slot->token_hash, hash, 32);
         slot->role = x->role;
         slot->account_id = x->account_id;
@@ -499,11 +533,10 @@ static void client_id(request *r, char *id, size_t size)
 
 void request_forget_session(http_server *srv, const uint8_t token_hash[32])
 {
+    session_cache_entry *bucket = session_bucket(srv, token_hash);
     pthread_mutex_lock(&srv->sessions_lock);
-    for (size_t i = 0; i < SESSION_CACHE_SLOTS; i++) {
-        if (crypto_equal(srv->sessions[i].token_hash, token_hash, 32)) {
-            srv->sessions[i].valid_until_ms = 0;
-        }
+    for (size_t i = 0; i < SESSION_CACHE_WAYS; i++) {
+        if (crypto_equal(bucket[i].token_hash, token_hash, 32)) bucket[i].valid_until_ms = 0;
     }
     pthread_mutex_unlock(&srv->sessions_lock);
 }

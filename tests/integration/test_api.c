@@ -123,6 +123,70 @@ static void test_public_routes(void **state)
     httptest_reply_free(&r);
 }
 
+static long long session_lookups(const char *source)
+{
+    http_reply r = httptest_raw(&server, "GET", "/metrics", NULL, 0, NULL);
+    httptest_expect(&r, 200, NULL);
+    char label[96];
+    snprintf(label, sizeof label, "hongbao_session_lookups_total{source=\"%s\"} ", source);
+    const char *at = strstr(r.body, label);
+    assert_non_null(at);
+    long long n = strtoll(at + strlen(label), NULL, 10);
+    httptest_reply_free(&r);
+    return n;
+}
+
+/* Sessions in use stay in the server's cache: 300 live tokens, each used twice in turn, read
+ * the store once each. (With one cache slot per hash, tokens whose hashes met evicted each
+ * other and were read again.) */
+static void test_session_cache(void **state)
+{
+    (void)state;
+    /* ten sessions each for thirty people: every person stays within its rate limit */
+    enum { PEOPLE = 30, PER_PERSON = 10, TOKENS = PEOPLE * PER_PERSON };
+    char (*ids)[32] = calloc(PEOPLE, 32), (*tokens)[128] = calloc(TOKENS, 128), path[96];
+    assert_non_null(ids);
+    assert_non_null(tokens);
+    for (int p = 0; p < PEOPLE; p++) {
+        char name[32];
+        snprintf(name, sizeof name, "Cache %c%c", 'A' + p / 26, 'a' + p % 26);
+        httptest_person(&server, name, 0, ids[p], tokens[p * PER_PERSON]);
+        snprintf(path, sizeof path, "/v1/accounts/%s/sessions", ids[p]);
+        for (int i = 1; i < PER_PERSON; i++) {
+            http_reply r = httptest_admin(&server, "POST", path, NULL, NULL);
+            httptest_expect(&r, 201, NULL);
+            snprintf(tokens[p * PER_PERSON + i], 128, "%s", httptest_str(&r, "token"));
+            httptest_reply_free(&r);
+        }
+    }
+    long long reads_before = session_lookups("store"), hits_before = session_lookups("cache");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < TOKENS; i++) {
+            snprintf(path, sizeof path, "/v1/accounts/%s", ids[i / PER_PERSON]);
+            http_reply r = httptest_bearer(&server, tokens[i], "GET", path, NULL, NULL);
+            httptest_expect(&r, 200, NULL);
+            httptest_reply_free(&r);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long took_ms = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    long long reads = session_lookups("store") - reads_before;
+    long long hits = session_lookups("cache") - hits_before;
+    assert_int_equal(reads + hits, 2 * TOKENS);
+    /* a cached session is trusted for SESSION_CACHE_TTL_MS (2 s); only a run that took
+     * longer may have read some again */
+    if (took_ms < 1800) {
+        assert_int_equal(reads, TOKENS);
+    } else {
+        fprintf(stderr, "test_session_cache: the rounds took %lld ms; not counting reads\n",
+                took_ms);
+    }
+    free(ids);
+    free(tokens);
+}
+
 static void test_authentication(void **state)
 {
     (void)state;
@@ -789,7 +853,7 @@ int main(void)
         cmocka_unit_test(test_personal_data),      cmocka_unit_test(test_roles_and_scopes),
         cmocka_unit_test(test_idempotency_and_errors), cmocka_unit_test(test_framing),
         cmocka_unit_test(test_account_transfers), cmocka_unit_test(test_transfer_batch),
-        cmocka_unit_test(test_config_reload),
+        cmocka_unit_test(test_config_reload),     cmocka_unit_test(test_session_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
