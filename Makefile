@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DB         ?= hongbao.db
 HONGBAO    := $(BUILD)/release/hongbao
 
-.PHONY: all run test deps deps-test web-vendor release debug asan test-release test-asan bench bench-http bench-packets bench-payments bench-risk bench-pg \
+.PHONY: all run test deps deps-test web-vendor release debug asan test-release test-asan bench bench-http bench-packets bench-payments bench-risk bench-ceiling bench-pg \
         fuzz fuzz-build lint valgrind crash soak \
         clean format
 
@@ -110,6 +110,12 @@ bench-payments: release
 # Transfers and payments with every risk rule on against every rule off (bench/risk.sh).
 bench-risk: release
 	@bench/risk.sh $(HONGBAO)
+
+# How far the HTTP path alone goes: bench-http's transfers against builds that skip the
+# store, the wait or both (bench/ceiling.sh; built from bench/ceiling/ceiling.patch in a
+# scratch worktree, never in the product).
+bench-ceiling: release
+	@bench/ceiling.sh
 
 # pgbench's TPC-B and hongbao's ledger and HTTP benchmarks on one throwaway PostgreSQL.
 bench-pg: release
