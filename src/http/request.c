@@ -310,11 +310,9 @@ static session_cache_entry *session_slot_for(session_cache_entry *bucket, const 
     for (size_t i = 0; i < SESSION_CACHE_WAYS; i++) {
         session_cache_entry *slot = &bucket[i];
         if (crypto_equal(slot->token_hash, hash, 32)) return slot;
-        if (slot->valid_until_ms <= now_ms) {
-            best = slot;
-        } else if (best->valid_until_ms > now_ms && slot->valid_until_ms < best->valid_until_ms) {
-            best = slot;
-        }
+        bool stale = slot->valid_until_ms <= now_ms;
+        bool sooner = best->valid_until_ms > now_ms && slot->valid_until_ms < best->valid_until_ms;
+        if (stale || sooner) best = slot;
     }
     return best;
 }
