@@ -121,8 +121,8 @@ struct request {
 /* A session looked up recently. A revocation made through this server drops it at once; one
  * made elsewhere (another node, the CLI) takes effect within SESSION_CACHE_TTL_MS. A token's
  * hash picks a bucket of SESSION_CACHE_WAYS slots, so that two live tokens whose hashes meet
- * do not keep evicting each other (with one slot each, 1,000 sessions in 4,096 slots made
- * about a fifth of requests read the store). */
+ * do not keep evicting each other (with one slot each, about a fifth of 1,000 sessions in
+ * 4,096 slots shared theirs, and were read from the store again and again). */
 #define SESSION_CACHE_SLOTS 16384
 #define SESSION_CACHE_WAYS 4
 #define SESSION_CACHE_TTL_MS 2000
