@@ -218,7 +218,8 @@ int cmd_serve(int argc, char **argv)
     const char *wal_env = getenv("HONGBAO_WAL_PAGES");
     if (wal_env != NULL && wal_env[0] != '\0' &&
         !cli_parse_count(wal_env, LIMIT_WAL_PAGES_MIN, LIMIT_WAL_PAGES_MAX, &wal_pages)) {
-        fprintf(stderr, "hongbao: HONGBAO_WAL_PAGES must be a count of 16..32768\n");
+        fprintf(stderr, "hongbao: HONGBAO_WAL_PAGES must be a count of %d..%d\n",
+                LIMIT_WAL_PAGES_MIN, LIMIT_WAL_PAGES_MAX);
         return EXIT_USAGE;
     }
     optind = 1;
